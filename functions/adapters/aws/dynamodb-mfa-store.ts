@@ -1,0 +1,167 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { MfaRecord, MfaStore, PendingEnrollment, Proof, ProofEffect, WriteResult } from '../../ports/mfa-store.js';
+import { MFA_TABLE, userKey } from './mfa-table.js';
+
+/** Items of users without an active method linger this long after their last change, then expire. */
+const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
+
+const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+
+type Values = Record<string, AttributeValue>;
+
+const num = (value: number): AttributeValue => ({ N: String(value) });
+const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
+
+/** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
+export class DynamoDbMfaStore implements MfaStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(userId: string): Promise<MfaRecord | undefined> {
+    const { Item: item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }),
+    );
+    if (!item) return undefined;
+    const pendingSecret = item.pendingSecret?.B;
+    const totpSecret = item.totpSecret?.B;
+    return {
+      userId,
+      pending: pendingSecret ? { sealedSecret: pendingSecret, expiresAt: readNum(item.pendingExpiresAt) ?? 0 } : undefined,
+      totp: totpSecret
+        ? {
+            sealedSecret: totpSecret,
+            enabledAt: readNum(item.totpEnabledAt) ?? 0,
+            lastUsedAt: readNum(item.totpLastUsedAt),
+            lastStep: readNum(item.lastStep) ?? -1,
+          }
+        : undefined,
+      recoveryCodeHashes: item.recoveryCodes?.SS ?? [],
+      failures: readNum(item.failures) ?? 0,
+      lockedUntil: readNum(item.lockedUntil),
+    };
+  }
+
+  putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
+    return this.update(userId, {
+      update: 'SET pendingSecret = :secret, pendingExpiresAt = :expiresAt, failures = if_not_exists(failures, :zero), #ttl = :ttl',
+      condition: 'attribute_not_exists(totpSecret)',
+      names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
+      values: {
+        ':secret': { B: pending.sealedSecret },
+        ':expiresAt': num(pending.expiresAt),
+        ':zero': num(0),
+        ':ttl': num(Math.ceil(pending.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS),
+      },
+      now,
+    });
+  }
+
+  enableTotp(
+    userId: string,
+    input: { pendingSealedSecret: Uint8Array; step: number; recoveryCodeHashes?: string[] | undefined },
+    now: number,
+  ): Promise<WriteResult> {
+    const set = ['totpSecret = :secret', 'totpEnabledAt = :now', 'lastStep = :step', 'failures = :zero'];
+    const values: Values = { ':secret': { B: input.pendingSealedSecret }, ':step': num(input.step), ':zero': num(0) };
+    if (input.recoveryCodeHashes) {
+      set.push('recoveryCodes = :codes');
+      values[':codes'] = { SS: input.recoveryCodeHashes };
+    }
+    return this.update(userId, {
+      update: `SET ${set.join(', ')} REMOVE pendingSecret, pendingExpiresAt, lockedUntil, totpLastUsedAt, #ttl`,
+      condition: `pendingSecret = :secret AND pendingExpiresAt > :now AND attribute_not_exists(totpSecret) AND ${NOT_LOCKED}`,
+      names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
+      values,
+      now,
+    });
+  }
+
+  commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult> {
+    const set = ['failures = :zero'];
+    const remove = ['lockedUntil'];
+    const values: Values = { ':zero': num(0) };
+    const names: Record<string, string> = {};
+    let del: string | undefined;
+    let condition: string;
+
+    if (proof.kind === 'totp') {
+      condition = `totpSecret = :secret AND lastStep < :step AND ${NOT_LOCKED}`;
+      values[':secret'] = { B: proof.sealedSecret };
+      values[':step'] = num(proof.step);
+      if (effect.kind !== 'disable') set.push('lastStep = :step', 'totpLastUsedAt = :now');
+    } else {
+      condition = `attribute_exists(totpSecret) AND contains(recoveryCodes, :hash) AND ${NOT_LOCKED}`;
+      values[':hash'] = { S: proof.hash };
+      if (effect.kind === 'none') {
+        del = 'recoveryCodes :hashSet';
+        values[':hashSet'] = { SS: [proof.hash] };
+      }
+    }
+
+    if (effect.kind === 'replace_recovery_codes') {
+      set.push('recoveryCodes = :codes');
+      values[':codes'] = { SS: effect.hashes };
+    } else if (effect.kind === 'disable') {
+      remove.push('totpSecret', 'totpEnabledAt', 'totpLastUsedAt', 'lastStep', 'recoveryCodes');
+      set.push('#ttl = :ttl');
+      names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+      values[':ttl'] = num(Math.ceil(now / 1000) + IDLE_ITEM_TTL_SECONDS);
+    }
+
+    return this.update(userId, {
+      update: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}${del ? ` DELETE ${del}` : ''}`,
+      condition,
+      names,
+      values,
+      now,
+    });
+  }
+
+  recordFailure(userId: string, input: { previousFailures: number; lockedUntil?: number | undefined }, now: number): Promise<WriteResult> {
+    const values: Values = { ':previous': num(input.previousFailures), ':next': num(input.previousFailures + 1) };
+    let update = 'SET failures = :next';
+    if (input.lockedUntil !== undefined) {
+      update += ', lockedUntil = :lockedUntil';
+      values[':lockedUntil'] = num(input.lockedUntil);
+    }
+    const unchanged = input.previousFailures === 0 ? '(attribute_not_exists(failures) OR failures = :previous)' : 'failures = :previous';
+    return this.update(userId, {
+      update,
+      condition: `attribute_exists(${MFA_TABLE.partitionKey}) AND ${unchanged} AND ${NOT_LOCKED}`,
+      values,
+      now,
+    });
+  }
+
+  private async update(
+    userId: string,
+    request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
+  ): Promise<WriteResult> {
+    const values = { ...request.values };
+    if (request.condition.includes(':now') || request.update.includes(':now')) values[':now'] = num(request.now);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: userKey(userId),
+          UpdateExpression: request.update,
+          ConditionExpression: request.condition,
+          ExpressionAttributeValues: values,
+          ...(request.names && Object.keys(request.names).length > 0 ? { ExpressionAttributeNames: request.names } : {}),
+        }),
+      );
+      return 'ok';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      throw error;
+    }
+  }
+}

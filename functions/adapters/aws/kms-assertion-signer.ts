@@ -1,0 +1,50 @@
+import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { exportJWK, importSPKI, type JWK } from 'jose';
+import type { AssertionSigner } from '../../ports/assertion-signer.js';
+import { base64url, derToJoseSignature, keyIdFor, signingInput } from '../jws.js';
+
+/**
+ * Signs assertions with an ECC_NIST_P256 KMS key (ES256): the private key never leaves KMS.
+ * One Sign call per assertion; the public key is fetched once per container for the JWKS.
+ */
+export class KmsAssertionSigner implements AssertionSigner {
+  private readonly kid: string;
+  private jwks?: Promise<JWK[]>;
+
+  constructor(
+    private readonly client: KMSClient,
+    private readonly keyId: string,
+  ) {
+    this.kid = keyIdFor(keyId);
+  }
+
+  async sign(claims: Record<string, unknown>): Promise<string> {
+    const input = signingInput({ alg: 'ES256', typ: 'JWT', kid: this.kid }, claims);
+    const { Signature } = await this.client.send(
+      new SignCommand({
+        KeyId: this.keyId,
+        Message: Buffer.from(input),
+        MessageType: 'RAW',
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      }),
+    );
+    if (!Signature) throw new Error('KMS Sign returned no signature.');
+    return `${input}.${base64url(derToJoseSignature(Signature))}`;
+  }
+
+  publicJwks(): Promise<JWK[]> {
+    this.jwks ??= this.fetchJwks().catch((error: unknown) => {
+      this.jwks = undefined;
+      throw error;
+    });
+    return this.jwks;
+  }
+
+  private async fetchJwks(): Promise<JWK[]> {
+    const { PublicKey } = await this.client.send(new GetPublicKeyCommand({ KeyId: this.keyId }));
+    if (!PublicKey) throw new Error('KMS GetPublicKey returned no key.');
+    const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(PublicKey).toString('base64')}\n-----END PUBLIC KEY-----`;
+    const jwk = await exportJWK(await importSPKI(pem, 'ES256', { extractable: true }));
+    return [{ ...jwk, kid: this.kid, alg: 'ES256', use: 'sig' }];
+  }
+}

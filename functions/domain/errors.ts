@@ -1,0 +1,45 @@
+/**
+ * Domain errors. Each one names a rule the caller broke; the HTTP layer maps them
+ * to problem codes in one table (functions/http/problems.ts).
+ */
+export abstract class DomainError extends Error {
+  override readonly name: string = this.constructor.name;
+}
+
+/** The code was wrong, malformed for its kind, or already used. */
+export class InvalidCodeError extends DomainError {
+  constructor() {
+    super('The code is not valid.');
+  }
+}
+
+export class EnrollmentNotFoundError extends DomainError {
+  constructor() {
+    super('There is no pending TOTP enrollment, or it has expired.');
+  }
+}
+
+export class TotpAlreadyEnabledError extends DomainError {
+  constructor() {
+    super('TOTP is already enabled for this user.');
+  }
+}
+
+export class MfaNotEnabledError extends DomainError {
+  constructor() {
+    super('Two-factor authentication is not enabled for this user.');
+  }
+}
+
+export class TooManyAttemptsError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many failed attempts; try again later.');
+  }
+}
+
+/** Storage stayed contended beyond the retry budget; nothing was changed. */
+export class ContentionError extends DomainError {
+  constructor() {
+    super('The request conflicted with concurrent requests; retry it.');
+  }
+}

@@ -1,0 +1,8 @@
+import { defineHandler } from '../http/lambda-handler.js';
+import { actorOf } from '../http/request.js';
+import { routeById } from '../http/routes.js';
+
+export const { handler, withServices } = defineHandler(routeById('getMfaStatus'), async (event, { mfa }) => ({
+  status: 200,
+  body: await mfa.status(actorOf(event)),
+}));

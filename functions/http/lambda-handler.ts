@@ -1,0 +1,67 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createServices, type Services } from '../composition.js';
+import { logger, metrics } from '../observability.js';
+import { PROBLEM_CONTENT_TYPE, problemBody, problemFor } from './problems.js';
+import type { HttpEvent } from './request.js';
+import type { RouteDefinition } from './routes.js';
+
+export interface HttpResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Endpoint = (event: HttpEvent, services: Services) => Promise<HttpResult>;
+export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Responses carry secrets (TOTP secrets, recovery codes, assertions): never cache or sniff them. */
+const SECURITY_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+function respond(status: number, body: unknown, contentType: string, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: status, headers: { 'Content-Type': contentType, ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** The one place that turns an error into an HTTP response: problem+json, details only for 4xx. */
+export function problemResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
+  const problem = problemFor(error);
+  const body = problemBody(problem);
+  if (body.status >= 500) {
+    logger.error('request failed', { code: problem.code, errorName: (error as Error)?.name ?? typeof error });
+  }
+  return respond(body.status, body, PROBLEM_CONTENT_TYPE, problem.headers);
+}
+
+/**
+ * Wraps an endpoint as a Lambda handler: Powertools logging and metrics through middy,
+ * problem responses for every error.
+ *
+ * In Lambda, `handler` is built from the environment at import (cold start), so a function
+ * without its configuration refuses to start. Elsewhere it is built on first use, so that
+ * the local server and tests can import the module and call `withServices` with services
+ * they composed from an explicit environment.
+ */
+export function defineHandler(route: RouteDefinition, endpoint: Endpoint) {
+  const withServices = (services: Services): LambdaHttpHandler =>
+    middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics))
+      .handler(async (event) => {
+        try {
+          const result = await endpoint(event, services);
+          return respond(result.status, result.body, 'application/json', result.headers);
+        } catch (error) {
+          return problemResponse(error);
+        }
+      });
+  let built: LambdaHttpHandler | undefined;
+  const handler: LambdaHttpHandler = process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? withServices(createServices(route))
+    : (event, context) => (built ??= withServices(createServices(route)))(event, context);
+  return { route, withServices, handler };
+}

@@ -1,0 +1,107 @@
+import {
+  ContentionError,
+  EnrollmentNotFoundError,
+  InvalidCodeError,
+  MfaNotEnabledError,
+  TooManyAttemptsError,
+  TotpAlreadyEnabledError,
+} from '../domain/errors.js';
+
+/** Errors that only exist at the HTTP edge. */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+}
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+}
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+}
+export class RouteNotFoundError extends Error {
+  override readonly name = 'RouteNotFoundError';
+}
+export class MethodNotAllowedError extends Error {
+  override readonly name = 'MethodNotAllowedError';
+  constructor(readonly allow: string[]) {
+    super('This method is not allowed on this resource.');
+  }
+}
+
+export interface ProblemType {
+  status: number;
+  title: string;
+  /** Shown as `detail` when the error's own message is not meant for clients. */
+  detail: string;
+}
+
+/**
+ * The one table of problem codes: every error a client can see, its status and its words.
+ * The OpenAPI document and the typed client are generated from it.
+ */
+export const PROBLEMS = {
+  invalid_request: { status: 400, title: 'Invalid request', detail: 'The request is malformed or does not match the schema.' },
+  invalid_code: { status: 400, title: 'Invalid code', detail: 'The code is wrong or has already been used.' },
+  unauthorized: { status: 401, title: 'Unauthorized', detail: 'A valid first-factor bearer token is required.' },
+  not_found: { status: 404, title: 'Not found', detail: 'There is no such resource.' },
+  enrollment_not_found: { status: 404, title: 'Enrollment not found', detail: 'There is no pending TOTP enrollment, or it has expired. Start a new one.' },
+  method_not_allowed: { status: 405, title: 'Method not allowed', detail: 'This method is not allowed on this resource.' },
+  totp_already_enabled: { status: 409, title: 'TOTP already enabled', detail: 'TOTP is already enabled for this user.' },
+  mfa_not_enabled: { status: 409, title: 'MFA not enabled', detail: 'Two-factor authentication is not enabled for this user.' },
+  payload_too_large: { status: 413, title: 'Payload too large', detail: 'The request body exceeds 16 KB.' },
+  unsupported_media_type: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  too_many_attempts: { status: 429, title: 'Too many attempts', detail: 'Too many failed attempts. Wait for the time in Retry-After, then try again.' },
+  internal_error: { status: 500, title: 'Internal error', detail: 'Something went wrong on our side. Nothing was changed.' },
+  service_unavailable: { status: 503, title: 'Service unavailable', detail: 'A dependency is unavailable. Retry the request shortly.' },
+} as const satisfies Record<string, ProblemType>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export interface Problem {
+  code: ProblemCode;
+  /** Detail safe to show a client; defaults to the table's. */
+  detail?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/** Maps any thrown value to the problem a client sees. Unknown errors never leak their message. */
+export function problemFor(error: unknown): Problem {
+  if (error instanceof InvalidRequestError) return { code: 'invalid_request', detail: error.message || undefined };
+  if (error instanceof InvalidCodeError) return { code: 'invalid_code' };
+  if (error instanceof UnauthorizedError) return { code: 'unauthorized' };
+  if (error instanceof RouteNotFoundError) return { code: 'not_found' };
+  if (error instanceof EnrollmentNotFoundError) return { code: 'enrollment_not_found' };
+  if (error instanceof MethodNotAllowedError) return { code: 'method_not_allowed', headers: { Allow: error.allow.join(', ') } };
+  if (error instanceof TotpAlreadyEnabledError) return { code: 'totp_already_enabled' };
+  if (error instanceof MfaNotEnabledError) return { code: 'mfa_not_enabled' };
+  if (error instanceof PayloadTooLargeError) return { code: 'payload_too_large' };
+  if (error instanceof UnsupportedMediaTypeError) return { code: 'unsupported_media_type' };
+  if (error instanceof TooManyAttemptsError) {
+    return { code: 'too_many_attempts', headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+  }
+  if (error instanceof ContentionError || isDependencyFailure(error)) return { code: 'service_unavailable', headers: { 'Retry-After': '1' } };
+  return { code: 'internal_error' };
+}
+
+/** AWS SDK service and transport errors: throttling, 5xx, timeouts, refused connections. */
+function isDependencyFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as { $fault?: unknown; $metadata?: unknown; name?: unknown; code?: unknown };
+  if (candidate.$fault !== undefined || candidate.$metadata !== undefined) return true;
+  return ['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(String(candidate.name ?? candidate.code));
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemBody(problem: Problem): { type: string; title: string; status: number; detail: string; code: ProblemCode } {
+  const known = PROBLEMS[problem.code];
+  return {
+    type: `urn:serverless-mfa:problem:${problem.code}`,
+    title: known.title,
+    status: known.status,
+    detail: problem.detail ?? known.detail,
+    code: problem.code,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Storage of a user's MFA state. Every mutation is one conditional write: it either
+ * applies whole or reports `conflict` and changes nothing, so concurrent requests and
+ * faults can never leave half-applied state.
+ */
+export interface PendingEnrollment {
+  sealedSecret: Uint8Array;
+  expiresAt: number;
+}
+
+export interface ActiveTotp {
+  sealedSecret: Uint8Array;
+  enabledAt: number;
+  lastUsedAt?: number | undefined;
+  /** The newest accepted time step; a code is accepted only for a newer one. */
+  lastStep: number;
+}
+
+export interface MfaRecord {
+  userId: string;
+  pending?: PendingEnrollment | undefined;
+  totp?: ActiveTotp | undefined;
+  /** Encoded hashes of the unused recovery codes. */
+  recoveryCodeHashes: string[];
+  failures: number;
+  lockedUntil?: number | undefined;
+}
+
+/** What proves the user holds a second factor in a write. */
+export type Proof =
+  | { kind: 'totp'; sealedSecret: Uint8Array; step: number }
+  | { kind: 'recovery_code'; hash: string };
+
+/** What a successful proof also does, in the same write. */
+export type ProofEffect =
+  | { kind: 'none' }
+  | { kind: 'replace_recovery_codes'; hashes: string[] }
+  | { kind: 'disable' };
+
+export type WriteResult = 'ok' | 'conflict';
+
+export interface MfaStore {
+  get(userId: string): Promise<MfaRecord | undefined>;
+
+  /** Stores (or replaces) the pending enrollment; conflict when TOTP is already enabled. */
+  putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;
+
+  /**
+   * Turns the pending enrollment into the active TOTP method, records `step` as used,
+   * resets failures and, when given, stores the first recovery-code set: all in one write.
+   * Conflict unless that same enrollment is still pending, TOTP is off and no lock is active.
+   */
+  enableTotp(
+    userId: string,
+    input: { pendingSealedSecret: Uint8Array; step: number; recoveryCodeHashes?: string[] | undefined },
+    now: number,
+  ): Promise<WriteResult>;
+
+  /**
+   * Consumes the proof (a TOTP step newer than the last, or one unused recovery code), resets
+   * failures and applies the effect, in one write. Conflict when the proof is no longer valid
+   * (replayed, already used, secret changed) or a lock is active.
+   */
+  commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult>;
+
+  /**
+   * Records one failure when the stored count is still `previousFailures` and no lock is active,
+   * optionally starting a lock. Conflict when another request changed the count first.
+   */
+  recordFailure(userId: string, input: { previousFailures: number; lockedUntil?: number | undefined }, now: number): Promise<WriteResult>;
+}

@@ -1,0 +1,59 @@
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { z } from 'zod';
+import { LocalAssertionSigner } from '../functions/adapters/local/local-assertion-signer.js';
+
+export const DEV_TOKEN_TTL_SECONDS = 3600;
+
+export const DevTokenRequest = z.strictObject({
+  sub: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@+-]+$/),
+  email: z.email().max(254).optional(),
+});
+
+/**
+ * The local first factor: issues ES256 JWTs for any username (POST /dev/token) and verifies
+ * them the way API Gateway's JWT authorizer verifies the real identity provider's tokens:
+ * signature against the issuer's keys, `iss`, `aud`, `exp` and `nbf`. Never deployed.
+ */
+export class DevIdentityProvider {
+  private readonly keys: LocalAssertionSigner;
+
+  constructor(
+    dataDir: string,
+    readonly issuer: string,
+    readonly audience: string,
+  ) {
+    this.keys = LocalAssertionSigner.inDataDir(dataDir, 'dev-identity-provider');
+  }
+
+  issueToken(input: z.infer<typeof DevTokenRequest>, nowMs = Date.now()): Promise<string> {
+    const iat = Math.floor(nowMs / 1000);
+    return this.keys.sign({
+      iss: this.issuer,
+      aud: this.audience,
+      sub: input.sub,
+      ...(input.email ? { email: input.email } : {}),
+      iat,
+      nbf: iat,
+      exp: iat + DEV_TOKEN_TTL_SECONDS,
+    });
+  }
+
+  jwks() {
+    return this.keys.publicJwks();
+  }
+
+  /** The verified claims, or null for any token API Gateway would refuse. */
+  async verify(token: string): Promise<JWTPayload | null> {
+    try {
+      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: await this.keys.publicJwks() }), {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: ['ES256'],
+        requiredClaims: ['exp', 'sub'],
+      });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+}

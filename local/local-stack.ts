@@ -1,0 +1,135 @@
+import { resolve, join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createServices } from '../functions/composition.js';
+import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
+import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
+import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
+import { DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
+import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { ensureMfaTable } from './mfa-table.js';
+import { createLocalServer, send, type ExtraRoute } from './server.js';
+import { docsRoutes } from './docs-routes.js';
+import { webRoutes } from './web-routes.js';
+import { problemResponse } from '../functions/http/lambda-handler.js';
+import { InvalidRequestError } from '../functions/http/problems.js';
+
+export const LOCAL_TABLE_NAME = 'serverless-mfa-local';
+export const LOCAL_APP_AUDIENCE = 'serverless-mfa-local-app';
+
+export interface LocalStackOptions {
+  /** Where DynamoDB Local's files and the local keys live. */
+  dataDir: string;
+  port?: number;
+  /** Use an already running DynamoDB Local instead of starting one (tests share one). */
+  dynamoDbEndpoint?: string;
+  /** Keep DynamoDB data in memory instead of under dataDir. */
+  inMemory?: boolean;
+  tableName?: string;
+  /** Replaces ports or the clock in every handler (tests). */
+  overrides?: Partial<MfaServiceDeps>;
+  extraRoutes?: ExtraRoute[];
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  tableName: string;
+  dynamoDbEndpoint: string;
+  identity: DevIdentityProvider;
+  /** The environment the handlers were composed from. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/** The handler module of each route, imported exactly as Lambda would import its bundle. */
+export async function loadRouteHandlers(): Promise<Map<string, { withServices: (services: ReturnType<typeof createServices>) => LambdaHttpHandler }>> {
+  const modules = new Map();
+  for (const route of ROUTES) {
+    modules.set(route.id, await import(`../functions/handlers/${route.handler}.ts`));
+  }
+  return modules;
+}
+
+/**
+ * Boots the whole product on this machine: DynamoDB Local, the table, local keys, every
+ * handler from the route table behind the local API Gateway stand-in, and the dev token route.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir);
+  let dynamo: DynamoDbLocal | undefined;
+  const endpoint =
+    options.dynamoDbEndpoint ?? (dynamo = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: join(dataDir, 'dynamodb') })).endpoint;
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
+  Object.assign(process.env, { ...LOCAL_AWS_ENV, ...pick(process.env, Object.keys(LOCAL_AWS_ENV)) });
+  const client = new DynamoDBClient({ endpoint });
+  await ensureMfaTable(client, tableName);
+  client.destroy();
+
+  const modules = await loadRouteHandlers();
+  const port = options.port ?? (await freePort());
+  const url = `http://localhost:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MFA_ADAPTERS: 'local',
+    MFA_TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: endpoint,
+    MFA_DATA_DIR: dataDir,
+    MFA_ISSUER: url,
+    MFA_ASSERTION_AUDIENCE: LOCAL_APP_AUDIENCE,
+  };
+  const identity = new DevIdentityProvider(dataDir, `${url}/dev`, LOCAL_APP_AUDIENCE);
+  const routes = ROUTES.map((route: RouteDefinition) => ({
+    route,
+    handler: modules.get(route.id)!.withServices(createServices(route, env, options.overrides)),
+  }));
+  const devRoutes: ExtraRoute[] = [
+    {
+      method: 'POST',
+      path: '/dev/token',
+      handle: async (_request, response, body) => {
+        let parsed;
+        try {
+          parsed = DevTokenRequest.safeParse(body.trim() ? JSON.parse(body) : {});
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) return send(response, problemResponse(new InvalidRequestError('Send {"sub": "...", "email"?: "..."}.')));
+        send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ token: await identity.issueToken(parsed.data) }) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/dev/jwks.json',
+      handle: async (_request, response) =>
+        send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ keys: await identity.jwks() }) }),
+    },
+  ];
+  const server = createLocalServer({ routes, identity, extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])] });
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolveListen());
+    });
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
+
+  return {
+    url,
+    port,
+    tableName,
+    dynamoDbEndpoint: endpoint,
+    identity,
+    env,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await dynamo?.stop();
+    },
+  };
+}
+
+function pick(source: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((key) => source[key] !== undefined).map((key) => [key, source[key]!]));
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
+import { problemResponse } from '../functions/http/lambda-handler.js';
+import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
+import { MAX_BODY_BYTES, type HttpEvent } from '../functions/http/request.js';
+import type { RouteDefinition } from '../functions/http/routes.js';
+import type { DevIdentityProvider } from './dev-identity-provider.js';
+
+export interface LocalRoute {
+  route: RouteDefinition;
+  handler: LambdaHttpHandler;
+}
+
+/** Local-only routes (dev token, static files, docs): plain Node handlers, never in the cloud. */
+export interface ExtraRoute {
+  method: string;
+  /** Exact path, or a prefix ending in `/*`. */
+  path: string;
+  handle(request: IncomingMessage, response: ServerResponse, body: string): Promise<void> | void;
+}
+
+export interface LocalServerOptions {
+  routes: LocalRoute[];
+  identity: DevIdentityProvider;
+  extraRoutes?: ExtraRoute[];
+}
+
+/**
+ * A small stand-in for API Gateway (HTTP API, payload 2.0): it matches the route table,
+ * verifies the first-factor JWT as the JWT authorizer would, builds the same event the Lambda
+ * gets (claims under requestContext.authorizer.jwt) and calls the same handler.
+ */
+export function createLocalServer(options: LocalServerOptions): Server {
+  return createServer((request, response) => {
+    handle(options, request, response).catch((error: unknown) => send(response, problemResponse(error)));
+  });
+}
+
+async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const body = await readBody(request);
+
+  const extra = options.extraRoutes?.find((candidate) => candidate.method === method && pathMatches(candidate.path, url.pathname));
+  if (extra) return extra.handle(request, response, body);
+
+  const samePath = options.routes.filter(({ route }) => route.path === url.pathname);
+  const match = samePath.find(({ route }) => route.method === method);
+  if (!match) {
+    if (samePath.length > 0) throw new MethodNotAllowedError(samePath.map(({ route }) => route.method));
+    throw new RouteNotFoundError();
+  }
+
+  let claims: Record<string, string | number | boolean | string[]> | undefined;
+  if (match.route.auth === 'first-factor') {
+    const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
+    const payload = token ? await options.identity.verify(token) : null;
+    if (!payload) {
+      send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    claims = Object.fromEntries(
+      Object.entries(payload).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
+    );
+  }
+
+  const event = toEvent(request, url, method, body, match.route, claims);
+  send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  return pattern.endsWith('/*') ? path.startsWith(pattern.slice(0, -1)) || path === pattern.slice(0, -2) : pattern === path;
+}
+
+/** Reads at most MAX_BODY_BYTES; a larger body is refused with 413 without being buffered. */
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new PayloadTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  method: string,
+  body: string,
+  route: RouteDefinition,
+  claims: Record<string, string | number | boolean | string[]> | undefined,
+): HttpEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined && name !== 'cookie') headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const now = new Date();
+  const query = Object.fromEntries(url.searchParams.entries());
+  return {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(request.headers.cookie ? { cookies: request.headers.cookie.split(/;\s*/) } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: request.headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+    },
+    ...(body.length > 0 ? { body } : {}),
+    isBase64Encoded: false,
+  } as HttpEvent;
+}
+
+function lambdaContext(route: RouteDefinition, requestId: string): Context {
+  const functionName = `serverless-mfa-local-${route.handler}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2, extraHeaders: Record<string, string> = {}): void {
+  if (response.headersSent) return;
+  const headers = { ...(result.headers as Record<string, string> | undefined), ...extraHeaders };
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(result.body ?? '');
+}
