@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BASE_LOCKOUT_MS,
+  HARD_LOCK_FAILURES,
+  HARD_LOCK_RETRY_AFTER_SECONDS,
+  HARD_LOCK_UNTIL,
+  isLocked,
+  lockAfterFailure,
+  LOCKOUT_THRESHOLD,
+  MAX_LOCKOUT_MS,
+  retryAfterSeconds,
+} from '../../functions/domain/lockout.js';
+
+const NOW = 1_800_000_000_000;
+
+describe('lockout policy', () => {
+  it('locks on the fifth consecutive failure, for 30 seconds', () => {
+    for (let failures = 1; failures < LOCKOUT_THRESHOLD; failures++) expect(lockAfterFailure(failures, NOW)).toBeUndefined();
+    expect(lockAfterFailure(5, NOW)).toBe(NOW + 30_000);
+    expect(BASE_LOCKOUT_MS).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it('doubles each new lockout up to a 15-minute cap', () => {
+    const durations = [5, 10, 15, 20, 25, 30, 35, 40].map((failures) => lockAfterFailure(failures, NOW)! - NOW);
+    expect(durations).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 900_000, 900_000, 900_000]);
+    expect(MAX_LOCKOUT_MS).toBe(900_000);
+    expect(lockAfterFailure(11, NOW)).toBeUndefined();
+  });
+
+  it('locks for good at 100 consecutive failures (NIST SP 800-63B cap)', () => {
+    expect(lockAfterFailure(HARD_LOCK_FAILURES - 1, NOW)).toBeUndefined();
+    expect(lockAfterFailure(HARD_LOCK_FAILURES, NOW)).toBe(HARD_LOCK_UNTIL);
+    expect(isLocked({ failures: 100, lockedUntil: HARD_LOCK_UNTIL }, NOW + 10 * 365 * 86_400_000)).toBe(true);
+    expect(retryAfterSeconds({ failures: 100, lockedUntil: HARD_LOCK_UNTIL }, NOW)).toBe(HARD_LOCK_RETRY_AFTER_SECONDS);
+  });
+
+  it('is locked strictly before the lock ends and free from that instant on', () => {
+    const state = { failures: 5, lockedUntil: NOW + 30_000 };
+    expect(isLocked(state, NOW)).toBe(true);
+    expect(isLocked(state, NOW + 29_999)).toBe(true);
+    expect(isLocked(state, NOW + 30_000)).toBe(false);
+    expect(isLocked({ failures: 3 }, NOW)).toBe(false);
+  });
+
+  it('rounds Retry-After up to whole seconds, never below one', () => {
+    expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW)).toBe(30);
+    expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW + 29_500)).toBe(1);
+    expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW + 100)).toBe(30);
+  });
+});
