@@ -1,6 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type Services } from '../composition.js';
 import { logger, metrics } from '../observability.js';
@@ -27,6 +26,16 @@ function respond(status: number, body: unknown, contentType: string, headers: Re
   return { statusCode: status, headers: { 'Content-Type': contentType, ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/**
+ * Flushes the audit metrics (failures, lockouts) after each invocation that recorded any.
+ * Powertools' logMetrics middleware would warn on every quiet invocation, i.e. most of them.
+ */
+const publishMetricsIfAny: middy.MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> = {
+  after: () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  },
+};
+
 /** The one place that turns an error into an HTTP response: problem+json, details only for 4xx. */
 export function problemResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
   const problem = problemFor(error);
@@ -50,7 +59,7 @@ export function defineHandler(route: RouteDefinition, endpoint: Endpoint) {
   const withServices = (services: Services): LambdaHttpHandler =>
     middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
       .use(injectLambdaContext(logger, { resetKeys: true }))
-      .use(logMetrics(metrics))
+      .use(publishMetricsIfAny)
       .handler(async (event) => {
         try {
           const result = await endpoint(event, services);

@@ -1,6 +1,4 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   EnrollmentNotFoundError,
@@ -10,6 +8,7 @@ import {
   TotpAlreadyEnabledError,
 } from '../../functions/domain/errors.js';
 import type { Actor } from '../../functions/service/mfa-service.js';
+import { decodeQrDataUrl } from '../support/qr.js';
 import { codeAt, createTestService, newActor, TEST_SETTINGS } from '../support/service.js';
 
 type TestService = Awaited<ReturnType<typeof createTestService>>;
@@ -19,11 +18,6 @@ async function enroll(t: TestService, actor: Actor) {
   const confirmed = await t.service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, t.clock));
   t.clock.advance(30_000);
   return { secret: enrollment.secret, recoveryCodes: confirmed.recoveryCodes! };
-}
-
-function decodeQr(dataUrl: string): string | undefined {
-  const png = PNG.sync.read(Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
-  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data;
 }
 
 describe('MfaService on DynamoDB Local', () => {
@@ -41,7 +35,7 @@ describe('MfaService on DynamoDB Local', () => {
       const uri = new URL(enrollment.otpauthUri);
       expect(uri.searchParams.get('secret')).toBe(enrollment.secret);
       expect(decodeURIComponent(uri.pathname)).toBe(`/Acme:${actor.accountName}`);
-      expect(decodeQr(enrollment.qrCode)).toBe(enrollment.otpauthUri);
+      expect(decodeQrDataUrl(enrollment.qrCode)).toBe(enrollment.otpauthUri);
       expect(Date.parse(enrollment.expiresAt) - t.clock.now()).toBe(600_000);
       expect((await t.service.status(actor)).mfaEnabled).toBe(false);
     });

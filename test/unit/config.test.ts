@@ -1,0 +1,47 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigurationError, loadConfig } from '../../functions/config.js';
+import { routeById } from '../../functions/http/routes.js';
+import { createServices } from '../../functions/composition.js';
+
+const BASE = { MFA_ISSUER: 'https://mfa.example.com', MFA_ASSERTION_AUDIENCE: 'app', MFA_TABLE_NAME: 'mfa' };
+const verify = routeById('verifyMfa');
+
+describe('configuration', () => {
+  it('refuses to start a KMS-using function without its key ids', () => {
+    expect(() => loadConfig(verify.access, BASE)).toThrow(ConfigurationError);
+    expect(() => loadConfig(verify.access, { ...BASE, MFA_TOTP_KEY_ID: 'k' })).toThrow(/MFA_SIGNING_KEY_ID/);
+    expect(() => loadConfig(verify.access, { ...BASE, MFA_SIGNING_KEY_ID: 's' })).toThrow(/MFA_TOTP_KEY_ID/);
+    expect(loadConfig(verify.access, { ...BASE, MFA_TOTP_KEY_ID: 'k', MFA_SIGNING_KEY_ID: 's' }).adapters).toBe('aws');
+  });
+
+  it('refuses the local key files inside Lambda: no silent fallback', () => {
+    const env = { ...BASE, MFA_ADAPTERS: 'local', AWS_LAMBDA_FUNCTION_NAME: 'verify' };
+    expect(() => loadConfig(verify.access, env)).toThrow(/refused inside AWS Lambda/);
+    expect(() => createServices(verify, env)).toThrow(ConfigurationError);
+  });
+
+  it('asks only for what a function uses', () => {
+    expect(() => loadConfig(routeById('getMfaStatus').access, BASE)).not.toThrow();
+    expect(() => loadConfig(routeById('getOpenIdConfiguration').access, { MFA_ISSUER: BASE.MFA_ISSUER, MFA_ASSERTION_AUDIENCE: 'app' })).not.toThrow();
+    expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_TABLE_NAME: '' })).toThrow(ConfigurationError);
+  });
+
+  it('refuses an assertion lifetime over 300 s and a malformed issuer, naming only the variables', () => {
+    const env = { ...BASE, MFA_TOTP_KEY_ID: 'k', MFA_SIGNING_KEY_ID: 's' };
+    expect(() => loadConfig(verify.access, { ...env, MFA_ASSERTION_TTL_SECONDS: '301' })).toThrow(/MFA_ASSERTION_TTL_SECONDS/);
+    expect(() => loadConfig(verify.access, { ...env, MFA_ISSUER: 'not a url' })).toThrow(/MFA_ISSUER/);
+  });
+
+  it('makes a Lambda handler module refuse to load at cold start without its KMS configuration', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, BASE, { AWS_LAMBDA_FUNCTION_NAME: 'verify-mfa' });
+    delete process.env.MFA_TOTP_KEY_ID;
+    delete process.env.MFA_SIGNING_KEY_ID;
+    try {
+      vi.resetModules();
+      await expect(import('../../functions/handlers/verify-mfa.js')).rejects.toThrow(/Missing configuration: MFA_TOTP_KEY_ID, MFA_SIGNING_KEY_ID/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
