@@ -66,23 +66,39 @@ export interface Problem {
   headers?: Record<string, string> | undefined;
 }
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** Which error class answers with which problem code; the first match wins. */
+const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ProblemCode]> = [
+  [InvalidRequestError, 'invalid_request'],
+  [InvalidCodeError, 'invalid_code'],
+  [UnauthorizedError, 'unauthorized'],
+  [RouteNotFoundError, 'not_found'],
+  [EnrollmentNotFoundError, 'enrollment_not_found'],
+  [MethodNotAllowedError, 'method_not_allowed'],
+  [TotpAlreadyEnabledError, 'totp_already_enabled'],
+  [MfaNotEnabledError, 'mfa_not_enabled'],
+  [PayloadTooLargeError, 'payload_too_large'],
+  [UnsupportedMediaTypeError, 'unsupported_media_type'],
+  [TooManyAttemptsError, 'too_many_attempts'],
+  [ContentionError, 'service_unavailable'],
+];
+
 /** Maps any thrown value to the problem a client sees. Unknown errors never leak their message. */
 export function problemFor(error: unknown): Problem {
-  if (error instanceof InvalidRequestError) return { code: 'invalid_request', detail: error.message || undefined };
-  if (error instanceof InvalidCodeError) return { code: 'invalid_code' };
-  if (error instanceof UnauthorizedError) return { code: 'unauthorized' };
-  if (error instanceof RouteNotFoundError) return { code: 'not_found' };
-  if (error instanceof EnrollmentNotFoundError) return { code: 'enrollment_not_found' };
-  if (error instanceof MethodNotAllowedError) return { code: 'method_not_allowed', headers: { Allow: error.allow.join(', ') } };
-  if (error instanceof TotpAlreadyEnabledError) return { code: 'totp_already_enabled' };
-  if (error instanceof MfaNotEnabledError) return { code: 'mfa_not_enabled' };
-  if (error instanceof PayloadTooLargeError) return { code: 'payload_too_large' };
-  if (error instanceof UnsupportedMediaTypeError) return { code: 'unsupported_media_type' };
-  if (error instanceof TooManyAttemptsError) {
-    return { code: 'too_many_attempts', headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+  const code = ERROR_CODES.find(([errorClass]) => error instanceof errorClass)?.[1] ?? (isDependencyFailure(error) ? 'service_unavailable' : 'internal_error');
+  switch (code) {
+    case 'invalid_request':
+      return { code, detail: (error as Error).message || undefined };
+    case 'too_many_attempts':
+      return { code, headers: { 'Retry-After': String((error as TooManyAttemptsError).retryAfterSeconds) } };
+    case 'method_not_allowed':
+      return { code, headers: { Allow: (error as MethodNotAllowedError).allow.join(', ') } };
+    case 'service_unavailable':
+      return { code, headers: { 'Retry-After': '1' } };
+    default:
+      return { code };
   }
-  if (error instanceof ContentionError || isDependencyFailure(error)) return { code: 'service_unavailable', headers: { 'Retry-After': '1' } };
-  return { code: 'internal_error' };
 }
 
 /** AWS SDK service and transport errors: throttling, 5xx, timeouts, refused connections. */
