@@ -2,8 +2,10 @@
  * Typed client for the serverless-mfa HTTP API, for browsers and Node (global fetch).
  * Types come from the same zod schemas the handlers validate with (type-only imports:
  * nothing but fetch at run time). Every non-2xx answer is thrown as an MfaProblemError.
+ * The contract tests check each method against the route table and openapi.json.
  */
 import type { z } from 'zod';
+import type { ProblemCode } from '../functions/http/problems.js';
 import type {
   ConfirmEnrollmentResponse,
   DisableResponse,
@@ -32,17 +34,29 @@ export interface MfaClientOptions {
   /** The first-factor JWT; called before each authenticated request. */
   getToken?: () => string | undefined | Promise<string | undefined>;
   fetch?: typeof fetch;
+  /** Abort any request that takes longer (the promise rejects with the fetch's TimeoutError). */
+  timeoutMs?: number;
 }
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * A problem `code` from openapi.json, or `http_error` for an answer without one (e.g. a
+ * gateway's own error page). Open-ended so that a newer server's codes still type-check.
+ */
+export type MfaProblemCode = ProblemCode | 'http_error' | (string & {});
 
 /** An RFC 9457 problem answered by the API, with its stable `code`. */
 export class MfaProblemError extends Error {
   override readonly name = 'MfaProblemError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: MfaProblemCode,
     readonly title: string,
     readonly detail: string,
-    /** Seconds to wait, from Retry-After (429 and 503). */
+    /** Seconds to wait, from Retry-After (429 and 503), whether sent as seconds or as an HTTP date. */
     readonly retryAfter?: number,
   ) {
     super(detail || title);
@@ -55,42 +69,68 @@ export function createMfaClient(options: MfaClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, authenticated = true): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, authenticated: boolean, request?: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
     if (authenticated) {
       const token = await options.getToken?.();
       if (token) headers.Authorization = `Bearer ${token}`;
     }
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await doFetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await doFetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: combineSignals(request?.signal, options.timeoutMs),
+    });
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) {
-      const problem = (parsed ?? {}) as { code?: string; title?: string; detail?: string };
-      const retryAfter = Number(response.headers.get('retry-after'));
+      const problem = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; title?: unknown; detail?: unknown };
       throw new MfaProblemError(
         response.status,
-        problem.code ?? 'http_error',
-        problem.title ?? response.statusText,
-        problem.detail ?? '',
-        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        typeof problem.code === 'string' ? problem.code : 'http_error',
+        typeof problem.title === 'string' ? problem.title : response.statusText,
+        typeof problem.detail === 'string' ? problem.detail : '',
+        parseRetryAfter(response.headers.get('retry-after')),
       );
     }
     return parsed as T;
   }
 
   return {
-    getOpenIdConfiguration: () => call<OpenIdConfiguration>('GET', '/.well-known/openid-configuration', undefined, false),
-    getJwks: () => call<JsonWebKeySet>('GET', '/.well-known/jwks.json', undefined, false),
-    getMfaStatus: () => call<MfaStatus>('GET', '/v1/mfa'),
-    startTotpEnrollment: () => call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', {}),
-    confirmTotpEnrollment: (body: { code: string }) => call<TotpEnrollmentConfirmed>('POST', '/v1/mfa/totp/enrollment/confirm', body),
-    verifyMfa: (body: SecondFactor) => call<MfaVerified>('POST', '/v1/mfa/verify', body),
-    regenerateRecoveryCodes: (body: SecondFactor) => call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body),
-    disableTotp: (body: SecondFactor) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body),
-    /** Local development only: a first-factor token from the dev issuer. */
-    createDevToken: (body: { sub: string; email?: string }) => call<{ token: string }>('POST', '/dev/token', body, false),
+    getOpenIdConfiguration: (request?: RequestOptions) =>
+      call<OpenIdConfiguration>('GET', '/.well-known/openid-configuration', undefined, false, request),
+    getJwks: (request?: RequestOptions) => call<JsonWebKeySet>('GET', '/.well-known/jwks.json', undefined, false, request),
+    getMfaStatus: (request?: RequestOptions) => call<MfaStatus>('GET', '/v1/mfa', undefined, true, request),
+    startTotpEnrollment: (request?: RequestOptions) => call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', {}, true, request),
+    confirmTotpEnrollment: (body: { code: string }, request?: RequestOptions) =>
+      call<TotpEnrollmentConfirmed>('POST', '/v1/mfa/totp/enrollment/confirm', body, true, request),
+    verifyMfa: (body: SecondFactor, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
+    regenerateRecoveryCodes: (body: SecondFactor, request?: RequestOptions) =>
+      call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),
+    disableTotp: (body: SecondFactor, request?: RequestOptions) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body, true, request),
+    /** Local development only (`npm start`), never deployed: a first-factor token from the dev issuer. */
+    createDevToken: (body: { sub: string; email?: string }, request?: RequestOptions) =>
+      call<{ token: string }>('POST', '/dev/token', body, false, request),
   };
+}
+
+/**
+ * Retry-After as seconds to wait: delta-seconds, or an HTTP date (RFC 9110 section 10.2.3)
+ * counted from now and rounded up. Undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, nowMs: number = Date.now()): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+function combineSignals(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+  const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  if (signal && timeout) return AbortSignal.any([signal, timeout]);
+  return signal ?? timeout;
 }
 
 function safeJson(text: string): unknown {

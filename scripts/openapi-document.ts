@@ -1,0 +1,215 @@
+/**
+ * Builds the OpenAPI 3.1 document from the route table, the zod schemas the handlers
+ * validate with, and the problem table. Nothing in the document is written by hand twice:
+ * add a route, a schema field or a problem code and `npm run openapi` picks it up.
+ */
+import { z } from 'zod';
+import {
+  createDocument,
+  type ZodOpenApiObject,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+  type ZodOpenApiResponsesObject,
+  type oas31,
+} from 'zod-openapi';
+import { PROBLEM_CONTENT_TYPE, PROBLEMS, problemBody, type ProblemCode } from '../functions/http/problems.js';
+import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
+import { ProblemResponse } from '../functions/http/schemas.js';
+import { DevTokenRequest } from '../local/dev-identity-provider.js';
+
+export const FIRST_FACTOR_SCHEME = 'firstFactor';
+/** Marks operations that only the local server has (`npm start`); they are never deployed. */
+export const LOCAL_ONLY_EXTENSION = 'x-local-only';
+export const LOCAL_ONLY_TAG = 'Local development';
+
+/** Problems every route can answer besides its own. */
+export const SHARED_PROBLEMS = ['internal_error', 'service_unavailable'] as const satisfies readonly ProblemCode[];
+/** What the first-factor check adds on authenticated routes. */
+export const FIRST_FACTOR_PROBLEMS = ['unauthorized'] as const satisfies readonly ProblemCode[];
+
+/** Every problem code an operation can answer with: its own, the authorizer's and the shared ones. */
+export function problemsOf(route: Pick<RouteDefinition, 'auth' | 'problems'>): ProblemCode[] {
+  const codes: ProblemCode[] = [...route.problems, ...(route.auth === 'first-factor' ? FIRST_FACTOR_PROBLEMS : []), ...SHARED_PROBLEMS];
+  return [...new Set(codes)];
+}
+
+const RetryAfter = z
+  .int()
+  .min(1)
+  .meta({ description: 'Seconds to wait before trying again.', example: 30, header: { id: 'RetryAfter' } });
+const Allow = z.string().meta({ description: 'The methods this path accepts.', example: 'POST', header: { id: 'Allow' } });
+const WwwAuthenticate = z.string().meta({ description: 'The authentication scheme to use.', example: 'Bearer', header: { id: 'WWWAuthenticate' } });
+
+/** Headers that come with a problem of this code; `problems.ts` sets exactly these. */
+const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, z.ZodType>>> = {
+  too_many_attempts: { 'Retry-After': RetryAfter },
+  service_unavailable: { 'Retry-After': RetryAfter },
+  method_not_allowed: { Allow },
+  // Sent by the local server's authorizer; not promised, since it is not the handler's to send.
+  unauthorized: { 'WWW-Authenticate': WwwAuthenticate.optional() },
+};
+
+/**
+ * The problem body for a set of codes that share one status: `Problem` narrowed so that
+ * `status`, `code` and `type` can only be what this operation really sends.
+ */
+function problemSchema(codes: readonly ProblemCode[]) {
+  const bodies = codes.map((code) => problemBody({ code }));
+  return ProblemResponse.extend({
+    type: z.enum(bodies.map((body) => body.type) as [string, ...string[]]),
+    status: z.literal(bodies[0]!.status).meta({ override: { type: 'integer' } }),
+    code: z.enum(codes as [ProblemCode, ...ProblemCode[]]).meta({ description: 'Stable, snake_case error code.' }),
+  });
+}
+
+function problemResponse(codes: readonly ProblemCode[], id?: string): ZodOpenApiResponseObject {
+  const headers: Record<string, z.ZodType> = {};
+  for (const code of codes) {
+    for (const [name, schema] of Object.entries(PROBLEM_HEADERS[code] ?? {})) {
+      // Required only when every code sharing this status sends it.
+      headers[name] = codes.every((other) => PROBLEM_HEADERS[other]?.[name]) ? schema : schema.optional();
+    }
+  }
+  return {
+    ...(id ? { id } : {}),
+    description: codes.map((code) => `\`${code}\`: ${PROBLEMS[code].detail}`).join('\n\n'),
+    ...(Object.keys(headers).length > 0 ? { headers: z.object(headers) } : {}),
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: problemSchema(codes),
+        examples: Object.fromEntries(codes.map((code) => [code, { summary: PROBLEMS[code].title, value: problemBody({ code }) }])),
+      },
+    },
+  };
+}
+
+/** One response per status: codes that share a status share a response (e.g. 400 `invalid_request` | `invalid_code`). */
+function problemResponses(codes: readonly ProblemCode[]): ZodOpenApiResponsesObject {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of codes) byStatus.set(PROBLEMS[code].status, [...(byStatus.get(PROBLEMS[code].status) ?? []), code]);
+  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, group]) => [String(status), problemResponse(group)]));
+}
+
+function jsonBody(schema: z.ZodType) {
+  return { content: { 'application/json': { schema } } };
+}
+
+function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
+  return {
+    operationId: route.id,
+    summary: route.summary,
+    tags: [route.path.startsWith('/v1/') ? 'MFA' : 'Assertion verification'],
+    security: route.auth === 'first-factor' ? [{ [FIRST_FACTOR_SCHEME]: [] }] : [],
+    ...(route.request ? { requestBody: { required: false, description: 'JSON; an absent body counts as `{}`.', ...jsonBody(route.request) } } : {}),
+    responses: {
+      [String(route.successStatus)]: { description: route.summary, ...jsonBody(route.response) },
+      ...problemResponses(problemsOf(route)),
+    },
+  };
+}
+
+const DevTokenResponse = z
+  .strictObject({ token: z.string().meta({ description: 'ES256 JWT from the local issuer, valid for an hour.' }) })
+  .meta({ id: 'DevToken', example: { token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' } });
+
+/** Operations the local server adds for development; `local/local-stack.ts` serves them. */
+export const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationObject }> = {
+  '/dev/token': {
+    post: {
+      operationId: 'createDevToken',
+      summary: 'Local only: a first-factor token for any user, signed by the local identity provider.',
+      description:
+        'Stands in for your identity provider on `npm start`. **Not deployed**: in the cloud the first-factor token comes from the app\'s own identity provider.',
+      tags: [LOCAL_ONLY_TAG],
+      [LOCAL_ONLY_EXTENSION]: true,
+      security: [],
+      requestBody: {
+        required: true,
+        ...jsonBody(DevTokenRequest.meta({ id: 'DevTokenRequest', example: { sub: 'alice', email: 'alice@example.com' } })),
+      },
+      responses: {
+        '200': { description: 'A token for `sub`.', ...jsonBody(DevTokenResponse) },
+        ...problemResponses(['invalid_request', 'payload_too_large', 'internal_error']),
+      },
+    },
+  },
+};
+
+/** Answers for requests outside the table; the local server sends them, the docs list them. */
+const UNMATCHED_REQUEST_RESPONSES = {
+  NotFound: problemResponse(['not_found'], 'NotFound'),
+  MethodNotAllowed: problemResponse(['method_not_allowed'], 'MethodNotAllowed'),
+};
+
+const DESCRIPTION = `
+Two-factor authentication (TOTP and recovery codes) for web apps. The user signs in with your
+identity provider as usual (the first factor); your web client then calls \`/v1/mfa/*\` with that
+token to enroll an authenticator app or to verify a code, and receives a short-lived signed **MFA
+assertion** (ES256 JWT) that your backend verifies against \`/.well-known/jwks.json\`.
+
+**Errors** are RFC 9457 \`application/problem+json\` bodies with a stable \`code\`; each operation
+lists every code it can answer with. \`429 too_many_attempts\` and \`503 service_unavailable\` carry
+\`Retry-After\` (seconds). A path that does not exist answers \`404 not_found\`, a method the path
+does not accept \`405 method_not_allowed\` with \`Allow\` (see \`components.responses\`).
+
+Responses carry secrets (TOTP secrets, recovery codes, assertions) and are sent with
+\`Cache-Control: no-store\`. Operations tagged *${LOCAL_ONLY_TAG}* (\`${LOCAL_ONLY_EXTENSION}: true\`)
+exist only on the local server.
+`.trim();
+
+export function buildOpenApiDocument(): oas31.OpenAPIObject {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of ROUTES as readonly RouteDefinition[]) {
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operationFor(route) };
+  }
+  const document: ZodOpenApiObject = {
+    openapi: '3.1.0',
+    info: {
+      title: 'serverless-mfa',
+      version: '1',
+      description: DESCRIPTION,
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+    },
+    servers: [
+      { url: '/', description: 'Where this document is served from (the local server: `npm start`).' },
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'The deployed HTTP API (the stack output `ApiUrl`).',
+        variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } },
+      },
+    ],
+    tags: [
+      { name: 'MFA', description: 'Enroll, verify and manage the second factor of the signed-in user.' },
+      { name: 'Assertion verification', description: 'What an app backend needs to verify MFA assertions.' },
+      { name: LOCAL_ONLY_TAG, description: 'Only on the local server (`npm start`); never deployed.' },
+    ],
+    paths: { ...paths, ...LOCAL_ONLY_OPERATIONS },
+    components: {
+      securitySchemes: {
+        [FIRST_FACTOR_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "The first-factor token (JWT) from the app's identity provider; its `sub` is the user.",
+        },
+      },
+      responses: UNMATCHED_REQUEST_RESPONSES,
+    },
+  };
+  return createDocument(document, { override: dropZodCheckFormats });
+}
+
+/**
+ * zod names some string checks as formats (`startsWith` becomes `format: starts_with`); they
+ * are no JSON Schema formats, and the `pattern` zod emits beside them already says the same.
+ */
+const ZOD_CHECK_FORMATS = new Set(['starts_with', 'ends_with', 'includes', 'lowercase', 'uppercase']);
+function dropZodCheckFormats({ jsonSchema }: { jsonSchema: { format?: string } }): void {
+  if (jsonSchema.format && ZOD_CHECK_FORMATS.has(jsonSchema.format)) delete jsonSchema.format;
+}
+
+/** The committed file, byte for byte: two-space JSON with a trailing newline. */
+export function serializeOpenApiDocument(document: oas31.OpenAPIObject): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
