@@ -1,0 +1,263 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Secret } from 'otpauth';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMfaClient } from '../../client/index.js';
+import { generateTotpCode } from '../../functions/domain/totp.js';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
+import { createTestTable, testDynamoDbClient, testDynamoDbEndpoint } from '../support/dynamodb.js';
+import { ManualClock } from '../support/fakes.js';
+import { Authenticator, wrongCodeFor } from './support/authenticator.js';
+import { launchChromium, screenshot } from './support/browser.js';
+import {
+  expectAlert,
+  expectFocusOn,
+  expectHeading,
+  expectStatus,
+  recoveryCodesOnScreen,
+  signInWithKeyboard,
+  submitCode,
+  totpRow,
+  typeAndSubmit,
+} from './support/page.js';
+
+const TOTP_STEP_MS = 30_000;
+
+describe('web client (Chromium against the local stack)', () => {
+  // The server's clock: each TOTP code works once per 30-second step, and the journey needs several.
+  const clock = new ManualClock();
+  let dataDir: string;
+  let stack: LocalStack;
+  let browserLaunch: Promise<Browser>;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mfa-e2e-'));
+    const dynamo = testDynamoDbClient();
+    const tableName = await createTestTable(dynamo, 'mfa-e2e');
+    dynamo.destroy();
+    stack = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName, overrides: { clock } });
+    browserLaunch = launchChromium();
+    // Awaited in beforeEach, so a missing Chromium fails every test instead of skipping them.
+    browserLaunch.then((launched) => (browser = launched)).catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    context = await (await browserLaunch).newContext({ acceptDownloads: true, viewport: { width: 1000, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    pageErrors = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // Chromium logs every 4xx answer ("Failed to load resource"); refused codes are expected here.
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+    });
+  });
+
+  afterEach(async () => {
+    await context?.close();
+    // Script errors and CSP violations ("Refused to load ...") end up here.
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** Another user enrolled through the typed client, to start a browser test from "MFA is on". */
+  async function enrolThroughApi(username: string): Promise<{ secret: Uint8Array; recoveryCodes: string[]; api: ReturnType<typeof createMfaClient> }> {
+    const baseUrl = stack.url.replace('localhost', '127.0.0.1');
+    const { token } = await createMfaClient({ baseUrl }).createDevToken({ sub: username });
+    const api = createMfaClient({ baseUrl, getToken: () => token });
+    const enrollment = await api.startTotpEnrollment();
+    const secret = new Uint8Array(Secret.fromBase32(enrollment.secret).bytes);
+    clock.advance(TOTP_STEP_MS);
+    const { recoveryCodes } = await api.confirmTotpEnrollment({ code: generateTotpCode(secret, clock.now()) });
+    return { secret, recoveryCodes: recoveryCodes!, api };
+  }
+
+  it('enrols one time password from the QR code, then signs in with a code and a recovery code, regenerates and disables', async () => {
+    await page.goto(stack.url);
+
+    // 1. Sign in (first factor only: MFA is off).
+    await expectHeading(page, 'Sign in');
+    await screenshot(page, '01-sign-in');
+    await signInWithKeyboard(page, 'alice');
+
+    // 3. Profile with MFA off.
+    await expectHeading(page, 'Two-factor methods');
+    await totpRow(page).getByText('Off', { exact: true }).waitFor();
+    expect(await page.getByText(/Recovery codes remaining/).count()).toBe(0);
+    await screenshot(page, '02-profile-mfa-off');
+    await totpRow(page).getByRole('button', { name: 'Enable', exact: true }).click();
+
+    // 4. Set-up: scan the QR code off the screen as a phone would.
+    await expectHeading(page, 'Set up one time password');
+    await expectFocusOn(page, 'Set up one time password');
+    const qrImage = page.getByRole('img', { name: /QR code/ });
+    await qrImage.waitFor();
+    const authenticator = Authenticator.scan(await qrImage.screenshot());
+    expect(authenticator.otpauthUri).toMatch(/^otpauth:\/\/totp\/.*alice/);
+    const manualSecret = (await page.locator('code.secret').textContent())?.replace(/\s/g, '');
+    expect(manualSecret).toBe(authenticator.secretBase32);
+    await screenshot(page, '03-set-up');
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await expectStatus(page, /Secret copied/);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(authenticator.secretBase32);
+
+    await page.getByLabel('Authentication code').fill(wrongCodeFor(authenticator, clock.now()));
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    expect(await expectAlert(page, /code is wrong/)).toMatch(/Enter the code your authenticator app shows now/);
+    await expectFocusOn(page, 'Authentication code');
+    expect(await page.getByLabel('Authentication code').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, '04-set-up-wrong-code');
+    await page.getByLabel('Authentication code').fill(authenticator.codeAt(clock.now()));
+    await page.keyboard.press('Enter');
+
+    // 5. Recovery codes, shown once.
+    await expectHeading(page, 'Save your recovery codes');
+    const recoveryCodes = await recoveryCodesOnScreen(page);
+    expect(recoveryCodes).toHaveLength(10);
+    const continueButton = page.getByRole('button', { name: 'Continue', exact: true });
+    expect(await continueButton.isDisabled()).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download', exact: true }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.txt$/);
+    const downloaded = await readFile(await download.path(), 'utf8');
+    expect(downloaded.split('\n').filter((line) => recoveryCodes.includes(line))).toEqual(recoveryCodes);
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await expectStatus(page, /Recovery codes copied/);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(downloaded);
+    await screenshot(page, '05-recovery-codes');
+    const saved = page.getByRole('checkbox', { name: 'I have saved my recovery codes' });
+    await saved.focus();
+    await page.keyboard.press('Space');
+    expect(await saved.isChecked()).toBe(true);
+    expect(await continueButton.isEnabled()).toBe(true);
+    await page.keyboard.press('Tab');
+    await expectFocusOn(page, 'Continue');
+    await page.keyboard.press('Enter');
+
+    // Signed out, asked to sign in again using MFA.
+    await expectHeading(page, 'Sign in');
+    await expectStatus(page, /Sign in again using your authenticator app/);
+    await screenshot(page, '06-signed-out');
+
+    // 2. Second step with a TOTP code; a wrong one first.
+    await signInWithKeyboard(page, 'alice');
+    await expectHeading(page, 'Two-factor authentication');
+    await expectFocusOn(page, 'Authentication code');
+    await typeAndSubmit(page, wrongCodeFor(authenticator, clock.now()));
+    await expectAlert(page, /That code is wrong or has already been used/);
+    await screenshot(page, '07-second-step-wrong-code');
+    clock.advance(TOTP_STEP_MS);
+    await page.getByLabel('Authentication code').fill(authenticator.codeAt(clock.now()));
+    await page.keyboard.press('Enter');
+
+    await expectHeading(page, 'Two-factor methods');
+    await expectStatus(page, /Signed in with two-factor authentication/);
+    await totpRow(page).getByText('On', { exact: true }).waitFor();
+    await page.getByText('Recovery codes remaining: 10').waitFor();
+    await screenshot(page, '08-profile-mfa-on');
+
+    // 2. Second step with a recovery code instead.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInWithKeyboard(page, 'alice');
+    await expectHeading(page, 'Two-factor authentication');
+    await page.getByRole('button', { name: 'Use a recovery code' }).click();
+    await expectFocusOn(page, 'Recovery code');
+    await page.keyboard.type(recoveryCodes[0]!);
+    await screenshot(page, '09-second-step-recovery-code');
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Two-factor methods');
+    await expectStatus(page, /Signed in with a recovery code\. 9 recovery codes left/);
+    await page.getByText('Recovery codes remaining: 9').waitFor();
+    expect(await page.getByText(/Warning:/).count()).toBe(0);
+
+    // Regenerate: asks for a current code, shows the new set once, back to the profile.
+    await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
+    await expectHeading(page, 'Regenerate recovery codes');
+    await expectFocusOn(page, 'Authentication code');
+    await screenshot(page, '10-regenerate-confirm');
+    clock.advance(TOTP_STEP_MS);
+    await typeAndSubmit(page, authenticator.codeAt(clock.now()));
+    await expectHeading(page, 'Save your recovery codes');
+    const newCodes = await recoveryCodesOnScreen(page);
+    expect(newCodes).toHaveLength(10);
+    expect(newCodes.filter((code) => recoveryCodes.includes(code))).toEqual([]);
+    await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await expectHeading(page, 'Two-factor methods');
+    await page.getByText('Recovery codes remaining: 10').waitFor();
+
+    // Disable: asks for a current code, then MFA is off.
+    await totpRow(page).getByRole('button', { name: 'Disable', exact: true }).click();
+    await expectHeading(page, 'Disable one time password');
+    await expectFocusOn(page, 'Authentication code');
+    clock.advance(TOTP_STEP_MS);
+    await typeAndSubmit(page, authenticator.codeAt(clock.now()));
+    await expectHeading(page, 'Two-factor methods');
+    await expectStatus(page, /One time password is off/);
+    await totpRow(page).getByText('Off', { exact: true }).waitFor();
+    await totpRow(page).getByRole('button', { name: 'Enable', exact: true }).waitFor();
+    await screenshot(page, '11-profile-after-disable');
+  });
+
+  it('says when to try again after too many wrong codes, and lets the user in once the lockout ends', async () => {
+    const { secret } = await enrolThroughApi('bob');
+    await page.goto(stack.url);
+    await signInWithKeyboard(page, 'bob');
+    await expectHeading(page, 'Two-factor authentication');
+
+    const wrong = generateTotpCode(secret, clock.now() + 10 * TOTP_STEP_MS);
+    // The fifth wrong code starts a 30-second lockout; the sixth attempt is refused with Retry-After.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      await submitCode(page, 'Authentication code', wrong);
+      await expectAlert(page, /That code is wrong/);
+    }
+    await submitCode(page, 'Authentication code', wrong);
+    expect(await expectAlert(page, /Too many wrong codes/)).toMatch(/Try again in 30 seconds, at \d{1,2}:\d{2}:\d{2}/);
+    await expectFocusOn(page, 'Authentication code');
+    await screenshot(page, '12-lockout');
+
+    clock.advance(TOTP_STEP_MS);
+    await submitCode(page, 'Authentication code', generateTotpCode(secret, clock.now()));
+    await expectHeading(page, 'Two-factor methods');
+  });
+
+  it('warns when 3 or fewer recovery codes remain', async () => {
+    const { secret, recoveryCodes, api } = await enrolThroughApi('carol');
+    for (const recoveryCode of recoveryCodes.slice(0, 7)) await api.verifyMfa({ recoveryCode });
+    await page.goto(stack.url);
+    await signInWithKeyboard(page, 'carol');
+    await expectHeading(page, 'Two-factor authentication');
+    clock.advance(TOTP_STEP_MS);
+    await typeAndSubmit(page, generateTotpCode(secret, clock.now()));
+
+    await expectHeading(page, 'Two-factor methods');
+    await page.getByText('Recovery codes remaining: 3').waitFor();
+    await page.getByText(/Warning: only 3 left\. Regenerate them/).waitFor();
+    await screenshot(page, '13-profile-few-recovery-codes');
+  });
+
+  it('serves the client with a strict content security policy and no framing', async () => {
+    const response = await fetch(`${stack.url.replace('localhost', '127.0.0.1')}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("img-src 'self' data:");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    const script = await fetch(`${stack.url.replace('localhost', '127.0.0.1')}/assets/app.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  });
+});

@@ -1,0 +1,48 @@
+import type { MfaClient } from '../../client/index.js';
+import type { WebClientConfig } from './config.js';
+import { describeError, isSessionExpired } from './messages.js';
+import type { Session } from './session.js';
+import type { Shell } from './shell.js';
+import { showSignIn } from './screens/sign-in.js';
+
+/** What every screen works with: the one API client, the session, the page frame. */
+export interface App {
+  config: WebClientConfig;
+  client: MfaClient;
+  session: Session;
+  shell: Shell;
+}
+
+export function signOut(app: App, note?: string): void {
+  app.session.signOut();
+  app.shell.setAccount(undefined, () => {});
+  showSignIn(app, note);
+}
+
+/** Errors no screen has a better answer for: an expired session signs out, the rest is said plainly. */
+export function reportError(app: App, error: unknown): void {
+  if (isSessionExpired(error)) {
+    signOut(app, 'Your session has expired. Sign in again.');
+    return;
+  }
+  app.shell.showError(describeError(error));
+}
+
+/**
+ * Handles a form's submit with `task`, one at a time: the native submit is always prevented
+ * (even for a second Enter while the first request is out, which is then ignored), and the
+ * form is aria-busy while the request runs.
+ */
+export function onSubmit(form: HTMLFormElement, task: () => Promise<void>): void {
+  let running = false;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (running) return;
+    running = true;
+    form.setAttribute('aria-busy', 'true');
+    void task().finally(() => {
+      running = false;
+      form.removeAttribute('aria-busy');
+    });
+  });
+}
