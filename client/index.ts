@@ -123,6 +123,8 @@ export function parseRetryAfter(value: string | null, nowMs: number = Date.now()
   const text = value?.trim();
   if (!text) return undefined;
   if (/^\d+$/.test(text)) return Number(text);
+  // Every HTTP date form starts with the day name; anything else is not one (Date.parse('-5') is a year).
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }

@@ -51,6 +51,7 @@ const INIT_SCRIPT = `Scalar.createApiReference('#docs', ${JSON.stringify({
   agent: { disabled: true },
   showDeveloperTools: 'never',
   documentDownloadType: 'json',
+  defaultOpenAllTags: true,
 })});
 `;
 

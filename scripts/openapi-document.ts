@@ -169,7 +169,6 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
       title: 'serverless-mfa',
       version: '1',
       description: DESCRIPTION,
-      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [
       { url: '/', description: 'Where this document is served from (the local server: `npm start`).' },

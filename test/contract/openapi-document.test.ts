@@ -3,6 +3,7 @@ import { validate, compileErrors } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { PROBLEMS, problemBody, type ProblemCode } from '../../functions/http/problems.js';
 import { buildOpenApiDocument, serializeOpenApiDocument } from '../../scripts/openapi-document.js';
+import type { oas31 } from 'zod-openapi';
 import { OPENAPI_FILE, OpenApiContract, readCommittedDocument, type OpenApiDocument } from '../support/openapi-contract.js';
 
 const committed = readCommittedDocument();
@@ -97,7 +98,7 @@ describe('openapi.json', () => {
         for (const status of ['429', '503']) {
           const response = (operation as { responses?: Record<string, { headers?: Record<string, unknown> }> }).responses?.[status];
           if (!response) continue;
-          const header = resolveRef(committed, response.headers?.['Retry-After']) as { required?: boolean; schema?: { type?: string } } | undefined;
+          const header = resolveRef(committed, response.headers?.['Retry-After']) as oas31.HeaderObject | undefined;
           expect(header, `${method} ${path} ${status}`).toMatchObject({ required: true, schema: { type: 'integer' } });
           expect(contract.schemaViolations(header!.schema!, 1.5)).not.toEqual([]);
           checked++;
@@ -109,7 +110,7 @@ describe('openapi.json', () => {
 });
 
 function mediaTypes(document: OpenApiDocument) {
-  const found: Array<{ where: string; media: { schema?: object; examples?: Record<string, unknown> } }> = [];
+  const found: Array<{ where: string; media: oas31.MediaTypeObject }> = [];
   const responses = [
     ...Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
       Object.entries(item ?? {}).flatMap(([method, operation]) =>
@@ -119,7 +120,7 @@ function mediaTypes(document: OpenApiDocument) {
     ...Object.entries(document.components?.responses ?? {}).map(([name, response]) => ({ where: `components.responses.${name}`, response })),
   ];
   for (const { where, response } of responses) {
-    for (const [type, media] of Object.entries((resolveRef(document, response) as { content?: Record<string, object> }).content ?? {})) {
+    for (const [type, media] of Object.entries((resolveRef(document, response) as oas31.ResponseObject).content ?? {})) {
       found.push({ where: `${where} ${type}`, media });
     }
   }
