@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { DynamoDbMfaStore } from './adapters/aws/dynamodb-mfa-store.js';
 import { KmsAssertionSigner } from './adapters/aws/kms-assertion-signer.js';
 import { KmsSecretSealer } from './adapters/aws/kms-secret-sealer.js';
@@ -22,7 +22,47 @@ export interface Services {
   config: Config;
 }
 
+/** The SDK clients of one container, created on first use and shared by its adapters. Tests may pass their own. */
+export interface AwsClients {
+  dynamoDb?: DynamoDBClient;
+  kms?: KMSClient;
+}
+
+/**
+ * How a function reaches each resource its route's access names, one factory per RouteAccess
+ * key. A handler passes only the factories its route needs, so its bundle holds only those
+ * adapters and SDK clients: a function without KMS access never loads the KMS client.
+ */
+export interface PortFactories {
+  table?: (config: Config, clients: AwsClients) => MfaStore;
+  secretKey?: (config: Config, clients: AwsClients) => SecretSealer;
+  signingKey?: (config: Config, clients: AwsClients) => AssertionSigner;
+}
+
 const ENROLLMENT_TTL_SECONDS = 600;
+
+/** SDK v3 keeps connections alive by default (NodeHttpHandler agent with keepAlive: true). */
+export function dynamoDbClientConfig(config: Pick<Config, 'dynamoDbEndpoint'>): DynamoDBClientConfig {
+  return { ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}), maxAttempts: 3 };
+}
+
+export const KMS_CLIENT_CONFIG: KMSClientConfig = { maxAttempts: 3 };
+
+/** The MFA table: DynamoDB in the cloud and locally (DynamoDB Local). */
+export const mfaTable: NonNullable<PortFactories['table']> = (config, clients) =>
+  new DynamoDbMfaStore((clients.dynamoDb ??= new DynamoDBClient(dynamoDbClientConfig(config))), config.tableName!);
+
+/** The TOTP-secret key: KMS, or AES-GCM under a key file locally. */
+export const totpSecretKey: NonNullable<PortFactories['secretKey']> = (config, clients) =>
+  config.adapters === 'aws'
+    ? new KmsSecretSealer((clients.kms ??= new KMSClient(KMS_CLIENT_CONFIG)), config.totpKeyId!)
+    : LocalSecretSealer.inDataDir(config.dataDir);
+
+/** The assertion-signing key: an ECC KMS key, or a P-256 JWK file locally. */
+export const assertionSigningKey: NonNullable<PortFactories['signingKey']> = (config, clients) =>
+  config.adapters === 'aws'
+    ? new KmsAssertionSigner((clients.kms ??= new KMSClient(KMS_CLIENT_CONFIG)), config.signingKeyId!)
+    : LocalAssertionSigner.inDataDir(config.dataDir);
 
 /** A port this function has no access to: using it is a programming error, caught loudly. */
 function notGranted<T extends object>(port: string): T {
@@ -37,40 +77,26 @@ function notGranted<T extends object>(port: string): T {
  * The composition root: picks the AWS or local adapter for each port from validated config,
  * building only the ports the route's access grants. Called once per container at cold start.
  */
-export function createServices(route: RouteDefinition, env: NodeJS.ProcessEnv = process.env, overrides: Partial<MfaServiceDeps> = {}): Services {
+export function createServices(
+  route: RouteDefinition,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<MfaServiceDeps> = {},
+  wiring: { ports?: PortFactories; clients?: AwsClients } = {},
+): Services {
   const config = loadConfig(route.access, env);
-  const { access } = route;
-  const aws = config.adapters === 'aws';
-
-  const store: MfaStore =
-    access.table.length > 0
-      ? new DynamoDbMfaStore(
-          new DynamoDBClient({
-            ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}),
-            maxAttempts: 3,
-          }),
-          config.tableName!,
-        )
-      : notGranted('the MFA table');
-
-  const kms = aws && (access.secretKey.length > 0 || access.signingKey.length > 0) ? new KMSClient({ maxAttempts: 3 }) : undefined;
-  const sealer: SecretSealer =
-    access.secretKey.length === 0
-      ? notGranted('the TOTP secret key')
-      : aws
-        ? new KmsSecretSealer(kms!, config.totpKeyId!)
-        : LocalSecretSealer.inDataDir(config.dataDir);
-  const signer: AssertionSigner =
-    access.signingKey.length === 0
-      ? notGranted('the assertion signing key')
-      : aws
-        ? new KmsAssertionSigner(kms!, config.signingKeyId!)
-        : LocalAssertionSigner.inDataDir(config.dataDir);
-
+  const ports = wiring.ports ?? {};
+  const clients = wiring.clients ?? {};
+  const wire = <T extends object>(key: keyof PortFactories, name: string, override: T | undefined): T => {
+    if (override) return override;
+    if (route.access[key].length === 0) return notGranted<T>(name);
+    const factory = ports[key] as ((config: Config, clients: AwsClients) => T) | undefined;
+    if (!factory) throw new Error(`The ${route.handler} handler does not wire ${name}, which its route's access grants.`);
+    return factory(config, clients);
+  };
   const deps: MfaServiceDeps = {
-    store,
-    sealer,
-    signer,
+    store: wire('table', 'the MFA table', overrides.store),
+    sealer: wire('secretKey', 'the TOTP secret key', overrides.sealer),
+    signer: wire('signingKey', 'the assertion signing key', overrides.signer),
     audit: new PowertoolsAuditLog(logger, metrics),
     clock: systemClock,
     random: cryptoRandom,

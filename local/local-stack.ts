@@ -1,6 +1,6 @@
 import { resolve, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createServices } from '../functions/composition.js';
+import { createServices, type PortFactories } from '../functions/composition.js';
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
@@ -42,7 +42,7 @@ export interface LocalStack {
 }
 
 /** The handler module of each route, imported exactly as Lambda would import its bundle. */
-export async function loadRouteHandlers(): Promise<Map<string, { withServices: (services: ReturnType<typeof createServices>) => LambdaHttpHandler }>> {
+export async function loadRouteHandlers(): Promise<Map<string, { ports: PortFactories; withServices: (services: ReturnType<typeof createServices>) => LambdaHttpHandler }>> {
   const modules = new Map();
   for (const route of ROUTES) {
     modules.set(route.id, await import(`../functions/handlers/${route.handler}.ts`));
@@ -78,10 +78,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     MFA_ASSERTION_AUDIENCE: LOCAL_APP_AUDIENCE,
   };
   const identity = new DevIdentityProvider(dataDir, `${url}/dev`, LOCAL_APP_AUDIENCE);
-  const routes = ROUTES.map((route: RouteDefinition) => ({
-    route,
-    handler: modules.get(route.id)!.withServices(createServices(route, env, options.overrides)),
-  }));
+  const routes = ROUTES.map((route: RouteDefinition) => {
+    const module = modules.get(route.id)!;
+    return { route, handler: module.withServices(createServices(route, env, options.overrides, { ports: module.ports })) };
+  });
   const devRoutes: ExtraRoute[] = [
     {
       method: 'POST',

@@ -1,7 +1,7 @@
 import { defineHandler } from '../http/lambda-handler.js';
 import { routeById } from '../http/routes.js';
 
-export const { handler, withServices } = defineHandler(routeById('getOpenIdConfiguration'), async (_event, { config }) => ({
+export const { handler, withServices, ports } = defineHandler(routeById('getOpenIdConfiguration'), {}, async (_event, { config }) => ({
   status: 200,
   body: {
     issuer: config.issuer,

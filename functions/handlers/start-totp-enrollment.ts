@@ -1,9 +1,10 @@
+import { mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
 import { actorOf, parseBody } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { EmptyRequest } from '../http/schemas.js';
 
-export const { handler, withServices } = defineHandler(routeById('startTotpEnrollment'), async (event, { mfa }) => {
+export const { handler, withServices, ports } = defineHandler(routeById('startTotpEnrollment'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
   parseBody(event, EmptyRequest);
   return { status: 201, body: await mfa.startTotpEnrollment(actor) };

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createServices, type Services } from '../composition.js';
+import { createServices, type PortFactories, type Services } from '../composition.js';
 import { logger, metrics } from '../observability.js';
 import { PROBLEM_CONTENT_TYPE, problemBody, problemFor } from './problems.js';
 import type { HttpEvent } from './request.js';
@@ -50,12 +50,16 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
  * Wraps an endpoint as a Lambda handler: Powertools logging and metrics through middy,
  * problem responses for every error.
  *
+ * `ports` are the factories of the resources the route's access grants (see composition.ts):
+ * naming them here, rather than in a shared module, keeps every other adapter and SDK client
+ * out of this function's bundle.
+ *
  * In Lambda, `handler` is built from the environment at import (cold start), so a function
  * without its configuration refuses to start. Elsewhere it is built on first use, so that
  * the local server and tests can import the module and call `withServices` with services
  * they composed from an explicit environment.
  */
-export function defineHandler(route: RouteDefinition, endpoint: Endpoint) {
+export function defineHandler(route: RouteDefinition, ports: PortFactories, endpoint: Endpoint) {
   const withServices = (services: Services): LambdaHttpHandler =>
     middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
       .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -69,8 +73,9 @@ export function defineHandler(route: RouteDefinition, endpoint: Endpoint) {
         }
       });
   let built: LambdaHttpHandler | undefined;
+  const compose = () => withServices(createServices(route, process.env, {}, { ports }));
   const handler: LambdaHttpHandler = process.env.AWS_LAMBDA_FUNCTION_NAME
-    ? withServices(createServices(route))
-    : (event, context) => (built ??= withServices(createServices(route)))(event, context);
-  return { route, withServices, handler };
+    ? compose()
+    : (event, context) => (built ??= compose())(event, context);
+  return { route, ports, withServices, handler };
 }
