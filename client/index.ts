@@ -65,6 +65,18 @@ export class MfaProblemError extends Error {
 
 export type MfaClient = ReturnType<typeof createMfaClient>;
 
+/**
+ * In AWS, API Gateway answers some requests itself with `{"message": ...}` (openapi.json:
+ * GatewayError); they surface as the problem code of the same status, so callers handle one set.
+ */
+const GATEWAY_CODES: Partial<Record<number, ProblemCode>> = {
+  401: 'unauthorized',
+  404: 'not_found',
+  429: 'too_many_attempts',
+  500: 'internal_error',
+  503: 'service_unavailable',
+};
+
 export function createMfaClient(options: MfaClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
@@ -85,11 +97,12 @@ export function createMfaClient(options: MfaClientOptions) {
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) {
-      const problem = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; title?: unknown; detail?: unknown };
+      const problem = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown; title?: unknown; detail?: unknown; message?: unknown };
+      const gatewayCode = typeof problem.message === 'string' ? GATEWAY_CODES[response.status] : undefined;
       throw new MfaProblemError(
         response.status,
-        typeof problem.code === 'string' ? problem.code : 'http_error',
-        typeof problem.title === 'string' ? problem.title : response.statusText,
+        typeof problem.code === 'string' ? problem.code : (gatewayCode ?? 'http_error'),
+        typeof problem.title === 'string' ? problem.title : typeof problem.message === 'string' ? problem.message : response.statusText,
         typeof problem.detail === 'string' ? problem.detail : '',
         parseRetryAfter(response.headers.get('retry-after')),
       );

@@ -41,14 +41,45 @@ const RetryAfter = z
 const Allow = z.string().meta({ description: 'The methods this path accepts.', example: 'POST', header: { id: 'Allow' } });
 const WwwAuthenticate = z.string().meta({ description: 'The authentication scheme to use.', example: 'Bearer', header: { id: 'WWWAuthenticate' } });
 
-/** Headers that come with a problem of this code; `problems.ts` sets exactly these. */
-const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, z.ZodType>>> = {
-  too_many_attempts: { 'Retry-After': RetryAfter },
-  service_unavailable: { 'Retry-After': RetryAfter },
-  method_not_allowed: { Allow },
+interface ProblemHeader {
+  schema: z.ZodType;
+  /** Sent with every problem of this code. */
+  required: boolean;
+}
+
+/** Headers that come with a problem of this code; `problems.ts` and the local server set exactly these. */
+const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, ProblemHeader>>> = {
+  too_many_attempts: { 'Retry-After': { schema: RetryAfter, required: true } },
+  service_unavailable: { 'Retry-After': { schema: RetryAfter, required: true } },
+  method_not_allowed: { Allow: { schema: Allow, required: true } },
   // Sent by the local server's authorizer; not promised, since it is not the handler's to send.
-  unauthorized: { 'WWW-Authenticate': WwwAuthenticate.optional() },
+  unauthorized: { 'WWW-Authenticate': { schema: WwwAuthenticate, required: false } },
 };
+
+/**
+ * Headers a media type's answers always carry. OpenAPI 3.1 puts headers on the response, not
+ * the media type; where a status can also come from API Gateway (without them), the response
+ * says optional and this extension keeps the promise for the service's own problem+json.
+ */
+export const REQUIRED_HEADERS_EXTENSION = 'x-required-headers';
+
+/**
+ * API Gateway's own answers in AWS, sent before or instead of the function, as
+ * `application/json` `{"message": ...}`; the typed client maps them to the problem code of the
+ * same status. The local server never sends them.
+ */
+export const GATEWAY_ANSWERS = {
+  401: { message: 'Unauthorized', when: 'the JWT authorizer refuses the first-factor token (missing, expired, wrong issuer or audience)' },
+  404: { message: 'Not Found', when: 'no route matches the method and path (a wrong method too: API Gateway has no 405)' },
+  429: { message: 'Too Many Requests', when: 'the stage throttle is exceeded (no Retry-After)' },
+  500: { message: 'Internal Server Error', when: 'the function crashed' },
+  503: { message: 'Service Unavailable', when: 'the function timed out or was throttled (no Retry-After)' },
+} as const;
+type GatewayStatus = keyof typeof GATEWAY_ANSWERS;
+
+const GatewayError = z
+  .strictObject({ message: z.string() })
+  .meta({ id: 'GatewayError', description: "API Gateway's own answer (AWS only), not the service's.", example: { message: 'Unauthorized' } });
 
 /**
  * The problem body for a set of codes that share one status: `Problem` narrowed so that
@@ -63,32 +94,61 @@ function problemSchema(codes: readonly ProblemCode[]) {
   });
 }
 
-function problemResponse(codes: readonly ProblemCode[], id?: string): ZodOpenApiResponseObject {
+/** The response for one status: the service's problems with that status, and API Gateway's answer where it has one. */
+function problemResponse(codes: readonly ProblemCode[], options: { id?: string; gateway?: GatewayStatus } = {}): ZodOpenApiResponseObject {
+  const gateway = options.gateway === undefined ? undefined : GATEWAY_ANSWERS[options.gateway];
   const headers: Record<string, z.ZodType> = {};
+  const alwaysSent: string[] = [];
   for (const code of codes) {
-    for (const [name, schema] of Object.entries(PROBLEM_HEADERS[code] ?? {})) {
-      // Required only when every code sharing this status sends it.
-      headers[name] = codes.every((other) => PROBLEM_HEADERS[other]?.[name]) ? schema : schema.optional();
+    for (const [name, { schema }] of Object.entries(PROBLEM_HEADERS[code] ?? {})) {
+      const everyProblemSendsIt = codes.every((other) => PROBLEM_HEADERS[other]?.[name]?.required);
+      if (everyProblemSendsIt && !alwaysSent.includes(name)) alwaysSent.push(name);
+      headers[name] = everyProblemSendsIt && !gateway ? schema : schema.optional();
     }
   }
+  const description = [
+    ...codes.map((code) => `\`${code}\`: ${PROBLEMS[code].detail}`),
+    ...(alwaysSent.length > 0 ? [`The problem always comes with ${alwaysSent.map((name) => `\`${name}\``).join(' and ')}.`] : []),
+    ...(gateway ? [`In AWS, API Gateway answers \`{"message": "${gateway.message}"}\` itself when ${gateway.when}.`] : []),
+  ];
   return {
-    ...(id ? { id } : {}),
-    description: codes.map((code) => `\`${code}\`: ${PROBLEMS[code].detail}`).join('\n\n'),
+    ...(options.id ? { id: options.id } : {}),
+    description: description.join('\n\n'),
     ...(Object.keys(headers).length > 0 ? { headers: z.object(headers) } : {}),
     content: {
-      [PROBLEM_CONTENT_TYPE]: {
-        schema: problemSchema(codes),
-        examples: Object.fromEntries(codes.map((code) => [code, { summary: PROBLEMS[code].title, value: problemBody({ code }) }])),
-      },
+      ...(codes.length > 0
+        ? {
+            [PROBLEM_CONTENT_TYPE]: {
+              schema: problemSchema(codes),
+              examples: Object.fromEntries(codes.map((code) => [code, { summary: PROBLEMS[code].title, value: problemBody({ code }) }])),
+              ...(alwaysSent.length > 0 ? { [REQUIRED_HEADERS_EXTENSION]: alwaysSent } : {}),
+            },
+          }
+        : {}),
+      ...(gateway
+        ? { 'application/json': { schema: GatewayError, examples: { gateway: { summary: `API Gateway (AWS only): ${gateway.message}`, value: { message: gateway.message } } } } }
+        : {}),
     },
   };
 }
 
-/** One response per status: codes that share a status share a response (e.g. 400 `invalid_request` | `invalid_code`). */
-function problemResponses(codes: readonly ProblemCode[]): ZodOpenApiResponsesObject {
-  const byStatus = new Map<number, ProblemCode[]>();
+/**
+ * One response per status: codes that share a status share a response (e.g. 400 `invalid_request` |
+ * `invalid_code`), and API Gateway's answers are added where the gateway can send them.
+ */
+function problemResponses(codes: readonly ProblemCode[], gatewayStatuses: readonly GatewayStatus[]): ZodOpenApiResponsesObject {
+  const byStatus = new Map<number, ProblemCode[]>(gatewayStatuses.map((status) => [status, []]));
   for (const code of codes) byStatus.set(PROBLEMS[code].status, [...(byStatus.get(PROBLEMS[code].status) ?? []), code]);
-  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, group]) => [String(status), problemResponse(group)]));
+  return Object.fromEntries(
+    [...byStatus]
+      .sort(([a], [b]) => a - b)
+      .map(([status, group]) => [String(status), problemResponse(group, { gateway: gatewayStatuses.find((candidate) => candidate === status) })]),
+  );
+}
+
+/** What API Gateway itself can answer on a deployed route. */
+function gatewayStatusesOf(route: RouteDefinition): GatewayStatus[] {
+  return [...(route.auth === 'first-factor' ? [401 as const] : []), 429, 500, 503];
 }
 
 function jsonBody(schema: z.ZodType) {
@@ -104,7 +164,7 @@ function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
     ...(route.request ? { requestBody: { required: false, description: 'JSON; an absent body counts as `{}`.', ...jsonBody(route.request) } } : {}),
     responses: {
       [String(route.successStatus)]: { description: route.summary, ...jsonBody(route.response) },
-      ...problemResponses(problemsOf(route)),
+      ...problemResponses(problemsOf(route), gatewayStatusesOf(route)),
     },
   };
 }
@@ -130,7 +190,7 @@ export const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationOb
       },
       responses: {
         '200': { description: 'A token for `sub`.', ...jsonBody(DevTokenResponse) },
-        ...problemResponses(['invalid_request', 'payload_too_large', 'internal_error']),
+        ...problemResponses(['invalid_request', 'payload_too_large', 'internal_error'], []),
       },
     },
   },
@@ -138,8 +198,8 @@ export const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationOb
 
 /** Answers for requests outside the table; the local server sends them, the docs list them. */
 const UNMATCHED_REQUEST_RESPONSES = {
-  NotFound: problemResponse(['not_found'], 'NotFound'),
-  MethodNotAllowed: problemResponse(['method_not_allowed'], 'MethodNotAllowed'),
+  NotFound: problemResponse(['not_found'], { id: 'NotFound', gateway: 404 }),
+  MethodNotAllowed: problemResponse(['method_not_allowed'], { id: 'MethodNotAllowed' }),
 };
 
 const DESCRIPTION = `
@@ -152,6 +212,11 @@ assertion** (ES256 JWT) that your backend verifies against \`/.well-known/jwks.j
 lists every code it can answer with. \`429 too_many_attempts\` and \`503 service_unavailable\` carry
 \`Retry-After\` (seconds). A path that does not exist answers \`404 not_found\`, a method the path
 does not accept \`405 method_not_allowed\` with \`Allow\` (see \`components.responses\`).
+
+**In AWS**, API Gateway answers some requests itself, as \`application/json\` \`{"message": ...}\`
+(\`GatewayError\`): 401 when its JWT authorizer refuses the token, 404 for any unknown method or
+path, 429 when throttled, 500/503 when the function fails or times out. Each operation lists them
+beside the service's problems; the typed client maps them to the problem code of the same status.
 
 Responses carry secrets (TOTP secrets, recovery codes, assertions) and are sent with
 \`Cache-Control: no-store\`. Operations tagged *${LOCAL_ONLY_TAG}* (\`${LOCAL_ONLY_EXTENSION}: true\`)

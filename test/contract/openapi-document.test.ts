@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { PROBLEMS, problemBody, type ProblemCode } from '../../functions/http/problems.js';
-import { buildOpenApiDocument, serializeOpenApiDocument } from '../../scripts/openapi-document.js';
+import { buildOpenApiDocument, REQUIRED_HEADERS_EXTENSION, serializeOpenApiDocument } from '../../scripts/openapi-document.js';
 import type { oas31 } from 'zod-openapi';
 import { OPENAPI_FILE, OpenApiContract, readCommittedDocument, type OpenApiDocument } from '../support/openapi-contract.js';
 
@@ -90,16 +90,18 @@ describe('openapi.json', () => {
     expect(committed.components?.securitySchemes?.firstFactor).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   });
 
-  it('promises an integer Retry-After on every 429 and 503', () => {
+  it('promises an integer Retry-After with every 429 and 503 problem', () => {
     const contract = new OpenApiContract(committed);
     let checked = 0;
     for (const [path, item] of Object.entries(committed.paths ?? {})) {
       for (const [method, operation] of Object.entries(item ?? {})) {
         for (const status of ['429', '503']) {
-          const response = (operation as { responses?: Record<string, { headers?: Record<string, unknown> }> }).responses?.[status];
-          if (!response) continue;
-          const header = resolveRef(committed, response.headers?.['Retry-After']) as oas31.HeaderObject | undefined;
-          expect(header, `${method} ${path} ${status}`).toMatchObject({ required: true, schema: { type: 'integer' } });
+          const response = (operation as oas31.OperationObject).responses?.[status] as oas31.ResponseObject | undefined;
+          const problem = response?.content?.['application/problem+json'] as (oas31.MediaTypeObject & Record<string, unknown>) | undefined;
+          if (!problem) continue;
+          expect(problem[REQUIRED_HEADERS_EXTENSION], `${method} ${path} ${status}`).toEqual(['Retry-After']);
+          const header = resolveRef(committed, response!.headers?.['Retry-After']) as oas31.HeaderObject | undefined;
+          expect(header?.schema, `${method} ${path} ${status}`).toMatchObject({ type: 'integer', minimum: 1 });
           expect(contract.schemaViolations(header!.schema!, 1.5)).not.toEqual([]);
           checked++;
         }

@@ -65,6 +65,13 @@ describe('response checker', () => {
     expect(contract.responseViolations({ method: 'DELETE', path: '/v1/mfa', ...problem('method_not_allowed') })).toEqual(['required header Allow is missing']);
   });
 
+  it("accepts API Gateway's own answer only where the gateway can send it", () => {
+    const gateway = { status: 401, headers: new Headers({ 'Content-Type': 'application/json' }), body: '{"message":"Unauthorized"}' };
+    expect(contract.responseViolations({ method: 'GET', path: '/v1/mfa', ...gateway })).toEqual([]);
+    expect(contract.responseViolations({ method: 'GET', path: '/.well-known/jwks.json', ...gateway })).not.toEqual([]);
+    expect(contract.responseViolations({ method: 'POST', path: '/v1/mfa/verify', ...gateway, status: 409 })).not.toEqual([]);
+  });
+
   it('checks request bodies against the operation', () => {
     const request = { method: 'POST', path: '/v1/mfa/verify', contentType: 'application/json' };
     expect(contract.requestViolations({ ...request, body: '{"code":"123456"}' })).toEqual([]);

@@ -12,6 +12,11 @@ function promisedProblems(route: RouteDefinition): ProblemCode[] {
   return [...new Set<ProblemCode>([...route.problems, ...(route.auth === 'first-factor' ? ['unauthorized' as const] : []), 'internal_error', 'service_unavailable'])];
 }
 
+/** In AWS, API Gateway answers these itself: its authorizer, its throttle, a failed or timed-out function. */
+function gatewayStatuses(route: RouteDefinition): number[] {
+  return [...(route.auth === 'first-factor' ? [401] : []), 429, 500, 503];
+}
+
 function operations(): Array<{ method: string; path: string; operation: oas31.OperationObject & { 'x-local-only'?: boolean } }> {
   return Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
     Object.entries(item ?? {})
@@ -44,8 +49,16 @@ describe('route table and openapi.json', () => {
 
   it.each(routes.map((route) => [route.id, route] as const))('lists every status %s can answer with, and no other', (_id, route) => {
     const responses = document.paths![route.path]![route.method.toLowerCase() as 'get' | 'post']!.responses!;
-    const expected = [route.successStatus, ...promisedProblems(route).map((code) => PROBLEMS[code].status)];
+    const expected = [route.successStatus, ...promisedProblems(route).map((code) => PROBLEMS[code].status), ...gatewayStatuses(route)];
     expect(Object.keys(responses).map(Number).sort()).toEqual([...new Set(expected)].sort());
+  });
+
+  it.each(routes.map((route) => [route.id, route] as const))("documents API Gateway's own answers on %s as GatewayError", (_id, route) => {
+    const responses = document.paths![route.path]![route.method.toLowerCase() as 'get' | 'post']!.responses!;
+    const withGatewayBody = Object.entries(responses)
+      .filter(([, response]) => (response as oas31.ResponseObject).content?.['application/json']?.schema?.$ref === '#/components/schemas/GatewayError')
+      .map(([status]) => Number(status));
+    expect(withGatewayBody.sort()).toEqual(gatewayStatuses(route).sort());
   });
 
   it.each(routes.map((route) => [route.id, route] as const))('lists every problem code of %s under its status', (_id, route) => {
@@ -69,6 +82,7 @@ describe('route table and openapi.json', () => {
 
   it('documents the answers to unknown paths and wrong methods', () => {
     expect(documentedCodes(document.components?.responses?.NotFound)).toEqual(['not_found']);
+    expect((document.components?.responses?.NotFound as oas31.ResponseObject).content?.['application/json']).toBeDefined();
     expect(documentedCodes(document.components?.responses?.MethodNotAllowed)).toEqual(['method_not_allowed']);
   });
 });

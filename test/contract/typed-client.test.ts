@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMfaClient, MfaProblemError, parseRetryAfter, type MfaClient } from '../../client/index.js';
-import { problemBody } from '../../functions/http/problems.js';
+import type { oas31 } from 'zod-openapi';
+import { PROBLEMS, problemBody } from '../../functions/http/problems.js';
 import { readCommittedDocument } from '../support/openapi-contract.js';
 
 interface Sent {
@@ -77,9 +78,16 @@ describe('typed client', () => {
     expect(error).toMatchObject({ status: 429, code: 'too_many_attempts', title: body.title, detail: body.detail, retryAfter: 42 });
   });
 
-  it('reports an answer without a problem body (a gateway error page) as http_error', async () => {
-    const { client } = clientWith(() => new Response('{"message":"Unauthorized"}', { status: 401, statusText: 'Unauthorized' }));
-    await expect(client.getMfaStatus()).rejects.toMatchObject({ status: 401, code: 'http_error', title: 'Unauthorized', retryAfter: undefined });
+  it.each(gatewayAnswers())("reports API Gateway's %i {message} answer as the problem code of that status", async (status, message) => {
+    const { client } = clientWith(() => Response.json({ message }, { status }));
+    const error = await client.getMfaStatus().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ status, title: message, retryAfter: undefined });
+    expect(Object.entries(PROBLEMS).filter(([, problem]) => problem.status === status).map(([code]) => code)).toContain((error as MfaProblemError).code);
+  });
+
+  it('reports an answer that is neither a problem nor the gateway\'s as http_error', async () => {
+    const { client } = clientWith(() => new Response('<html>Bad Gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
+    await expect(client.getMfaStatus()).rejects.toMatchObject({ status: 502, code: 'http_error', title: 'Bad Gateway', detail: '' });
   });
 
   it('aborts a request that outlives timeoutMs', async () => {
@@ -107,6 +115,22 @@ describe('typed client', () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+/** Every [status, message] that openapi.json documents as API Gateway's own answer. */
+function gatewayAnswers(): Array<[number, string]> {
+  const answers = new Map<number, string>();
+  const responses = [
+    ...Object.values(document.paths ?? {}).flatMap((item) => Object.values(item ?? {}).flatMap((operation) => Object.entries((operation as oas31.OperationObject).responses ?? {}))),
+    ...Object.entries(document.components?.responses ?? {}).map(([, response]) => ['404', response] as const),
+  ];
+  for (const [status, response] of responses) {
+    const gateway = (response as oas31.ResponseObject).content?.['application/json'];
+    const example = Object.values(gateway?.examples ?? {})[0] as { value: { message: string } } | undefined;
+    if (gateway?.schema?.$ref === '#/components/schemas/GatewayError' && example) answers.set(Number(status), example.value.message);
+  }
+  expect(answers.size).toBeGreaterThanOrEqual(5);
+  return [...answers];
+}
 
 describe('parseRetryAfter', () => {
   const now = Date.UTC(2026, 10, 28, 12, 0, 0);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { oas31 } from 'zod-openapi';
+import { REQUIRED_HEADERS_EXTENSION } from '../../scripts/openapi-document.js';
 
 // ajv-formats is CommonJS: under NodeNext its types see the module object, not the plugin.
 type FormatsPlugin = typeof addFormatsModule.default;
@@ -84,7 +85,12 @@ export class OpenApiContract {
       return [`status ${observed.status} is not documented for ${expected.where} (documented: ${Object.keys(expected.responses).join(', ')})`];
     }
     const response = this.resolve<oas31.ResponseObject>(documented);
-    return [...this.headerViolations(response, observed.headers), ...this.contentViolations(response.content, observed.headers.get('content-type'), observed.body, 'response body', true)];
+    const violations = [
+      ...this.headerViolations(response, observed.headers),
+      ...this.mediaHeaderViolations(response.content, observed.headers),
+      ...this.contentViolations(response.content, observed.headers.get('content-type'), observed.body, 'response body', true),
+    ];
+    return [...new Set(violations)];
   }
 
   /** Every way a request body departs from its operation's `requestBody`. */
@@ -148,6 +154,12 @@ export class OpenApiContract {
     return violations;
   }
 
+  /** Headers the matched media type promises (`x-required-headers`), e.g. Retry-After on a 429 problem. */
+  private mediaHeaderViolations(content: oas31.ContentObject | undefined, headers: Headers): string[] {
+    const media = content?.[mediaTypeOf(headers.get('content-type'))] as (oas31.MediaTypeObject & { [REQUIRED_HEADERS_EXTENSION]?: string[] }) | undefined;
+    return (media?.[REQUIRED_HEADERS_EXTENSION] ?? []).filter((name) => headers.get(name) === null).map((name) => `required header ${name} is missing`);
+  }
+
   private contentViolations(
     content: oas31.ContentObject | undefined,
     contentType: string | null,
@@ -156,8 +168,7 @@ export class OpenApiContract {
     bodyMeansContent: boolean,
   ): string[] {
     if (!content || Object.keys(content).length === 0) return body ? [`${label} should be empty, got ${truncate(body)}`] : [];
-    const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-    const media = content[mediaType];
+    const media = content[mediaTypeOf(contentType)];
     if (!media) return [`content type ${contentType ?? '(none)'} is not documented (documented: ${Object.keys(content).join(', ')})`];
     if (!body && bodyMeansContent) return [`${label} is empty`];
     let value: unknown;
@@ -199,6 +210,10 @@ let committed: OpenApiContract | undefined;
 /** The contract of the committed openapi.json, built once per test file. */
 export function committedContract(): OpenApiContract {
   return (committed ??= new OpenApiContract(readCommittedDocument()));
+}
+
+function mediaTypeOf(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 function isReference(value: unknown): value is oas31.ReferenceObject {
