@@ -1,0 +1,104 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
+import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME, type MfaFunction } from './mfa-function.js';
+
+export interface AlarmsProps {
+  functions: MfaFunction[];
+  stage: IHttpStage;
+  lockoutThreshold: number;
+  failedCodeChecksThreshold: number;
+  /** Subscribed to the topic by email when given. */
+  email: string | undefined;
+}
+
+const PERIOD = Duration.minutes(5);
+/** API 5xx responses in five minutes that page someone: a handful is an outage, not noise. */
+const API_5XX_THRESHOLD = 5;
+
+/**
+ * What pages an operator, all to one SNS topic: any function error or throttle, API 5xx, and a
+ * spike in failed code checks or lockouts (the Powertools metrics the audit log emits), which
+ * is what a credential-stuffing or code-guessing campaign looks like from here.
+ */
+export class Alarms extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+
+    // SNS's AWS managed key does not let CloudWatch publish: the topic needs its own key.
+    const topicKey = new Key(this, 'TopicKey', {
+      description: 'serverless-mfa: encrypts the alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'Topic', { displayName: 'serverless-mfa alarms', masterKey: topicKey, enforceSSL: true });
+    if (props.email) {
+      this.topic.addSubscription(new EmailSubscription(props.email));
+      Validations.of(this.topic).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason: 'The only subscription is an operator email; undelivered alarm notifications stay visible as alarm state in CloudWatch, a dead-letter queue would hold copies nobody reads.',
+      });
+    }
+
+    for (const fn of props.functions) {
+      const name = fn.node.id;
+      this.alarm(`${name}Errors`, fn.function.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: the function failed (unhandled error, timeout or cold-start configuration error).`);
+      this.alarm(`${name}Throttles`, fn.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: invocations were throttled.`);
+    }
+    this.alarm('Api5xx', props.stage.metricServerError({ period: PERIOD, statistic: 'Sum' }), API_5XX_THRESHOLD, 'The API answered with 5xx responses.');
+    this.alarm(
+      'LockoutSpike',
+      auditMetric(AUDIT_METRICS.lockouts),
+      props.lockoutThreshold,
+      'Unusually many MFA lockouts: possible code-guessing campaign. See docs/auditing.md ("all lockouts today").',
+    );
+    this.alarm(
+      'FailedCodeChecksSpike',
+      auditMetric(AUDIT_METRICS.failedCodeChecks),
+      props.failedCodeChecksThreshold,
+      'Unusually many failed MFA code checks: possible code-guessing campaign.',
+    );
+  }
+
+  private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}
+
+/** A metric the audit log emits through Powertools (namespace and `service` dimension as the functions set them). */
+function auditMetric(metricName: string): Metric {
+  return new Metric({
+    namespace: POWERTOOLS_METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: POWERTOOLS_SERVICE_NAME },
+    statistic: 'Sum',
+    period: PERIOD,
+  });
+}

@@ -1,0 +1,47 @@
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteDefinition } from '../../functions/http/routes.js';
+import { handlerEntry } from '../bundling.js';
+import type { DataAndKeys } from './data-and-keys.js';
+import { MfaFunction } from './mfa-function.js';
+
+export interface RouteFunctionsProps {
+  routes: readonly RouteDefinition[];
+  dataAndKeys: DataAndKeys;
+  /** Configuration every function reads at cold start (functions/config.ts). */
+  environment: Record<string, string>;
+  logRetention: RetentionDays;
+  logLevel: string;
+}
+
+/**
+ * One function per route table entry, each with exactly the permissions and configuration its
+ * `access` lists. Adding a route to the table adds its function here; nothing else to edit.
+ */
+export class RouteFunctions extends Construct {
+  /** By route id. */
+  readonly byRoute = new Map<string, { route: RouteDefinition; fn: MfaFunction }>();
+
+  constructor(scope: Construct, id: string, props: RouteFunctionsProps) {
+    super(scope, id);
+    for (const route of props.routes) {
+      const fn = new MfaFunction(this, pascalCase(route.id), {
+        entry: handlerEntry(route),
+        description: `serverless-mfa ${route.id}: ${route.method} ${route.path}`,
+        logRetention: props.logRetention,
+        logLevel: props.logLevel,
+        environment: props.environment,
+      });
+      props.dataAndKeys.grantRouteAccess(fn, route.access);
+      this.byRoute.set(route.id, { route, fn });
+    }
+  }
+
+  get all(): MfaFunction[] {
+    return [...this.byRoute.values()].map(({ fn }) => fn);
+  }
+}
+
+function pascalCase(id: string): string {
+  return id[0]!.toUpperCase() + id.slice(1);
+}
