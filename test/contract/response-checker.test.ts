@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { problemBody, type ProblemCode } from '../../functions/http/problems.js';
-import { createCheckedFetch } from '../support/api.js';
+import { createCheckedFetch, expectDocumentedResponse } from '../support/api.js';
 import { committedContract, ContractViolationError, type ObservedResponse } from '../support/openapi-contract.js';
 
 const contract = committedContract();
@@ -92,6 +92,20 @@ describe('checked fetch', () => {
   // even when the test swallows the thrown error.
   it.fails('fails the running test on an undocumented field, even if the error is caught', async () => {
     await answering(Response.json({ ...STATUS_BODY, extra: 1 }))('http://localhost/v1/mfa').catch(() => undefined);
+  });
+
+  const rawMethodNotAllowed = { method: 'PUT', path: '/v1/mfa?x=1', status: 405, body: JSON.stringify(problemBody({ code: 'method_not_allowed' })) };
+
+  it('checks a response read with raw HTTP (node headers) the same way', () => {
+    expectDocumentedResponse({ ...rawMethodNotAllowed, headers: { 'content-type': 'application/problem+json', allow: ['GET'] } });
+  });
+
+  it.fails('fails the running test on a raw response without a required header', () => {
+    try {
+      expectDocumentedResponse({ ...rawMethodNotAllowed, headers: { 'content-type': 'application/problem+json' } });
+    } catch {
+      // swallowed on purpose: the soft failure must still fail the test
+    }
   });
 
   it('names the exchange and every violation in the error it throws', () => {

@@ -42,6 +42,25 @@ export function checkedRequest(baseUrl: string, path: string, init?: RequestInit
   return createCheckedFetch()(`${baseUrl.replace(/\/+$/, '')}${path}`, init);
 }
 
+/**
+ * Checks a response read some other way (e.g. `rawRequest` from raw-http.ts, which sends what
+ * fetch refuses to) against the contract; fails the test on any mismatch.
+ */
+export function expectDocumentedResponse(exchange: {
+  method: string;
+  path: string;
+  status: number;
+  headers: Headers | Record<string, string | string[] | undefined>;
+  body: string;
+}): void {
+  const headers = exchange.headers instanceof Headers ? exchange.headers : new Headers();
+  if (!(exchange.headers instanceof Headers)) {
+    for (const [name, value] of Object.entries(exchange.headers)) if (value !== undefined) headers.set(name, [value].flat().join(', '));
+  }
+  const path = new URL(exchange.path, 'http://localhost').pathname;
+  check(() => committedContract().assertResponse({ method: exchange.method, path, status: exchange.status, headers, body: exchange.body }));
+}
+
 function check(assertion: () => void): void {
   try {
     assertion();
