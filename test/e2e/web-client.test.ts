@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +98,11 @@ describe('web client (Chromium against the local stack)', () => {
     await totpRow(page).getByText('Off', { exact: true }).waitFor();
     expect(await page.getByText(/Recovery codes remaining/).count()).toBe(0);
     await screenshot(page, '02-profile-mfa-off');
-    await totpRow(page).getByRole('button', { name: 'Enable', exact: true }).click();
+    // Keyboard only: focus is on the heading, the next stop is the row's button.
+    await expectFocusOn(page, 'Two-factor methods');
+    await page.keyboard.press('Tab');
+    await expectFocusOn(page, 'Enable');
+    await page.keyboard.press('Enter');
 
     // 4. Set-up: scan the QR code off the screen as a phone would.
     await expectHeading(page, 'Set up one time password');
@@ -182,7 +187,12 @@ describe('web client (Chromium against the local stack)', () => {
     expect(await page.getByText(/Warning:/).count()).toBe(0);
 
     // Regenerate: asks for a current code, shows the new set once, back to the profile.
-    await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
+    await expectFocusOn(page, 'Two-factor methods');
+    await page.keyboard.press('Tab');
+    await expectFocusOn(page, 'Disable');
+    await page.keyboard.press('Tab');
+    await expectFocusOn(page, 'Regenerate recovery codes');
+    await page.keyboard.press('Enter');
     await expectHeading(page, 'Regenerate recovery codes');
     await expectFocusOn(page, 'Authentication code');
     await screenshot(page, '10-regenerate-confirm');
@@ -245,6 +255,57 @@ describe('web client (Chromium against the local stack)', () => {
     await page.getByText('Recovery codes remaining: 3').waitFor();
     await page.getByText(/Warning: only 3 left\. Regenerate them/).waitFor();
     await screenshot(page, '13-profile-few-recovery-codes');
+  });
+
+  it('signs in through an OpenID Connect provider with PKCE when config.json names one', async () => {
+    const issuer = `${stack.url}/fake-idp`;
+    const authorizations = new Map<string, { challenge: string; loginHint: string; redirectUri: string }>();
+    await page.route('**/config.json', (route) => route.fulfill({ json: { identityProvider: { type: 'oidc', issuer, clientId: 'web-client' } } }));
+    await page.route(
+      (url) => url.pathname.startsWith('/fake-idp/'),
+      async (route) => {
+        const url = new URL(route.request().url());
+        if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+          return route.fulfill({ json: { issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token` } });
+        }
+        if (url.pathname.endsWith('/authorize')) {
+          const query = url.searchParams;
+          expect(Object.fromEntries(query)).toMatchObject({ response_type: 'code', client_id: 'web-client', scope: 'openid email', code_challenge_method: 'S256', login_hint: 'dave' });
+          const code = `code-${authorizations.size + 1}`;
+          authorizations.set(code, { challenge: query.get('code_challenge')!, loginHint: query.get('login_hint')!, redirectUri: query.get('redirect_uri')! });
+          const back = new URL(query.get('redirect_uri')!);
+          back.search = new URLSearchParams({ code, state: query.get('state')! }).toString();
+          return route.fulfill({ status: 302, headers: { Location: back.href } });
+        }
+        if (url.pathname.endsWith('/token')) {
+          const form = new URLSearchParams(route.request().postData() ?? '');
+          const authorization = authorizations.get(form.get('code') ?? '');
+          const verifierMatches = authorization && createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') === authorization.challenge;
+          if (!authorization || !verifierMatches || form.get('redirect_uri') !== authorization.redirectUri || form.get('grant_type') !== 'authorization_code') {
+            return route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+          }
+          // A token the local API's authorizer accepts, as the real provider's would be in the cloud.
+          const idToken = await stack.identity.issueToken({ sub: authorization.loginHint, email: `${authorization.loginHint}@example.com` });
+          return route.fulfill({ json: { id_token: idToken, access_token: 'unused', token_type: 'Bearer', expires_in: 3600 } });
+        }
+        return route.fulfill({ status: 404 });
+      },
+    );
+
+    await page.goto(stack.url);
+    await expectHeading(page, 'Sign in');
+    await page.getByText('You continue at localhost').waitFor();
+    await signInWithKeyboard(page, 'dave');
+
+    await expectHeading(page, 'Two-factor methods');
+    await page.getByText('Signed in as dave@example.com').waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    expect(authorizations.size).toBe(1);
+
+    // An answer this tab did not ask for (forged or replayed state) is refused.
+    await page.goto(`${stack.url}/?code=code-1&state=forged`);
+    await expectHeading(page, 'Sign in');
+    await expectAlert(page, /does not belong to this tab/);
   });
 
   it('serves the client with a strict content security policy and no framing', async () => {

@@ -1,5 +1,6 @@
 import type { MfaClient } from '../../client/index.js';
 import type { WebClientConfig } from './config.js';
+import type { FirstFactor } from './first-factor.js';
 import { describeError, isSessionExpired } from './messages.js';
 import type { Session } from './session.js';
 import type { Shell } from './shell.js';
@@ -8,6 +9,7 @@ import { showSignIn } from './screens/sign-in.js';
 /** What every screen works with: the one API client, the session, the page frame. */
 export interface App {
   config: WebClientConfig;
+  firstFactor: FirstFactor;
   client: MfaClient;
   session: Session;
   shell: Shell;

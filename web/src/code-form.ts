@@ -61,8 +61,8 @@ export function codeForm(
     const context: CodeContext = isCode ? (options.context ?? 'code') : 'recovery-code';
 
     const refuse = (message: string) => {
-      field.setInvalid(true);
-      app.shell.showError(message);
+      field.setError(message);
+      app.shell.showError(message, { shownInline: true });
       field.input.focus();
       field.input.select();
     };

@@ -9,34 +9,82 @@ export interface WebClientConfig {
   identityProvider: IdentityProviderConfig;
 }
 
-/** `dev`: POST /dev/token on the API, which only the local stack serves. */
-export type IdentityProviderConfig = { type: 'dev' };
+export type IdentityProviderConfig = DevIdentityProviderConfig | OidcIdentityProviderConfig;
+
+/** POST /dev/token on the API, which only the local stack serves. */
+export interface DevIdentityProviderConfig {
+  type: 'dev';
+}
+
+/** Any OpenID Connect provider (Cognito, Auth0, Okta...): authorization code flow with PKCE. */
+export interface OidcIdentityProviderConfig {
+  type: 'oidc';
+  /** `iss` of its tokens; discovery is read from `{issuer}/.well-known/openid-configuration`. */
+  issuer: string;
+  /** The public client registered for this web client (no secret). */
+  clientId: string;
+  scope: string;
+  /** Which token the API's JWT authorizer accepts: its `aud` (or Cognito `client_id`) must match. */
+  token: 'id_token' | 'access_token';
+  /** Registered at the provider; the page itself by default. */
+  redirectUri: string;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export async function loadConfig(origin: string, fetchConfig: typeof fetch = (input, init) => fetch(input, init)): Promise<WebClientConfig> {
-  const defaults: WebClientConfig = { apiBaseUrl: origin, identityProvider: { type: 'dev' } };
+export async function loadConfig(location: { origin: string }, fetchConfig: typeof fetch = (input, init) => fetch(input, init)): Promise<WebClientConfig> {
   const response = await fetchConfig('/config.json', { headers: { Accept: 'application/json' }, cache: 'no-cache' });
-  if (response.status === 404) return defaults;
+  if (response.status === 404) return parseConfig({}, location);
   if (!response.ok) throw new ConfigError(`config.json could not be loaded (HTTP ${response.status}).`);
-  return parseConfig(await response.json(), defaults);
+  let raw: unknown;
+  try {
+    raw = await response.json();
+  } catch {
+    throw new ConfigError('config.json is not valid JSON.');
+  }
+  return parseConfig(raw, location);
 }
 
-export function parseConfig(raw: unknown, defaults: WebClientConfig): WebClientConfig {
-  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config.json must hold a JSON object.');
+export function parseConfig(raw: unknown, location: { origin: string }): WebClientConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config.json must hold a JSON object.');
   const { apiBaseUrl, identityProvider } = raw as Record<string, unknown>;
-  let baseUrl = defaults.apiBaseUrl;
-  if (apiBaseUrl !== undefined) {
-    if (typeof apiBaseUrl !== 'string' || !/^https?:\/\//.test(apiBaseUrl)) throw new ConfigError('config.json: apiBaseUrl must be an http(s) URL.');
-    baseUrl = apiBaseUrl.replace(/\/+$/, '');
+  return {
+    apiBaseUrl: apiBaseUrl === undefined ? location.origin : webUrl(apiBaseUrl, 'apiBaseUrl').replace(/\/+$/, ''),
+    identityProvider: identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location),
+  };
+}
+
+function parseIdentityProvider(raw: unknown, location: { origin: string }): IdentityProviderConfig {
+  if (typeof raw !== 'object' || raw === null) throw new ConfigError('config.json: identityProvider must be an object.');
+  const settings = raw as Record<string, unknown>;
+  if (settings.type === 'dev') return { type: 'dev' };
+  if (settings.type !== 'oidc') throw new ConfigError(`config.json: identityProvider.type must be "dev" or "oidc", not ${JSON.stringify(settings.type)}.`);
+  if (typeof settings.clientId !== 'string' || settings.clientId === '') throw new ConfigError('config.json: identityProvider.clientId is required.');
+  const token = settings.token ?? 'id_token';
+  if (token !== 'id_token' && token !== 'access_token') throw new ConfigError('config.json: identityProvider.token must be "id_token" or "access_token".');
+  const scope = settings.scope ?? 'openid email';
+  if (typeof scope !== 'string' || !scope.split(' ').includes('openid')) throw new ConfigError('config.json: identityProvider.scope must include "openid".');
+  return {
+    type: 'oidc',
+    issuer: webUrl(settings.issuer, 'identityProvider.issuer').replace(/\/+$/, ''),
+    clientId: settings.clientId,
+    scope,
+    token,
+    redirectUri: settings.redirectUri === undefined ? `${location.origin}/` : webUrl(settings.redirectUri, 'identityProvider.redirectUri'),
+  };
+}
+
+/** An https URL; plain http only for this machine (the local stack and its tests). */
+function webUrl(value: unknown, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new ConfigError(`config.json: ${name} must be a URL.`);
   }
-  let provider = defaults.identityProvider;
-  if (identityProvider !== undefined) {
-    const type = (identityProvider as { type?: unknown } | null)?.type;
-    if (type !== 'dev') throw new ConfigError(`config.json: identityProvider.type ${JSON.stringify(type)} is not supported by this client.`);
-    provider = { type };
-  }
-  return { apiBaseUrl: baseUrl, identityProvider: provider };
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) throw new ConfigError(`config.json: ${name} must be an https URL.`);
+  return url.href;
 }

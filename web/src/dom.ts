@@ -37,8 +37,11 @@ export function button(label: string, onClick: (event: MouseEvent) => void, opti
 export interface Field {
   wrapper: HTMLDivElement;
   input: HTMLInputElement;
-  /** Marks the field invalid (or valid again with no message) for assistive technology. */
-  setInvalid(invalid: boolean): void;
+  /**
+   * Shows `message` next to the field and marks it invalid (or clears both). The words are also
+   * announced through the page's alert region; here they stay in sight and in the field's description.
+   */
+  setError(message: string | undefined): void;
 }
 
 /** A labelled text input with an optional hint, wired with for/id and aria-describedby. */
@@ -54,6 +57,8 @@ export function textField(options: {
 }): Field {
   const id = uniqueId('field');
   const hintId = options.hint ? `${id}-hint` : undefined;
+  const errorId = `${id}-error`;
+  const error = h('p', { id: errorId, className: 'field-error', hidden: true });
   const input = h('input', {
     id,
     type: 'text',
@@ -73,12 +78,20 @@ export function textField(options: {
     { className: 'field' },
     h('label', { htmlFor: id, className: 'label' }, options.label),
     options.hint ? h('p', { id: hintId, className: 'hint' }, options.hint) : null,
+    error,
     input,
   );
   return {
     wrapper,
     input,
-    setInvalid: (invalid) => (invalid ? input.setAttribute('aria-invalid', 'true') : input.removeAttribute('aria-invalid')),
+    setError: (message) => {
+      error.textContent = message ?? '';
+      error.hidden = !message;
+      const describedBy = [message ? errorId : undefined, hintId].filter(Boolean).join(' ');
+      if (describedBy) input.setAttribute('aria-describedby', describedBy);
+      if (message) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    },
   };
 }
 

@@ -1,25 +1,40 @@
 import { createMfaClient } from '../../client/index.js';
 import type { App } from './app.js';
 import { loadConfig } from './config.js';
-import { showSignIn } from './screens/sign-in.js';
+import { createFirstFactor } from './first-factor.js';
+import { describeError } from './messages.js';
+import { continueAfterFirstFactor, showSignIn } from './screens/sign-in.js';
 import { Session } from './session.js';
 import { Shell } from './shell.js';
 
 /** A form never stays busy longer than this: the user is told to try again instead. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** Boots the client: configuration, the one API client (with the session's token), the first screen. */
+/**
+ * Boots the client: configuration, the one API client (sending the session's token), and
+ * either the sign-in screen or, when this load is the identity provider's redirect back,
+ * the rest of that sign-in.
+ */
 async function main(): Promise<void> {
   const shell = new Shell(document);
+  let app: App;
   try {
-    const config = await loadConfig(location.origin);
+    const config = await loadConfig(window.location);
     const session = new Session();
     const client = createMfaClient({ baseUrl: config.apiBaseUrl, getToken: () => session.token, timeoutMs: REQUEST_TIMEOUT_MS });
-    const app: App = { config, client, session, shell };
-    showSignIn(app);
+    app = { config, firstFactor: createFirstFactor(config.identityProvider, client), client, session, shell };
   } catch (error) {
     shell.show({ title: 'This page could not start', body: [] });
     shell.showError(error instanceof Error ? error.message : String(error));
+    return;
+  }
+  try {
+    const resumed = await app.firstFactor.resume();
+    if (resumed) await continueAfterFirstFactor(app, resumed);
+    else showSignIn(app);
+  } catch (error) {
+    app.session.signOut();
+    showSignIn(app, undefined, error instanceof Error && error.name === 'FirstFactorError' ? error.message : describeError(error));
   }
 }
 

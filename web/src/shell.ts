@@ -37,7 +37,9 @@ export class Shell {
     (screen.focus ?? this.title).focus();
   }
 
-  showError(message: string): void {
+  /** `shownInline`: the field shows the words next to it, so the alert is only heard, not seen twice. */
+  showError(message: string, options: { shownInline?: boolean } = {}): void {
+    this.alert.classList.toggle('visually-hidden', options.shownInline === true);
     this.announce(this.alert, message);
     this.status.textContent = '';
   }

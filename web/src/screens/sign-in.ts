@@ -1,18 +1,19 @@
 import { onSubmit, signOut, type App } from '../app.js';
 import { h, textField } from '../dom.js';
+import type { FirstFactorResult } from '../first-factor.js';
 import { describeError } from '../messages.js';
 import { showProfile } from './profile.js';
 import { showSecondStep } from './second-step.js';
 
-/** The dev identity provider's rule for a subject (local/dev-identity-provider.ts). */
+/** Usernames the dev issuer accepts (local/dev-identity-provider.ts); also fine as a login hint. */
 const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
 
 /**
- * Screen 1: the first factor. Locally that is POST /dev/token for any username; then the
- * MFA state decides whether a second step is needed.
+ * Screen 1: the first factor, through the configured identity provider (locally the dev
+ * issuer: any username, no password). Then the MFA state decides whether a second step is needed.
  */
-export function showSignIn(app: App, note?: string): void {
-  const username = textField({ label: 'Username', autocomplete: 'username', hint: 'Local development: any name signs you in, no password.' });
+export function showSignIn(app: App, note?: string, error?: string): void {
+  const username = textField({ label: 'Username', autocomplete: 'username', hint: app.firstFactor.hint });
   const form = h(
     'form',
     { className: 'form', noValidate: true },
@@ -20,29 +21,36 @@ export function showSignIn(app: App, note?: string): void {
     h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'button button-primary' }, 'Sign in')),
   );
 
+  const refuse = (message: string) => {
+    username.setError(message);
+    app.shell.showError(message, { shownInline: true });
+    username.input.focus();
+  };
+
   onSubmit(form, async () => {
     const name = username.input.value.trim();
     if (!USERNAME_PATTERN.test(name)) {
-      username.setInvalid(true);
-      app.shell.showError(name === '' ? 'Enter your username.' : 'A username uses letters, digits and . _ @ + - only.');
-      username.input.focus();
-      return;
+      return refuse(name === '' ? 'Enter your username.' : 'A username uses letters, digits and . _ @ + - only.');
     }
     try {
-      const { token } = await app.client.createDevToken({ sub: name });
-      app.session.signIn(name, token);
-      const status = await app.client.getMfaStatus();
-      app.shell.setAccount(name, () => signOut(app));
-      if (status.mfaEnabled) showSecondStep(app);
-      else showProfile(app, { status });
-    } catch (error) {
+      const result = await app.firstFactor.signIn(name);
+      if (result !== 'redirected') await continueAfterFirstFactor(app, result);
+    } catch (failure) {
       app.session.signOut();
-      username.setInvalid(true);
-      app.shell.showError(describeError(error));
-      username.input.focus();
+      refuse(failure instanceof Error && failure.name === 'FirstFactorError' ? failure.message : describeError(failure));
     }
   });
 
   app.shell.show({ title: 'Sign in', body: [form], focus: username.input });
-  if (note) app.shell.showStatus(note);
+  if (error) app.shell.showError(error);
+  else if (note) app.shell.showStatus(note);
+}
+
+/** With a first-factor token: the second step when MFA is on, else straight to the profile. */
+export async function continueAfterFirstFactor(app: App, { token, username }: FirstFactorResult): Promise<void> {
+  app.session.signIn(username, token);
+  const status = await app.client.getMfaStatus();
+  app.shell.setAccount(username, () => signOut(app));
+  if (status.mfaEnabled) showSecondStep(app);
+  else showProfile(app, { status });
 }
