@@ -38,7 +38,7 @@ export class ServerlessMfaStack extends Stack {
     const logRetention = settings.logRetentionDays as RetentionDays;
 
     // First factor: the operator's OIDC issuer, or a user pool of our own.
-    this.identityProvider = settings.firstFactorIssuerUrl === undefined ? new DefaultIdentityProvider(this, 'FirstFactor') : undefined;
+    this.identityProvider = settings.firstFactorIssuerUrl === undefined ? new DefaultIdentityProvider(this, 'FirstFactor', { callbackUrls: settings.userPoolCallbackUrls }) : undefined;
     const firstFactor = this.identityProvider
       ? { issuerUrl: this.identityProvider.issuerUrl, audience: [this.identityProvider.audience] }
       : { issuerUrl: settings.firstFactorIssuerUrl!, audience: settings.firstFactorAudience };
@@ -94,6 +94,9 @@ export class ServerlessMfaStack extends Stack {
     if (this.identityProvider) {
       output('UserPoolId', this.identityProvider.userPool.userPoolId, 'Default first-factor user pool.');
       output('UserPoolClientId', this.identityProvider.client.userPoolClientId, 'App client of the default user pool.');
+      if (this.identityProvider.domain) {
+        output('UserPoolSignInUrl', this.identityProvider.domain.baseUrl(), 'Hosted sign-in of the default user pool (authorization code + PKCE).');
+      }
     }
     output('TableName', this.dataAndKeys.table.tableName, 'MFA table.');
     output('TableKeyArn', this.dataAndKeys.tableKey.keyArn, 'KMS key encrypting the table at rest.');

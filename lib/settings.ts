@@ -10,6 +10,12 @@ export interface ServerlessMfaSettings {
   firstFactorIssuerUrl: string | undefined;
   /** Accepted `aud` (or Cognito `client_id`) values of first-factor tokens; required with an issuer. */
   firstFactorAudience: string[];
+  /**
+   * Default user pool only: redirect URLs of the apps that sign users in through the pool's
+   * hosted sign-in page (OIDC authorization code + PKCE). Empty: no hosted sign-in; apps sign
+   * in with the Cognito API (SRP).
+   */
+  userPoolCallbackUrls: string[];
   /** `aud` of the MFA assertions this service signs: the application that verifies them. */
   assertionAudience: string;
   /** Name shown in authenticator apps. */
@@ -43,6 +49,7 @@ export interface ServerlessMfaSettings {
 export const DEFAULT_SETTINGS: ServerlessMfaSettings = {
   firstFactorIssuerUrl: undefined,
   firstFactorAudience: [],
+  userPoolCallbackUrls: [],
   assertionAudience: 'serverless-mfa-app',
   totpIssuerName: 'serverless-mfa',
   assertionTtlSeconds: undefined,
@@ -82,6 +89,7 @@ export function resolveSettings(node: Node, overrides: Partial<ServerlessMfaSett
   const settings: ServerlessMfaSettings = {
     firstFactorIssuerUrl: read('firstFactorIssuerUrl', text),
     firstFactorAudience: read('firstFactorAudience', list),
+    userPoolCallbackUrls: read('userPoolCallbackUrls', list),
     assertionAudience: read('assertionAudience', text),
     totpIssuerName: read('totpIssuerName', text),
     assertionTtlSeconds: read('assertionTtlSeconds', integer),
@@ -111,6 +119,12 @@ function validate(s: ServerlessMfaSettings): void {
   }
   if (s.firstFactorIssuerUrl !== undefined && !/^https:\/\/[^\s/]+(\/[^\s]*)?$/.test(s.firstFactorIssuerUrl)) {
     problems.push('firstFactorIssuerUrl must be an https URL.');
+  }
+  if (s.firstFactorIssuerUrl !== undefined && s.userPoolCallbackUrls.length > 0) {
+    problems.push('userPoolCallbackUrls configures the default user pool, which is not created when firstFactorIssuerUrl is set.');
+  }
+  for (const url of s.userPoolCallbackUrls) {
+    if (!/^(https:\/\/[^\s/]+|http:\/\/localhost(:\d+)?)(\/\S*)?$/.test(url)) problems.push(`userPoolCallbackUrls: "${url}" must be an https URL (or http://localhost).`);
   }
   for (const origin of s.corsAllowedOrigins) {
     if (!/^https?:\/\/[^/\s*]+$/.test(origin)) problems.push(`corsAllowedOrigins: "${origin}" is not an origin (scheme://host[:port], no path, no wildcard).`);

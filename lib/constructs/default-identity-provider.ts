@@ -1,11 +1,17 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AccountRecovery, FeaturePlan, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccountRecovery, FeaturePlan, OAuthScope, UserPool, UserPoolClient, UserPoolClientIdentityProvider, type UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+
+export interface DefaultIdentityProviderProps {
+  /** Apps signing in through the hosted sign-in page (authorization code + PKCE); none: SRP only. */
+  callbackUrls: string[];
+}
 
 /**
  * The first-factor identity provider used when the operator names none: a Cognito user pool
- * (email + password, administrator-created users) and one public app client. Its tokens are
- * what the API's JWT authorizer accepts; the second factor is this service, not Cognito's MFA.
+ * (email + password, administrator-created users) and one public app client, with a hosted
+ * sign-in page when callback URLs are given. Its tokens are what the API's JWT authorizer
+ * accepts; the second factor is this service, not Cognito's MFA.
  */
 export class DefaultIdentityProvider extends Construct {
   readonly userPool: UserPool;
@@ -14,8 +20,10 @@ export class DefaultIdentityProvider extends Construct {
   readonly issuerUrl: string;
   /** `aud` (ID tokens) / `client_id` (access tokens) of the pool's tokens. */
   readonly audience: string;
+  /** The hosted sign-in domain, when callback URLs were given. */
+  readonly domain: UserPoolDomain | undefined;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: DefaultIdentityProviderProps) {
     super(scope, id);
 
     this.userPool = new UserPool(this, 'UserPool', {
@@ -38,10 +46,27 @@ export class DefaultIdentityProvider extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const hostedSignIn = props.callbackUrls.length > 0;
+    // Globally unique per stack without a lookup: the first block of the stack's GUID.
+    const stackGuidPrefix = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))));
+    this.domain = hostedSignIn
+      ? this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: Fn.join('-', ['serverless-mfa', stackGuidPrefix]) } })
+      : undefined;
+
     this.client = this.userPool.addClient('WebClient', {
       generateSecret: false,
       authFlows: { userSrp: true },
-      disableOAuth: true,
+      ...(hostedSignIn
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true },
+              scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+              callbackUrls: props.callbackUrls,
+              logoutUrls: props.callbackUrls,
+            },
+            supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+          }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),

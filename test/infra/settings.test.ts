@@ -39,6 +39,8 @@ describe('deployment settings', () => {
     [{ firstFactorAudience: 'client' }, /needs firstFactorIssuerUrl/],
     [{ firstFactorIssuerUrl: 'http://login.example.com', firstFactorAudience: 'c' }, /https URL/],
     [{ corsAllowedOrigins: '*' }, /not an origin/],
+    [{ userPoolCallbackUrls: 'http://app.example.com/' }, /must be an https URL/],
+    [{ userPoolCallbackUrls: 'https://app.example.com/', firstFactorIssuerUrl: 'https://login.example.com', firstFactorAudience: 'c' }, /not created/],
     [{ corsAllowedOrigins: 'https://app.example.com/path' }, /not an origin/],
     [{ assertionTtlSeconds: 600 }, /between 30 and 300/],
     [{ logRetentionDays: 42 }, /logRetentionDays must be one of/],

@@ -22,11 +22,13 @@ const EXTERNAL_IDP = {
 
 let synth: Synthesized;
 let external: Synthesized;
+let hostedSignIn: Synthesized;
 
 // Function code is bundled and checked in bundling.test.ts; here only the template matters.
 beforeAll(() => {
   synth = synthesize({ context: SKIP_BUNDLING });
   external = synthesize({ context: SKIP_BUNDLING, settings: EXTERNAL_IDP });
+  hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
 });
 
 /** The function serving each route, followed from the API route through its integration. */
@@ -92,7 +94,20 @@ describe('API', () => {
       DeletionProtection: 'ACTIVE',
       Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
     });
-    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlowsUserPoolClient: false });
+    synth.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+  });
+
+  it('gives the default user pool a hosted sign-in (code + PKCE) for the configured callback URLs', () => {
+    hostedSignIn.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    hostedSignIn.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['https://app.example.com/', 'http://localhost:3000/'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    expect(hostedSignIn.findings).toEqual([]);
   });
 
   it("uses the operator's issuer and audiences verbatim and creates no user pool when one is configured", () => {
