@@ -155,13 +155,19 @@ function jsonBody(schema: z.ZodType) {
   return { content: { 'application/json': { schema } } };
 }
 
+/** The handlers read an absent body as `{}` (request.ts): the body is optional exactly where `{}` is valid. */
+function requestBodyFor(schema: z.ZodType) {
+  const optional = schema.safeParse({}).success;
+  return { required: !optional, ...(optional ? { description: 'Optional; an absent body counts as `{}`.' } : {}), ...jsonBody(schema) };
+}
+
 function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
   return {
     operationId: route.id,
     summary: route.summary,
     tags: [route.path.startsWith('/v1/') ? 'MFA' : 'Assertion verification'],
     security: route.auth === 'first-factor' ? [{ [FIRST_FACTOR_SCHEME]: [] }] : [],
-    ...(route.request ? { requestBody: { required: false, description: 'JSON; an absent body counts as `{}`.', ...jsonBody(route.request) } } : {}),
+    ...(route.request ? { requestBody: requestBodyFor(route.request) } : {}),
     responses: {
       [String(route.successStatus)]: { description: route.summary, ...jsonBody(route.response) },
       ...problemResponses(problemsOf(route), gatewayStatusesOf(route)),
