@@ -18,18 +18,18 @@ import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { ProblemResponse } from '../functions/http/schemas.js';
 import { DevTokenRequest } from '../local/dev-identity-provider.js';
 
-export const FIRST_FACTOR_SCHEME = 'firstFactor';
+const FIRST_FACTOR_SCHEME = 'firstFactor';
 /** Marks operations that only the local server has (`npm start`); they are never deployed. */
-export const LOCAL_ONLY_EXTENSION = 'x-local-only';
-export const LOCAL_ONLY_TAG = 'Local development';
+const LOCAL_ONLY_EXTENSION = 'x-local-only';
+const LOCAL_ONLY_TAG = 'Local development';
 
 /** Problems every route can answer besides its own. */
-export const SHARED_PROBLEMS = ['internal_error', 'service_unavailable'] as const satisfies readonly ProblemCode[];
+const SHARED_PROBLEMS = ['internal_error', 'service_unavailable'] as const satisfies readonly ProblemCode[];
 /** What the first-factor check adds on authenticated routes. */
-export const FIRST_FACTOR_PROBLEMS = ['unauthorized'] as const satisfies readonly ProblemCode[];
+const FIRST_FACTOR_PROBLEMS = ['unauthorized'] as const satisfies readonly ProblemCode[];
 
 /** Every problem code an operation can answer with: its own, the authorizer's and the shared ones. */
-export function problemsOf(route: Pick<RouteDefinition, 'auth' | 'problems'>): ProblemCode[] {
+function problemsOf(route: Pick<RouteDefinition, 'auth' | 'problems'>): ProblemCode[] {
   const codes: ProblemCode[] = [...route.problems, ...(route.auth === 'first-factor' ? FIRST_FACTOR_PROBLEMS : []), ...SHARED_PROBLEMS];
   return [...new Set(codes)];
 }
@@ -68,7 +68,7 @@ export const REQUIRED_HEADERS_EXTENSION = 'x-required-headers';
  * `application/json` `{"message": ...}`; the typed client maps them to the problem code of the
  * same status. The local server never sends them.
  */
-export const GATEWAY_ANSWERS = {
+const GATEWAY_ANSWERS = {
   401: { message: 'Unauthorized', when: 'the JWT authorizer refuses the first-factor token (missing, expired, wrong issuer or audience)' },
   404: { message: 'Not Found', when: 'no route matches the method and path (a wrong method too: API Gateway has no 405)' },
   429: { message: 'Too Many Requests', when: 'the stage throttle is exceeded (no Retry-After)' },
@@ -180,7 +180,7 @@ const DevTokenResponse = z
   .meta({ id: 'DevToken', example: { token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' } });
 
 /** Operations the local server adds for development; `local/local-stack.ts` serves them. */
-export const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationObject }> = {
+const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationObject }> = {
   '/dev/token': {
     post: {
       operationId: 'createDevToken',
@@ -224,7 +224,7 @@ does not accept \`405 method_not_allowed\` with \`Allow\` (see \`components.resp
 path, 429 when throttled, 500/503 when the function fails or times out. Each operation lists them
 beside the service's problems; the typed client maps them to the problem code of the same status.
 
-Responses carry secrets (TOTP secrets, recovery codes, assertions) and are sent with
+\`/v1\` responses carry secrets (TOTP secrets, recovery codes, assertions) and are sent with
 \`Cache-Control: no-store\`. Operations tagged *${LOCAL_ONLY_TAG}* (\`${LOCAL_ONLY_EXTENSION}: true\`)
 exist only on the local server.
 `.trim();
