@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
+import { createCheckedFetch } from '../support/api.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { ManualClock } from '../support/fakes.js';
 import { codeAt } from '../support/service.js';
@@ -13,6 +14,8 @@ let stack: LocalStack;
 let dataDir: string;
 const tableName = `mfa-http-${randomUUID()}`;
 const clock = new ManualClock();
+/** Every response is also checked against openapi.json: an undocumented status or field fails the test. */
+const checkedFetch = createCheckedFetch();
 
 async function start() {
   return startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName, overrides: { clock } });
@@ -32,7 +35,7 @@ async function api(method: string, path: string, options: { token?: string; body
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${stack.url}${path}`, { method, headers, body });
+  const response = await checkedFetch(`${stack.url}${path}`, { method, headers, body });
   const text = await response.text();
   return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
 }
