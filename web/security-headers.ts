@@ -2,10 +2,11 @@
  * The headers every web-client file is served with: locally by local/web-routes.ts, and meant
  * for the CloudFront response-headers policy in the cloud, so both enforce the same policy.
  */
-export function webSecurityHeaders(options: { apiOrigin?: string } = {}): Record<string, string> {
+export function webSecurityHeaders(options: { connectOrigins?: readonly string[] } = {}): Record<string, string> {
   // The client builds its DOM from a same-origin bundle: no inline script or style anywhere.
-  // The QR code arrives as a data: PNG. The API is same-origin locally, its own origin in the cloud.
-  const connectSrc = ["'self'", ...(options.apiOrigin ? [options.apiOrigin] : [])].join(' ');
+  // The QR code arrives as a data: PNG. Locally the API is same-origin; in the cloud pass the
+  // API's origin and the identity provider's (discovery and token endpoints) as connectOrigins.
+  const connectSrc = ["'self'", ...(options.connectOrigins ?? [])].join(' ');
   return {
     'Content-Security-Policy': [
       "default-src 'none'",
