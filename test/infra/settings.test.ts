@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
@@ -51,5 +52,28 @@ describe('deployment settings', () => {
   ])('refuse %j', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(SettingsError);
     expect(() => settingsFrom(context)).toThrow(message);
+  });
+});
+
+describe('docs/deploying.md', () => {
+  const doc = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
+
+  it('documents every context parameter with its default', () => {
+    const rows = new Map(
+      doc
+        .split('\n')
+        .map((line) => /^\| `(\w+)` \| ([^|]+) \|/.exec(line))
+        .filter((match): match is RegExpExecArray => match !== null)
+        .map((match) => [match[1]!, match[2]!.trim()]),
+    );
+    const parameters = Object.keys(cdkJsonContext()).filter((name) => !name.includes(':') && name !== 'cli-telemetry');
+    expect(parameters.sort()).toEqual(['stackName', ...Object.keys(DEFAULT_SETTINGS)].sort());
+    for (const name of parameters) {
+      expect(rows.has(name), `${name} has a row`).toBe(true);
+      const value = name === 'stackName' ? 'ServerlessMfa' : DEFAULT_SETTINGS[name as keyof typeof DEFAULT_SETTINGS];
+      if (typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && value !== '')) {
+        expect(rows.get(name), `default of ${name}`).toContain(String(value));
+      }
+    }
   });
 });

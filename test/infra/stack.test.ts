@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
@@ -440,6 +441,13 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
+  it('are all documented in docs/deploying.md', () => {
+    const deploying = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
+    for (const s of [synth, hostedSignIn]) {
+      for (const name of Object.keys(s.template.toJSON().Outputs as object)) expect(deploying, name).toContain(`\`${name}\``);
+    }
+  });
+
   it('name the API URL, issuers, table, keys and trail bucket', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs)).toEqual(
@@ -469,9 +477,11 @@ describe('cdk-nag (AwsSolutions and Serverless packs, run on every synth)', () =
           .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ at: construct.node.path, id, reason }))),
       );
     expect(acknowledgements.length).toBeGreaterThan(0);
+    const deploying = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
     for (const { at, id, reason } of acknowledgements) {
       expect(at.split('/').length, `${id} acknowledged at ${at}`).toBeGreaterThan(1);
       expect(reason.length, `${id} at ${at}`).toBeGreaterThanOrEqual(60);
+      expect(deploying, `docs/deploying.md lists ${id}`).toContain(id.replace(/^\w+::/, '').replace(/\[.*$/, ''));
     }
   });
 
