@@ -65,6 +65,8 @@ export class MfaApi extends Construct {
               allowOrigins: props.corsAllowedOrigins,
               allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
               allowHeaders: ['authorization', 'content-type'],
+              // Lockout answers (429) say when to retry; browsers hide the header unless exposed.
+              exposeHeaders: ['retry-after'],
               maxAge: Duration.hours(1),
             },
           }

@@ -125,6 +125,7 @@ describe('API', () => {
         AllowOrigins: ['https://app.example.com'],
         AllowMethods: ['GET', 'POST'],
         AllowHeaders: ['authorization', 'content-type'],
+        ExposeHeaders: ['retry-after'],
       },
     });
   });
