@@ -114,6 +114,9 @@ describe('web client (Chromium against the local stack)', () => {
     const manualSecret = (await page.locator('code.secret').textContent())?.replace(/\s/g, '');
     expect(manualSecret).toBe(authenticator.secretBase32);
     await screenshot(page, '03-set-up');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, '03-set-up-narrow');
+    await page.setViewportSize({ width: 1000, height: 800 });
     await page.getByRole('button', { name: 'Copy secret' }).click();
     await expectStatus(page, /Secret copied/);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(authenticator.secretBase32);

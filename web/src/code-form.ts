@@ -21,6 +21,8 @@ export function codeForm(
   options: {
     allowRecoveryCode: boolean;
     context?: 'code' | 'enrollment';
+    /** A sentence above the field, per mode (e.g. what to open, where the codes were saved). */
+    intro?: { code: string; recoveryCode: string };
     submit: (factor: SecondFactor) => Promise<void>;
     actions?: HTMLElement[];
   },
@@ -44,9 +46,10 @@ export function codeForm(
           hint: 'One of the recovery codes you saved. Each code works once.',
           autocapitalize: 'characters',
           maxLength: 64,
-          className: 'input-code',
+          className: 'input-code input-recovery-code',
         });
-    const form = h('form', { className: 'form', noValidate: true }, field.wrapper);
+    const intro = options.intro ? h('p', { className: 'lead' }, isCode ? options.intro.code : options.intro.recoveryCode) : null;
+    const form = h('form', { className: 'form', noValidate: true }, intro, field.wrapper);
     form.append(
       h(
         'div',

@@ -1,12 +1,16 @@
 import { signOut, type App } from '../app.js';
 import { codeForm } from '../code-form.js';
-import { button, h } from '../dom.js';
+import { button } from '../dom.js';
 import { showProfile } from './profile.js';
 
 /** Screen 2: MFA is on, so the first factor alone is not enough: verify a code to get the assertion. */
 export function showSecondStep(app: App): void {
   const form = codeForm(app, {
     allowRecoveryCode: true,
+    intro: {
+      code: 'Open your authenticator app and enter the code it shows for this account.',
+      recoveryCode: 'Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication.',
+    },
     submit: async (factor) => {
       const verified = await app.client.verifyMfa(factor);
       app.session.holdAssertion(verified);
@@ -18,7 +22,7 @@ export function showSecondStep(app: App): void {
   });
   app.shell.show({
     title: 'Two-factor authentication',
-    body: [h('p', { className: 'lead' }, 'Open your authenticator app and enter the code it shows for this account.'), form.element],
+    body: [form.element],
     focus: form.field,
   });
 }
