@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
+import { ROUTES } from '../functions/http/routes.js';
 import { Alarms } from './constructs/alarms.js';
 import { MfaApi } from './constructs/api.js';
 import { AuditTrail } from './constructs/audit-trail.js';
@@ -13,8 +13,6 @@ import { resolveSettings, SettingsError, type ServerlessMfaSettings } from './se
 export interface ServerlessMfaStackProps extends StackProps {
   /** Overrides the CDK context parameters of the same names. */
   settings?: Partial<ServerlessMfaSettings>;
-  /** The routes to deploy; the route table unless a test says otherwise. */
-  routes?: readonly RouteDefinition[];
 }
 
 /**
@@ -53,7 +51,7 @@ export class ServerlessMfaStack extends Stack {
     });
 
     this.functions = new RouteFunctions(this, 'Functions', {
-      routes: props.routes ?? ROUTES,
+      routes: ROUTES,
       dataAndKeys: this.dataAndKeys,
       environment: {
         MFA_ISSUER: this.api.url,
