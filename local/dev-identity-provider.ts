@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { LocalAssertionSigner } from '../functions/adapters/local/local-assertion-signer.js';
 
@@ -16,6 +16,8 @@ export const DevTokenRequest = z.strictObject({
  */
 export class DevIdentityProvider {
   private readonly keys: LocalAssertionSigner;
+  /** Built once: the key set caches the imported public key, which costs more than the signature check. */
+  private keySet?: Promise<JWTVerifyGetKey>;
 
   constructor(
     dataDir: string,
@@ -45,7 +47,8 @@ export class DevIdentityProvider {
   /** The verified claims, or null for any token API Gateway would refuse. */
   async verify(token: string): Promise<JWTPayload | null> {
     try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: await this.keys.publicJwks() }), {
+      this.keySet ??= this.keys.publicJwks().then((keys) => createLocalJWKSet({ keys }));
+      const { payload } = await jwtVerify(token, await this.keySet, {
         issuer: this.issuer,
         audience: this.audience,
         algorithms: ['ES256'],

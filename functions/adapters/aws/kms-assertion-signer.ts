@@ -1,5 +1,6 @@
+import { createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { exportJWK, importSPKI, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { AssertionSigner } from '../../ports/assertion-signer.js';
 import { base64url, derToJoseSignature, keyIdFor, signingInput } from '../jws.js';
 
@@ -43,8 +44,8 @@ export class KmsAssertionSigner implements AssertionSigner {
   private async fetchJwks(): Promise<JWK[]> {
     const { PublicKey } = await this.client.send(new GetPublicKeyCommand({ KeyId: this.keyId }));
     if (!PublicKey) throw new Error('KMS GetPublicKey returned no key.');
-    const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(PublicKey).toString('base64')}\n-----END PUBLIC KEY-----`;
-    const jwk = await exportJWK(await importSPKI(pem, 'ES256', { extractable: true }));
-    return [{ ...jwk, kid: this.kid, alg: 'ES256', use: 'sig' }];
+    const { kty, crv, x, y } = createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+    if (kty !== 'EC' || crv !== 'P-256') throw new Error('The signing key is not an ECC_NIST_P256 key.');
+    return [{ kty, crv, x, y, kid: this.kid, alg: 'ES256', use: 'sig' }];
   }
 }

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDbMfaStore } from '../functions/adapters/aws/dynamodb-mfa-store.js';
+import { createServices, dynamoDbClientConfig, KMS_CLIENT_CONFIG } from '../functions/composition.js';
+import type { Clock } from '../functions/domain/clock.js';
+import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
+import { routeById, type RouteId } from '../functions/http/routes.js';
+import { loadRouteHandlers } from '../local/local-stack.js';
+import { ensureMfaTable } from '../local/mfa-table.js';
+import { InProcessKms } from './in-process-kms.js';
+import { ManualClock } from '../test/support/fakes.js';
+import { codeAt, wrongCodeAt } from './authenticator.js';
+import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
+import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
+
+export { MINIMUM_AWS_CALLS, type AwsCall, type AwsScenario, type ScenarioName } from './minimum-aws-calls.js';
+
+/**
+ * Records every HTTP attempt an SDK client sends (retries included), as IAM names the action.
+ * It sits in the finalizeRequest step below the retry middleware, so each attempt counts.
+ */
+export class AwsCallCounter {
+  private calls: AwsCall[] = [];
+
+  attach(client: DynamoDBClient | KMSClient, service: 'dynamodb' | 'kms'): void {
+    // Both clients share the SDK's middleware stack type; the union of their input types is not callable as such.
+    (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
+      (next, context) => async (args) => {
+        this.calls.push(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'benchCountAwsCalls', override: true },
+    );
+  }
+
+  /** The calls since the last take, in order. */
+  take(): AwsCall[] {
+    const calls = this.calls;
+    this.calls = [];
+    return calls;
+  }
+}
+
+
+/** Key ids in the ARN form the stack passes; the in-process KMS accepts any. */
+export const BENCH_KEY_IDS = {
+  totp: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  signing: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
+};
+
+export interface InvokeResult {
+  status: number;
+  json: any;
+  calls: AwsCall[];
+}
+
+export interface AwsHarness {
+  tableName: string;
+  counter: AwsCallCounter;
+  dynamoDb: DynamoDBClient;
+  kms: KMSClient;
+  /** The storage adapter over the same DynamoDB client the functions use. */
+  store: DynamoDbMfaStore;
+  /** Invokes a route's handler as Lambda would (one container per route) and returns the calls it made. */
+  invoke(route: RouteId, options?: { sub?: string; body?: unknown }): Promise<InvokeResult>;
+  close(): void;
+}
+
+/**
+ * Every route's handler composed with the real AWS adapters, as in Lambda: DynamoDB is
+ * DynamoDB Local, KMS is answered in-process at the HTTP layer, and both SDK clients count
+ * their calls.
+ */
+export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock: Clock; tableName?: string }): Promise<AwsHarness> {
+  const tableName = options.tableName ?? `mfa-aws-calls-${randomUUID()}`;
+  const counter = new AwsCallCounter();
+  const dynamoDb = new DynamoDBClient(dynamoDbClientConfig({ dynamoDbEndpoint: options.dynamoDbEndpoint }));
+  await ensureMfaTable(dynamoDb, tableName);
+  const kms = new InProcessKms().client(KMS_CLIENT_CONFIG);
+  counter.attach(dynamoDb, 'dynamodb');
+  counter.attach(kms, 'kms');
+
+  const env: NodeJS.ProcessEnv = {
+    MFA_ADAPTERS: 'aws',
+    MFA_TABLE_NAME: tableName,
+    MFA_TOTP_KEY_ID: BENCH_KEY_IDS.totp,
+    MFA_SIGNING_KEY_ID: BENCH_KEY_IDS.signing,
+    MFA_ISSUER: 'https://mfa.example.com',
+    MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+  };
+  const modules = await loadRouteHandlers();
+  const handlers = new Map<string, LambdaHttpHandler>();
+  for (const [id, module] of modules) {
+    const route = routeById(id as RouteId);
+    handlers.set(id, module.withServices(createServices(route, env, { clock: options.clock }, { ports: module.ports, clients: { dynamoDb, kms } })));
+  }
+
+  return {
+    tableName,
+    counter,
+    dynamoDb,
+    kms,
+    store: new DynamoDbMfaStore(dynamoDb, tableName),
+    async invoke(id, invokeOptions = {}) {
+      const route = routeById(id);
+      counter.take();
+      const result = await handlers.get(id)!(apiGatewayEvent(route, invokeOptions), lambdaContext(route));
+      const calls = counter.take();
+      return { status: result.statusCode ?? 200, json: result.body ? JSON.parse(result.body) : undefined, calls };
+    },
+    close() {
+      dynamoDb.destroy();
+      kms.destroy();
+    },
+  };
+}
+
+/** Runs every scenario of MINIMUM_AWS_CALLS once through the real AWS adapters and returns the calls each made. */
+export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Promise<Record<ScenarioName, AwsCall[]>> {
+  const clock = new ManualClock();
+  const code = (secret: string, offsetSteps = 0) => codeAt(secret, clock.now(), offsetSteps);
+  const harness = await startAwsHarness({ dynamoDbEndpoint: options.dynamoDbEndpoint, clock });
+  const measured = {} as Record<ScenarioName, AwsCall[]>;
+  const expectStatus = (name: ScenarioName, result: InvokeResult, status: number) => {
+    if (result.status !== status) throw new Error(`${name}: expected HTTP ${status}, got ${result.status} ${JSON.stringify(result.json)}`);
+    measured[name] = result.calls;
+    return result;
+  };
+  const nextStep = () => clock.advance(30_000);
+
+  try {
+    expectStatus('getOpenIdConfiguration', await harness.invoke('getOpenIdConfiguration'), 200);
+    expectStatus('getJwks (first in a container)', await harness.invoke('getJwks'), 200);
+    expectStatus('getJwks (warm)', await harness.invoke('getJwks'), 200);
+
+    const sub = `aws-calls-${randomUUID()}`;
+    const started = expectStatus('startTotpEnrollment', await harness.invoke('startTotpEnrollment', { sub, body: {} }), 201);
+    const secret: string = started.json.secret;
+    const confirmed = expectStatus('confirmTotpEnrollment', await harness.invoke('confirmTotpEnrollment', { sub, body: { code: code(secret) } }), 200);
+    const recoveryCodes: string[] = confirmed.json.recoveryCodes;
+    expectStatus('getMfaStatus', await harness.invoke('getMfaStatus', { sub }), 200);
+
+    nextStep();
+    expectStatus('verifyMfa (TOTP)', await harness.invoke('verifyMfa', { sub, body: { code: code(secret) } }), 200);
+    expectStatus('verifyMfa (recovery code)', await harness.invoke('verifyMfa', { sub, body: { recoveryCode: recoveryCodes[0] } }), 200);
+    expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
+    nextStep();
+    expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
+    nextStep();
+    expectStatus('disableTotp (TOTP)', await harness.invoke('disableTotp', { sub, body: { code: code(secret) } }), 200);
+
+    // Locked out: five wrong codes, then the sixth attempt is refused on the stored lockout.
+    const locked = `aws-calls-locked-${randomUUID()}`;
+    const lockedSecret: string = (await harness.invoke('startTotpEnrollment', { sub: locked, body: {} })).json.secret;
+    await harness.invoke('confirmTotpEnrollment', { sub: locked, body: { code: code(lockedSecret) } });
+    const wrongForLocked = wrongCodeAt(lockedSecret, clock.now());
+    for (let attempt = 0; attempt < 5; attempt++) await harness.invoke('verifyMfa', { sub: locked, body: { code: wrongForLocked } });
+    expectStatus('verifyMfa (locked out)', await harness.invoke('verifyMfa', { sub: locked, body: { code: code(lockedSecret, 1) } }), 429);
+  } finally {
+    harness.close();
+  }
+  return measured;
+}

@@ -1,0 +1,140 @@
+import type { AwsCall } from './aws-calls.js';
+import { round } from './stats.js';
+
+/**
+ * AWS list prices, us-east-1, on-demand, without free tiers or volume tiers beyond the first.
+ * Checked against the AWS pricing pages as published in 2026 (KMS: June 2026; DynamoDB on-demand
+ * rates since the November 2024 reduction). Change them here; the doc prints these values.
+ */
+export const PRICES = {
+  checked: '2026-11-28',
+  region: 'us-east-1',
+  apiGatewayHttpApiPerMillionRequests: 1.0,
+  lambdaPerMillionRequests: 0.2,
+  lambdaArm64PerGbSecond: 0.0000133334,
+  dynamoDbOnDemandPerMillionWriteRequestUnits: 0.625,
+  dynamoDbOnDemandPerMillionReadRequestUnits: 0.125,
+  kmsSymmetricPer10kRequests: 0.03,
+  kmsAsymmetricPer10kRequests: 0.15,
+} as const;
+
+/**
+ * Mirrors lib/constructs/mfa-function.ts (memorySize: 512, Architecture.ARM_64), which does not
+ * export them: keep the two in step, or export them from lib/ and import them here.
+ */
+export const FUNCTION_MEMORY_MB = 512;
+
+/**
+ * Typical in-region latency of each call as a function sees it (p50, warm connection). These
+ * are assumptions, not measurements: locally KMS is in-process and DynamoDB is DynamoDB Local.
+ * The billed duration is the measured compute of the handler plus these.
+ */
+export const ASSUMED_AWS_LATENCY_MS: Record<string, number> = {
+  'dynamodb:GetItem': 4,
+  'dynamodb:UpdateItem': 6,
+  'kms:Decrypt': 6,
+  'kms:Encrypt': 6,
+  'kms:Sign': 12,
+  'kms:GetPublicKey': 8,
+};
+
+export interface CostLine {
+  item: string;
+  perVerification: number;
+  unit: string;
+  unitPriceUsd: number;
+  priceUnit: string;
+  usdPerMillion: number;
+}
+
+export interface CostFigure {
+  totalUsd: number;
+  lines: CostLine[];
+  basis: {
+    calls: readonly AwsCall[];
+    itemBytes: number;
+    readRequestUnitsPerGetItem: number;
+    writeRequestUnitsPerUpdateItem: number;
+    measuredComputeMs: number;
+    assumedAwsLatencyMs: number;
+    billedDurationMs: number;
+    memoryMb: number;
+  };
+  prices: typeof PRICES;
+}
+
+/**
+ * Cost of one million successful TOTP verifications from the calls one makes (measured), the
+ * verify handler's measured compute, the item size (request units) and the list prices.
+ */
+export function costPerMillionVerifications(input: { calls: readonly AwsCall[]; measuredComputeMs: number; itemBytes: number }): CostFigure {
+  const count = (call: AwsCall) => input.calls.filter((candidate) => candidate === call).length;
+  const rruPerRead = Math.max(1, Math.ceil(input.itemBytes / 4096));
+  const wruPerWrite = Math.max(1, Math.ceil(input.itemBytes / 1024));
+  const assumedAwsLatencyMs = input.calls.reduce((sum, call) => sum + (ASSUMED_AWS_LATENCY_MS[call] ?? 0), 0);
+  const billedDurationMs = Math.ceil(input.measuredComputeMs + assumedAwsLatencyMs);
+  const gbSeconds = (FUNCTION_MEMORY_MB / 1024) * (billedDurationMs / 1000);
+  const kmsSymmetric = count('kms:Decrypt') + count('kms:Encrypt');
+  const kmsAsymmetric = count('kms:Sign') + count('kms:GetPublicKey');
+
+  const lines: CostLine[] = [
+    { item: 'API Gateway HTTP API request', perVerification: 1, unit: 'request', unitPriceUsd: PRICES.apiGatewayHttpApiPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: PRICES.apiGatewayHttpApiPerMillionRequests },
+    { item: 'Lambda request', perVerification: 1, unit: 'request', unitPriceUsd: PRICES.lambdaPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: PRICES.lambdaPerMillionRequests },
+    {
+      item: `Lambda duration (arm64, ${FUNCTION_MEMORY_MB} MB, ${billedDurationMs} ms billed)`,
+      perVerification: round(gbSeconds, 6),
+      unit: 'GB-s',
+      unitPriceUsd: PRICES.lambdaArm64PerGbSecond,
+      priceUnit: 'per GB-s',
+      usdPerMillion: gbSeconds * 1e6 * PRICES.lambdaArm64PerGbSecond,
+    },
+    {
+      item: `DynamoDB strongly consistent reads (${count('dynamodb:GetItem')} GetItem x ${rruPerRead} RRU)`,
+      perVerification: count('dynamodb:GetItem') * rruPerRead,
+      unit: 'RRU',
+      unitPriceUsd: PRICES.dynamoDbOnDemandPerMillionReadRequestUnits,
+      priceUnit: 'per million RRU',
+      usdPerMillion: count('dynamodb:GetItem') * rruPerRead * PRICES.dynamoDbOnDemandPerMillionReadRequestUnits,
+    },
+    {
+      item: `DynamoDB writes (${count('dynamodb:UpdateItem')} UpdateItem x ${wruPerWrite} WRU, item ${input.itemBytes} B)`,
+      perVerification: count('dynamodb:UpdateItem') * wruPerWrite,
+      unit: 'WRU',
+      unitPriceUsd: PRICES.dynamoDbOnDemandPerMillionWriteRequestUnits,
+      priceUnit: 'per million WRU',
+      usdPerMillion: count('dynamodb:UpdateItem') * wruPerWrite * PRICES.dynamoDbOnDemandPerMillionWriteRequestUnits,
+    },
+    {
+      item: `KMS symmetric requests (${kmsSymmetric} Decrypt)`,
+      perVerification: kmsSymmetric,
+      unit: 'request',
+      unitPriceUsd: PRICES.kmsSymmetricPer10kRequests,
+      priceUnit: 'per 10,000 requests',
+      usdPerMillion: kmsSymmetric * 100 * PRICES.kmsSymmetricPer10kRequests,
+    },
+    {
+      item: `KMS asymmetric requests (${kmsAsymmetric} Sign, ECC P-256)`,
+      perVerification: kmsAsymmetric,
+      unit: 'request',
+      unitPriceUsd: PRICES.kmsAsymmetricPer10kRequests,
+      priceUnit: 'per 10,000 requests',
+      usdPerMillion: kmsAsymmetric * 100 * PRICES.kmsAsymmetricPer10kRequests,
+    },
+  ].map((line) => ({ ...line, usdPerMillion: round(line.usdPerMillion, 3) }));
+
+  return {
+    totalUsd: round(lines.reduce((sum, line) => sum + line.usdPerMillion, 0), 2),
+    lines,
+    basis: {
+      calls: input.calls,
+      itemBytes: input.itemBytes,
+      readRequestUnitsPerGetItem: rruPerRead,
+      writeRequestUnitsPerUpdateItem: wruPerWrite,
+      measuredComputeMs: round(input.measuredComputeMs, 2),
+      assumedAwsLatencyMs,
+      billedDurationMs,
+      memoryMb: FUNCTION_MEMORY_MB,
+    },
+    prices: PRICES,
+  };
+}

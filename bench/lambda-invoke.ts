@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { HttpEvent } from '../functions/http/request.js';
+import type { RouteDefinition } from '../functions/http/routes.js';
+
+/**
+ * The event API Gateway (HTTP API, payload 2.0) hands a function after its JWT authorizer
+ * accepted a first-factor token for `sub`: what the handlers get in Lambda, without the HTTP hop.
+ */
+export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string; body?: unknown } = {}): HttpEvent {
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: route.path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', host: 'mfa.example.com', 'user-agent': 'serverless-mfa-bench' },
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'bench',
+      domainName: 'mfa.example.com',
+      domainPrefix: 'mfa',
+      http: { method: route.method, path: route.path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'serverless-mfa-bench' },
+      requestId: randomUUID(),
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com` }, scopes: [] } } } : {}),
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: false,
+  } as HttpEvent;
+}
+
+export function lambdaContext(route: RouteDefinition): Context {
+  const functionName = `serverless-mfa-${route.handler}`;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:111122223333:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

@@ -1,0 +1,60 @@
+import type { RouteId } from '../functions/http/routes.js';
+
+/** An AWS API call as IAM names it, e.g. `dynamodb:GetItem`. */
+export type AwsCall = `${'dynamodb' | 'kms'}:${string}`;
+
+export interface AwsScenario {
+  route: RouteId;
+  calls: readonly AwsCall[];
+  why: string;
+}
+
+/**
+ * The fewest AWS calls each operation can make without weakening it. The integration test
+ * asserts the measured calls equal these exactly, so one extra call fails `npm test`; the
+ * bench prints the measured table next to them.
+ */
+export const MINIMUM_AWS_CALLS = {
+  getOpenIdConfiguration: { route: 'getOpenIdConfiguration', calls: [], why: 'Built from configuration.' },
+  'getJwks (first in a container)': { route: 'getJwks', calls: ['kms:GetPublicKey'], why: 'The public key, once per container.' },
+  'getJwks (warm)': { route: 'getJwks', calls: [], why: 'The public key is cached for the life of the container.' },
+  getMfaStatus: { route: 'getMfaStatus', calls: ['dynamodb:GetItem'], why: 'One item per user.' },
+  startTotpEnrollment: {
+    route: 'startTotpEnrollment',
+    calls: ['kms:Encrypt', 'dynamodb:UpdateItem'],
+    why: 'Seal the new secret; one conditional write (refused when TOTP is already on).',
+  },
+  confirmTotpEnrollment: {
+    route: 'confirmTotpEnrollment',
+    calls: ['dynamodb:GetItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Read the pending secret, open it to check the code, enable in one conditional write.',
+  },
+  'verifyMfa (TOTP)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:GetItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: 'Read, open the secret (never cached across requests), sign the assertion before spending the code, spend it in one conditional write.',
+  },
+  'verifyMfa (recovery code)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:GetItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: 'Recovery codes are checked against their hashes: no Decrypt.',
+  },
+  'verifyMfa (wrong code)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:GetItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'The failure is counted in one conditional write; nothing is signed.',
+  },
+  'verifyMfa (locked out)': { route: 'verifyMfa', calls: ['dynamodb:GetItem'], why: 'Refused on the stored lockout before any KMS call.' },
+  'regenerateRecoveryCodes (TOTP)': {
+    route: 'regenerateRecoveryCodes',
+    calls: ['dynamodb:GetItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Read, check the code, replace the set and spend the code in one conditional write.',
+  },
+  'disableTotp (TOTP)': {
+    route: 'disableTotp',
+    calls: ['dynamodb:GetItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Read, check the code, remove secret and codes in one conditional write.',
+  },
+} as const satisfies Record<string, AwsScenario>;
+
+export type ScenarioName = keyof typeof MINIMUM_AWS_CALLS;

@@ -1,0 +1,60 @@
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+
+/**
+ * Runs `work` under V8's sampling profiler and writes a .cpuprofile (what `node --cpu-prof`
+ * writes, scoped to this work; open it in Chrome DevTools or summarise it with
+ * `npm run bench:profile-summary -- <file>`). Without a file it just runs the work.
+ */
+export async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!file) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+export interface ProfileSummaryRow {
+  where: string;
+  ms: number;
+  share: number;
+}
+
+/** Self time of a .cpuprofile grouped by package (node_modules), project file or Node internal area. */
+export function summarizeProfile(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 20): ProfileSummaryRow[] {
+  const selfMicros = new Map<number, number>();
+  profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  const byPlace = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const micros = selfMicros.get(node.id);
+    if (!micros) continue;
+    const url = node.callFrame.url;
+    const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+    const place = dependency
+      ? dependency
+      : url.startsWith('node:')
+        ? url.split('/').slice(0, 3).join('/')
+        : url
+          ? url.replace(/^file:\/\//, '').replace(/^.*?\/(functions|local|bench|test)\//, '$1/')
+          : `(${node.callFrame.functionName || 'native'})`;
+    byPlace.set(place, (byPlace.get(place) ?? 0) + micros / 1000);
+  }
+  const total = [...byPlace.values()].reduce((sum, ms) => sum + ms, 0);
+  return [...byPlace]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([where, ms]) => ({ where, ms: Math.round(ms), share: Math.round((1000 * ms) / total) / 10 }));
+}

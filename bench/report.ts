@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
+import type { ColdStartFigure } from './cold-start.js';
+import type { CostFigure } from './cost.js';
+import type { LatencyResults } from './latency.js';
+import { round } from './stats.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS_FILE = join(ROOT, 'bench', 'results', 'latest.json');
+export const DOC_FILE = join(ROOT, 'docs', 'benchmarks.md');
+/** The results log is the last section of docs/benchmarks.md; rows are appended under this heading. */
+const LOG_HEADING = '## Results log';
+
+export const TARGETS = { verifyOverheadRatio: 1.25, coldStartRatio: 1.3 } as const;
+
+function gitRevision(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'functions', 'local', 'lib/bundling.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit}+dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function buildResults(input: {
+  quick: boolean;
+  awsCalls: Record<ScenarioName, AwsCall[]>;
+  latency: LatencyResults;
+  coldStarts: Record<string, ColdStartFigure>;
+  cost: CostFigure;
+  loadBefore: number[];
+  loadAfter: number[];
+  seconds: number;
+}) {
+  const { latency, coldStarts } = input;
+  const at = (concurrency: number) => latency.throughput.find((figure) => figure.concurrency === concurrency);
+  const c32 = at(32);
+  const awsCallsPerOperation = Object.fromEntries(
+    (Object.keys(MINIMUM_AWS_CALLS) as ScenarioName[]).map((name) => {
+      const minimum: readonly AwsCall[] = MINIMUM_AWS_CALLS[name].calls;
+      const measured = input.awsCalls[name] ?? [];
+      const extra = [...measured];
+      for (const call of minimum) {
+        const index = extra.indexOf(call);
+        if (index >= 0) extra.splice(index, 1);
+      }
+      return [name, { route: MINIMUM_AWS_CALLS[name].route, calls: measured, minimum, extra, atMinimum: extra.length === 0 && measured.length === minimum.length }];
+    }),
+  );
+  const coldStartValues = Object.values(coldStarts).map((figure) => figure.coldStartRatio);
+  const verifyConcurrency1 = latency.verify.ratio;
+  const verifyConcurrency32 = c32?.overheadRatio ?? Number.NaN;
+
+  return {
+    generatedAt: new Date().toISOString(),
+    revision: gitRevision(),
+    quick: input.quick,
+    machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', loadAverageBefore: input.loadBefore.map((v) => round(v, 2)), loadAverageAfter: input.loadAfter.map((v) => round(v, 2)) },
+    durationSeconds: Math.round(input.seconds),
+    targets: TARGETS,
+    verifyOverheadRatio: {
+      value: verifyConcurrency1,
+      concurrency1: verifyConcurrency1,
+      concurrency32: verifyConcurrency32,
+      p95Ratio: latency.verify.p95Ratio,
+      p99Ratio: latency.verify.p99Ratio,
+      verifyMs: latency.verify.requestMs,
+      floorMs: latency.verify.floorMs,
+      met: verifyConcurrency1 <= TARGETS.verifyOverheadRatio && verifyConcurrency32 <= TARGETS.verifyOverheadRatio,
+    },
+    confirmOverheadRatio: {
+      value: latency.confirm.ratio,
+      withoutKdf: latency.confirm.ratioWithoutKdf,
+      p95Ratio: latency.confirm.p95Ratio,
+      p99Ratio: latency.confirm.p99Ratio,
+      confirmMs: latency.confirm.requestMs,
+      floorMs: latency.confirm.floorMs,
+      kdfMs: latency.confirm.kdfMs,
+    },
+    recoveryVerifyMs: { ...latency.recoveryVerify.requestMs, kdfMs: latency.recoveryVerify.kdfMs, floorMs: latency.recoveryVerify.floorMs },
+    throughput: Object.fromEntries(latency.throughput.map((figure) => [String(figure.concurrency), figure])),
+    coldStartRatio: coldStarts,
+    coldStartMax: round(Math.max(...coldStartValues), 3),
+    coldStartMet: coldStartValues.every((value) => value <= TARGETS.coldStartRatio),
+    awsCallsPerOperation,
+    awsCallsAtMinimum: Object.values(awsCallsPerOperation).every((entry) => entry.atMinimum),
+    lambdaVerifyMs: latency.lambdaVerify,
+    costPerMillionVerifications: input.cost,
+  };
+}
+
+export type BenchResults = ReturnType<typeof buildResults>;
+
+export async function writeResults(results: BenchResults): Promise<string> {
+  await mkdir(dirname(RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  return relative(ROOT, RESULTS_FILE);
+}
+
+const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** One line in the results log of docs/benchmarks.md. Quick runs are not figures and are not logged. */
+export async function appendResultsRow(results: BenchResults): Promise<string | undefined> {
+  if (results.quick) return undefined;
+  let doc: string;
+  try {
+    doc = await readFile(DOC_FILE, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const worstColdStart = Object.entries(results.coldStartRatio).sort((a, b) => b[1].coldStartRatio - a[1].coldStartRatio)[0];
+  const throughput = ['1', '8', '32'].map((c) => fmt(results.throughput[c]?.verifyPerSecond ?? Number.NaN, 0)).join(' / ');
+  const extraCalls = Object.entries(results.awsCallsPerOperation)
+    .filter(([, entry]) => entry.extra.length > 0)
+    .map(([name, entry]) => `${name}: +${entry.extra.join(', +')}`);
+  const row = [
+    results.generatedAt.slice(0, 16).replace('T', ' '),
+    results.revision,
+    `${fmt(results.verifyOverheadRatio.concurrency1)} / ${fmt(results.verifyOverheadRatio.concurrency32)}`,
+    fmt(results.confirmOverheadRatio.value, 1),
+    fmt(results.recoveryVerifyMs.medianMs, 0),
+    throughput,
+    worstColdStart ? `${fmt(worstColdStart[1].coldStartRatio)} (${worstColdStart[0]})` : 'n/a',
+    extraCalls.length === 0 ? 'none' : extraCalls.join('; '),
+    `$${fmt(results.costPerMillionVerifications.totalUsd)}`,
+    results.machine.loadAverageBefore[0]!.toFixed(1),
+  ];
+  const line = `| ${row.join(' | ')} |\n`;
+  if (!doc.includes(LOG_HEADING)) {
+    await appendFile(
+      DOC_FILE,
+      `\n${LOG_HEADING}\n\n| Date (UTC) | Revision | verifyOverheadRatio c1 / c32 | confirmOverheadRatio | recoveryVerifyMs | verify/s at c1 / c8 / c32 | worst coldStartRatio | AWS calls beyond minimum | $ per 1M verifications | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n`,
+    );
+  }
+  await appendFile(DOC_FILE, line);
+  return relative(ROOT, DOC_FILE);
+}
+
+export function printSummary(results: BenchResults): void {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const mark = (met: boolean) => (met ? 'met' : 'MISSED');
+  const v = results.verifyOverheadRatio;
+  out();
+  out(`serverless-mfa benchmarks  ${results.generatedAt}  ${results.revision}${results.quick ? '  (quick: not figures)' : ''}`);
+  out(`machine: ${results.machine.cpus} x ${results.machine.cpuModel}, node ${results.machine.node}, load ${results.machine.loadAverageBefore.join(' ')} -> ${results.machine.loadAverageAfter.join(' ')}`);
+  out();
+  out('Latency (local HTTP server over DynamoDB Local; floor = the same GetItem + conditional UpdateItem sent directly)');
+  out(`  verifyOverheadRatio      ${fmt(v.concurrency1)} at c=1, ${fmt(v.concurrency32)} at c=32 (target <= ${results.targets.verifyOverheadRatio}: ${mark(v.met)}); p95 ${fmt(v.p95Ratio)}, p99 ${fmt(v.p99Ratio)}`);
+  out(`    verify  median ${fmt(v.verifyMs.medianMs)} ms  p95 ${fmt(v.verifyMs.p95Ms)}  p99 ${fmt(v.verifyMs.p99Ms)}   (n=${v.verifyMs.n})`);
+  out(`    floor   median ${fmt(v.floorMs.medianMs)} ms  p95 ${fmt(v.floorMs.p95Ms)}  p99 ${fmt(v.floorMs.p99Ms)}`);
+  const c = results.confirmOverheadRatio;
+  out(`  confirmOverheadRatio     ${fmt(c.value, 1)} (${fmt(c.withoutKdf)} without the KDF); confirm median ${fmt(c.confirmMs.medianMs, 1)} ms, of which recovery-code hashing ${fmt(c.kdfMs.medianMs, 1)} ms`);
+  const r = results.recoveryVerifyMs;
+  out(`  recoveryVerifyMs         median ${fmt(r.medianMs, 1)}  p95 ${fmt(r.p95Ms, 1)}  p99 ${fmt(r.p99Ms, 1)}; one KDF evaluation ${fmt(r.kdfMs.medianMs, 1)} ms`);
+  out();
+  out('Throughput of verify (alternating blocks with the storage floor)');
+  out('  concurrency   verify/s   floor/s   overhead (median latency ratio)   verify median / p95 / p99 ms');
+  for (const figure of Object.values(results.throughput)) {
+    out(
+      `  ${String(figure.concurrency).padStart(11)}   ${fmt(figure.verifyPerSecond, 0).padStart(8)}   ${fmt(figure.floorPerSecond, 0).padStart(7)}   ${fmt(figure.overheadRatio).padStart(31)}   ${fmt(figure.verifyMs.medianMs, 1)} / ${fmt(figure.verifyMs.p95Ms, 1)} / ${fmt(figure.verifyMs.p99Ms, 1)}`,
+    );
+  }
+  out();
+  out(`Cold start (fresh Node process importing the bundle, over the same for an SDK-only bundle; target <= ${results.targets.coldStartRatio}: ${mark(results.coldStartMet)})`);
+  out('  function                    ratio   import ratio   process ms (bundle / floor)   bundle KB   floor KB');
+  for (const [id, figure] of Object.entries(results.coldStartRatio)) {
+    out(
+      `  ${id.padEnd(26)} ${fmt(figure.coldStartRatio).padStart(6)}   ${fmt(figure.importRatio).padStart(12)}   ${`${fmt(figure.processMs.bundle, 0)} / ${fmt(figure.processMs.baseline, 0)}`.padStart(27)}   ${fmt(figure.bundleKB, 0).padStart(9)}   ${fmt(figure.baselineKB, 0).padStart(8)}`,
+    );
+  }
+  out();
+  out(`AWS calls per operation (counted by SDK middleware; ${results.awsCallsAtMinimum ? 'all at the minimum' : 'SOME ABOVE THE MINIMUM'})`);
+  for (const [name, entry] of Object.entries(results.awsCallsPerOperation)) {
+    out(`  ${name.padEnd(32)} ${entry.calls.length === 0 ? '(none)' : entry.calls.join(' + ')}${entry.extra.length > 0 ? `   <- beyond the minimum: ${entry.extra.join(', ')}` : ''}`);
+  }
+  out();
+  const cost = results.costPerMillionVerifications;
+  out(`Cost per million TOTP verifications: $${fmt(cost.totalUsd)} (${cost.prices.region} list prices checked ${cost.prices.checked})`);
+  for (const line of cost.lines) out(`  ${line.item.padEnd(72)} $${fmt(line.usdPerMillion, 3).padStart(8)}`);
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench`: starts DynamoDB Local, measures AWS calls per operation, verify/confirm
+ * latency against the storage floor and throughput (local stack, in a child process), cold
+ * starts of the Lambda bundles against SDK-only floors, and the cost per million verifications.
+ * Prints a table, writes bench/results/latest.json and appends a dated row to docs/benchmarks.md.
+ *
+ *   npm run bench                 full run (a few minutes on two shared cores)
+ *   npm run bench -- --quick      fewer iterations: a smoke test of the harness, not figures
+ *   npm run bench -- --profile    also writes .cpuprofile files of the verify path to bench/results/profiles/
+ */
+import { fork } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LOCAL_AWS_ENV, startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { measureColdStarts } from './cold-start.js';
+import { costPerMillionVerifications } from './cost.js';
+import type { LatencyResults } from './latency.js';
+import { appendResultsRow, buildResults, printSummary, writeResults } from './report.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// The functions' audit lines would bury the table: this process only counts calls and builds bundles.
+Object.assign(process.env, LOCAL_AWS_ENV, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+
+function runLatencyChild(dynamoDbEndpoint: string, profileDir: string | undefined): Promise<LatencyResults> {
+  return new Promise((resolveRun, reject) => {
+    const child = fork(join(BENCH_DIR, 'latency-child.ts'), [JSON.stringify({ dynamoDbEndpoint, quick, profileDir })], {
+      execArgv: ['--import', 'tsx'],
+      // stdout is where the handlers write their audit lines, as in Lambda: kept, but discarded.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        POWERTOOLS_SERVICE_NAME: 'serverless-mfa',
+        POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMfa',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_DISABLED: 'false',
+      },
+    });
+    let settled = false;
+    child.on('message', (message: { ok: boolean; results?: LatencyResults; error?: string }) => {
+      settled = true;
+      if (message.ok) resolveRun(message.results!);
+      else reject(new Error(`Latency benchmark failed:\n${message.error}`));
+    });
+    child.on('exit', (code) => {
+      if (!settled) reject(new Error(`Latency benchmark exited with ${code} before reporting.`));
+    });
+  });
+}
+
+const started = Date.now();
+const loadBefore = loadavg();
+log(`serverless-mfa bench${quick ? ' (quick)' : ''}: ${cpus().length} cores, load ${loadBefore.map((value) => value.toFixed(1)).join(' ')}`);
+log('starting DynamoDB Local (in memory)');
+const dynamo = await startDynamoDbLocal();
+try {
+  log('AWS calls per operation (real AWS adapters, KMS answered in-process)');
+  const { measureAwsCalls } = await import('./aws-calls.js');
+  const awsCalls = await measureAwsCalls({ dynamoDbEndpoint: dynamo.endpoint });
+
+  const profileDir = profile ? join(BENCH_DIR, 'results', 'profiles') : undefined;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  log('latency and throughput (local stack in a child process)');
+  const latency = await runLatencyChild(dynamo.endpoint, profileDir);
+
+  log('cold starts');
+  const coldStarts = await measureColdStarts({ runs: quick ? 3 : 15, buildDir: join(BENCH_DIR, '.build', 'cold-start'), log });
+
+  const cost = costPerMillionVerifications({
+    calls: awsCalls['verifyMfa (TOTP)'],
+    measuredComputeMs: latency.lambdaVerify.computeMs,
+    itemBytes: latency.item.bytesWithKmsCiphertext,
+  });
+  const results = buildResults({ quick, awsCalls, latency, coldStarts, cost, loadBefore, loadAfter: loadavg(), seconds: (Date.now() - started) / 1000 });
+  const file = await writeResults(results);
+  const doc = await appendResultsRow(results);
+  printSummary(results);
+  log(`\nwrote ${file}${doc ? ` and a row in ${doc}` : ''} in ${Math.round((Date.now() - started) / 1000)} s`);
+} finally {
+  await dynamo.stop();
+}

@@ -1,0 +1,34 @@
+/** Order statistics for benchmark samples. Every figure the bench reports goes through these. */
+
+export interface LatencySummary {
+  n: number;
+  medianMs: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+/** The q-quantile (0..1) by linear interpolation between closest ranks. */
+export function quantile(samples: readonly number[], q: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+export const median = (samples: readonly number[]): number => quantile(samples, 0.5);
+
+export function summarize(samples: readonly number[]): LatencySummary {
+  return { n: samples.length, medianMs: round(median(samples)), p95Ms: round(quantile(samples, 0.95)), p99Ms: round(quantile(samples, 0.99)) };
+}
+
+export const ratio = (numerator: number, denominator: number): number => round(numerator / denominator, 3);
+
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Milliseconds since `start` (from `performance.now()`). */
+export const elapsedMs = (start: number): number => performance.now() - start;

@@ -1,0 +1,39 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, routeById } from '../../functions/http/routes.js';
+import { loadRouteHandlers } from '../../local/local-stack.js';
+import { measureAwsCalls, MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from '../../bench/aws-calls.js';
+import { testDynamoDbEndpoint } from '../support/dynamodb.js';
+
+const SCENARIOS = Object.keys(MINIMUM_AWS_CALLS) as ScenarioName[];
+
+describe('AWS calls per operation (real AWS adapters, SDK calls counted by middleware)', () => {
+  let measured: Record<ScenarioName, AwsCall[]>;
+  beforeAll(async () => {
+    measured = await measureAwsCalls({ dynamoDbEndpoint: testDynamoDbEndpoint() });
+  });
+
+  it.each(SCENARIOS)('%s makes exactly the minimum calls, in order', (name) => {
+    expect(measured[name]).toEqual(MINIMUM_AWS_CALLS[name].calls);
+  });
+
+  it.each(SCENARIOS)('%s calls only what its route is granted', (name) => {
+    const { access } = routeById(MINIMUM_AWS_CALLS[name].route);
+    const granted: string[] = [...access.table, ...access.secretKey, ...access.signingKey];
+    for (const call of measured[name]) expect(granted).toContain(call);
+  });
+
+  it('covers every route', () => {
+    const covered = new Set(SCENARIOS.map((name) => MINIMUM_AWS_CALLS[name].route));
+    expect([...covered].sort()).toEqual(ROUTES.map((route) => route.id).sort());
+  });
+});
+
+describe('handler wiring', () => {
+  it('wires exactly the ports its route is granted, so no other SDK client is in its bundle', async () => {
+    const modules = await loadRouteHandlers();
+    for (const route of ROUTES) {
+      const granted = (['table', 'secretKey', 'signingKey'] as const).filter((key) => route.access[key].length > 0);
+      expect(Object.keys(modules.get(route.id)!.ports).sort(), route.id).toEqual([...granted].sort());
+    }
+  });
+});
