@@ -62,7 +62,8 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
 export function defineHandler(route: RouteDefinition, ports: PortFactories, endpoint: Endpoint) {
   const withServices = (services: Services): LambdaHttpHandler =>
     middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
-      .use(injectLambdaContext(logger, { resetKeys: true }))
+      // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token and the codes.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .use(publishMetricsIfAny)
       .handler(async (event) => {
         try {

@@ -101,12 +101,15 @@ export function problemFor(error: unknown): Problem {
   }
 }
 
+const TRANSPORT_FAILURES = ['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'];
+
 /** AWS SDK service and transport errors: throttling, 5xx, timeouts, refused connections. */
 function isDependencyFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const candidate = error as { $fault?: unknown; $metadata?: unknown; name?: unknown; code?: unknown };
   if (candidate.$fault !== undefined || candidate.$metadata !== undefined) return true;
-  return ['TimeoutError', 'AbortError', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(String(candidate.name ?? candidate.code));
+  // Node's socket errors are plain Errors (name 'Error') that say what happened in `code`.
+  return [candidate.name, candidate.code].some((value) => TRANSPORT_FAILURES.includes(String(value)));
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

@@ -48,7 +48,7 @@ export interface MfaStore {
   /**
    * Turns the pending enrollment into the active TOTP method, records `step` as used,
    * resets failures and, when given, stores the first recovery-code set: all in one write.
-   * Conflict unless that same enrollment is still pending, TOTP is off and no lock is active.
+   * Conflict unless that same enrollment is still pending and TOTP is off.
    */
   enableTotp(
     userId: string,
@@ -59,13 +59,16 @@ export interface MfaStore {
   /**
    * Consumes the proof (a TOTP step newer than the last, or one unused recovery code), resets
    * failures and applies the effect, in one write. Conflict when the proof is no longer valid
-   * (replayed, already used, secret changed) or a lock is active.
+   * (replayed, already used, secret changed). A lock does not refuse it: the proof's attempt
+   * was recorded (recordFailure) while no lock stood, and recording is what the lock limits.
    */
   commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult>;
 
   /**
-   * Records one failure when the stored count is still `previousFailures` and no lock is active,
-   * optionally starting a lock. Conflict when another request changed the count first.
+   * Records one failure, optionally starting a lock. Called for every attempt before its code
+   * is evaluated (a right code then resets the count as it commits), so that no code is ever
+   * evaluated uncounted. Applies only when the stored count is still `previousFailures` and no
+   * lock is active: conflict when another request counted first or a lock stands.
    */
   recordFailure(userId: string, input: { previousFailures: number; lockedUntil?: number | undefined }, now: number): Promise<WriteResult>;
 }

@@ -76,6 +76,13 @@ export interface Verified {
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
+/**
+ * Real time an attempt may take before it stops starting writes: well inside the functions'
+ * 10 s timeout. A request that runs into the timeout has been answered 503 by then while its
+ * work goes on (in Lambda, at the next thaw); a write started after that would change state
+ * behind an error the client already holds.
+ */
+const ATTEMPT_BUDGET_MS = 7_000;
 const SECRET_PURPOSE = 'totp-secret';
 
 type Operation = 'confirm' | 'verify' | 'regenerate' | 'disable';
@@ -86,16 +93,17 @@ interface AttemptPlan<T> {
   precondition(record: MfaRecord | undefined, now: number): asserts record is MfaRecord;
   /** The sealed TOTP secret that `code` is checked against. */
   sealedSecretOf(record: MfaRecord): Uint8Array | undefined;
-  /** Writes the consumed proof and the operation's effect in one conditional write. */
-  commit(record: MfaRecord, proof: Proof, now: number): Promise<{ result: WriteResult; value?: T }>;
+  /** Writes the consumed proof and the operation's effect in one conditional write, through `store`. */
+  commit(record: MfaRecord, proof: Proof, now: number, store: MfaStore): Promise<{ result: WriteResult; value?: T }>;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * The MFA use cases. Every code-checking operation goes through `attempt`, which enforces
- * the lockout, evaluates the code against the state it read, and then commits with a
- * conditional write that re-checks that state; on a conflict it re-reads and starts over.
+ * the lockout, counts the attempt, evaluates the code against the state it read, and then
+ * commits with a conditional write that re-checks that state; on a conflict it re-reads and
+ * starts over.
  */
 export class MfaService {
   constructor(private readonly deps: MfaServiceDeps) {}
@@ -138,11 +146,11 @@ export class MfaService {
         if (!record?.pending || record.pending.expiresAt <= now) throw new EnrollmentNotFoundError();
       },
       sealedSecretOf: (record) => record.pending?.sealedSecret,
-      commit: async (record, proof, now) => {
+      commit: async (record, proof, now, store) => {
         if (proof.kind !== 'totp') throw new InvalidCodeError();
         // Recovery codes come with the user's first MFA method, in the same write that enables it.
         const firstSet = record.recoveryCodeHashes.length === 0 ? await newRecoveryCodeSet() : undefined;
-        const result = await this.deps.store.enableTotp(
+        const result = await store.enableTotp(
           actor.userId,
           { pendingSealedSecret: proof.sealedSecret, step: proof.step, recoveryCodeHashes: firstSet?.hashes },
           now,
@@ -160,7 +168,7 @@ export class MfaService {
       operation: 'verify',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
-      commit: async (record, proof, now) => {
+      commit: async (_record, proof, now, store) => {
         // Signed before the write: if signing fails, the code has not been spent.
         const iat = Math.floor(now / 1000);
         const exp = iat + settings.assertionTtlSeconds;
@@ -174,7 +182,7 @@ export class MfaService {
           jti: randomUUID(),
           amr: proof.kind === 'totp' ? ['mfa', 'otp'] : ['mfa'],
         });
-        const result = await this.deps.store.commitProof(actor.userId, proof, { kind: 'none' }, now);
+        const result = await store.commitProof(actor.userId, proof, { kind: 'none' }, now);
         return { result, value: { assertion, exp } };
       },
     });
@@ -195,10 +203,10 @@ export class MfaService {
       operation: 'regenerate',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
-      commit: async (_record, proof, now) => {
+      commit: async (_record, proof, now, store) => {
         // Generated only once the proof is known to be good: wrong codes cost no KDF work.
         const { codes, hashes } = await newRecoveryCodeSet();
-        const result = await this.deps.store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now);
+        const result = await store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now);
         return { result, value: codes };
       },
     });
@@ -212,7 +220,7 @@ export class MfaService {
       operation: 'disable',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
-      commit: async (_record, proof, now) => ({ result: await this.deps.store.commitProof(actor.userId, proof, { kind: 'disable' }, now) }),
+      commit: async (_record, proof, now, store) => ({ result: await store.commitProof(actor.userId, proof, { kind: 'disable' }, now) }),
     });
     if (proof.kind === 'recovery_code') this.audit(actor, 'mfa.recovery_code.used', 'success', { method: proof.kind, operation: 'disable' });
     this.audit(actor, 'mfa.totp.disabled', 'success', { method: proof.kind });
@@ -224,7 +232,8 @@ export class MfaService {
     factor: SecondFactor,
     plan: AttemptPlan<T>,
   ): Promise<{ record: MfaRecord; proof: Proof; value?: T | undefined }> {
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
+    const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
     const openedSecrets = new Map<string, Promise<Uint8Array>>();
     const kdfCache = new Map<string, Promise<Buffer>>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -235,15 +244,18 @@ export class MfaService {
         this.audit(actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
         throw new TooManyAttemptsError(retryAfterSeconds(record, now));
       }
-      const proof = await this.evaluate(actor, record, factor, plan, now, openedSecrets, kdfCache);
-      if (proof) {
-        const { result, value } = await plan.commit(record, proof, now);
-        if (result === 'ok') return { record, proof, value };
-        continue;
-      }
+      // The guess is counted before it is evaluated, by a write that refuses to count past a lock:
+      // however many guesses arrive at once, no more are evaluated than the lockout allows.
+      // A right guess then resets the count in its own write.
       const failures = record.failures + 1;
       const lockedUntil = lockAfterFailure(failures, now);
       if ((await store.recordFailure(actor.userId, { previousFailures: record.failures, lockedUntil }, now)) === 'conflict') continue;
+      const proof = await this.evaluate(actor, record, factor, plan, now, openedSecrets, kdfCache);
+      if (proof) {
+        const { result, value } = await plan.commit(record, proof, now, store);
+        if (result === 'ok') return { record, proof, value };
+        continue;
+      }
       const method = 'code' in factor ? 'totp' : 'recovery_code';
       this.audit(actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, failures });
       if (lockedUntil !== undefined) {
@@ -311,6 +323,21 @@ export class MfaService {
   ): void {
     this.deps.audit.record({ event, userId: actor.userId, outcome, ...details }, actor.audit);
   }
+}
+
+/** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */
+function writingUntil(store: MfaStore, deadline: number): MfaStore {
+  const inTime =
+    <A extends unknown[]>(write: (...args: A) => Promise<WriteResult>) =>
+    (...args: A): Promise<WriteResult> =>
+      performance.now() < deadline ? write(...args) : Promise.reject(new ContentionError());
+  return {
+    get: (userId) => store.get(userId),
+    putPendingEnrollment: inTime(store.putPendingEnrollment.bind(store)),
+    enableTotp: inTime(store.enableTotp.bind(store)),
+    commitProof: inTime(store.commitProof.bind(store)),
+    recordFailure: inTime(store.recordFailure.bind(store)),
+  };
 }
 
 function requireMfaEnabled(record: MfaRecord | undefined): asserts record is MfaRecord {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
@@ -12,6 +13,8 @@ import { MFA_TABLE, userKey } from './mfa-table.js';
 const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
 
 const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+/** The id of the last write applied to the item (see `update`). */
+const WRITE_ID = 'lastWriteId';
 
 type Values = Record<string, AttributeValue>;
 
@@ -77,7 +80,7 @@ export class DynamoDbMfaStore implements MfaStore {
     }
     return this.update(userId, {
       update: `SET ${set.join(', ')} REMOVE pendingSecret, pendingExpiresAt, lockedUntil, totpLastUsedAt, #ttl`,
-      condition: `pendingSecret = :secret AND pendingExpiresAt > :now AND attribute_not_exists(totpSecret) AND ${NOT_LOCKED}`,
+      condition: 'pendingSecret = :secret AND pendingExpiresAt > :now AND attribute_not_exists(totpSecret)',
       names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
       values,
       now,
@@ -93,12 +96,12 @@ export class DynamoDbMfaStore implements MfaStore {
     let condition: string;
 
     if (proof.kind === 'totp') {
-      condition = `totpSecret = :secret AND lastStep < :step AND ${NOT_LOCKED}`;
+      condition = 'totpSecret = :secret AND lastStep < :step';
       values[':secret'] = { B: proof.sealedSecret };
       values[':step'] = num(proof.step);
       if (effect.kind !== 'disable') set.push('lastStep = :step', 'totpLastUsedAt = :now');
     } else {
-      condition = `attribute_exists(totpSecret) AND contains(recoveryCodes, :hash) AND ${NOT_LOCKED}`;
+      condition = 'attribute_exists(totpSecret) AND contains(recoveryCodes, :hash)';
       values[':hash'] = { S: proof.hash };
       if (effect.kind === 'none') {
         del = 'recoveryCodes :hashSet';
@@ -141,26 +144,37 @@ export class DynamoDbMfaStore implements MfaStore {
     });
   }
 
+  /**
+   * One conditional UpdateItem. `request.update` starts with its SET clause. Every write also sets
+   * a fresh `lastWriteId`: when DynamoDB applied a write but its response was lost, the SDK sends
+   * it again and that second send fails its condition against the state the first one wrote.
+   * Finding its own id on the item (returned with the failed check) tells the write it succeeded.
+   */
   private async update(
     userId: string,
     request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
   ): Promise<WriteResult> {
-    const values = { ...request.values };
+    if (!request.update.startsWith('SET ')) throw new Error('An MFA item update starts with its SET clause.');
+    const writeId = randomUUID();
+    const values: Values = { ...request.values, ':writeId': { S: writeId } };
     if (request.condition.includes(':now') || request.update.includes(':now')) values[':now'] = num(request.now);
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: userKey(userId),
-          UpdateExpression: request.update,
+          UpdateExpression: `SET ${WRITE_ID} = :writeId, ${request.update.slice('SET '.length)}`,
           ConditionExpression: request.condition,
           ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...(request.names && Object.keys(request.names).length > 0 ? { ExpressionAttributeNames: request.names } : {}),
         }),
       );
       return 'ok';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        return (error as ConditionalCheckFailedException).Item?.[WRITE_ID]?.S === writeId ? 'ok' : 'conflict';
+      }
       throw error;
     }
   }

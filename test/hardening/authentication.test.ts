@@ -1,0 +1,161 @@
+import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, importJWK, SignJWT, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { problemBody } from '../../functions/http/problems.js';
+import { ROUTES } from '../../functions/http/routes.js';
+import { DEV_TOKEN_TTL_SECONDS } from '../../local/dev-identity-provider.js';
+import { LOCAL_APP_AUDIENCE } from '../../local/local-stack.js';
+import { startHardeningStack, type EnrolledUser, type HardeningStack } from '../support/hardening-stack.js';
+import { rawRequest, type RawResponse } from '../support/raw-http.js';
+import { codeAt } from '../support/service.js';
+import { snapshotTable } from '../support/table-snapshot.js';
+
+let h: HardeningStack;
+let victim: EnrolledUser;
+let issuerJwk: JWK;
+
+beforeAll(async () => {
+  h = await startHardeningStack();
+  victim = await h.enrolledUser();
+  h.clock.advance(30_000);
+  issuerJwk = ((await h.stack.identity.jwks()) as JWK[])[0]!;
+});
+afterAll(() => h?.stop());
+
+const b64url = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const claimsFor = (sub: string, overrides: Record<string, unknown> = {}) => ({
+  iss: h.stack.identity.issuer,
+  aud: LOCAL_APP_AUDIENCE,
+  sub,
+  iat: nowSeconds(),
+  nbf: nowSeconds(),
+  exp: nowSeconds() + DEV_TOKEN_TTL_SECONDS,
+  ...overrides,
+});
+
+/** Signs with the real identity provider's key (from its data-directory key file), with any claims. */
+async function signedByIssuer(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  const privateJwk = JSON.parse(await readFile(join(h.dataDir, 'keys', 'dev-identity-provider.jwk.json'), 'utf8')) as JWK;
+  const key = await importJWK(privateJwk, 'ES256');
+  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: issuerJwk.kid!, ...header }).sign(key);
+}
+
+/** Every token API Gateway's JWT authorizer refuses, each aimed at the victim. */
+async function forgedTokens(): Promise<Array<[string, string | undefined]>> {
+  const victimClaims = claimsFor(victim.sub);
+  const genuine = await signedByIssuer(victimClaims);
+  const [header, , signature] = genuine.split('.');
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const publicKeyPem = Buffer.from(JSON.stringify(issuerJwk));
+  const hs256 = (secret: Buffer) => {
+    const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: issuerJwk.kid })}.${b64url(victimClaims)}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  };
+  const spkiPem = Buffer.from(createPublicKey({ key: issuerJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+  return [
+    ['missing', undefined],
+    ['empty bearer', ''],
+    ['not a JWT', 'not-a-token'],
+    ['two segments', `${header}.${b64url(victimClaims)}`],
+    ['garbage segments', 'aaaa.bbbb.cccc'],
+    ['expired', await signedByIssuer(claimsFor(victim.sub, { iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 3600 }))],
+    ['not yet valid', await signedByIssuer(claimsFor(victim.sub, { nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200 }))],
+    ['wrong issuer', await signedByIssuer(claimsFor(victim.sub, { iss: 'https://evil.example.com/dev' }))],
+    ['wrong audience', await signedByIssuer(claimsFor(victim.sub, { aud: 'some-other-app' }))],
+    ['no expiry', await signedByIssuer(claimsFor(victim.sub, { exp: undefined }))],
+    ['no subject', await signedByIssuer(claimsFor(victim.sub, { sub: undefined }))],
+    ['alg none', `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(victimClaims)}.`],
+    ['alg none with the real kid', `${b64url({ alg: 'none', typ: 'JWT', kid: issuerJwk.kid })}.${b64url(victimClaims)}.`],
+    ['HS256 keyed with the public JWK', hs256(publicKeyPem)],
+    ['HS256 keyed with the public PEM', hs256(spkiPem)],
+    ['unknown kid', await new SignJWT(victimClaims).setProtectedHeader({ alg: 'ES256', kid: 'unknown-key-id' }).sign(otherKey)],
+    ['the real kid, another key', await new SignJWT(victimClaims).setProtectedHeader({ alg: 'ES256', kid: issuerJwk.kid! }).sign(otherKey)],
+    ['a valid token with its claims swapped', `${header}.${b64url(claimsFor(`${victim.sub}-admin`))}.${signature}`],
+    ['a valid token with its signature cut', `${header}.${b64url(victimClaims)}.`],
+    ['ES256 key embedded in the header (jwk)', await new SignJWT(victimClaims).setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey) }).sign(otherKey)],
+  ];
+}
+
+function expectUnauthorized(response: RawResponse, label: string) {
+  expect(response.status, label).toBe(401);
+  expect(response.headers['content-type']).toBe('application/problem+json');
+  expect(response.headers['www-authenticate']).toBe('Bearer');
+  expect(response.json).toEqual(problemBody({ code: 'unauthorized' }));
+}
+
+/** A request per first-factor route that would change or reveal the victim's state if it got through. */
+function requestsAgainstVictim(): Array<{ method: string; path: string; body?: unknown }> {
+  const bodies: Record<string, unknown> = {
+    startTotpEnrollment: {},
+    confirmTotpEnrollment: { code: codeAt(victim.secret, h.clock) },
+    verifyMfa: { recoveryCode: victim.recoveryCodes[0] },
+    regenerateRecoveryCodes: { recoveryCode: victim.recoveryCodes[1] },
+    disableTotp: { recoveryCode: victim.recoveryCodes[2] },
+  };
+  return ROUTES.filter((route) => route.auth === 'first-factor').map((route) => ({ method: route.method, path: route.path, body: bodies[route.id] }));
+}
+
+describe('first-factor authentication at the API Gateway stand-in', () => {
+  it('answers 401 to every forged, expired, misdirected or malformed token on every protected route, and changes nothing', async () => {
+    const before = await snapshotTable(h.client, h.tableName);
+    const tokens = await forgedTokens();
+    expect(tokens.length).toBeGreaterThanOrEqual(20);
+    for (const [label, token] of tokens) {
+      for (const request of requestsAgainstVictim()) {
+        const response = await rawRequest(h.stack.port, {
+          method: request.method,
+          path: request.path,
+          headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' },
+          ...(request.body ? { body: JSON.stringify(request.body) } : {}),
+        });
+        expectUnauthorized(response, `${label}: ${request.method} ${request.path}`);
+      }
+    }
+    for (const scheme of ['Basic dmljdGltOnB3', 'bearer x.y.z', `Token ${await h.token(victim.sub)}`, `Bearer ${await h.token(victim.sub)} trailing`]) {
+      expectUnauthorized(await rawRequest(h.stack.port, { method: 'GET', path: '/v1/mfa', headers: { authorization: scheme } }), scheme);
+    }
+    expect(await snapshotTable(h.client, h.tableName)).toBe(before);
+  });
+
+  it('lets a genuine token through, so that the refusals above are the tokens\' doing', async () => {
+    const response = await h.call('GET', '/v1/mfa', await signedByIssuer(claimsFor(victim.sub)));
+    expect(response.status).toBe(200);
+    expect(response.json.mfaEnabled).toBe(true);
+  });
+});
+
+describe('isolation between users', () => {
+  it("never lets one user's token read or change another user's state, whatever the body says", async () => {
+    const mallory = await h.token(`mallory-${randomUUID()}`);
+    const before = await snapshotTable(h.client, h.tableName);
+    const victimItemBefore = before.split('\n').find((line) => line.includes(`USER#${victim.sub}"`));
+    expect(victimItemBefore).toBeDefined();
+
+    const status = await h.call('GET', '/v1/mfa', mallory);
+    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } }, recoveryCodes: { remaining: 0 } });
+    const probes = [
+      ...requestsAgainstVictim(),
+      { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), userId: victim.sub } },
+      { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), sub: victim.sub } },
+      { method: 'POST', path: '/v1/mfa/totp/disable', body: { code: codeAt(victim.secret, h.clock) } },
+      { method: 'POST', path: '/v1/mfa/recovery-codes', body: { code: codeAt(victim.secret, h.clock, 1) } },
+      { method: 'GET', path: `/v1/mfa?userId=${victim.sub}` },
+      { method: 'GET', path: `/v1/mfa?sub=${victim.sub}` },
+    ];
+    for (const probe of probes) {
+      const response = await h.call(probe.method, probe.path, mallory, probe.body);
+      expect(response.status, `${probe.method} ${probe.path}`).not.toBe(500);
+      expect(response.text).not.toContain(victim.sub);
+      for (const code of victim.recoveryCodes) expect(response.text).not.toContain(code);
+    }
+    const after = await snapshotTable(h.client, h.tableName);
+    expect(after.split('\n').find((line) => line.includes(`USER#${victim.sub}"`))).toBe(victimItemBefore);
+    // The victim's own factors still work: nothing of theirs was spent or replaced.
+    h.clock.advance(30_000);
+    expect((await h.call('POST', '/v1/mfa/verify', victim.token, { code: codeAt(victim.secret, h.clock) })).status).toBe(200);
+    expect((await h.call('POST', '/v1/mfa/verify', victim.token, { recoveryCode: victim.recoveryCodes[0] })).json.recoveryCodesRemaining).toBe(9);
+  });
+});
