@@ -17,31 +17,42 @@ import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aw
 export { MINIMUM_AWS_CALLS, type AwsCall, type AwsScenario, type ScenarioName } from './minimum-aws-calls.js';
 
 /**
- * Records every HTTP attempt an SDK client sends (retries included), as IAM names the action.
+ * Records every HTTP attempt an SDK client sends (retries included), as IAM names the action,
+ * and how long it took from there on (the round trip and the response's deserialisation).
  * It sits in the finalizeRequest step below the retry middleware, so each attempt counts.
  */
 export class AwsCallCounter {
-  private calls: AwsCall[] = [];
+  private calls: { call: AwsCall; ms: number }[] = [];
 
   attach(client: DynamoDBClient | KMSClient, service: 'dynamodb' | 'kms'): void {
     // Both clients share the SDK's middleware stack type; the union of their input types is not callable as such.
     (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
       (next, context) => async (args) => {
-        this.calls.push(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
-        return next(args);
+        const entry = { call: `${service}:${String(context.commandName).replace(/Command$/, '')}` as AwsCall, ms: 0 };
+        this.calls.push(entry);
+        const started = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          entry.ms = performance.now() - started;
+        }
       },
       { step: 'finalizeRequest', priority: 'low', name: 'benchCountAwsCalls', override: true },
     );
   }
 
-  /** The calls since the last take, in order. */
-  take(): AwsCall[] {
+  /** The calls since the last take, in order, with their durations. */
+  takeTimed(): { call: AwsCall; ms: number }[] {
     const calls = this.calls;
     this.calls = [];
     return calls;
   }
-}
 
+  /** The calls since the last take, in order. */
+  take(): AwsCall[] {
+    return this.takeTimed().map((entry) => entry.call);
+  }
+}
 
 /** Key ids in the ARN form the stack passes; the in-process KMS accepts any. */
 export const BENCH_KEY_IDS = {
@@ -53,6 +64,8 @@ export interface InvokeResult {
   status: number;
   json: any;
   calls: AwsCall[];
+  /** Time spent in DynamoDB round trips (DynamoDB Local here), to tell the function's own work from storage latency. */
+  dynamoDbMs: number;
 }
 
 export interface AwsHarness {
@@ -106,8 +119,13 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
       const route = routeById(id);
       counter.take();
       const result = await handlers.get(id)!(apiGatewayEvent(route, invokeOptions), lambdaContext(route));
-      const calls = counter.take();
-      return { status: result.statusCode ?? 200, json: result.body ? JSON.parse(result.body) : undefined, calls };
+      const timed = counter.takeTimed();
+      return {
+        status: result.statusCode ?? 200,
+        json: result.body ? JSON.parse(result.body) : undefined,
+        calls: timed.map((entry) => entry.call),
+        dynamoDbMs: timed.filter((entry) => entry.call.startsWith('dynamodb:')).reduce((sum, entry) => sum + entry.ms, 0),
+      };
     },
     close() {
       dynamoDb.destroy();
