@@ -1,5 +1,6 @@
 import { mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
+import { qrCodeDataUrl } from '../http/qr-code.js';
 import { actorOf, parseBody } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { EmptyRequest } from '../http/schemas.js';
@@ -7,5 +8,6 @@ import { EmptyRequest } from '../http/schemas.js';
 export const { handler, withServices, ports } = defineHandler(routeById('startTotpEnrollment'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
   parseBody(event, EmptyRequest);
-  return { status: 201, body: await mfa.startTotpEnrollment(actor) };
+  const { secret, otpauthUri, expiresAt } = await mfa.startTotpEnrollment(actor);
+  return { status: 201, body: { secret, otpauthUri, qrCode: await qrCodeDataUrl(otpauthUri), expiresAt } };
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import QRCode from 'qrcode';
 import type { Clock } from '../domain/clock.js';
 import {
   ContentionError,
@@ -54,10 +53,10 @@ export interface MfaStatus {
   recoveryCodes: { remaining: number };
 }
 
+/** The QR code of `otpauthUri` is drawn by the enrollment handler: no other function bundles a QR encoder. */
 export interface EnrollmentStarted {
   secret: string;
   otpauthUri: string;
-  qrCode: string;
   expiresAt: string;
 }
 
@@ -132,7 +131,6 @@ export class MfaService {
     return {
       secret: toBase32(secret),
       otpauthUri,
-      qrCode: await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M', margin: 2, width: 256 }),
       expiresAt: new Date(expiresAt).toISOString(),
     };
   }

@@ -8,6 +8,7 @@ import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createCheckedFetch } from '../support/api.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { ManualClock } from '../support/fakes.js';
+import { decodeQrDataUrl } from '../support/qr.js';
 import { codeAt } from '../support/service.js';
 
 let stack: LocalStack;
@@ -73,6 +74,7 @@ describe('local server: the HTTP contract', () => {
     const enrollment = await api('POST', '/v1/mfa/totp/enrollment', { token });
     expect(enrollment.status).toBe(201);
     expect(enrollment.json.otpauthUri).toContain('journey%40example.com');
+    expect(decodeQrDataUrl(enrollment.json.qrCode)).toBe(enrollment.json.otpauthUri);
     expect(enrollment.headers.get('cache-control')).toBe('no-store');
     const secret: string = enrollment.json.secret;
 
