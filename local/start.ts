@@ -4,6 +4,8 @@
  */
 // Metrics are CloudWatch EMF lines: noise on a laptop. Set before the handlers load.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Lambda runs Node 22+; on a Node 20 laptop the SDK's support notice is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { startLocalStack } = await import('./local-stack.js');
 
 const port = Number(process.env.PORT ?? 3000);
