@@ -1,10 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
 import type { RandomSource } from './random.js';
 
 /**
  * TOTP as authenticator apps honour it (Google Authenticator, Bitwarden, ...):
- * RFC 6238 with HMAC-SHA1, 6 digits, 30-second steps. Written on node:crypto rather than an
- * OTP library: it is a few lines, and every function that checks codes loads it at cold start.
+ * RFC 6238 with HMAC-SHA1, 6 digits, 30-second steps.
  */
 export const TOTP_ALGORITHM = 'SHA1';
 export const TOTP_DIGITS = 6;
@@ -15,48 +14,34 @@ export const TOTP_DRIFT_WINDOW = 1;
 export const TOTP_SECRET_BYTES = 20;
 
 const CODE_PATTERN = /^[0-9]{6}$/;
-/** Steps tried, relative to the current one: the current step, then one back and one ahead, and so on. */
-const DRIFT_ORDER = [0, ...Array.from({ length: TOTP_DRIFT_WINDOW }, (_, i) => [-(i + 1), i + 1]).flat()];
 
 export function generateTotpSecret(random: RandomSource): Uint8Array {
   return random.bytes(TOTP_SECRET_BYTES);
 }
 
-const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
 /** Base32 (RFC 4648) without padding, as authenticator apps expect it for manual entry. */
 export function toBase32(secret: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of secret) {
-    value = ((value << 8) | byte) & 0xfff;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32_ALPHABET[(value << (5 - bits)) & 31];
-  return out;
+  return new Secret({ buffer: toArrayBuffer(secret) }).base32.replace(/=+$/, '');
 }
 
 export function stepAt(nowMs: number): number {
   return Math.floor(nowMs / 1000 / TOTP_PERIOD_SECONDS);
 }
 
-/** RFC 4226 HOTP: HMAC over the 8-byte big-endian counter, dynamically truncated to TOTP_DIGITS digits. */
-function hotp(secret: Uint8Array, counter: number): string {
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const digest = createHmac(TOTP_ALGORITHM, secret).update(message).digest();
-  const offset = digest[digest.length - 1]! & 0x0f;
-  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, '0');
+function totpFor(secret: Uint8Array, label = 'user', issuer = ''): TOTP {
+  return new TOTP({
+    issuer,
+    label,
+    algorithm: TOTP_ALGORITHM,
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    secret: new Secret({ buffer: toArrayBuffer(secret) }),
+  });
 }
 
 /** The code an authenticator app shows for `secret` at `nowMs`. */
 export function generateTotpCode(secret: Uint8Array, nowMs: number): string {
-  return hotp(secret, stepAt(nowMs));
+  return totpFor(secret).generate({ timestamp: nowMs });
 }
 
 /**
@@ -67,18 +52,17 @@ export function generateTotpCode(secret: Uint8Array, nowMs: number): string {
 export function matchTotpStep(secret: Uint8Array, code: string, nowMs: number): number | null {
   const token = code.replace(/\s/g, '');
   if (!CODE_PATTERN.test(token)) return null;
-  const step = stepAt(nowMs);
-  for (const delta of DRIFT_ORDER) {
-    if (timingSafeEqual(Buffer.from(hotp(secret, step + delta)), Buffer.from(token))) return step + delta;
-  }
-  return null;
+  const delta = totpFor(secret).validate({ token, timestamp: nowMs, window: TOTP_DRIFT_WINDOW });
+  return delta === null ? null : stepAt(nowMs) + delta;
 }
 
 /**
  * otpauth:// URI (Key Uri Format) with the label `Issuer:account` and a matching `issuer` parameter.
  */
 export function buildOtpauthUri(secret: Uint8Array, issuer: string, account: string): string {
-  const e = encodeURIComponent;
-  const label = issuer.length > 0 ? `${e(issuer)}:${e(account)}?issuer=${e(issuer)}&` : `${e(account)}?`;
-  return `otpauth://totp/${label}secret=${toBase32(secret)}&algorithm=${TOTP_ALGORITHM}&digits=${TOTP_DIGITS}&period=${TOTP_PERIOD_SECONDS}`;
+  return totpFor(secret, account, issuer).toString();
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
