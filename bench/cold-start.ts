@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS, handlerEntry, PROJECT_ROOT } from '../lib/bundling.js';
 import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from '../lib/constructs/mfa-function.js';
+import { summarizeProfile, type ProfileSummaryRow } from './profile.js';
 import { median, ratio, round } from './stats.js';
 
 /** The SDK client and command each IAM action of a route's access is sent with. */
@@ -102,10 +103,10 @@ const PROBE = [
   'process.stdout.write(JSON.stringify({ importMs }), () => process.exit(0));',
 ].join('\n');
 
-function runOnce(file: string, env: NodeJS.ProcessEnv): Promise<{ processMs: number; importMs: number }> {
+function runOnce(file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<{ processMs: number; importMs: number }> {
   return new Promise((resolveRun, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', PROBE, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -140,7 +141,26 @@ export interface ColdStartOptions {
   /** Where bundles are written (inside the project, so externals would resolve from node_modules). */
   buildDir: string;
   routes?: readonly RouteDefinition[];
+  /** Also time this route's bundle without NODE_OPTIONS=--enable-source-maps. */
+  sourceMapProbe?: string;
+  /** Write a `node --cpu-prof` profile of one cold start of each of `profileRoutes` here, and summarise it. */
+  profileDir?: string | undefined;
+  profileRoutes?: readonly string[];
   log?: (line: string) => void;
+}
+
+export interface SourceMapCost {
+  route: string;
+  withMs: number;
+  withoutMs: number;
+}
+
+export interface ColdStartResults {
+  functions: Record<string, ColdStartFigure>;
+  /** Self time of one profiled cold start (Node's start included) by package or file, per profiled route. */
+  profiles?: Record<string, ProfileSummaryRow[]> | undefined;
+  /** The same bundle with and without the stack's NODE_OPTIONS=--enable-source-maps. */
+  enableSourceMaps?: SourceMapCost | undefined;
 }
 
 /**
@@ -148,7 +168,7 @@ export interface ColdStartOptions {
  * plus its SDK-only floor, then times fresh processes, the handler and its floor alternating
  * (which of the two goes first alternates too), and reports medians.
  */
-export async function measureColdStarts(options: ColdStartOptions): Promise<Record<string, ColdStartFigure>> {
+export async function measureColdStarts(options: ColdStartOptions): Promise<ColdStartResults> {
   const routes = options.routes ?? ROUTES;
   const log = options.log ?? (() => {});
   await rm(options.buildDir, { recursive: true, force: true });
@@ -179,6 +199,19 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Reco
   }
 
   const figures: Record<string, ColdStartFigure> = {};
+  let enableSourceMaps: SourceMapCost | undefined;
+  if (options.sourceMapProbe) {
+    // What NODE_OPTIONS=--enable-source-maps (set by the stack) costs a cold start: the same bundle with and without it.
+    const subject = subjects.find((candidate) => candidate.route.id === options.sourceMapProbe) ?? subjects[0]!;
+    const withMaps: number[] = [];
+    const without: number[] = [];
+    const plainEnv = { ...subject.env, NODE_OPTIONS: '' };
+    for (let run = 0; run < options.runs; run++) {
+      withMaps.push((await runOnce(subject.handler.file, subject.env)).processMs);
+      without.push((await runOnce(subject.handler.file, plainEnv)).processMs);
+    }
+    enableSourceMaps = { route: subject.route.id, withMs: round(median(withMaps), 1), withoutMs: round(median(without), 1) };
+  }
   for (const { route, handler, baseline, samples } of subjects) {
     const processMs = { bundle: median(samples.bundle.map((s) => s.processMs)), baseline: median(samples.baseline.map((s) => s.processMs)) };
     const importMs = { bundle: median(samples.bundle.map((s) => s.importMs)), baseline: median(samples.baseline.map((s) => s.importMs)) };
@@ -192,7 +225,16 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Reco
       runs: options.runs,
     };
   }
-  return figures;
+  let profiles: Record<string, ProfileSummaryRow[]> | undefined;
+  if (options.profileDir) {
+    profiles = {};
+    for (const subject of subjects.filter((candidate) => options.profileRoutes?.includes(candidate.route.id))) {
+      const name = `cold-start-${subject.route.handler}.cpuprofile`;
+      await runOnce(subject.handler.file, subject.env, ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}`, '--cpu-prof-interval=100']);
+      profiles[subject.route.id] = summarizeProfile(JSON.parse(await readFile(join(options.profileDir, name), 'utf8')), 15);
+    }
+  }
+  return { functions: figures, enableSourceMaps, profiles };
 }
 
 type Sample = { processMs: number; importMs: number };

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Runs `work` under V8's sampling profiler and writes a .cpuprofile (what `node --cpu-prof`
@@ -24,7 +27,7 @@ export async function profiled<T>(file: string | undefined, work: () => Promise<
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 
 export interface ProfileSummaryRow {
@@ -33,22 +36,39 @@ export interface ProfileSummaryRow {
   share: number;
 }
 
-/** Self time of a .cpuprofile grouped by package (node_modules), project file or Node internal area. */
+/**
+ * Self time of a .cpuprofile grouped by package (node_modules), project file or Node internal
+ * area. Frames in a bundle with a source map next to it (`.mjs.map`) are attributed to the
+ * package or file they were bundled from.
+ */
 export function summarizeProfile(profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }, top = 20): ProfileSummaryRow[] {
   const selfMicros = new Map<number, number>();
   profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  const maps = new Map<string, SourceMap | null>();
+  const sourceOf = (url: string, line: number, column: number): string => {
+    if (!url.endsWith('.mjs')) return url;
+    if (!maps.has(url)) {
+      try {
+        maps.set(url, new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8'))));
+      } catch {
+        maps.set(url, null);
+      }
+    }
+    const entry = maps.get(url)?.findEntry(line, column) as { originalSource?: string } | undefined;
+    return entry?.originalSource ?? url;
+  };
   const byPlace = new Map<string, number>();
   for (const node of profile.nodes) {
     const micros = selfMicros.get(node.id);
     if (!micros) continue;
-    const url = node.callFrame.url;
+    const url = sourceOf(node.callFrame.url, node.callFrame.lineNumber, node.callFrame.columnNumber);
     const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
     const place = dependency
       ? dependency
       : url.startsWith('node:')
         ? url.split('/').slice(0, 3).join('/')
         : url
-          ? url.replace(/^file:\/\//, '').replace(/^.*?\/(functions|local|bench|test)\//, '$1/')
+          ? url.replace(/^file:\/\//, '').replace(/^.*?\/(functions|local|bench|test|lib)\//, '$1/')
           : `(${node.callFrame.functionName || 'native'})`;
     byPlace.set(place, (byPlace.get(place) ?? 0) + micros / 1000);
   }

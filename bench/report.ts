@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
-import type { ColdStartFigure } from './cold-start.js';
+import type { ColdStartResults } from './cold-start.js';
 import type { CostFigure } from './cost.js';
 import type { LatencyResults } from './latency.js';
 import { round } from './stats.js';
@@ -31,7 +31,7 @@ export function buildResults(input: {
   quick: boolean;
   awsCalls: Record<ScenarioName, AwsCall[]>;
   latency: LatencyResults;
-  coldStarts: Record<string, ColdStartFigure>;
+  coldStarts: ColdStartResults;
   cost: CostFigure;
   loadBefore: number[];
   loadAfter: number[];
@@ -52,7 +52,7 @@ export function buildResults(input: {
       return [name, { route: MINIMUM_AWS_CALLS[name].route, calls: measured, minimum, extra, atMinimum: extra.length === 0 && measured.length === minimum.length }];
     }),
   );
-  const coldStartValues = Object.values(coldStarts).map((figure) => figure.coldStartRatio);
+  const coldStartValues = Object.values(coldStarts.functions).map((figure) => figure.coldStartRatio);
   const verifyConcurrency1 = latency.verify.ratio;
   const verifyConcurrency32 = c32?.overheadRatio ?? Number.NaN;
 
@@ -86,7 +86,9 @@ export function buildResults(input: {
     },
     recoveryVerifyMs: { ...latency.recoveryVerify.requestMs, kdfMs: latency.recoveryVerify.kdfMs, floorMs: latency.recoveryVerify.floorMs },
     throughput: Object.fromEntries(latency.throughput.map((figure) => [String(figure.concurrency), figure])),
-    coldStartRatio: coldStarts,
+    coldStartRatio: coldStarts.functions,
+    enableSourceMapsColdStartMs: coldStarts.enableSourceMaps,
+    ...(coldStarts.profiles ? { coldStartProfiles: coldStarts.profiles } : {}),
     coldStartMax: round(Math.max(...coldStartValues), 3),
     coldStartMet: coldStartValues.every((value) => value <= TARGETS.coldStartRatio),
     awsCallsPerOperation,
@@ -162,10 +164,10 @@ export function printSummary(results: BenchResults): void {
   out(`  recoveryVerifyMs         median ${fmt(r.medianMs, 1)}  p95 ${fmt(r.p95Ms, 1)}  p99 ${fmt(r.p99Ms, 1)}; one KDF evaluation ${fmt(r.kdfMs.medianMs, 1)} ms`);
   out();
   out('Throughput of verify (alternating blocks with the storage floor)');
-  out('  concurrency   verify/s   floor/s   overhead (median latency ratio)   verify median / p95 / p99 ms');
+  out('  concurrency   verify/s   floor/s   overhead (median latency ratio)   verify median / p95 / p99 ms   Node CPU ms per verify / floor');
   for (const figure of Object.values(results.throughput)) {
     out(
-      `  ${String(figure.concurrency).padStart(11)}   ${fmt(figure.verifyPerSecond, 0).padStart(8)}   ${fmt(figure.floorPerSecond, 0).padStart(7)}   ${fmt(figure.overheadRatio).padStart(31)}   ${fmt(figure.verifyMs.medianMs, 1)} / ${fmt(figure.verifyMs.p95Ms, 1)} / ${fmt(figure.verifyMs.p99Ms, 1)}`,
+      `  ${String(figure.concurrency).padStart(11)}   ${fmt(figure.verifyPerSecond, 0).padStart(8)}   ${fmt(figure.floorPerSecond, 0).padStart(7)}   ${fmt(figure.overheadRatio).padStart(31)}   ${`${fmt(figure.verifyMs.medianMs, 1)} / ${fmt(figure.verifyMs.p95Ms, 1)} / ${fmt(figure.verifyMs.p99Ms, 1)}`.padStart(28)}   ${fmt(figure.nodeCpuMsPerVerify)} / ${fmt(figure.nodeCpuMsPerFloor)}`,
     );
   }
   out();
@@ -176,6 +178,11 @@ export function printSummary(results: BenchResults): void {
       `  ${id.padEnd(26)} ${fmt(figure.coldStartRatio).padStart(6)}   ${fmt(figure.importRatio).padStart(12)}   ${`${fmt(figure.processMs.bundle, 0)} / ${fmt(figure.processMs.baseline, 0)}`.padStart(27)}   ${fmt(figure.bundleKB, 0).padStart(9)}   ${fmt(figure.baselineKB, 0).padStart(8)}`,
     );
   }
+  for (const [id, rows] of Object.entries(results.coldStartProfiles ?? {})) {
+    out(`  profile of one cold start of ${id} (self time): ${rows.slice(0, 8).map((row) => `${row.where} ${row.ms} ms`).join(', ')}`);
+  }
+  const maps = results.enableSourceMapsColdStartMs;
+  if (maps) out(`  NODE_OPTIONS=--enable-source-maps (set by the stack): ${maps.route} ${fmt(maps.withMs, 0)} ms with it, ${fmt(maps.withoutMs, 0)} ms without`);
   out();
   out(`AWS calls per operation (counted by SDK middleware; ${results.awsCallsAtMinimum ? 'all at the minimum' : 'SOME ABOVE THE MINIMUM'})`);
   for (const [name, entry] of Object.entries(results.awsCallsPerOperation)) {

@@ -69,7 +69,14 @@ try {
   const latency = await runLatencyChild(dynamo.endpoint, profileDir);
 
   log('cold starts');
-  const coldStarts = await measureColdStarts({ runs: quick ? 3 : 15, buildDir: join(BENCH_DIR, '.build', 'cold-start'), log });
+  const coldStarts = await measureColdStarts({
+    runs: quick ? 3 : 20,
+    buildDir: join(BENCH_DIR, '.build', 'cold-start'),
+    sourceMapProbe: 'verifyMfa',
+    profileDir,
+    profileRoutes: ['verifyMfa', 'getOpenIdConfiguration'],
+    log,
+  });
 
   const cost = costPerMillionVerifications({
     calls: awsCalls['verifyMfa (TOTP)'],
