@@ -60,6 +60,9 @@ export interface ThroughputFigure {
   overheadRatio: number;
   verifyMs: LatencySummary;
   floorMs: LatencySummary;
+  /** CPU of this Node process (load generator, API Gateway stand-in, handlers, SDK) per operation; DynamoDB Local's JVM not included. */
+  nodeCpuMsPerVerify: number;
+  nodeCpuMsPerFloor: number;
 }
 
 export interface LatencyResults {
@@ -169,10 +172,11 @@ function overhead(request: number[], floor: number[]): OverheadFigure {
 }
 
 /** Runs `ops` operations with `concurrency` in flight; returns each one's latency and the wall time. */
-async function runBlock(concurrency: number, ops: number, operation: () => Promise<number>): Promise<{ latencies: number[]; seconds: number }> {
+async function runBlock(concurrency: number, ops: number, operation: () => Promise<number>): Promise<{ latencies: number[]; seconds: number; cpuMs: number }> {
   let remaining = ops;
   const latencies: number[] = [];
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (remaining > 0) {
@@ -181,7 +185,8 @@ async function runBlock(concurrency: number, ops: number, operation: () => Promi
       }
     }),
   );
-  return { latencies, seconds: elapsedMs(started) / 1000 };
+  const used = process.cpuUsage(cpu);
+  return { latencies, seconds: elapsedMs(started) / 1000, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** Approximate DynamoDB item size (attribute names plus values), as request units are billed. */
@@ -355,8 +360,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       log(`latency: throughput at concurrency ${concurrency}, ${options.blocksPerConcurrency} x ${ops} operations of each kind`);
       await runBlock(concurrency, Math.min(ops, 4 * concurrency), verifyOnce);
       await runBlock(concurrency, Math.min(ops, 4 * concurrency), floorOnce);
-      const verifyBlocks: { latencies: number[]; seconds: number }[] = [];
-      const floorBlocks: { latencies: number[]; seconds: number }[] = [];
+      const verifyBlocks: Awaited<ReturnType<typeof runBlock>>[] = [];
+      const floorBlocks: Awaited<ReturnType<typeof runBlock>>[] = [];
       for (let block = 0; block < options.blocksPerConcurrency; block++) {
         const verifyFirst = block % 2 === 0;
         if (verifyFirst) verifyBlocks.push(await runBlock(concurrency, ops, verifyOnce));
@@ -370,6 +375,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       const verifyLatencies = verifyBlocks.flatMap((block) => block.latencies);
       const floorLatencies = floorBlocks.flatMap((block) => block.latencies);
       const perSecond = (blocks: typeof verifyBlocks) => blocks.reduce((sum, block) => sum + block.latencies.length, 0) / blocks.reduce((sum, block) => sum + block.seconds, 0);
+      const cpuPerOp = (blocks: typeof verifyBlocks) => blocks.reduce((sum, block) => sum + block.cpuMs, 0) / blocks.reduce((sum, block) => sum + block.latencies.length, 0);
       const verifyPerSecond = perSecond(verifyBlocks);
       const floorPerSecond = perSecond(floorBlocks);
       throughput.push({
@@ -380,6 +386,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
         overheadRatio: ratio(median(verifyLatencies), median(floorLatencies)),
         verifyMs: summarize(verifyLatencies),
         floorMs: summarize(floorLatencies),
+        nodeCpuMsPerVerify: round(cpuPerOp(verifyBlocks), 3),
+        nodeCpuMsPerFloor: round(cpuPerOp(floorBlocks), 3),
       });
     }
 
