@@ -70,7 +70,7 @@ try {
 
   log('cold starts');
   const coldStarts = await measureColdStarts({
-    runs: quick ? 3 : 20,
+    runs: quick ? 3 : 30,
     buildDir: join(BENCH_DIR, '.build', 'cold-start'),
     sourceMapProbe: 'verifyMfa',
     profileDir,
