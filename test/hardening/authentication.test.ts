@@ -129,7 +129,8 @@ describe('first-factor authentication at the API Gateway stand-in', () => {
 
 describe('isolation between users', () => {
   it("never lets one user's token read or change another user's state, whatever the body says", async () => {
-    const mallory = await h.token(`mallory-${randomUUID()}`);
+    const malloryId = `mallory-${randomUUID()}`;
+    const mallory = await h.token(malloryId);
     const before = await snapshotTable(h.client, h.tableName);
     const victimItemBefore = before.split('\n').find((line) => line.includes(`USER#${victim.sub}"`));
     expect(victimItemBefore).toBeDefined();
@@ -146,10 +147,20 @@ describe('isolation between users', () => {
       { method: 'GET', path: `/v1/mfa?sub=${victim.sub}` },
     ];
     for (const probe of probes) {
+      const label = `${probe.method} ${probe.path} ${JSON.stringify(probe.body)}`;
       const response = await h.call(probe.method, probe.path, mallory, probe.body);
-      expect(response.status, `${probe.method} ${probe.path}`).not.toBe(500);
-      expect(response.text).not.toContain(victim.sub);
-      for (const code of victim.recoveryCodes) expect(response.text).not.toContain(code);
+      expect(response.text, label).not.toContain(victim.sub);
+      for (const code of victim.recoveryCodes) expect(response.text, label).not.toContain(code);
+      if (probe.method === 'GET') {
+        // Mallory's own state, whatever the query says.
+        expect(response.json, label).toEqual(status.json);
+      } else if (probe.path === '/v1/mfa/totp/enrollment') {
+        expect(response.status, label).toBe(201); // her own enrollment, under her own name
+        expect(decodeURIComponent(response.json.otpauthUri), label).toContain(malloryId);
+      } else {
+        // Refused: the victim's codes are not Mallory's, and her body cannot name another user.
+        expect([400, 404, 409], label).toContain(response.status);
+      }
     }
     const after = await snapshotTable(h.client, h.tableName);
     expect(after.split('\n').find((line) => line.includes(`USER#${victim.sub}"`))).toBe(victimItemBefore);

@@ -7,6 +7,8 @@ import type { SecondFactor } from '../../functions/service/mfa-service.js';
 import { codeAt, createTestService, newActor } from '../support/service.js';
 
 const DAY_MS = 24 * 3600_000;
+/** NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts on a single account. */
+const NIST_MAX_CONSECUTIVE_FAILURES = 100;
 /** Guesses the attacker keeps in flight at once: every round it sends this many at the same instant. */
 const PARALLEL_GUESSES = 10;
 /** The attacker's pace while not locked out: one round of guesses per simulated second. */
@@ -70,6 +72,7 @@ describe('brute force against the lockout policy (service on DynamoDB Local, sim
         const results = await Promise.allSettled(
           Array.from({ length: PARALLEL_GUESSES }, (_, i) => operations[i % operations.length]!({ code: wrongCode() })),
         );
+        expect(sealer.opened, 'guesses evaluated so far').toBeLessThanOrEqual(HARD_LOCK_FAILURES);
         const errors = results.map((result) => (result.status === 'rejected' ? result.reason : new Error('a wrong code was accepted')));
         for (const error of errors) expect([InvalidCodeError, TooManyAttemptsError].some((type) => error instanceof type), String(error)).toBe(true);
         const locked = errors.filter((error): error is TooManyAttemptsError => error instanceof TooManyAttemptsError);
@@ -100,6 +103,7 @@ describe('brute force against the lockout policy (service on DynamoDB Local, sim
       expect(lockouts.slice(0, expectedLockouts.length).map((lockout) => lockout.retryAfter)).toEqual(expectedLockouts.map(expectedLockoutSeconds));
 
       // NIST SP 800-63B 5.2.2: at most 100 consecutive failures; then even the right code is refused until an operator resets.
+      expect(HARD_LOCK_FAILURES).toBeLessThanOrEqual(NIST_MAX_CONSECUTIVE_FAILURES);
       const record = await t.deps.store.get(actor.userId);
       expect(record?.failures).toBe(HARD_LOCK_FAILURES);
       await expect(service.verify(actor, { code: codeAt(enrollment.secret, t.clock) })).rejects.toBeInstanceOf(TooManyAttemptsError);

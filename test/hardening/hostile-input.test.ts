@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userKey } from '../../functions/adapters/aws/mfa-table.js';
 import { PROBLEMS, problemFor } from '../../functions/http/problems.js';
-import { actorOf, parseBody, type HttpEvent } from '../../functions/http/request.js';
+import { actorOf, MAX_BODY_BYTES, parseBody, type HttpEvent } from '../../functions/http/request.js';
 import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
@@ -21,6 +21,7 @@ let h: HardeningStack;
 const protectedUsers: Record<'enabled' | 'pending' | 'fresh', { sub: string; token: string }> = {} as never;
 /** Stand-ins that receive the requests the service may act on (well-formed bodies), so that acting is allowed. */
 const sacrificialUsers: Record<'enabled' | 'pending' | 'fresh', { sub: string; token: string }> = {} as never;
+let lockedUser: { sub: string; token: string };
 let sent = 0;
 
 beforeAll(async () => {
@@ -33,9 +34,9 @@ beforeAll(async () => {
     users.pending = pending;
     users.fresh = { sub: freshSub, token: await h.token(freshSub) };
   }
-  // A second user with MFA and a lockout in progress, so that state beyond the simple cases is covered too.
-  const locked = await h.enrolledUser(`protected-locked-${randomUUID()}`);
-  for (let i = 0; i < 5; i++) await h.call('POST', '/v1/mfa/verify', locked.token, { code: '000000' });
+  // A user with MFA and a lockout in progress (the clock stands still): it gets every request, well-formed ones too.
+  lockedUser = await h.enrolledUser(`protected-locked-${randomUUID()}`);
+  for (let i = 0; i < 5; i++) await h.call('POST', '/v1/mfa/verify', lockedUser.token, { code: '000000' });
 });
 afterAll(() => h?.stop());
 
@@ -114,8 +115,8 @@ const target = fc.oneof(
   { weight: 2, arbitrary: fc.record({ method: fc.constantFrom('GET', 'POST'), path: odderPath }) },
 );
 
-type Who = 'enabled' | 'pending' | 'fresh' | 'anonymous' | 'forged';
-const who = fc.constantFrom<Who>('enabled', 'pending', 'fresh', 'enabled', 'pending', 'fresh', 'enabled', 'pending', 'fresh', 'anonymous', 'forged');
+type Who = 'enabled' | 'pending' | 'fresh' | 'locked' | 'anonymous' | 'forged';
+const who = fc.constantFrom<Who>('enabled', 'pending', 'fresh', 'enabled', 'pending', 'fresh', 'enabled', 'pending', 'fresh', 'locked', 'anonymous', 'forged');
 const forgedToken = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~+/-]{0,200}=*$/), fc.constant('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.'));
 
 const fuzzCase = fc.record({ target, who, contentType, body, forged: forgedToken }).map(({ target: { method, path }, ...rest }) => ({ method, path, ...rest }));
@@ -151,6 +152,7 @@ function mayAct(fuzz: FuzzCase): boolean {
 function authorization(fuzz: FuzzCase): string | undefined {
   if (fuzz.who === 'anonymous') return undefined;
   if (fuzz.who === 'forged') return `Bearer ${fuzz.forged}`;
+  if (fuzz.who === 'locked') return `Bearer ${lockedUser.token}`;
   return `Bearer ${(mayAct(fuzz) ? sacrificialUsers : protectedUsers)[fuzz.who].token}`;
 }
 
@@ -233,9 +235,23 @@ describe('hostile input through the HTTP layer (fast-check)', () => {
 
 describe('hostile input at the HTTP edge functions (fast-check)', () => {
   const eventArb = fc.record({
-    body: fc.option(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom(...RAW_BODIES), fc.json()), { nil: undefined }),
+    body: fc.option(
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.constantFrom(...RAW_BODIES),
+        fc.json(),
+        fc.integer({ min: MAX_BODY_BYTES - 40, max: MAX_BODY_BYTES + 40 }).map((size) => `{"code":"123456"${' '.repeat(Math.max(0, size - 18))}}`),
+      ),
+      { nil: undefined },
+    ),
     isBase64Encoded: fc.boolean(),
-    headers: fc.option(fc.dictionary(fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE', 'x-other'), fc.string({ maxLength: 60 })), { nil: undefined }),
+    headers: fc.option(
+      fc.oneof(
+        fc.constantFrom({ 'content-type': 'application/json' }, { 'Content-Type': 'application/json; charset=utf-8' }),
+        fc.dictionary(fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE', 'x-other'), fc.string({ maxLength: 60 })),
+      ),
+      { nil: undefined },
+    ),
     claims: fc.option(fc.dictionary(fc.constantFrom('sub', 'email', 'iss', '__proto__'), fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.jsonValue({ maxDepth: 1 }) as fc.Arbitrary<unknown>)), { nil: undefined }),
   });
 
@@ -256,9 +272,13 @@ describe('hostile input at the HTTP edge functions (fast-check)', () => {
             ...(shape.claims ? { authorizer: { jwt: { claims: shape.claims, scopes: [] } } } : {}),
           },
         } as unknown as HttpEvent;
-        for (const step of [() => actorOf(event), () => parseBody(event, route.request!)]) {
+        const raw = event.body ?? '';
+        const oversized = Buffer.byteLength(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw, 'utf8') > MAX_BODY_BYTES;
+        const steps = [() => actorOf(event), () => parseBody(event, route.request!)];
+        for (const step of steps) {
           try {
             step();
+            expect(step === steps[1] && oversized, 'a body over 16 KB is never parsed').toBe(false);
           } catch (error) {
             const { code } = problemFor(error);
             expect(PROBLEMS[code].status, `${(error as Error).name}: ${(error as Error).message}`).toBeGreaterThanOrEqual(400);

@@ -61,7 +61,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const call = (method: string, path: string, token?: string, body?: unknown) => jsonRequest(stack.port, method, path, token, body);
+/** Every response body but the enrollment's (the one place a TOTP secret is shown, once). */
+const laterResponses: string[] = [];
+const call = async (method: string, path: string, token?: string, body?: unknown) => {
+  const response = await jsonRequest(stack.port, method, path, token, body);
+  if (path !== '/v1/mfa/totp/enrollment') laterResponses.push(response.text);
+  return response;
+};
 
 /** The whole journey, the failures too, for one user; records every secret it sees. */
 async function journey(sub: string) {
@@ -161,6 +167,18 @@ describe("one user's sealed secret never opens as another's", () => {
     } finally {
       fake.mock.restore();
     }
+  });
+});
+
+describe('secrets in responses', () => {
+  it('shows a TOTP secret once, at enrollment: no later response carries it (NIST SP 800-63B 5.1.4.1: no cloning)', async () => {
+    await call('GET', '/v1/mfa', secrets.tokens[0]);
+    const secretSpellings = secrets.totpSecrets.flatMap((base32) => {
+      const bytes = Buffer.from(secretBytes(base32));
+      return [base32, bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')];
+    });
+    expect(laterResponses.length).toBeGreaterThan(20);
+    expect(laterResponses.filter((text) => secretSpellings.some((value) => text.includes(value)))).toEqual([]);
   });
 });
 
