@@ -29,8 +29,9 @@ const options: LatencyOptions = quick
       confirmSamples: 8,
       recoverySamples: 10,
       concurrency: [1, 8, 32],
-      blocksPerConcurrency: 4,
-      opsPerBlock: (concurrency) => Math.max(80, concurrency * 10),
+      // Short blocks, many of them: verify and floor blocks then see nearly the same machine load.
+      blocksPerConcurrency: 8,
+      opsPerBlock: (concurrency) => Math.max(40, concurrency * 5),
       handlerPairs: 300,
       profileDir,
       log,

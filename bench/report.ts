@@ -132,13 +132,13 @@ export async function appendResultsRow(results: BenchResults): Promise<string | 
     worstColdStart ? `${fmt(worstColdStart[1].coldStartRatio)} (${worstColdStart[0]})` : 'n/a',
     extraCalls.length === 0 ? 'none' : extraCalls.join('; '),
     `$${fmt(results.costPerMillionVerifications.totalUsd)}`,
-    results.machine.loadAverageBefore[0]!.toFixed(1),
+    `${results.machine.loadAverageBefore[0]!.toFixed(1)} → ${results.machine.loadAverageAfter[0]!.toFixed(1)}`,
   ];
   const line = `| ${row.join(' | ')} |\n`;
   if (!doc.includes(LOG_HEADING)) {
     await appendFile(
       DOC_FILE,
-      `\n${LOG_HEADING}\n\n| Date (UTC) | Revision | verifyOverheadRatio c1 / c32 | confirmOverheadRatio | recoveryVerifyMs | verify/s at c1 / c8 / c32 | worst coldStartRatio | AWS calls beyond minimum | $ per 1M verifications | load avg |\n|---|---|---|---|---|---|---|---|---|---|\n`,
+      `\n${LOG_HEADING}\n\n| Date (UTC) | Revision | verifyOverheadRatio c1 / c32 | confirmOverheadRatio | recoveryVerifyMs | verify/s at c1 / c8 / c32 | worst coldStartRatio | AWS calls beyond minimum | $ per 1M verifications | load avg (1 min, start → end) |\n|---|---|---|---|---|---|---|---|---|---|\n`,
     );
   }
   await appendFile(DOC_FILE, line);
