@@ -7,7 +7,8 @@ import { startHardeningStack, type HardeningStack } from '../support/hardening-s
 import type { RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';
 
-const USERS = 200;
+/** LOAD_USERS overrides the count, for quick runs (such as checking that a broken build fails it). */
+const USERS = Number(process.env.LOAD_USERS ?? 200);
 /**
  * Requests in flight at once. Every journey runs concurrently, but the whole stack shares one
  * process on two cores here, where Lambda gives each invocation its own: the client keeps the
