@@ -42,6 +42,8 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
     NODE_OPTIONS: '--enable-source-maps',
+    // Lambda runs Node 22+, where the SDK prints no support notice; this machine may run Node 20.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -11,6 +11,8 @@ import { round } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_FILE = join(ROOT, 'bench', 'results', 'latest.json');
+/** Quick runs are smoke tests of the harness: they never replace the latest figures. */
+export const QUICK_RESULTS_FILE = join(ROOT, 'bench', 'results', 'quick.json');
 export const DOC_FILE = join(ROOT, 'docs', 'benchmarks.md');
 /** The results log is the last section of docs/benchmarks.md; rows are appended under this heading. */
 const LOG_HEADING = '## Results log';
@@ -101,9 +103,10 @@ export function buildResults(input: {
 export type BenchResults = ReturnType<typeof buildResults>;
 
 export async function writeResults(results: BenchResults): Promise<string> {
-  await mkdir(dirname(RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  return relative(ROOT, RESULTS_FILE);
+  const file = results.quick ? QUICK_RESULTS_FILE : RESULTS_FILE;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  return relative(ROOT, file);
 }
 
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');

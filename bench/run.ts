@@ -25,7 +25,12 @@ const profile = process.argv.includes('--profile');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // The functions' audit lines would bury the table: this process only counts calls and builds bundles.
-Object.assign(process.env, LOCAL_AWS_ENV, { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' });
+// Lambda runs Node 22+; on Node 20 the SDK's support notice is noise.
+Object.assign(process.env, LOCAL_AWS_ENV, {
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
 
 function runLatencyChild(dynamoDbEndpoint: string, profileDir: string | undefined): Promise<LatencyResults> {
   return new Promise((resolveRun, reject) => {
