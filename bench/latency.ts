@@ -23,6 +23,7 @@ const VERIFY_STORAGE_CALLS: readonly string[] = MINIMUM_AWS_CALLS['verifyMfa (TO
 const VERIFY_STORAGE_WRITES = VERIFY_STORAGE_CALLS.filter((call) => call === 'dynamodb:UpdateItem').length;
 const CONFIRM_STORAGE_WRITES = MINIMUM_AWS_CALLS.confirmTotpEnrollment.calls.filter((call) => call === 'dynamodb:UpdateItem').length;
 import { elapsedMs, median, ratio, round, summarize, type LatencySummary } from './stats.js';
+import { countAttempt } from '../functions/domain/lockout.js';
 
 export interface LatencyOptions {
   dynamoDbEndpoint: string;
@@ -266,7 +267,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
         const started = performance.now();
         const record = await store.get(user.sub);
         for (let write = 1; write < writes; write++) {
-          if ((await store.recordFailure(user.sub, { previousFailures: record!.failures + write - 1 }, clock.now())) !== 'ok') {
+          const previous = { ...record!, failures: record!.failures + write - 1 };
+          if ((await store.recordFailure(user.sub, { previousFailures: previous.failures, ...countAttempt(previous, clock.now()) }, clock.now())) !== 'ok') {
             throw new Error('The storage floor count write was refused.');
           }
         }
@@ -319,7 +321,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       let started = performance.now();
       const pending = await store.get(floorSub);
       for (let write = 1; write < CONFIRM_STORAGE_WRITES; write++) {
-        if ((await store.recordFailure(floorSub, { previousFailures: pending!.failures + write - 1 }, clock.now())) !== 'ok') throw new Error('The confirm floor count write was refused.');
+        const previous = { ...pending!, failures: pending!.failures + write - 1 };
+        if ((await store.recordFailure(floorSub, { previousFailures: previous.failures, ...countAttempt(previous, clock.now()) }, clock.now())) !== 'ok') throw new Error('The confirm floor count write was refused.');
       }
       const enabled = await store.enableTotp(floorSub, { pendingSealedSecret: pending!.pending!.sealedSecret, step: stepAt(clock.now()), recoveryCodeHashes: sharedHashes }, clock.now());
       confirmFloor.push(elapsedMs(started));

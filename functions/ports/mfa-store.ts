@@ -1,3 +1,5 @@
+import type { CountedAttempt } from '../domain/lockout.js';
+
 /**
  * Storage of a user's MFA state. Every mutation is one conditional write: it either
  * applies whole or reports `conflict` and changes nothing, so concurrent requests and
@@ -24,6 +26,8 @@ export interface MfaRecord {
   recoveryCodeHashes: string[];
   failures: number;
   lockedUntil?: number | undefined;
+  windowStart?: number | undefined;
+  windowFailures?: number | undefined;
 }
 
 /** What proves the user holds a second factor in a write. */
@@ -70,5 +74,5 @@ export interface MfaStore {
    * evaluated uncounted. Applies only when the stored count is still `previousFailures` and no
    * lock is active: conflict when another request counted first or a lock stands.
    */
-  recordFailure(userId: string, input: { previousFailures: number; lockedUntil?: number | undefined }, now: number): Promise<WriteResult>;
+  recordFailure(userId: string, input: { previousFailures: number } & CountedAttempt, now: number): Promise<WriteResult>;
 }

@@ -8,7 +8,7 @@ import {
   TooManyAttemptsError,
   TotpAlreadyEnabledError,
 } from '../domain/errors.js';
-import { isLocked, lockAfterFailure, retryAfterSeconds } from '../domain/lockout.js';
+import { countAttempt, isLocked, retryAfterSeconds } from '../domain/lockout.js';
 import type { RandomSource } from '../domain/random.js';
 import { findRecoveryCodeHash, generateRecoveryCodes, hashRecoveryCodes } from '../domain/recovery-codes.js';
 import { buildOtpauthUri, generateTotpSecret, matchTotpStep, toBase32 } from '../domain/totp.js';
@@ -245,9 +245,9 @@ export class MfaService {
       // The guess is counted before it is evaluated, by a write that refuses to count past a lock:
       // however many guesses arrive at once, no more are evaluated than the lockout allows.
       // A right guess then resets the count in its own write.
-      const failures = record.failures + 1;
-      const lockedUntil = lockAfterFailure(failures, now);
-      if ((await store.recordFailure(actor.userId, { previousFailures: record.failures, lockedUntil }, now)) === 'conflict') continue;
+      const counted = countAttempt(record, now);
+      const { failures, lockedUntil } = counted;
+      if ((await store.recordFailure(actor.userId, { previousFailures: record.failures, ...counted }, now)) === 'conflict') continue;
       const proof = await this.evaluate(actor, record, factor, plan, now, openedSecrets, kdfCache);
       if (proof) {
         const { result, value } = await plan.commit(record, proof, now, store);

@@ -59,14 +59,14 @@ function expectServiceUnavailable(response: RawResponse) {
 }
 
 /**
- * An item as far as the operation's effect goes: the failure count and lock (the lockout's ledger,
+ * An item as far as the operation's effect goes: the failure count, failure window and lock (the lockout's ledger,
  * which an attempt updates before its code is checked) are left out, and values the operation
  * draws at random (a new sealed secret, a new recovery-code set) are named by their relation to
  * the state before.
  */
 function effectOf(item: Item | undefined, before: Item | undefined): string {
   if (!item) return 'no item';
-  const { failures: _failures, lockedUntil: _lockedUntil, lastWriteId: _writeId, ...rest } = item;
+  const { failures: _failures, lockedUntil: _lockedUntil, lastWriteId: _writeId, windowStart: _windowStart, windowFailures: _windowFailures, ...rest } = item;
   const same = (a: Item[string] | undefined, b: Item[string] | undefined) =>
     a !== undefined && b !== undefined && canonicalItem({ v: a }) === canonicalItem({ v: b });
   const described: Record<string, unknown> = JSON.parse(canonicalItem(rest)).reduce(

@@ -243,6 +243,24 @@ describe('MfaService on DynamoDB Local', () => {
       expect((await t.service.status(actor)).mfaEnabled).toBe(true);
     });
 
+    it('caps failures at 100 a day even when the victim signs in between guesses', async () => {
+      const { secret } = await enroll(t, actor);
+      let lockedInRound: number | undefined;
+      for (let round = 0; round < 30 && lockedInRound === undefined; round++) {
+        // Every 10 minutes the attacker spends 4 guesses (never a consecutive lockout); then the victim signs in.
+        for (let i = 0; i < 4; i++) await expect(t.service.verify(actor, { code: '000000' })).rejects.toBeInstanceOf(InvalidCodeError);
+        t.clock.advance(30_000);
+        const victim = await t.service.verify(actor, { code: codeAt(secret, t.clock) }).catch((error: unknown) => error);
+        if (victim instanceof TooManyAttemptsError) lockedInRound = round;
+        t.clock.advance(600_000);
+      }
+      expect(lockedInRound).toBe(24);
+      expect((await t.deps.store.get(actor.userId))?.windowFailures).toBe(100);
+      await expect(t.service.verify(actor, { code: '000000' })).rejects.toBeInstanceOf(TooManyAttemptsError);
+      t.clock.advance(24 * 3600_000);
+      await expect(t.service.verify(actor, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+    });
+
     it('counts failed confirmations too', async () => {
       const enrollment = await t.service.startTotpEnrollment(actor);
       for (let i = 0; i < 5; i++) await t.service.confirmTotpEnrollment(actor, '000000').catch(() => {});

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   BASE_LOCKOUT_MS,
+  countAttempt,
+  DAILY_FAILURE_CAP,
+  FAILURE_WINDOW_MS,
   HARD_LOCK_FAILURES,
   HARD_LOCK_RETRY_AFTER_SECONDS,
   HARD_LOCK_UNTIL,
@@ -46,5 +49,26 @@ describe('lockout policy', () => {
     expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW)).toBe(30);
     expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW + 29_500)).toBe(1);
     expect(retryAfterSeconds({ failures: 5, lockedUntil: NOW + 30_000 }, NOW + 100)).toBe(30);
+  });
+
+  it('opens a failure window at the first counted attempt and counts into it', () => {
+    expect(countAttempt({ failures: 0 }, NOW)).toEqual({ failures: 1, windowStart: NOW, windowFailures: 1, lockedUntil: undefined });
+    expect(countAttempt({ failures: 3, windowStart: NOW, windowFailures: 40 }, NOW + 1000)).toMatchObject({ failures: 4, windowStart: NOW, windowFailures: 41 });
+  });
+
+  it('starts a new window 24 h after the last one began', () => {
+    const later = NOW + FAILURE_WINDOW_MS;
+    expect(countAttempt({ failures: 0, windowStart: NOW, windowFailures: 99 }, later)).toMatchObject({ windowStart: later, windowFailures: 1, lockedUntil: undefined });
+  });
+
+  it('locks until the window ends at the daily cap, even when successes reset the consecutive count', () => {
+    const state = { failures: 0, windowStart: NOW, windowFailures: DAILY_FAILURE_CAP - 1 };
+    expect(countAttempt(state, NOW + 3600_000).lockedUntil).toBe(NOW + FAILURE_WINDOW_MS);
+    expect(countAttempt({ ...state, windowFailures: DAILY_FAILURE_CAP - 2 }, NOW + 3600_000).lockedUntil).toBeUndefined();
+  });
+
+  it('keeps the later of the consecutive-failure lock and the window lock', () => {
+    expect(countAttempt({ failures: 4, windowStart: NOW, windowFailures: 10 }, NOW).lockedUntil).toBe(NOW + 30_000);
+    expect(countAttempt({ failures: 99, windowStart: NOW, windowFailures: 99 }, NOW).lockedUntil).toBe(HARD_LOCK_UNTIL);
   });
 });

@@ -6,6 +6,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, MfaStore, PendingEnrollment, Proof, ProofEffect, WriteResult } from '../../ports/mfa-store.js';
 import { MFA_TABLE, userKey } from './mfa-table.js';
 
@@ -13,6 +14,8 @@ import { MFA_TABLE, userKey } from './mfa-table.js';
 const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
 
 const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
+/** A success hands back the attempt counted against the failure window before its code was checked. */
+const GIVE_BACK_ATTEMPT = 'windowFailures = if_not_exists(windowFailures, :one) - :one';
 /** The id of the last write applied to the item (see `update`). */
 const WRITE_ID = 'lastWriteId';
 
@@ -49,6 +52,8 @@ export class DynamoDbMfaStore implements MfaStore {
       recoveryCodeHashes: item.recoveryCodes?.SS ?? [],
       failures: readNum(item.failures) ?? 0,
       lockedUntil: readNum(item.lockedUntil),
+      windowStart: readNum(item.windowStart),
+      windowFailures: readNum(item.windowFailures),
     };
   }
 
@@ -72,8 +77,8 @@ export class DynamoDbMfaStore implements MfaStore {
     input: { pendingSealedSecret: Uint8Array; step: number; recoveryCodeHashes?: string[] | undefined },
     now: number,
   ): Promise<WriteResult> {
-    const set = ['totpSecret = :secret', 'totpEnabledAt = :now', 'lastStep = :step', 'failures = :zero'];
-    const values: Values = { ':secret': { B: input.pendingSealedSecret }, ':step': num(input.step), ':zero': num(0) };
+    const set = ['totpSecret = :secret', 'totpEnabledAt = :now', 'lastStep = :step', 'failures = :zero', GIVE_BACK_ATTEMPT];
+    const values: Values = { ':secret': { B: input.pendingSealedSecret }, ':step': num(input.step), ':zero': num(0), ':one': num(1) };
     if (input.recoveryCodeHashes) {
       set.push('recoveryCodes = :codes');
       values[':codes'] = { SS: input.recoveryCodeHashes };
@@ -88,9 +93,9 @@ export class DynamoDbMfaStore implements MfaStore {
   }
 
   commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult> {
-    const set = ['failures = :zero'];
+    const set = ['failures = :zero', GIVE_BACK_ATTEMPT];
     const remove = ['lockedUntil'];
-    const values: Values = { ':zero': num(0) };
+    const values: Values = { ':zero': num(0), ':one': num(1) };
     const names: Record<string, string> = {};
     let del: string | undefined;
     let condition: string;
@@ -128,9 +133,14 @@ export class DynamoDbMfaStore implements MfaStore {
     });
   }
 
-  recordFailure(userId: string, input: { previousFailures: number; lockedUntil?: number | undefined }, now: number): Promise<WriteResult> {
-    const values: Values = { ':previous': num(input.previousFailures), ':next': num(input.previousFailures + 1) };
-    let update = 'SET failures = :next';
+  recordFailure(userId: string, input: { previousFailures: number } & CountedAttempt, now: number): Promise<WriteResult> {
+    const values: Values = {
+      ':previous': num(input.previousFailures),
+      ':next': num(input.failures),
+      ':windowStart': num(input.windowStart),
+      ':windowFailures': num(input.windowFailures),
+    };
+    let update = 'SET failures = :next, windowStart = :windowStart, windowFailures = :windowFailures';
     if (input.lockedUntil !== undefined) {
       update += ', lockedUntil = :lockedUntil';
       values[':lockedUntil'] = num(input.lockedUntil);
