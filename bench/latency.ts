@@ -21,9 +21,8 @@ import { profiled } from './profile.js';
 /** The DynamoDB calls a TOTP verification needs, from the minimum-call table the integration test holds the route to. */
 const VERIFY_STORAGE_CALLS: readonly string[] = MINIMUM_AWS_CALLS['verifyMfa (TOTP)'].calls.filter((call) => call.startsWith('dynamodb:'));
 const VERIFY_STORAGE_WRITES = VERIFY_STORAGE_CALLS.filter((call) => call === 'dynamodb:UpdateItem').length;
-const CONFIRM_STORAGE_WRITES = MINIMUM_AWS_CALLS.confirmTotpEnrollment.calls.filter((call) => call === 'dynamodb:UpdateItem').length;
 import { elapsedMs, median, ratio, round, summarize, type LatencySummary } from './stats.js';
-import { countAttempt } from '../functions/domain/lockout.js';
+import { quietAttemptGuard } from '../functions/domain/lockout.js';
 
 export interface LatencyOptions {
   dynamoDbEndpoint: string;
@@ -259,20 +258,22 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       });
     /**
      * The storage work a verification needs, as the route's minimum-call table lists it: the
-     * GetItem, any conditional UpdateItem before the check (the attempt count), and the
-     * conditional UpdateItem that spends the step. `writes` = 1 is the issue's GetItem + UpdateItem.
+     * conditional UpdateItem that counts the attempt and returns the item, and the conditional
+     * UpdateItem that spends the step. `writes` = 1 is the issue's GetItem + UpdateItem.
      */
     const storageFloor = (writes: number) => () =>
       floorPool.with(async (user) => {
         const started = performance.now();
-        const record = await store.get(user.sub);
-        for (let write = 1; write < writes; write++) {
-          const previous = { ...record!, failures: record!.failures + write - 1 };
-          if ((await store.recordFailure(user.sub, { previousFailures: previous.failures, ...countAttempt(previous, clock.now()) }, clock.now())) !== 'ok') {
-            throw new Error('The storage floor count write was refused.');
-          }
+        const now = clock.now();
+        let record;
+        if (writes === 1) {
+          record = await store.get(user.sub);
+        } else {
+          const quiet = await store.countQuietAttempt(user.sub, { ...quietAttemptGuard(now), requires: 'totp' }, now);
+          if (!quiet.counted) throw new Error('The storage floor count write was refused.');
+          record = quiet.record;
         }
-        const result = await store.commitProof(user.sub, { kind: 'totp', sealedSecret: record!.totp!.sealedSecret, step: record!.totp!.lastStep + 1 }, { kind: 'none' }, clock.now());
+        const result = await store.commitProof(user.sub, { kind: 'totp', sealedSecret: record!.totp!.sealedSecret, step: record!.totp!.lastStep + 1 }, { kind: 'none' }, now);
         const ms = elapsedMs(started);
         if (result !== 'ok') throw new Error('The storage floor write was refused.');
         return ms;
@@ -319,11 +320,9 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       const sealed = await sealer.seal(cryptoRandom.bytes(20), { purpose: 'totp-secret', userId: floorSub });
       await store.putPendingEnrollment(floorSub, { sealedSecret: sealed, expiresAt: clock.now() + 600_000 }, clock.now());
       let started = performance.now();
-      const pending = await store.get(floorSub);
-      for (let write = 1; write < CONFIRM_STORAGE_WRITES; write++) {
-        const previous = { ...pending!, failures: pending!.failures + write - 1 };
-        if ((await store.recordFailure(floorSub, { previousFailures: previous.failures, ...countAttempt(previous, clock.now()) }, clock.now())) !== 'ok') throw new Error('The confirm floor count write was refused.');
-      }
+      const quiet = await store.countQuietAttempt(floorSub, { ...quietAttemptGuard(clock.now()), requires: 'pending-enrollment' }, clock.now());
+      if (!quiet.counted) throw new Error('The confirm floor count write was refused.');
+      const pending = quiet.record;
       const enabled = await store.enableTotp(floorSub, { pendingSealedSecret: pending!.pending!.sealedSecret, step: stepAt(clock.now()), recoveryCodeHashes: sharedHashes }, clock.now());
       confirmFloor.push(elapsedMs(started));
       if (enabled !== 'ok') throw new Error('The confirm floor write was refused.');

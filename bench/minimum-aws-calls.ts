@@ -26,34 +26,38 @@ export const MINIMUM_AWS_CALLS = {
   },
   confirmTotpEnrollment: {
     route: 'confirmTotpEnrollment',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'Read the pending secret, count the attempt, open the secret to check the code, enable in one conditional write.',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Count the attempt in the conditional write that reads the pending secret, open the secret to check the code, enable in one conditional write.',
   },
   'verifyMfa (TOTP)': {
     route: 'verifyMfa',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
-    why: 'Read, count the attempt before checking the code (so parallel guesses cannot outrun the lockout), open the secret (never cached across requests), sign the assertion before spending the code, spend it in one conditional write.',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: 'Count the attempt before checking the code (so parallel guesses cannot outrun the lockout) in the same conditional write that reads the item, open the secret (never cached across requests), sign the assertion before spending the code, spend it in one conditional write.',
   },
   'verifyMfa (recovery code)': {
     route: 'verifyMfa',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
     why: 'Recovery codes are checked against their hashes: no Decrypt.',
   },
   'verifyMfa (wrong code)': {
     route: 'verifyMfa',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt'],
-    why: 'The attempt is counted (as a failure until proven right) in one conditional write before the code is checked; nothing is signed.',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt'],
+    why: 'The attempt is counted (as a failure until proven right) in the write that reads the item, before the code is checked; nothing is signed.',
   },
-  'verifyMfa (locked out)': { route: 'verifyMfa', calls: ['dynamodb:GetItem'], why: 'Refused on the stored lockout before any KMS call.' },
+  'verifyMfa (locked out)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem'],
+    why: 'The counting write is refused by the stored lock and returns the item; refused before any KMS call.',
+  },
   'regenerateRecoveryCodes (TOTP)': {
     route: 'regenerateRecoveryCodes',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'Read, count the attempt, check the code, replace the set and spend the code in one conditional write.',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Count the attempt in the write that reads the item, check the code, replace the set and spend the code in one conditional write.',
   },
   'disableTotp (TOTP)': {
     route: 'disableTotp',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'Read, count the attempt, check the code, remove secret and codes in one conditional write.',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Count the attempt in the write that reads the item, check the code, remove secret and codes in one conditional write.',
   },
 } as const satisfies Record<string, AwsScenario>;
 

@@ -76,3 +76,15 @@ export function countAttempt(state: LockoutState, nowMs: number): CountedAttempt
   const lockedUntil = Math.max(...locks.map((lock) => lock ?? -Infinity));
   return { failures, windowStart, windowFailures, lockedUntil: Number.isFinite(lockedUntil) ? lockedUntil : undefined };
 }
+
+/**
+ * The conditions under which counting one more attempt is plain arithmetic, decided by no
+ * one: countAttempt would start no lock and keep the current window. The store can then count
+ * in the same write that reads the record, instead of a read followed by a conditional write.
+ */
+export function quietAttemptGuard(nowMs: number): { failuresIn: number[]; windowStartAfter: number; windowFailuresBelow: number } {
+  const failuresIn = Array.from({ length: HARD_LOCK_FAILURES - 1 }, (_, failures) => failures).filter(
+    (failures) => lockAfterFailure(failures + 1, nowMs) === undefined,
+  );
+  return { failuresIn, windowStartAfter: nowMs - FAILURE_WINDOW_MS, windowFailuresBelow: DAILY_FAILURE_CAP - 1 };
+}

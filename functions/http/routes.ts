@@ -109,7 +109,7 @@ export const ROUTES = [
     successStatus: 200,
     response: ConfirmEnrollmentResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'enrollment_not_found', 'totp_already_enabled'],
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'verifyMfa',
@@ -122,7 +122,7 @@ export const ROUTES = [
     successStatus: 200,
     response: VerifyResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
+    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
   },
   {
     id: 'regenerateRecoveryCodes',
@@ -135,7 +135,7 @@ export const ROUTES = [
     successStatus: 200,
     response: RecoveryCodesResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'disableTotp',
@@ -148,7 +148,7 @@ export const ROUTES = [
     successStatus: 200,
     response: DisableResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -43,8 +43,34 @@ export type ProofEffect =
 
 export type WriteResult = 'ok' | 'conflict';
 
+/**
+ * When counting an attempt needs no decision: the failure count is one of `failuresIn` (one
+ * more starts no lock), the failure window began after `windowStartAfter` and holds fewer than
+ * `windowFailuresBelow` failures, no lock stands, and the operation applies to the item.
+ */
+export interface QuietAttemptGuard {
+  failuresIn: readonly number[];
+  windowStartAfter: number;
+  windowFailuresBelow: number;
+  /** What the operation checks a code against: an active TOTP, or a pending, unexpired enrollment. */
+  requires: 'totp' | 'pending-enrollment';
+}
+
+/** `counted`: the attempt was counted and `record` is the item after it; else `record` is the item as found (or none). */
+export interface QuietAttemptResult {
+  counted: boolean;
+  record?: MfaRecord | undefined;
+}
+
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;
+
+  /**
+   * Reads and counts an attempt in one write when the guard holds (the common case: no lock
+   * starts, no window turns over). When it does not, nothing is written and the record comes
+   * back as found, for the caller to decide and count through recordFailure.
+   */
+  countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult>;
 
   /** Stores (or replaces) the pending enrollment; conflict when TOTP is already enabled. */
   putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;

@@ -8,13 +8,13 @@ import {
   TooManyAttemptsError,
   TotpAlreadyEnabledError,
 } from '../domain/errors.js';
-import { countAttempt, isLocked, retryAfterSeconds } from '../domain/lockout.js';
+import { countAttempt, isLocked, quietAttemptGuard, retryAfterSeconds, type CountedAttempt } from '../domain/lockout.js';
 import type { RandomSource } from '../domain/random.js';
 import { findRecoveryCodeHash, generateRecoveryCodes, hashRecoveryCodes } from '../domain/recovery-codes.js';
 import { buildOtpauthUri, generateTotpSecret, matchTotpStep, toBase32 } from '../domain/totp.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { AuditContext, AuditEventName, AuditLog } from '../ports/audit-log.js';
-import type { MfaRecord, MfaStore, Proof, WriteResult } from '../ports/mfa-store.js';
+import type { MfaRecord, MfaStore, Proof, QuietAttemptGuard, WriteResult } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 
 export interface MfaSettings {
@@ -88,6 +88,8 @@ type Operation = 'confirm' | 'verify' | 'regenerate' | 'disable';
 
 interface AttemptPlan<T> {
   operation: Operation;
+  /** What the code is checked against, for the store's one-write count (see countQuietAttempt). */
+  requires: QuietAttemptGuard['requires'];
   /** Throws when the operation does not apply to the stored state at all (404/409). */
   precondition(record: MfaRecord | undefined, now: number): asserts record is MfaRecord;
   /** The sealed TOTP secret that `code` is checked against. */
@@ -139,6 +141,7 @@ export class MfaService {
     const newRecoveryCodeSet = this.recoveryCodeSetOnce();
     const { value: recoveryCodes } = await this.attempt<string[] | undefined>(actor, { code }, {
       operation: 'confirm',
+      requires: 'pending-enrollment',
       precondition: (record, now) => {
         if (record?.totp) throw new TotpAlreadyEnabledError();
         if (!record?.pending || record.pending.expiresAt <= now) throw new EnrollmentNotFoundError();
@@ -164,6 +167,7 @@ export class MfaService {
     const { signer, settings } = this.deps;
     const { record, proof, value: signed } = await this.attempt(actor, factor, {
       operation: 'verify',
+      requires: 'totp',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
       commit: async (_record, proof, now, store) => {
@@ -199,6 +203,7 @@ export class MfaService {
     const newRecoveryCodeSet = this.recoveryCodeSetOnce();
     const { proof, value: codes } = await this.attempt<string[]>(actor, factor, {
       operation: 'regenerate',
+      requires: 'totp',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
       commit: async (_record, proof, now, store) => {
@@ -216,6 +221,7 @@ export class MfaService {
   async disableTotp(actor: Actor, factor: SecondFactor): Promise<{ mfaEnabled: false }> {
     const { proof } = await this.attempt<void>(actor, factor, {
       operation: 'disable',
+      requires: 'totp',
       precondition: requireMfaEnabled,
       sealedSecretOf: (record) => record.totp?.sealedSecret,
       commit: async (_record, proof, now, store) => ({ result: await store.commitProof(actor.userId, proof, { kind: 'disable' }, now) }),
@@ -235,19 +241,30 @@ export class MfaService {
     const openedSecrets = new Map<string, Promise<Uint8Array>>();
     const kdfCache = new Map<string, Promise<Buffer>>();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const record = await store.get(actor.userId);
-      const now = clock.now();
-      plan.precondition(record, now);
-      if (isLocked(record, now)) {
-        this.audit(actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
-        throw new TooManyAttemptsError(retryAfterSeconds(record, now));
-      }
-      // The guess is counted before it is evaluated, by a write that refuses to count past a lock:
+      // Every guess is counted before it is evaluated, by a write that refuses to count past a lock:
       // however many guesses arrive at once, no more are evaluated than the lockout allows.
-      // A right guess then resets the count in its own write.
-      const counted = countAttempt(record, now);
+      // A right guess then resets the count in its own write. Usually the count is plain
+      // arithmetic and the store does it in the write that reads the record (one call); when
+      // it would start a lock or a new failure window, it is decided here and written conditionally.
+      let now = clock.now();
+      const quiet = await store.countQuietAttempt(actor.userId, { ...quietAttemptGuard(now), requires: plan.requires }, now);
+      let record = quiet.record;
+      let counted: CountedAttempt;
+      if (quiet.counted && record) {
+        counted = { failures: record.failures, windowStart: record.windowStart!, windowFailures: record.windowFailures! };
+        record = { ...record, failures: record.failures - 1, windowFailures: record.windowFailures! - 1 };
+        plan.precondition(record, now);
+      } else {
+        now = clock.now();
+        plan.precondition(record, now);
+        if (isLocked(record, now)) {
+          this.audit(actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+          throw new TooManyAttemptsError(retryAfterSeconds(record, now));
+        }
+        counted = countAttempt(record, now);
+        if ((await store.recordFailure(actor.userId, { previousFailures: record.failures, ...counted }, now)) === 'conflict') continue;
+      }
       const { failures, lockedUntil } = counted;
-      if ((await store.recordFailure(actor.userId, { previousFailures: record.failures, ...counted }, now)) === 'conflict') continue;
       const proof = await this.evaluate(actor, record, factor, plan, now, openedSecrets, kdfCache);
       if (proof) {
         const { result, value } = await plan.commit(record, proof, now, store);
@@ -331,6 +348,8 @@ function writingUntil(store: MfaStore, deadline: number): MfaStore {
       performance.now() < deadline ? write(...args) : Promise.reject(new ContentionError());
   return {
     get: (userId) => store.get(userId),
+    countQuietAttempt: (userId, guard, now) =>
+      performance.now() < deadline ? store.countQuietAttempt(userId, guard, now) : Promise.reject(new ContentionError()),
     putPendingEnrollment: inTime(store.putPendingEnrollment.bind(store)),
     enableTotp: inTime(store.enableTotp.bind(store)),
     commitProof: inTime(store.commitProof.bind(store)),

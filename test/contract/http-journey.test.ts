@@ -139,7 +139,7 @@ describe('HTTP journey when storage fails', () => {
   let failure: Error;
   let failing: LocalStack;
   const fail = () => Promise.reject(failure);
-  const failingStore: MfaStore = { get: fail, putPendingEnrollment: fail, enableTotp: fail, commitProof: fail, recordFailure: fail };
+  const failingStore: MfaStore = { get: fail, countQuietAttempt: fail, putPendingEnrollment: fail, enableTotp: fail, commitProof: fail, recordFailure: fail };
 
   beforeAll(async () => {
     failing = await startLocalStack({

@@ -21,6 +21,7 @@ const SIGNING_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/signing-2222-3333';
 class SwitchableStore implements MfaStore {
   target!: MfaStore;
   get: MfaStore['get'] = (...args) => this.target.get(...args);
+  countQuietAttempt: MfaStore['countQuietAttempt'] = (...args) => this.target.countQuietAttempt(...args);
   putPendingEnrollment: MfaStore['putPendingEnrollment'] = (...args) => this.target.putPendingEnrollment(...args);
   enableTotp: MfaStore['enableTotp'] = (...args) => this.target.enableTotp(...args);
   commitProof: MfaStore['commitProof'] = (...args) => this.target.commitProof(...args);
@@ -118,7 +119,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'confirm an enrollment',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const pending = await h.startEnrollment();
       return { sub: pending.sub, send: () => h.call('POST', '/v1/mfa/totp/enrollment/confirm', pending.token, { code: codeAt(pending.secret, h.clock) }) };
@@ -126,7 +127,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'verify a TOTP code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Decrypt', 'KMS.Sign', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'KMS.Decrypt', 'KMS.Sign', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/verify', user.token, { code: codeAt(user.secret, h.clock) }) };
@@ -134,7 +135,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'verify a recovery code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Sign', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'KMS.Sign', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/verify', user.token, { recoveryCode: user.recoveryCodes[0] }) };
@@ -142,7 +143,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'regenerate recovery codes with a TOTP code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/recovery-codes', user.token, { code: codeAt(user.secret, h.clock) }) };
@@ -150,7 +151,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'regenerate recovery codes with a recovery code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/recovery-codes', user.token, { recoveryCode: user.recoveryCodes[1] }) };
@@ -158,7 +159,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'disable TOTP with a TOTP code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/totp/disable', user.token, { code: codeAt(user.secret, h.clock) }) };
@@ -166,7 +167,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'disable TOTP with a recovery code',
-    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.UpdateItem', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const user = await enrolled();
       return { sub: user.sub, send: () => h.call('POST', '/v1/mfa/totp/disable', user.token, { recoveryCode: user.recoveryCodes[2] }) };

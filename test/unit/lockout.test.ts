@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BASE_LOCKOUT_MS,
   countAttempt,
+  quietAttemptGuard,
   DAILY_FAILURE_CAP,
   FAILURE_WINDOW_MS,
   HARD_LOCK_FAILURES,
@@ -70,5 +71,22 @@ describe('lockout policy', () => {
   it('keeps the later of the consecutive-failure lock and the window lock', () => {
     expect(countAttempt({ failures: 4, windowStart: NOW, windowFailures: 10 }, NOW).lockedUntil).toBe(NOW + 30_000);
     expect(countAttempt({ failures: 99, windowStart: NOW, windowFailures: 99 }, NOW).lockedUntil).toBe(HARD_LOCK_UNTIL);
+  });
+
+  it('calls an attempt quiet exactly when counting it starts no lock and keeps the window', () => {
+    const guard = quietAttemptGuard(NOW);
+    for (let failures = 0; failures <= 101; failures++) {
+      for (const windowFailures of [0, 50, 97, 98, 99]) {
+        for (const windowStart of [NOW - 1000, NOW - FAILURE_WINDOW_MS + 1, NOW - FAILURE_WINDOW_MS]) {
+          const state = { failures, windowStart, windowFailures };
+          const counted = countAttempt(state, NOW);
+          const quiet =
+            guard.failuresIn.includes(failures) && windowFailures < guard.windowFailuresBelow && windowStart > guard.windowStartAfter;
+          const plain = counted.lockedUntil === undefined && counted.windowStart === windowStart;
+          expect(quiet, JSON.stringify(state)).toBe(plain);
+        }
+      }
+    }
+    expect(guard.failuresIn.length).toBeLessThanOrEqual(100); // DynamoDB's IN takes at most 100 values
   });
 });

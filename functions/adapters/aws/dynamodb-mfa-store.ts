@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, MfaStore, PendingEnrollment, Proof, ProofEffect, WriteResult } from '../../ports/mfa-store.js';
+import type { MfaRecord, MfaStore, PendingEnrollment, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
 import { MFA_TABLE, userKey } from './mfa-table.js';
 
 /** Items of users without an active method linger this long after their last change, then expire. */
@@ -35,31 +35,38 @@ export class DynamoDbMfaStore implements MfaStore {
     const { Item: item } = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }),
     );
-    if (!item) return undefined;
-    const pendingSecret = item.pendingSecret?.B;
-    const totpSecret = item.totpSecret?.B;
-    return {
+    return item ? toRecord(userId, item) : undefined;
+  }
+
+  async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
+    const values: Values = { ':one': num(1), ':windowFailuresBelow': num(guard.windowFailuresBelow), ':windowStartAfter': num(guard.windowStartAfter) };
+    guard.failuresIn.forEach((failures, i) => (values[`:f${i}`] = num(failures)));
+    const applies =
+      guard.requires === 'totp'
+        ? 'attribute_exists(totpSecret)'
+        : 'attribute_exists(pendingSecret) AND attribute_not_exists(totpSecret) AND pendingExpiresAt > :now';
+    const { result, item } = await this.write(
       userId,
-      pending: pendingSecret ? { sealedSecret: pendingSecret, expiresAt: readNum(item.pendingExpiresAt) ?? 0 } : undefined,
-      totp: totpSecret
-        ? {
-            sealedSecret: totpSecret,
-            enabledAt: readNum(item.totpEnabledAt) ?? 0,
-            lastUsedAt: readNum(item.totpLastUsedAt),
-            lastStep: readNum(item.lastStep) ?? -1,
-          }
-        : undefined,
-      recoveryCodeHashes: item.recoveryCodes?.SS ?? [],
-      failures: readNum(item.failures) ?? 0,
-      lockedUntil: readNum(item.lockedUntil),
-      windowStart: readNum(item.windowStart),
-      windowFailures: readNum(item.windowFailures),
-    };
+      {
+        update: 'SET failures = failures + :one, windowFailures = windowFailures + :one',
+        // The last clause makes the increment idempotent: a re-send of an applied write fails it and is recognised as done.
+        condition:
+          `${applies} AND ${NOT_LOCKED} AND windowStart > :windowStartAfter AND windowFailures < :windowFailuresBelow ` +
+          `AND failures IN (${guard.failuresIn.map((_, i) => `:f${i}`).join(', ')}) AND ${WRITE_ID} <> :writeId`,
+        values,
+        now,
+      },
+      true,
+    );
+    return { counted: result === 'ok', record: item ? toRecord(userId, item) : undefined };
   }
 
   putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
     return this.update(userId, {
-      update: 'SET pendingSecret = :secret, pendingExpiresAt = :expiresAt, failures = if_not_exists(failures, :zero), #ttl = :ttl',
+      // The failure window starts here if the item has none, so the first confirmation can count its attempt in one write.
+      update:
+        'SET pendingSecret = :secret, pendingExpiresAt = :expiresAt, failures = if_not_exists(failures, :zero), ' +
+        'windowStart = if_not_exists(windowStart, :now), windowFailures = if_not_exists(windowFailures, :zero), #ttl = :ttl',
       condition: 'attribute_not_exists(totpSecret)',
       names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
       values: {
@@ -154,22 +161,32 @@ export class DynamoDbMfaStore implements MfaStore {
     });
   }
 
+  /** One conditional UpdateItem (see `write`). */
+  private async update(
+    userId: string,
+    request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
+  ): Promise<WriteResult> {
+    return (await this.write(userId, request, false)).result;
+  }
+
   /**
    * One conditional UpdateItem. `request.update` starts with its SET clause. Every write also sets
    * a fresh `lastWriteId`: when DynamoDB applied a write but its response was lost, the SDK sends
    * it again and that second send fails its condition against the state the first one wrote.
    * Finding its own id on the item (returned with the failed check) tells the write it succeeded.
+   * With `returnItem`, the item comes back too: as written when the write applied, as found when not.
    */
-  private async update(
+  private async write(
     userId: string,
     request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
-  ): Promise<WriteResult> {
+    returnItem: boolean,
+  ): Promise<{ result: WriteResult; item?: Record<string, AttributeValue> | undefined }> {
     if (!request.update.startsWith('SET ')) throw new Error('An MFA item update starts with its SET clause.');
     const writeId = randomUUID();
     const values: Values = { ...request.values, ':writeId': { S: writeId } };
     if (request.condition.includes(':now') || request.update.includes(':now')) values[':now'] = num(request.now);
     try {
-      await this.client.send(
+      const { Attributes: written } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: userKey(userId),
@@ -177,15 +194,39 @@ export class DynamoDbMfaStore implements MfaStore {
           ConditionExpression: request.condition,
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...(returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
           ...(request.names && Object.keys(request.names).length > 0 ? { ExpressionAttributeNames: request.names } : {}),
         }),
       );
-      return 'ok';
+      return { result: 'ok', item: written };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-        return (error as ConditionalCheckFailedException).Item?.[WRITE_ID]?.S === writeId ? 'ok' : 'conflict';
+        const found = (error as ConditionalCheckFailedException).Item;
+        return { result: found?.[WRITE_ID]?.S === writeId ? 'ok' : 'conflict', item: found };
       }
       throw error;
     }
   }
+}
+
+function toRecord(userId: string, item: Record<string, AttributeValue>): MfaRecord {
+  const pendingSecret = item.pendingSecret?.B;
+  const totpSecret = item.totpSecret?.B;
+  return {
+    userId,
+    pending: pendingSecret ? { sealedSecret: pendingSecret, expiresAt: readNum(item.pendingExpiresAt) ?? 0 } : undefined,
+    totp: totpSecret
+      ? {
+          sealedSecret: totpSecret,
+          enabledAt: readNum(item.totpEnabledAt) ?? 0,
+          lastUsedAt: readNum(item.totpLastUsedAt),
+          lastStep: readNum(item.lastStep) ?? -1,
+        }
+      : undefined,
+    recoveryCodeHashes: item.recoveryCodes?.SS ?? [],
+    failures: readNum(item.failures) ?? 0,
+    lockedUntil: readNum(item.lockedUntil),
+    windowStart: readNum(item.windowStart),
+    windowFailures: readNum(item.windowFailures),
+  };
 }
