@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent } from '../functions/http/request.js';
 import type { RouteDefinition } from '../functions/http/routes.js';
+import { lambdaContext as localLambdaContext } from '../local/server.js';
 
 /**
  * The event API Gateway (HTTP API, payload 2.0) hands a function after its JWT authorizer
@@ -35,19 +36,5 @@ export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string;
 }
 
 export function lambdaContext(route: RouteDefinition): Context {
-  const functionName = `serverless-mfa-${route.handler}`;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:111122223333:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  return localLambdaContext(route, randomUUID(), { namePrefix: 'serverless-mfa', memoryLimitInMB: '512', logStreamName: 'bench' });
 }

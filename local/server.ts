@@ -140,17 +140,25 @@ function toEvent(
   } as HttpEvent;
 }
 
-function lambdaContext(route: RouteDefinition, requestId: string): Context {
-  const functionName = `serverless-mfa-local-${route.handler}`;
+/**
+ * The Lambda context a function gets: what Powertools reads from it (name, ARN, memory, request id).
+ * The local server and the benchmarks invoke handlers with it.
+ */
+export function lambdaContext(
+  route: RouteDefinition,
+  requestId: string,
+  options: { namePrefix?: string; memoryLimitInMB?: string; logStreamName?: string } = {},
+): Context {
+  const functionName = `${options.namePrefix ?? 'serverless-mfa-local'}-${route.handler}`;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
+    memoryLimitInMB: options.memoryLimitInMB ?? '256',
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
+    logStreamName: options.logStreamName ?? 'local',
     getRemainingTimeInMillis: () => 10_000,
     done: () => {},
     fail: () => {},
