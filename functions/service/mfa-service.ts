@@ -246,7 +246,7 @@ export class MfaService {
       // A right guess then resets the count in its own write. Usually the count is plain
       // arithmetic and the store does it in the write that reads the record (one call); when
       // it would start a lock or a new failure window, it is decided here and written conditionally.
-      let now = clock.now();
+      const now = clock.now();
       const quiet = await store.countQuietAttempt(actor.userId, { ...quietAttemptGuard(now), requires: plan.requires }, now);
       let record = quiet.record;
       let counted: CountedAttempt;
@@ -255,7 +255,6 @@ export class MfaService {
         record = { ...record, failures: record.failures - 1, windowFailures: record.windowFailures! - 1 };
         plan.precondition(record, now);
       } else {
-        now = clock.now();
         plan.precondition(record, now);
         if (isLocked(record, now)) {
           this.audit(actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
