@@ -1,6 +1,7 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
 import type { RouteAccess } from './http/routes.js';
+import { ServiceSettingSchemas } from './settings-schema.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -14,9 +15,10 @@ const Environment = z.object({
   MFA_DATA_DIR: z.string().min(1).default('.data'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   MFA_ISSUER: z.url(),
-  MFA_ASSERTION_AUDIENCE: z.string().min(1),
-  MFA_TOTP_ISSUER_NAME: z.string().min(1).max(64).default('serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
+  // The same schemas the CDK app validates the deployment settings with (lib/settings.ts).
+  MFA_ASSERTION_AUDIENCE: ServiceSettingSchemas.assertionAudience,
+  MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
+  MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 

@@ -32,6 +32,10 @@ export class RouteFunctions extends Construct {
         logLevel: props.logLevel,
         environment: props.environment,
       });
+      fn.acknowledgeInvocation({
+        deadLetterQueue: 'Only API Gateway invokes this function, synchronously: a failure is returned to the caller, there is no event to park in a dead-letter queue.',
+        asyncFailureDestination: 'Only API Gateway invokes this function, synchronously: on-failure destinations apply to asynchronous invocations only.',
+      });
       props.dataAndKeys.grantRouteAccess(fn, route.access);
       this.byRoute.set(route.id, { route, fn });
     }

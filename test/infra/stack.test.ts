@@ -186,7 +186,7 @@ describe('functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMfa',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        MFA_ISSUER: { 'Fn::GetAtt': [logicalId(external.stack.api.httpApi), 'ApiEndpoint'] },
+        MFA_ISSUER: { 'Fn::GetAtt': [logicalId(external.stack.mfa.api.httpApi), 'ApiEndpoint'] },
         MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
         MFA_TOTP_ISSUER_NAME: 'serverless-mfa',
         MFA_ASSERTION_TTL_SECONDS: '120',
@@ -195,7 +195,7 @@ describe('functions', () => {
       expect('MFA_TABLE_NAME' in env).toBe(route.access.table.length > 0);
       expect('MFA_TOTP_KEY_ID' in env).toBe(route.access.secretKey.length > 0);
       expect('MFA_SIGNING_KEY_ID' in env).toBe(route.access.signingKey.length > 0);
-      if (route.access.signingKey.length > 0) expect(env.MFA_SIGNING_KEY_ID).toEqual(arnOf(logicalId(external.stack.dataAndKeys.signingKey)));
+      if (route.access.signingKey.length > 0) expect(env.MFA_SIGNING_KEY_ID).toEqual(arnOf(logicalId(external.stack.mfa.dataAndKeys.signingKey)));
 
       // What Lambda would see once CloudFormation resolves the references.
       const resolved = Object.fromEntries(
@@ -211,10 +211,10 @@ describe('functions', () => {
 
 describe('least privilege', () => {
   const ids = () => ({
-    table: logicalId(synth.stack.dataAndKeys.table),
-    tableKey: logicalId(synth.stack.dataAndKeys.tableKey),
-    totpKey: logicalId(synth.stack.dataAndKeys.totpSecretKey),
-    signingKey: logicalId(synth.stack.dataAndKeys.signingKey),
+    table: logicalId(synth.stack.mfa.dataAndKeys.table),
+    tableKey: logicalId(synth.stack.mfa.dataAndKeys.tableKey),
+    totpKey: logicalId(synth.stack.mfa.dataAndKeys.totpSecretKey),
+    signingKey: logicalId(synth.stack.mfa.dataAndKeys.signingKey),
   });
 
   it('grants each function only the table actions its route lists, on the table', () => {
@@ -284,7 +284,7 @@ describe('least privilege', () => {
 
 describe('data and keys', () => {
   it('stores MFA data in an on-demand table with PITR, deletion protection, customer-managed encryption and TTL, retained', () => {
-    const table = resource(synth, logicalId(synth.stack.dataAndKeys.table));
+    const table = resource(synth, logicalId(synth.stack.mfa.dataAndKeys.table));
     expect(table).toMatchObject({
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -292,7 +292,7 @@ describe('data and keys', () => {
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(logicalId(synth.stack.dataAndKeys.tableKey)) },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(logicalId(synth.stack.mfa.dataAndKeys.tableKey)) },
         TimeToLiveSpecification: { AttributeName: MFA_TABLE.timeToLiveAttribute, Enabled: true },
         KeySchema: [
           { AttributeName: MFA_TABLE.partitionKey, KeyType: 'HASH' },
@@ -303,7 +303,7 @@ describe('data and keys', () => {
   });
 
   it('seals TOTP secrets with a rotating symmetric key whose policy refuses any use without the encryption context', () => {
-    const key = resource(synth, logicalId(synth.stack.dataAndKeys.totpSecretKey));
+    const key = resource(synth, logicalId(synth.stack.mfa.dataAndKeys.totpSecretKey));
     expect(key).toMatchObject({ DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
     expect(key.Properties!.KeySpec ?? 'SYMMETRIC_DEFAULT').toBe('SYMMETRIC_DEFAULT');
     const denies = (key.Properties!.KeyPolicy as { Statement: Statement[] }).Statement.filter((statement) => statement.Effect === 'Deny');
@@ -322,14 +322,14 @@ describe('data and keys', () => {
   });
 
   it('signs assertions with an ECC_NIST_P256 SIGN_VERIFY key, retained', () => {
-    expect(resource(synth, logicalId(synth.stack.dataAndKeys.signingKey))).toMatchObject({
+    expect(resource(synth, logicalId(synth.stack.mfa.dataAndKeys.signingKey))).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' },
     });
   });
 
   it('encrypts the table with its own rotating key, retained', () => {
-    expect(resource(synth, logicalId(synth.stack.dataAndKeys.tableKey))).toMatchObject({
+    expect(resource(synth, logicalId(synth.stack.mfa.dataAndKeys.tableKey))).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: { EnableKeyRotation: true },
     });
@@ -338,7 +338,7 @@ describe('data and keys', () => {
 
 describe('audit trail', () => {
   it('records all management events and the MFA table data events, with log file validation', () => {
-    const trail = resource(synth, logicalId(synth.stack.auditTrail!.trail));
+    const trail = resource(synth, logicalId(synth.stack.mfa.auditTrail!.trail));
     expect(trail.Properties).toMatchObject({ EnableLogFileValidation: true, IsLogging: true, IsMultiRegionTrail: true });
     expect(trail.Properties!.EventSelectors).toBeUndefined();
     const [management, table] = trail.Properties!.AdvancedEventSelectors as { Name: string; FieldSelectors: unknown[] }[];
@@ -348,13 +348,13 @@ describe('audit trail', () => {
       FieldSelectors: [
         { Field: 'eventCategory', Equals: ['Data'] },
         { Field: 'resources.type', Equals: ['AWS::DynamoDB::Table'] },
-        { Field: 'resources.ARN', Equals: [arnOf(logicalId(synth.stack.dataAndKeys.table))] },
+        { Field: 'resources.ARN', Equals: [arnOf(logicalId(synth.stack.mfa.dataAndKeys.table))] },
       ],
     });
   });
 
   it('writes to an encrypted, versioned, public-access-blocked, SSL-only bucket with a lifecycle rule, retained', () => {
-    const bucketId = logicalId(synth.stack.auditTrail!.bucket);
+    const bucketId = logicalId(synth.stack.mfa.auditTrail!.bucket);
     expect(resource(synth, bucketId)).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: {
@@ -384,7 +384,7 @@ describe('audit trail', () => {
 });
 
 describe('alarms', () => {
-  const topicRef = () => ({ Ref: logicalId(synth.stack.alarms.topic) });
+  const topicRef = () => ({ Ref: logicalId(synth.stack.mfa.alarms.topic) });
   const alarms = () => resources(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
 
   it('watch every function for errors and throttles', () => {
@@ -409,7 +409,7 @@ describe('alarms', () => {
   it('watch API 5xx responses', () => {
     expect(alarms().find((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5xx')).toMatchObject({
       Dimensions: [
-        { Name: 'ApiId', Value: { Ref: logicalId(synth.stack.api.httpApi) } },
+        { Name: 'ApiId', Value: { Ref: logicalId(synth.stack.mfa.api.httpApi) } },
         { Name: 'Stage', Value: '$default' },
       ],
       Statistic: 'Sum',
@@ -454,9 +454,9 @@ describe('outputs', () => {
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining(['ApiUrl', 'MfaIssuer', 'FirstFactorIssuerUrl', 'TableName', 'TableKeyArn', 'TotpSecretKeyArn', 'SigningKeyArn', 'TrailBucketName', 'AlarmTopicArn']),
     );
-    expect(outputs.MfaIssuer!.Value).toEqual({ 'Fn::GetAtt': [logicalId(synth.stack.api.httpApi), 'ApiEndpoint'] });
-    expect(outputs.TrailBucketName!.Value).toEqual({ Ref: logicalId(synth.stack.auditTrail!.bucket) });
-    expect(outputs.SigningKeyArn!.Value).toEqual(arnOf(logicalId(synth.stack.dataAndKeys.signingKey)));
+    expect(outputs.MfaIssuer!.Value).toEqual({ 'Fn::GetAtt': [logicalId(synth.stack.mfa.api.httpApi), 'ApiEndpoint'] });
+    expect(outputs.TrailBucketName!.Value).toEqual({ Ref: logicalId(synth.stack.mfa.auditTrail!.bucket) });
+    expect(outputs.SigningKeyArn!.Value).toEqual(arnOf(logicalId(synth.stack.mfa.dataAndKeys.signingKey)));
   });
 });
 
