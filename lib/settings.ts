@@ -20,9 +20,15 @@ export class SettingsError extends Error {
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
-/** A value CloudFormation resolves at deploy time (a construct's attribute) passes; a literal is checked. */
-function literalOr<T extends z.ZodType<string>>(schema: T) {
-  return z.union([z.string().refine((value) => Token.isUnresolved(value)), schema]);
+/** A value CloudFormation resolves at deploy time (a construct's attribute) passes as is; a literal must pass `schema`. */
+function literalOr(schema: z.ZodType<string, string>) {
+  return z.string().transform((value, context) => {
+    if (Token.isUnresolved(value)) return value;
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
 }
 
 const wholeNumber = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
@@ -105,7 +111,7 @@ export function parseSettings<T extends z.ZodType>(schema: T, raw: unknown): z.o
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') return `unknown setting ${issue.keys.join(', ')}`;
-    return `${issue.path.join('.')}: ${issue.message}`;
+    return `${issue.path.join('.')} ${issue.message}`;
   });
   throw new SettingsError(`Invalid deployment settings:\n- ${problems.join('\n- ')}`);
 }
