@@ -24,12 +24,14 @@ const EXTERNAL_IDP = {
 let synth: Synthesized;
 let external: Synthesized;
 let hostedSignIn: Synthesized;
+let web: Synthesized;
 
 // Function code is bundled and checked in bundling.test.ts; here only the template matters.
 beforeAll(() => {
   synth = synthesize({ context: SKIP_BUNDLING });
   external = synthesize({ context: SKIP_BUNDLING, settings: EXTERNAL_IDP });
   hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
+  web = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'true' } });
 });
 
 /** The function serving each route, followed from the API route through its integration. */
@@ -157,7 +159,8 @@ describe('functions', () => {
     expect(newestNode.major).toBeGreaterThanOrEqual(22);
 
     const functions = resources(synth, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length);
+    // One per route, plus the change-event publisher.
+    expect(functions).toHaveLength(ROUTES.length + 1);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: LAMBDA_RUNTIME.name,
@@ -444,7 +447,7 @@ describe('alarms', () => {
 describe('outputs', () => {
   it('are all documented in docs/deploying.md', () => {
     const deploying = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
-    for (const s of [synth, hostedSignIn]) {
+    for (const s of [synth, hostedSignIn, web]) {
       for (const name of Object.keys(s.template.toJSON().Outputs as object)) expect(deploying, name).toContain(`\`${name}\``);
     }
   });
@@ -469,9 +472,12 @@ describe('cdk-nag (AwsSolutions and Serverless packs, run on every synth)', () =
     expect(external.findings).toEqual([]);
   });
 
+  it('reports no unacknowledged finding with the web client hosted', () => {
+    expect(web.findings).toEqual([]);
+  });
+
   it('acknowledges only on the resources concerned, each with a concrete reason', () => {
-    const acknowledgements = synth.app.node
-      .findAll()
+    const acknowledgements = [synth, web].flatMap((s) => s.app.node.findAll())
       .flatMap((construct) =>
         construct.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
