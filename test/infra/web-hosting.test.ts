@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../functions/http/routes.js';
+import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';
 import { responseHeadersPolicyOf, WebHosting } from '../../lib/constructs/web-hosting.js';
 import { webSecurityHeaders } from '../../web/security-headers.js';
 import { logicalId, resource, resources, SKIP_BUNDLING, synthesize, type Synthesized } from './synth.js';
@@ -77,7 +77,7 @@ describe('web hosting', () => {
 
   it('serves the API paths the client calls on the same origin, uncached, with every viewer header but Host; never /admin', () => {
     const behaviors = distribution().CacheBehaviors as any[];
-    const expectedPatterns = [...new Set(ROUTES.filter((route) => route.auth !== 'iam').map((route) => `/${route.path.split('/')[1]}/*`))].sort();
+    const expectedPatterns = [...new Set((ROUTES as readonly RouteDefinition[]).filter((route) => route.auth !== 'iam').map((route) => `/${route.path.split('/')[1]}/*`))].sort();
     expect(behaviors.map((behavior) => behavior.PathPattern).sort()).toEqual(expectedPatterns);
     const apiOrigin = distribution().Origins.find((origin: any) => origin.CustomOriginConfig);
     expect(apiOrigin.DomainName).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [logicalId(web.stack.mfa.api.httpApi), 'ApiEndpoint'] }] }] });
@@ -94,7 +94,7 @@ describe('web hosting', () => {
   });
 
   it('deploys the built client with a generated config.json (API on the same origin, the user pool as OIDC provider), no-cache, then invalidates', () => {
-    const [[, deployment]] = resources(web, 'Custom::CDKBucketDeployment') as [[string, { Properties: Record<string, any> }]];
+    const [[, deployment]] = resources(web, 'Custom::CDKBucketDeployment') as unknown as [[string, { Properties: Record<string, any> }]];
     expect(deployment.Properties).toMatchObject({
       DestinationBucketName: { Ref: logicalId(hosting().bucket) },
       Prune: true,
