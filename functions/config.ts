@@ -15,8 +15,13 @@ const Environment = z.object({
   MFA_DATA_DIR: z.string().min(1).default('.data'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   MFA_ISSUER: z.url(),
-  // The same schemas the CDK app validates the deployment settings with (lib/settings.ts).
-  MFA_ASSERTION_AUDIENCE: ServiceSettingSchemas.assertionAudience,
+  // The service settings use the schemas the CDK app validates the deployment settings with
+  // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
+  /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
+  MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
+  MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
+  MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
@@ -30,8 +35,11 @@ export interface Config {
   dataDir: string;
   dynamoDbEndpoint: string | undefined;
   issuer: string;
-  assertionAudience: string;
+  audienceMap: Record<string, string>;
   totpIssuerName: string;
+  /** The WebAuthn relying party: configured, never taken from a request. */
+  webauthnRpId: string;
+  webauthnOrigins: string[];
   assertionTtlSeconds: number;
 }
 
@@ -52,6 +60,8 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
   if (e.MFA_ADAPTERS === 'aws') {
     if (access.secretKey.length > 0 && !e.MFA_TOTP_KEY_ID) missing.push('MFA_TOTP_KEY_ID');
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
+    if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
+    if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
@@ -64,8 +74,11 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     dataDir: e.MFA_DATA_DIR,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
     issuer: e.MFA_ISSUER.replace(/\/+$/, ''),
-    assertionAudience: e.MFA_ASSERTION_AUDIENCE,
+    audienceMap: e.MFA_ASSERTION_AUDIENCE_MAP,
     totpIssuerName: e.MFA_TOTP_ISSUER_NAME,
+    // Locally a browser on http://localhost is a secure context; 127.0.0.1 is not.
+    webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
+    webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
   };
 }

@@ -34,9 +34,27 @@ export const Origin = z
     return match !== null && (match[1] === 'https' || isLocalHost(match[2]!.toLowerCase()));
   }, 'is not an origin (https://host[:port], no path, no wildcard; http only for localhost)');
 
+/** A JSON object given as text (environment variables, `-c name='{...}'`) or as an object; blank text is `{}`. */
+function jsonObject<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }, schema);
+}
+
 export const ServiceSettingSchemas = {
-  /** `aud` of the MFA assertions this service signs: the application that verifies them. */
-  assertionAudience: z.string().trim().min(1, 'must be a non-empty string'),
+  /**
+   * `aud` of the MFA assertions this service signs, by the first-factor audience (client id) the
+   * user signed in with; an audience not named here is used as is.
+   */
+  assertionAudienceMap: jsonObject(
+    z.record(z.string().min(1, 'must map non-empty audiences'), z.string().min(1, 'must map to non-empty audiences'), { error: 'must be a JSON object of non-empty strings' }),
+  ),
   /** Name shown in authenticator apps. */
   totpIssuerName: z.string().trim().min(1, 'must be a non-empty string').max(64, 'must be at most 64 characters'),
   /** Lifetime of an MFA assertion in seconds. */
@@ -57,7 +75,7 @@ export const ServiceSettingSchemas = {
 
 /** The environment variable each service setting reaches the functions through. */
 export const SERVICE_SETTING_ENV = {
-  assertionAudience: 'MFA_ASSERTION_AUDIENCE',
+  assertionAudienceMap: 'MFA_ASSERTION_AUDIENCE_MAP',
   totpIssuerName: 'MFA_TOTP_ISSUER_NAME',
   assertionTtlSeconds: 'MFA_ASSERTION_TTL_SECONDS',
   webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
@@ -71,7 +89,7 @@ export function serviceEnvironment(settings: { [K in keyof ServiceSettings]?: Se
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(settings) as [keyof ServiceSettings, ServiceSettings[keyof ServiceSettings] | undefined][]) {
     if (value === undefined) continue;
-    environment[SERVICE_SETTING_ENV[name]] = Array.isArray(value) ? value.join(',') : String(value);
+    environment[SERVICE_SETTING_ENV[name]] = Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
   }
   return environment;
 }

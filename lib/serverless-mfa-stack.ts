@@ -44,7 +44,6 @@ export class ServerlessMfaStack extends Stack {
     const { api, dataAndKeys, auditTrail, alarms, changeEvents, webHosting, adminInvokePolicy, firstFactor } = this.mfa;
     output('ApiUrl', api.url, 'Base URL of the MFA API.');
     output('MfaIssuer', api.url, 'Issuer (iss) of MFA assertions; its /.well-known/openid-configuration points at the JWKS.');
-    output('AssertionAudience', this.mfa.options.assertionAudience, 'Audience (aud) of MFA assertions: what your app must check.');
     output('FirstFactorIssuerUrl', firstFactor.issuerUrl, 'Issuer whose tokens the /v1 routes accept.');
     output('FirstFactorAudience', firstFactor.audience.join(','), 'Accepted aud / client_id values of first-factor tokens.');
     if (this.identityProvider) {

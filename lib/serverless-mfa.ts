@@ -15,7 +15,7 @@ import { DataAndKeys } from './constructs/data-and-keys.js';
 import { KeyUseWatch } from './constructs/key-use-watch.js';
 import { RouteFunctions } from './constructs/route-functions.js';
 import { WebHosting } from './constructs/web-hosting.js';
-import { MfaOptionsSchema, parseSettings, type MfaOptions } from './settings.js';
+import { MfaOptionsSchema, parseSettings, SettingsError, type MfaOptions } from './settings.js';
 
 /** Any OIDC issuer: its tokens' `iss`, verbatim, and the `aud` (or Cognito `client_id`) values to accept. */
 export interface IssuerFirstFactor {
@@ -98,6 +98,13 @@ export class ServerlessMfa extends Construct {
       : undefined;
     const webAuthnRpId = options.webAuthnRpId ?? this.webHosting?.domainName;
     const webAuthnOrigins = options.webAuthnOrigins.length > 0 ? options.webAuthnOrigins : webAuthnRpId ? [`https://${webAuthnRpId}`] : undefined;
+    // Every function that reads the table needs the relying party (functions/config.ts): fail
+    // the synth here rather than every cold start there.
+    if (webAuthnRpId === undefined && routes.some((route) => route.access.table.length > 0)) {
+      throw new SettingsError(
+        'Invalid deployment settings:\n- webAuthnRpId is required: the domain of the pages that register and use security keys (e.g. example.com), or webHosting=true to use the hosted web client\'s domain.',
+      );
+    }
 
     this.functions = new RouteFunctions(this, 'Functions', {
       routes,
@@ -105,7 +112,7 @@ export class ServerlessMfa extends Construct {
       environment: {
         MFA_ISSUER: this.api.url,
         ...serviceEnvironment({
-          assertionAudience: options.assertionAudience,
+          ...(Object.keys(options.assertionAudienceMap).length > 0 ? { assertionAudienceMap: options.assertionAudienceMap } : {}),
           totpIssuerName: options.totpIssuerName,
           assertionTtlSeconds: options.assertionTtlSeconds,
           webAuthnRpId,

@@ -42,7 +42,8 @@ const callbackUrl = z
 
 /** The settings of the service itself: props of the ServerlessMfa construct. */
 export const MFA_OPTION_SCHEMAS = {
-  assertionAudience: literalOr(ServiceSettingSchemas.assertionAudience).default('serverless-mfa-app'),
+  /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
+  assertionAudienceMap: ServiceSettingSchemas.assertionAudienceMap.default({}),
   totpIssuerName: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   /** Unset leaves the service default (300). */
   assertionTtlSeconds: ServiceSettingSchemas.assertionTtlSeconds.optional(),
@@ -67,7 +68,7 @@ export const MFA_OPTION_SCHEMAS = {
   alarmEmail: literalOr(z.string().trim().regex(/^[^@\s]+@[^@\s]+$/, 'is not an email address')).optional(),
   lockoutAlarmThreshold: positive.default(10),
   failedCodeChecksAlarmThreshold: positive.default(100),
-  /** Host the reference web client (S3 + CloudFront) next to the API. */
+  /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
   webHosting: flag.default(false),
 } as const;
 

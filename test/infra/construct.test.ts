@@ -36,7 +36,7 @@ class ConsumerStack extends Stack {
     const alarmTopic = new Topic(this, 'OnCall', { masterKey: topicKey, enforceSSL: true });
     this.mfa = new ServerlessMfa(this, 'Mfa', {
       firstFactor: { userPool: this.pool, clients: [client], signInDomain: domain },
-      assertionAudience: 'consumer-app',
+      assertionAudienceMap: { [client.userPoolClientId]: 'https://api.consumer.example' },
       webHosting: true,
       alarmTopic,
       routes: [...ROUTES, ...ADMIN_ROUTES],

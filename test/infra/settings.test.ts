@@ -10,9 +10,10 @@ import { cdkJsonContext } from './synth.js';
 const settingsFrom = (context: Record<string, unknown>, overrides = {}) => resolveSettings(new App({ context }).node, overrides);
 
 describe('deployment settings', () => {
-  it('default to the documented values, with cdk.json changing none of them', () => {
+  it('default to the documented values; cdk.json changes only webHosting (the stand-alone deployment hosts its web client)', () => {
     expect(settingsFrom({})).toEqual(DEFAULT_SETTINGS);
-    expect(settingsFrom(cdkJsonContext())).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS.webHosting).toBe(false);
+    expect(settingsFrom(cdkJsonContext())).toEqual({ ...DEFAULT_SETTINGS, webHosting: true });
   });
 
   it('read command-line strings: booleans, numbers and comma-separated lists', () => {
@@ -42,7 +43,7 @@ describe('deployment settings', () => {
   });
 
   it('let stack props override context', () => {
-    expect(settingsFrom({ assertionAudience: 'from-context' }, { assertionAudience: 'from-props' }).assertionAudience).toBe('from-props');
+    expect(settingsFrom({ totpIssuerName: 'from-context' }, { totpIssuerName: 'from-props' }).totpIssuerName).toBe('from-props');
   });
 
   it.each([
@@ -78,27 +79,48 @@ describe('one schema for the stack and the functions', () => {
       MFA_TOTP_KEY_ID: 'k',
       MFA_SIGNING_KEY_ID: 's',
       AWS_LAMBDA_FUNCTION_NAME: 'verify',
+      MFA_WEBAUTHN_RP_ID: 'example.com',
+      MFA_WEBAUTHN_ORIGINS: 'https://example.com',
       ...serviceEnvironment(settings),
     }) as NodeJS.ProcessEnv;
 
-  it.each([{ totpIssuerName: 'x'.repeat(65) }, { assertionTtlSeconds: 301 }, { assertionTtlSeconds: 29 }, { assertionAudience: ' ' }])(
+  it.each([{ totpIssuerName: 'x'.repeat(65) }, { assertionTtlSeconds: 301 }, { assertionTtlSeconds: 29 }, { assertionAudienceMap: '["a"]' }, { assertionAudienceMap: '{"spa":""}' }, { webAuthnOrigins: 'https://a.example/path' }])(
     'the functions refuse at cold start what the stack refuses at synth: %j',
     (bad) => {
       expect(() => settingsFrom(bad)).toThrow(SettingsError);
-      expect(() => loadConfig(route.access, lambdaEnv({ assertionAudience: 'app', ...bad } as never))).toThrow(ConfigurationError);
+      expect(() => loadConfig(route.access, lambdaEnv(bad as never))).toThrow(ConfigurationError);
     },
   );
 
   it('the settings the stack accepts reach the functions under the names they read, and pass their validation', () => {
-    const settings = settingsFrom({ assertionAudience: 'my-app', totpIssuerName: 'Example', assertionTtlSeconds: '120' });
-    const env = lambdaEnv({ assertionAudience: settings.assertionAudience, totpIssuerName: settings.totpIssuerName, assertionTtlSeconds: settings.assertionTtlSeconds });
-    expect(env).toMatchObject({ [SERVICE_SETTING_ENV.assertionAudience]: 'my-app', MFA_TOTP_ISSUER_NAME: 'Example', MFA_ASSERTION_TTL_SECONDS: '120' });
-    expect(loadConfig(route.access, env)).toMatchObject({ assertionAudience: 'my-app', totpIssuerName: 'Example', assertionTtlSeconds: 120 });
+    const settings = settingsFrom({
+      assertionAudienceMap: '{"spa-client":"https://api.example.com"}',
+      totpIssuerName: 'Example',
+      assertionTtlSeconds: '120',
+      webAuthnRpId: 'example.com',
+      webAuthnOrigins: 'https://example.com,https://app.example.com',
+    });
+    const { assertionAudienceMap, totpIssuerName, assertionTtlSeconds, webAuthnRpId, webAuthnOrigins } = settings;
+    const env = lambdaEnv({ assertionAudienceMap, totpIssuerName, assertionTtlSeconds, webAuthnRpId, webAuthnOrigins });
+    expect(env).toMatchObject({
+      [SERVICE_SETTING_ENV.assertionAudienceMap]: '{"spa-client":"https://api.example.com"}',
+      MFA_TOTP_ISSUER_NAME: 'Example',
+      MFA_ASSERTION_TTL_SECONDS: '120',
+      MFA_WEBAUTHN_RP_ID: 'example.com',
+      MFA_WEBAUTHN_ORIGINS: 'https://example.com,https://app.example.com',
+    });
+    expect(loadConfig(route.access, env)).toMatchObject({
+      audienceMap: { 'spa-client': 'https://api.example.com' },
+      totpIssuerName: 'Example',
+      assertionTtlSeconds: 120,
+      webauthnRpId: 'example.com',
+      webauthnOrigins: ['https://example.com', 'https://app.example.com'],
+    });
   });
 
   it('lib/settings.ts validates nothing by hand that the shared schemas cover', () => {
     const source = readFileSync(new URL('../../lib/settings.ts', import.meta.url), 'utf8');
-    for (const field of ['assertionAudience', 'totpIssuerName', 'assertionTtlSeconds', 'webAuthnRpId']) {
+    for (const field of ['assertionAudienceMap', 'totpIssuerName', 'assertionTtlSeconds', 'webAuthnRpId']) {
       expect(source, field).toMatch(new RegExp(`${field}: (literalOr\\()?ServiceSettingSchemas\\.${field}`));
     }
   });

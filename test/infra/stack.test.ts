@@ -4,7 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MFA_TABLE } from '../../functions/adapters/aws/mfa-table.js';
+import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
 import { AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
 import { loadConfig } from '../../functions/config.js';
 import { ROUTES } from '../../functions/http/routes.js';
@@ -19,20 +19,31 @@ const EXTERNAL_IDP = {
   createTrail: false,
   alarmEmail: 'oncall@example.com',
   assertionTtlSeconds: 120,
+  webHosting: false,
+  webAuthnRpId: 'app.example.com',
+  webAuthnOrigins: ['https://app.example.com'],
 };
+
+/** Without the hosted web client, which the stand-alone cdk.json turns on: the relying party must be named. */
+const WITHOUT_WEB = { webHosting: 'false', webAuthnRpId: 'app.example.com' };
 
 let synth: Synthesized;
 let external: Synthesized;
 let hostedSignIn: Synthesized;
 let web: Synthesized;
+let withoutWeb: Synthesized;
 
 // Function code is bundled and checked in bundling.test.ts; here only the template matters.
 beforeAll(() => {
   synth = synthesize({ context: SKIP_BUNDLING });
   external = synthesize({ context: SKIP_BUNDLING, settings: EXTERNAL_IDP });
-  hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
+  hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, ...WITHOUT_WEB, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
+  withoutWeb = synthesize({ context: { ...SKIP_BUNDLING, ...WITHOUT_WEB } });
   web = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'true' } });
 });
+
+/** The service's own functions (the web deployment adds CDK's bucket-deployment handler). */
+const serviceFunctions = (s: Synthesized) => resources(s, 'AWS::Lambda::Function').filter(([, fn]) => String(fn.Properties!.Description).startsWith('serverless-mfa '));
 
 /** The function serving each route, followed from the API route through its integration. */
 function functionOfRoute(s: Synthesized, routeKey: string): { id: string; properties: Record<string, unknown> } {
@@ -81,10 +92,10 @@ describe('API', () => {
   });
 
   it('uses the default user pool as first-factor issuer when none is configured', () => {
-    const poolId = logicalId(synth.stack.identityProvider!.userPool);
-    const clientId = logicalId(synth.stack.identityProvider!.client);
-    synth.template.resourceCountIs('AWS::Cognito::UserPool', 1);
-    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    const poolId = logicalId(withoutWeb.stack.identityProvider!.userPool);
+    const clientId = logicalId(withoutWeb.stack.identityProvider!.client);
+    withoutWeb.template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    withoutWeb.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
@@ -92,13 +103,13 @@ describe('API', () => {
         Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: poolId }]] },
       },
     });
-    synth.template.hasResourceProperties('AWS::Cognito::UserPool', {
+    withoutWeb.template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       DeletionProtection: 'ACTIVE',
       Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
     });
-    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlowsUserPoolClient: false });
-    synth.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+    withoutWeb.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlowsUserPoolClient: false });
+    withoutWeb.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
   });
 
   it('gives the default user pool a hosted sign-in (code + PKCE) for the configured callback URLs', () => {
@@ -158,7 +169,7 @@ describe('functions', () => {
     expect(LAMBDA_RUNTIME.name).toBe(newestNode.runtime.name);
     expect(newestNode.major).toBeGreaterThanOrEqual(22);
 
-    const functions = resources(synth, 'AWS::Lambda::Function');
+    const functions = serviceFunctions(synth);
     // One per route, plus the change-event publisher.
     expect(functions).toHaveLength(ROUTES.length + 1);
     for (const [, fn] of functions) {
@@ -174,7 +185,7 @@ describe('functions', () => {
   });
 
   it('log to their own log group with retention, kept when the stack is deleted', () => {
-    for (const [, fn] of resources(synth, 'AWS::Lambda::Function')) {
+    for (const [, fn] of serviceFunctions(synth)) {
       const groupId = (fn.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(resource(synth, groupId)).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -190,7 +201,8 @@ describe('functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         MFA_ISSUER: { 'Fn::GetAtt': [logicalId(external.stack.mfa.api.httpApi), 'ApiEndpoint'] },
-        MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+        MFA_WEBAUTHN_RP_ID: 'app.example.com',
+        MFA_WEBAUTHN_ORIGINS: 'https://app.example.com',
         MFA_TOTP_ISSUER_NAME: 'serverless-mfa',
         MFA_ASSERTION_TTL_SECONDS: '120',
       });
@@ -263,7 +275,7 @@ describe('least privilege', () => {
   });
 
   it('has no wildcard action anywhere, and a wildcard resource only for X-Ray', () => {
-    for (const [, role] of resources(synth, 'AWS::IAM::Role')) expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+    for (const [, fn] of serviceFunctions(synth)) expect(resource(synth, roleOf({ properties: fn.Properties! })).Properties!.ManagedPolicyArns).toBeUndefined();
     for (const route of ROUTES) {
       const grants = roleGrants(synth, roleOf(functionOfRoute(synth, routeKey(route))));
       for (const grant of grants) {
@@ -391,7 +403,7 @@ describe('alarms', () => {
   const alarms = () => resources(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
 
   it('watch every function for errors and throttles', () => {
-    for (const [id, fn] of resources(synth, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of serviceFunctions(synth)) {
       for (const metric of ['Errors', 'Throttles']) {
         const alarm = alarms().find(
           (candidate) =>

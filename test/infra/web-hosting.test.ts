@@ -12,8 +12,8 @@ import { logicalId, resource, resources, SKIP_BUNDLING, synthesize, type Synthes
 let web: Synthesized;
 let plain: Synthesized;
 beforeAll(() => {
-  web = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'true' } });
-  plain = synthesize({ context: SKIP_BUNDLING });
+  web = synthesize({ context: SKIP_BUNDLING });
+  plain = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'false', webAuthnRpId: 'app.example.com' } });
 });
 
 const hosting = () => web.stack.mfa.webHosting!;
@@ -21,7 +21,8 @@ const distribution = () => resource(web, logicalId(hosting().distribution)).Prop
 const domainName = () => ({ 'Fn::GetAtt': [logicalId(hosting().distribution), 'DomainName'] });
 
 describe('web hosting', () => {
-  it('is off by default: no bucket, distribution or deployment', () => {
+  it('is on in the stand-alone cdk.json, and with webHosting=false there is no bucket, distribution or deployment', () => {
+    expect(web.stack.mfa.webHosting).toBeDefined();
     expect(plain.stack.mfa.webHosting).toBeUndefined();
     plain.template.resourceCountIs('AWS::CloudFront::Distribution', 0);
     plain.template.resourceCountIs('Custom::CDKBucketDeployment', 0);
@@ -128,12 +129,13 @@ describe('web hosting', () => {
   });
 
   it('uses the configured WebAuthn relying party instead when one is given', () => {
-    const custom = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'true', webAuthnRpId: 'example.com', webAuthnOrigins: 'https://example.com,https://app.example.com' } });
+    const custom = synthesize({ context: { ...SKIP_BUNDLING, webAuthnRpId: 'example.com', webAuthnOrigins: 'https://example.com,https://app.example.com' } });
     const fn = custom.stack.mfa.functions.byRoute.get('verifyMfa')!.fn;
     const env = (resource(custom, logicalId(fn.function)).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toMatchObject({ MFA_WEBAUTHN_RP_ID: 'example.com', MFA_WEBAUTHN_ORIGINS: 'https://example.com,https://app.example.com' });
     const withoutWeb = (resource(plain, logicalId(plain.stack.mfa.functions.byRoute.get('verifyMfa')!.fn.function)).Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(withoutWeb.MFA_WEBAUTHN_RP_ID).toBeUndefined();
+    expect(withoutWeb).toMatchObject({ MFA_WEBAUTHN_RP_ID: 'app.example.com', MFA_WEBAUTHN_ORIGINS: 'https://app.example.com' });
+    expect(() => synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'false' } })).toThrow(/webAuthnRpId is required/);
   });
 
   it('outputs the web URL, bucket and distribution', () => {
