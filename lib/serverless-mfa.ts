@@ -81,6 +81,7 @@ export class ServerlessMfa extends Construct {
     this.firstFactor = acceptedTokens(firstFactor);
 
     this.dataAndKeys = new DataAndKeys(this, 'DataAndKeys');
+    this.changeEvents = new ChangeEvents(this, 'ChangeEvents', { table: this.dataAndKeys.table, logRetention, logLevel: options.logLevel });
 
     this.api = new MfaApi(this, 'Api', {
       firstFactor: this.firstFactor,
@@ -109,6 +110,7 @@ export class ServerlessMfa extends Construct {
     this.functions = new RouteFunctions(this, 'Functions', {
       routes,
       dataAndKeys: this.dataAndKeys,
+      changeEvents: this.changeEvents,
       environment: {
         MFA_ISSUER: this.api.url,
         ...serviceEnvironment({
@@ -146,12 +148,7 @@ export class ServerlessMfa extends Construct {
       ...(alarmTopic ? { topic: alarmTopic } : {}),
     });
 
-    this.changeEvents = new ChangeEvents(this, 'ChangeEvents', {
-      table: this.dataAndKeys.table,
-      alarms: this.alarms,
-      logRetention,
-      logLevel: options.logLevel,
-    });
+    this.changeEvents.addAlarms(this.alarms);
 
     this.auditTrail = options.createTrail
       ? new AuditTrail(this, 'AuditTrail', { table: this.dataAndKeys.table, logExpirationDays: options.trailLogExpirationDays })

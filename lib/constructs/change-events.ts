@@ -13,10 +13,12 @@ import { MfaFunction } from './mfa-function.js';
 export interface ChangeEventsProps {
   /** The MFA table; its stream must carry NEW_IMAGE. */
   table: ITable;
-  alarms: Alarms;
   logRetention: RetentionDays;
   logLevel: string;
 }
+
+/** The environment variable naming the bus, for the publisher and for functions that publish directly. */
+export const EVENT_BUS_ENV = 'MFA_EVENT_BUS_NAME';
 
 /** Attempts per batch before its records go to the dead-letter queue (bisecting on each error). */
 export const STREAM_RETRY_ATTEMPTS = 5;
@@ -42,9 +44,8 @@ export class ChangeEvents extends Construct {
       description: 'serverless-mfa publishEvents: MFA table stream -> EventBridge',
       logRetention: props.logRetention,
       logLevel: props.logLevel,
-      environment: { MFA_EVENT_BUS_NAME: this.bus.eventBusName },
     });
-    this.bus.grantPutEventsTo(this.publisher.role);
+    this.grantPublish(this.publisher);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -77,8 +78,18 @@ export class ChangeEvents extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Reading the table stream needs dynamodb:ListStreams, and active tracing xray:PutTraceSegments/PutTelemetryRecords: none of them supports a resource other than "*".',
     });
-    props.alarms.watchFunction(this.publisher);
-    props.alarms.addAlarm(
+  }
+
+  /** Lets a function put events on the bus (and only there), and names the bus in its configuration. */
+  grantPublish(fn: MfaFunction): void {
+    this.bus.grantPutEventsTo(fn.role);
+    fn.addEnvironment(EVENT_BUS_ENV, this.bus.eventBusName);
+  }
+
+  /** The publisher's errors and throttles, and the first dead-lettered record, page. */
+  addAlarms(alarms: Alarms): void {
+    alarms.watchFunction(this.publisher);
+    alarms.addAlarm(
       'ChangeEventsDeadLetters',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       1,

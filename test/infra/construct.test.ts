@@ -15,7 +15,15 @@ import { SKIP_BUNDLING } from './synth.js';
 /** Operator routes as the lead will add them (auth: 'iam', under /admin), served here by an existing handler file. */
 const ADMIN_ROUTES: RouteDefinition[] = [
   { ...routeById('getMfaStatus'), id: 'adminGetUserMfa', method: 'GET', path: '/admin/v1/users/{userId}/mfa', auth: 'iam' },
-  { ...routeById('getMfaStatus'), id: 'adminResetUserMfa', method: 'POST', path: '/admin/v1/users/{userId}/mfa/reset', auth: 'iam' },
+  // Publishes a signal directly (an `events` entry in its access, which RouteAccess does not have yet).
+  {
+    ...routeById('getMfaStatus'),
+    id: 'adminResetUserMfa',
+    method: 'POST',
+    path: '/admin/v1/users/{userId}/mfa/reset',
+    auth: 'iam',
+    access: { ...routeById('getMfaStatus').access, events: ['events:PutEvents'] } as RouteDefinition['access'],
+  },
 ];
 
 /** A consumer's own stack: its user pool, its alarm topic, and serverless-mfa embedded as one construct. */
@@ -112,6 +120,21 @@ describe('ServerlessMfa embedded in a consumer stack', () => {
     expect(document!.Statement[0]!.Resource).toEqual(expected);
     expect(JSON.stringify(document)).not.toContain('/v1/mfa/');
     expect(JSON.stringify(expected[1])).toContain('/POST/admin/v1/users/*/mfa/reset');
+  });
+
+  it('lets a route whose access lists events:PutEvents put events on the bus, and no other route', () => {
+    const bus = resolve(stack.mfa.changeEvents.bus.eventBusArn);
+    const puts = (routeId: string) => {
+      const role = resolve(stack.mfa.functions.byRoute.get(routeId)!.fn.role.roleName) as { Ref: string };
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([role]))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('events:'));
+    };
+    expect(puts('adminResetUserMfa')).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Resource: bus })]);
+    for (const route of ROUTES) expect(puts(route.id), route.id).toEqual([]);
+    const env = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) => String(fn.Properties.Description).includes('adminResetUserMfa'))!.Properties.Environment.Variables;
+    expect(env.MFA_EVENT_BUS_NAME).toEqual(resolve(stack.mfa.changeEvents.bus.eventBusName));
   });
 
   it('validates its props with the same schema as the context parameters', () => {
