@@ -2,11 +2,11 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DefaultIdentityProvider } from './constructs/default-identity-provider.js';
 import { ServerlessMfa } from './serverless-mfa.js';
-import { resolveSettings, type ServerlessMfaSettings, type ServerlessMfaSettingsInput } from './settings.js';
+import { resolveSettings, type ServerlessMfaSettings } from './settings.js';
 
 export interface ServerlessMfaStackProps extends StackProps {
   /** Overrides the CDK context parameters of the same names. */
-  settings?: Partial<ServerlessMfaSettingsInput>;
+  settings?: Partial<ServerlessMfaSettings>;
 }
 
 /**

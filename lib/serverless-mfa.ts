@@ -4,7 +4,6 @@ import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type * as z from 'zod';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { serviceEnvironment } from '../functions/settings-schema.js';
 import { Alarms } from './constructs/alarms.js';
@@ -42,14 +41,13 @@ export interface UserPoolFirstFactor {
 export type FirstFactor = IssuerFirstFactor | UserPoolFirstFactor;
 
 /** The construct's props: the first factor and an optional alarm topic, then the service settings (lib/settings.ts, the same schema as the context parameters). */
-export interface ServerlessMfaProps extends Partial<z.input<typeof MfaOptionsSchema>> {
+export interface ServerlessMfaProps extends Partial<MfaOptions> {
   firstFactor: FirstFactor;
   /** Where alarms and key-use alerts go; created (KMS-encrypted) when omitted. Must let CloudWatch and EventBridge publish. */
   alarmTopic?: ITopic;
   /** The routes to deploy: the route table (functions/http/routes.ts) unless a test passes its own. */
   routes?: readonly RouteDefinition[];
 }
-
 
 /**
  * serverless-mfa as one construct to embed in any CDK stack (the stand-alone stack in

@@ -102,7 +102,6 @@ export const DeploymentSettingsSchema = z
   });
 
 export type ServerlessMfaSettings = z.output<typeof DeploymentSettingsSchema>;
-export type ServerlessMfaSettingsInput = z.input<typeof DeploymentSettingsSchema>;
 
 export const SETTING_NAMES = Object.keys(DeploymentSettingsSchema.shape) as (keyof ServerlessMfaSettings)[];
 
@@ -125,7 +124,7 @@ export const DEFAULT_SETTINGS: ServerlessMfaSettings = parseSettings(DeploymentS
  * Context values given on the command line arrive as strings: `-c createTrail=false` is false,
  * `-c corsAllowedOrigins=https://a.example,https://b.example` is a list. An empty string is unset.
  */
-export function resolveSettings(node: Node, overrides: Partial<ServerlessMfaSettingsInput> = {}): ServerlessMfaSettings {
+export function resolveSettings(node: Node, overrides: Partial<ServerlessMfaSettings> = {}): ServerlessMfaSettings {
   const raw: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) {
     const value: unknown = name in overrides ? overrides[name] : node.tryGetContext(name);
