@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +11,18 @@ const routeKeys = (routes: readonly { method: string; path: string }[]) => route
 
 let local: LocalStack;
 let stackRouteKeys: string[];
+let dataDir: string;
 
 beforeAll(async () => {
   const synth = synthesize({ context: SKIP_BUNDLING });
   stackRouteKeys = resources(synth, 'AWS::ApiGatewayV2::Route').map(([, route]) => String(route.Properties!.RouteKey)).sort();
-  local = await startLocalStack({ dataDir: mkdtempSync(join(tmpdir(), 'mfa-routes-')), dynamoDbEndpoint: testDynamoDbEndpoint() });
+  dataDir = mkdtempSync(join(tmpdir(), 'mfa-routes-'));
+  local = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint() });
 });
 
 afterAll(async () => {
   await local?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** What the local server does with a request: the status, and whether it matched no route at all. */
