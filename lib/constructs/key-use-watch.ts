@@ -63,15 +63,16 @@ export class KeyUseWatch extends Construct {
     );
     const topic = props.alarms.topic;
     for (const watched of props.keys) {
-      const expectedRoles = watched.users.map((user) => user.role.roleArn);
       const useByOthers = this.rule(`${watched.name}UsedByOtherPrincipal`, topic, `serverless-mfa: ${watched.name} used by a principal other than its function roles`, {
-        eventName: WATCHED_KEY_OPERATIONS,
         resources: { ARN: [watched.key.keyArn] },
         $or: [
-          // An assumed role that is not one of the function roles...
-          { userIdentity: { type: ['AssumedRole'], sessionContext: { sessionIssuer: { arn: expectedRoles.length > 0 ? [{ 'anything-but': expectedRoles }] : [{ exists: true }] } } } },
+          // Per operation, an assumed role that is not one the key policy allows that operation...
+          ...expectedCallers(watched.users).map(({ operations, roleArns }) => ({
+            eventName: operations,
+            userIdentity: { type: ['AssumedRole'], sessionContext: { sessionIssuer: { arn: roleArns.length > 0 ? [{ 'anything-but': roleArns }] : [{ exists: true }] } } },
+          })),
           // ...or any other kind of caller: IAM user, root, federated user, another account.
-          { userIdentity: { type: [{ 'anything-but': ['AssumedRole'] }] } },
+          { eventName: WATCHED_KEY_OPERATIONS, userIdentity: { type: [{ 'anything-but': ['AssumedRole'] }] } },
         ],
       });
       this.rules.push(useByOthers);
@@ -108,4 +109,21 @@ export class KeyUseWatch extends Construct {
     );
     return rule;
   }
+}
+
+/**
+ * The watched operations grouped by the roles allowed each (the key policy's `AllowUseBy...`
+ * statements): `{operations: ['Decrypt'], roleArns: [...]}`, and the operations nobody may call
+ * with no role at all. A role calling an operation it is not allowed still pages.
+ */
+function expectedCallers(users: readonly KeyUser[]): { operations: string[]; roleArns: string[] }[] {
+  const groups = new Map<string, { operations: string[]; roleArns: string[] }>();
+  for (const operation of WATCHED_KEY_OPERATIONS) {
+    const roleArns = users.filter((user) => user.actions.includes(`kms:${operation}`)).map((user) => user.role.roleArn);
+    const key = roleArns.join('|');
+    const group = groups.get(key) ?? { operations: [], roleArns };
+    group.operations.push(operation);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
