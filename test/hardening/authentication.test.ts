@@ -87,15 +87,24 @@ function expectUnauthorized(response: RawResponse, label: string) {
 }
 
 /** A request per first-factor route that would change or reveal the victim's state if it got through. */
-function requestsAgainstVictim(): Array<{ method: string; path: string; body?: unknown }> {
+/** Every protected route, aimed at the victim: their codes in the body, their authenticator's id in the path. */
+function requestsAgainstVictim(victimAuthenticatorId = 'Jq3r8mZt0aXk2Vb9'): Array<{ method: string; path: string; body?: unknown }> {
   const bodies: Record<string, unknown> = {
     startTotpEnrollment: {},
     confirmTotpEnrollment: { code: codeAt(victim.secret, h.clock) },
     verifyMfa: { recoveryCode: victim.recoveryCodes[0] },
     regenerateRecoveryCodes: { recoveryCode: victim.recoveryCodes[1] },
     disableTotp: { recoveryCode: victim.recoveryCodes[2] },
+    startWebAuthnRegistration: {},
+    startWebAuthnChallenge: {},
+    renameAuthenticator: { name: 'taken over' },
+    removeAuthenticator: { recoveryCode: victim.recoveryCodes[3] },
   };
-  return ROUTES.filter((route) => route.auth === 'first-factor').map((route) => ({ method: route.method, path: route.path, body: bodies[route.id] }));
+  return ROUTES.filter((route) => route.auth === 'first-factor').map((route) => ({
+    method: route.method,
+    path: route.path.replace('{id}', victimAuthenticatorId),
+    body: bodies[route.id],
+  }));
 }
 
 describe('first-factor authentication at the API Gateway stand-in', () => {
@@ -136,9 +145,10 @@ describe('isolation between users', () => {
     expect(victimItemBefore).toBeDefined();
 
     const status = await h.call('GET', '/v1/mfa', mallory);
-    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } }, recoveryCodes: { remaining: 0 } });
+    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] });
+    const victimAuthenticatorId = (await h.call('GET', '/v1/mfa', victim.token)).json.authenticators[0].id as string;
     const probes = [
-      ...requestsAgainstVictim(),
+      ...requestsAgainstVictim(victimAuthenticatorId),
       { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), userId: victim.sub } },
       { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), sub: victim.sub } },
       { method: 'POST', path: '/v1/mfa/totp/disable', body: { code: codeAt(victim.secret, h.clock) } },
@@ -157,6 +167,9 @@ describe('isolation between users', () => {
       } else if (probe.path === '/v1/mfa/totp/enrollment') {
         expect(response.status, label).toBe(201); // her own enrollment, under her own name
         expect(decodeURIComponent(response.json.otpauthUri), label).toContain(malloryId);
+      } else if (probe.path === '/v1/mfa/webauthn/registration') {
+        expect(response.status, label).toBe(201); // her own registration, under her own name
+        expect(response.json.options.user.name, label).toContain(malloryId);
       } else {
         // Refused: the victim's codes are not Mallory's, and her body cannot name another user.
         expect([400, 404, 409], label).toContain(response.status);
