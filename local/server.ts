@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
-import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
+import { MethodNotAllowedError, MisdirectedRequestError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
 import { MAX_BODY_BYTES, type HttpEvent } from '../functions/http/request.js';
 import type { RouteDefinition } from '../functions/http/routes.js';
-import type { DevIdentityProvider } from './dev-identity-provider.js';
+import { scopesOf, type DevIdentityProvider } from './dev-identity-provider.js';
 
 export interface LocalRoute {
   route: RouteDefinition;
@@ -25,6 +25,11 @@ export interface LocalServerOptions {
   routes: LocalRoute[];
   identity: DevIdentityProvider;
   extraRoutes?: ExtraRoute[];
+  /**
+   * Authorization scopes per route id, as `authorizationScopes` on an HTTP API route: the token
+   * must hold at least one of them. Routes not listed require none.
+   */
+  routeScopes?: Readonly<Partial<Record<string, readonly string[]>>>;
 }
 
 /**
@@ -39,6 +44,10 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (!isOwnHost(request)) {
+    request.resume();
+    throw new MisdirectedRequestError();
+  }
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
   const body = await readBody(request);
@@ -54,9 +63,11 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   }
 
   let claims: Record<string, string | number | boolean | string[]> | undefined;
+  let scopes: string[] | undefined;
   if (match.route.auth === 'first-factor') {
     const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
-    const payload = token ? await options.identity.verify(token) : null;
+    const requiredScopes = options.routeScopes?.[match.route.id] ?? [];
+    const payload = token ? await options.identity.verify(token, requiredScopes) : null;
     if (!payload) {
       send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
       return;
@@ -64,10 +75,21 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     claims = Object.fromEntries(
       Object.entries(payload).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
     );
+    scopes = requiredScopes.length > 0 ? scopesOf(payload) : [];
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims);
+  const event = toEvent(request, url, method, body, match.route, claims, scopes);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
+}
+
+/**
+ * Only requests addressed to this server by its own name: `localhost` or `127.0.0.1` with its
+ * port. A page on another origin whose name resolves here (DNS rebinding) sends its own name as
+ * Host and gets 421, so it cannot drive the API or read the dev routes.
+ */
+function isOwnHost(request: IncomingMessage): boolean {
+  const port = request.socket.localPort;
+  return request.headers.host === `localhost:${port}` || request.headers.host === `127.0.0.1:${port}`;
 }
 
 function pathMatches(pattern: string, path: string): boolean {
@@ -101,6 +123,7 @@ function toEvent(
   body: string,
   route: RouteDefinition,
   claims: Record<string, string | number | boolean | string[]> | undefined,
+  scopes: string[] = [],
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -133,7 +156,7 @@ function toEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+      ...(claims ? { authorizer: { jwt: { claims, scopes } } } : {}),
     },
     ...(body.length > 0 ? { body } : {}),
     isBase64Encoded: false,
