@@ -30,6 +30,7 @@ export interface LocalStackOptions {
   extraRoutes?: ExtraRoute[];
   /** Authorization scopes per route id (tests; the route table configures none yet). */
   routeScopes?: LocalServerOptions['routeScopes'];
+  lambdaAuthorizedRoutes?: LocalServerOptions['lambdaAuthorizedRoutes'];
 }
 
 export interface LocalStack {
@@ -111,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     identity,
     extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
+    ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });
   try {
     await new Promise<void>((resolveListen, reject) => {

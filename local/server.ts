@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerResult,
+  Context,
+} from 'aws-lambda';
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
 import { MethodNotAllowedError, MisdirectedRequestError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
@@ -30,6 +36,28 @@ export interface LocalServerOptions {
    * must hold at least one of them. Routes not listed require none.
    */
   routeScopes?: Readonly<Partial<Record<string, readonly string[]>>>;
+  /** An app's own routes behind a Lambda authorizer (examples/ and their tests). */
+  lambdaAuthorizedRoutes?: LambdaAuthorizedRoute[];
+}
+
+/**
+ * A route behind a Lambda authorizer with payload format 2.0 and simple responses, as an app
+ * configures one on its own HTTP API. API Gateway answers 401 itself when an identity source is
+ * missing, 403 when the authorizer says no, 500 when it fails; otherwise the route's function
+ * gets the authorizer's `context` under `requestContext.authorizer.lambda`.
+ */
+export interface LambdaAuthorizedRoute {
+  method: string;
+  path: string;
+  /** The function's name (its Lambda context). */
+  name: string;
+  handler: (event: APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  authorizer: {
+    name: string;
+    handler: (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<APIGatewaySimpleAuthorizerResult & { context?: Record<string, unknown> }>;
+    /** `$request.header.<name>` or `$request.querystring.<name>`, as the authorizer's identitySource. */
+    identitySource: string[];
+  };
 }
 
 /**
@@ -54,6 +82,8 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
 
   const extra = options.extraRoutes?.find((candidate) => candidate.method === method && pathMatches(candidate.path, url.pathname));
   if (extra) return extra.handle(request, response, body);
+  const authorized = options.lambdaAuthorizedRoutes?.find((candidate) => candidate.method === method && candidate.path === url.pathname);
+  if (authorized) return send(response, await invokeWithLambdaAuthorizer(authorized, toEvent(request, url, method, body, authorized)));
 
   const samePath = options.routes.filter(({ route }) => route.path === url.pathname);
   const match = samePath.find(({ route }) => route.method === method);
@@ -92,6 +122,45 @@ function isOwnHost(request: IncomingMessage): boolean {
   return request.headers.host === `localhost:${port}` || request.headers.host === `127.0.0.1:${port}`;
 }
 
+const gatewayAnswer = (statusCode: number, message: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
+
+async function invokeWithLambdaAuthorizer(route: LambdaAuthorizedRoute, event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
+  const identity = route.authorizer.identitySource.map((source) => identityValue(source, event));
+  if (identity.some((value) => !value)) return gatewayAnswer(401, 'Unauthorized');
+  const authorizerEvent: APIGatewayRequestAuthorizerEventV2 = {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${route.method}${route.path}`,
+    identitySource: identity as string[],
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: event.cookies ?? [],
+    headers: event.headers,
+    ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters as Record<string, string> } : {}),
+    requestContext: event.requestContext,
+  };
+  let decision: Awaited<ReturnType<LambdaAuthorizedRoute['authorizer']['handler']>>;
+  try {
+    decision = await route.authorizer.handler(authorizerEvent, lambdaContext({ handler: route.authorizer.name }, event.requestContext.requestId));
+  } catch {
+    return gatewayAnswer(500, 'Internal Server Error');
+  }
+  if (decision?.isAuthorized !== true) return gatewayAnswer(403, 'Forbidden');
+  const authorizedEvent = { ...event, requestContext: { ...event.requestContext, authorizer: { lambda: decision.context ?? {} } } };
+  return route.handler(authorizedEvent as APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>, lambdaContext({ handler: route.name }, event.requestContext.requestId));
+}
+
+function identityValue(source: string, event: HttpEvent): string | undefined {
+  const [, kind, name] = /^\$request\.(header|querystring)\.(.+)$/.exec(source) ?? [];
+  if (!kind || !name) throw new Error(`Unsupported identity source ${source}.`);
+  return kind === 'header' ? event.headers[name.toLowerCase()] : event.queryStringParameters?.[name];
+}
+
 function pathMatches(pattern: string, path: string): boolean {
   return pattern.endsWith('/*') ? path.startsWith(pattern.slice(0, -1)) || path === pattern.slice(0, -2) : pattern === path;
 }
@@ -121,8 +190,8 @@ function toEvent(
   url: URL,
   method: string,
   body: string,
-  route: RouteDefinition,
-  claims: Record<string, string | number | boolean | string[]> | undefined,
+  route: { method: string; path: string },
+  claims?: Record<string, string | number | boolean | string[]>,
   scopes: string[] = [],
 ): HttpEvent {
   const headers: Record<string, string> = {};
@@ -168,7 +237,7 @@ function toEvent(
  * The local server and the benchmarks invoke handlers with it.
  */
 export function lambdaContext(
-  route: RouteDefinition,
+  route: Pick<RouteDefinition, 'handler'>,
   requestId: string,
   options: { namePrefix?: string; memoryLimitInMB?: string; logStreamName?: string } = {},
 ): Context {
