@@ -54,7 +54,7 @@ export interface LambdaAuthorizedRoute {
   handler: (event: APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
   authorizer: {
     name: string;
-    handler: (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<APIGatewaySimpleAuthorizerResult & { context?: Record<string, unknown> }>;
+    handler: (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<APIGatewaySimpleAuthorizerResult & { context?: object }>;
     /** `$request.header.<name>` or `$request.querystring.<name>`, as the authorizer's identitySource. */
     identitySource: string[];
   };
