@@ -85,7 +85,10 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   const authorized = options.lambdaAuthorizedRoutes?.find((candidate) => candidate.method === method && candidate.path === url.pathname);
   if (authorized) return send(response, await invokeWithLambdaAuthorizer(authorized, toEvent(request, url, method, body, authorized)));
 
-  const samePath = options.routes.filter(({ route }) => route.path === url.pathname);
+  const samePath = options.routes.flatMap((candidate) => {
+    const pathParameters = matchRoutePath(candidate.route.path, url.pathname);
+    return pathParameters ? [{ ...candidate, pathParameters }] : [];
+  });
   const match = samePath.find(({ route }) => route.method === method);
   if (!match) {
     if (samePath.length > 0) throw new MethodNotAllowedError(samePath.map(({ route }) => route.method));
@@ -108,7 +111,7 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     scopes = requiredScopes.length > 0 ? scopesOf(payload) : [];
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims, scopes);
+  const event = toEvent(request, url, method, body, match.route, claims, scopes, match.pathParameters);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
 }
 
@@ -161,6 +164,22 @@ function identityValue(source: string, event: HttpEvent): string | undefined {
   return kind === 'header' ? event.headers[name.toLowerCase()] : event.queryStringParameters?.[name];
 }
 
+/** The `{name}` parameters of an API Gateway route path that `path` matches (one segment each), or null. */
+export function matchRoutePath(template: string, path: string): Record<string, string> | null {
+  const names: string[] = [];
+  const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([A-Za-z0-9_]+)\\?\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  const found = new RegExp(`^${pattern}$`).exec(path);
+  if (!found) return null;
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+  } catch {
+    return null;
+  }
+}
+
 function pathMatches(pattern: string, path: string): boolean {
   return pattern.endsWith('/*') ? path.startsWith(pattern.slice(0, -1)) || path === pattern.slice(0, -2) : pattern === path;
 }
@@ -193,6 +212,7 @@ function toEvent(
   route: { method: string; path: string },
   claims?: Record<string, string | number | boolean | string[]>,
   scopes: string[] = [],
+  pathParameters: Record<string, string> = {},
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -207,6 +227,7 @@ function toEvent(
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     ...(request.headers.cookie ? { cookies: request.headers.cookie.split(/;\s*/) } : {}),
     requestContext: {
       accountId: '000000000000',
