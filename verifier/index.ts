@@ -7,12 +7,11 @@
  * Depends on `jose` only (nothing of the service, no AWS SDK), so a backend can import it alone.
  */
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { MFA_ASSERTION_TYPE } from './assertion-type.js';
 import type { ReplayCache } from './replay-cache.js';
 
+export { MFA_ASSERTION_TYPE } from './assertion-type.js';
 export { createMemoryReplayCache, type MemoryReplayCacheOptions, type ReplayCache } from './replay-cache.js';
-
-/** The `typ` header every assertion carries (RFC 8725 section 3.11). */
-export const MFA_ASSERTION_TYPE = 'mfa+jwt';
 
 /** Why an assertion was refused. Each is a reason to refuse the request, never to retry it as is. */
 export type MfaAssertionFailure =
@@ -107,7 +106,8 @@ export interface MfaVerifier {
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'amr'];
 
 export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
-  const issuer = options.issuer;
+  // The service's issuer never ends in a slash; a configured one that does means the same issuer.
+  const issuer = options.issuer.replace(/\/+$/, '');
   if (!URL.canParse(issuer)) throw new TypeError('issuer must be a URL.');
   const audiences = [options.audience].flat();
   if (audiences.length === 0 || audiences.some((audience) => typeof audience !== 'string' || audience.length === 0)) {
@@ -176,7 +176,7 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
 
 /** `{issuer}/.well-known/openid-configuration` -> `jwks_uri` -> a key set that refetches on an unknown `kid`. */
 async function discoverKeys(issuer: string, fetchImpl: typeof fetch, timeoutMs: number, cooldownMs: number): Promise<JWTVerifyGetKey> {
-  const discoveryUrl = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+  const discoveryUrl = `${issuer}/.well-known/openid-configuration`;
   let document: unknown;
   try {
     const response = await fetchImpl(discoveryUrl, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
+import { MFA_ASSERTION_TYPE } from '../../verifier/assertion-type.js';
 
 /** Helpers for building a compact JWS whose signature is computed elsewhere (KMS). */
 export const base64url = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64url');
 
-/**
- * The `typ` of MFA assertions (RFC 8725 section 3.11): an explicit type, so that no verifier
- * can take an assertion for another kind of JWT from the same keys, or another JWT for one.
- */
-export const ASSERTION_TYPE = 'mfa+jwt';
-
-/** The protected header of every MFA assertion. */
+/** The protected header of every MFA assertion; its `typ` is what the verifier (verifier/) requires. */
 export function assertionHeader(kid: string): Record<string, string> {
-  return { alg: 'ES256', typ: ASSERTION_TYPE, kid };
+  return { alg: 'ES256', typ: MFA_ASSERTION_TYPE, kid };
 }
 
 export function signingInput(header: Record<string, unknown>, claims: Record<string, unknown>): string {

@@ -41,6 +41,10 @@ describe('createMfaVerifier().verify', () => {
     expect(claims.jti).toEqual(expect.any(String));
   });
 
+  it('takes an issuer configured with a trailing slash for the same issuer', async () => {
+    expect((await verifierFor({ issuer: `${issuer.issuer}/` }).verify(await issuer.sign())).iss).toBe(issuer.issuer);
+  });
+
   it('refuses as bad_signature what the issuer did not sign, or signed and someone altered', async () => {
     const verifier = verifierFor();
     const genuine = await issuer.sign();
