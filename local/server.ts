@@ -105,14 +105,22 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
       send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
       return;
     }
-    claims = Object.fromEntries(
-      Object.entries(payload).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
-    );
+    claims = Object.fromEntries(Object.entries(payload).map(([key, value]) => [key, asAuthorizerClaim(value)]));
     scopes = requiredScopes.length > 0 ? scopesOf(payload) : [];
   }
 
   const event = toEvent(request, url, method, body, match.route, claims, scopes, match.pathParameters);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
+}
+
+/**
+ * Claims as the JWT authorizer hands them to the function: every value a string, an array as
+ * `[a b]` (space-separated in brackets), numbers and booleans as their text.
+ */
+function asAuthorizerClaim(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(' ')}]`;
+  return JSON.stringify(value);
 }
 
 /**
