@@ -131,6 +131,12 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
       if (typeof token !== 'string' || token.length === 0) throw new MfaAssertionError('bad_signature', 'No assertion was given.');
       const { maxAgeSeconds } = verifyOptions;
       if (maxAgeSeconds !== undefined && !(Number.isFinite(maxAgeSeconds) && maxAgeSeconds > 0)) throw new TypeError('maxAgeSeconds must be a positive number.');
+      // `{ nonce: session.mfaNonce }` with no nonce in the session must not quietly skip the check.
+      for (const name of ['nonce', 'subject'] as const) {
+        if (name in verifyOptions && !(typeof verifyOptions[name] === 'string' && verifyOptions[name].length > 0)) {
+          throw new TypeError(`${name} was given but is not a non-empty string; leave it out to skip its check.`);
+        }
+      }
       const getKey = await keySet();
 
       let payload: JWTPayload;

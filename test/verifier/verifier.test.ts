@@ -83,6 +83,14 @@ describe('createMfaVerifier().verify', () => {
     expect((await verifierFor({ audience: ['app-one', 'app-two'] }).verify(otherApps)).aud).toBe('app-two');
   });
 
+  it('throws, rather than skipping the check, when nonce or subject is passed without a value', async () => {
+    const token = await issuer.sign({ nonce: 'n-1' });
+    const session: { mfaNonce?: string; userId?: string } = {};
+    await expect(verifierFor().verify(token, { nonce: session.mfaNonce })).rejects.toBeInstanceOf(TypeError);
+    await expect(verifierFor().verify(token, { subject: session.userId })).rejects.toBeInstanceOf(TypeError);
+    await expect(verifierFor().verify(token, { nonce: '' })).rejects.toBeInstanceOf(TypeError);
+  });
+
   it("refuses as wrong_subject another user's assertion", async () => {
     expect(await refusal(verifierFor().verify(await issuer.sign({ sub: 'mallory' }), { subject: 'alice' }))).toBe('wrong_subject');
   });
