@@ -137,6 +137,7 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
           throw new TypeError(`${name} was given but is not a non-empty string; leave it out to skip its check.`);
         }
       }
+      if (![undefined, 'any', 'phishing-resistant'].includes(verifyOptions.require)) throw new TypeError("require must be 'any' or 'phishing-resistant'.");
       const getKey = await keySet();
 
       let payload: JWTPayload;

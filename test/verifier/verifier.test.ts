@@ -83,12 +83,13 @@ describe('createMfaVerifier().verify', () => {
     expect((await verifierFor({ audience: ['app-one', 'app-two'] }).verify(otherApps)).aud).toBe('app-two');
   });
 
-  it('throws, rather than skipping the check, when nonce or subject is passed without a value', async () => {
+  it('throws, rather than skipping a check, when nonce or subject is passed without a value or require is misspelt', async () => {
     const token = await issuer.sign({ nonce: 'n-1' });
     const session: { mfaNonce?: string; userId?: string } = {};
     await expect(verifierFor().verify(token, { nonce: session.mfaNonce })).rejects.toBeInstanceOf(TypeError);
     await expect(verifierFor().verify(token, { subject: session.userId })).rejects.toBeInstanceOf(TypeError);
     await expect(verifierFor().verify(token, { nonce: '' })).rejects.toBeInstanceOf(TypeError);
+    await expect(verifierFor().verify(token, { require: 'phishing_resistant' as 'any' })).rejects.toBeInstanceOf(TypeError);
   });
 
   it("refuses as wrong_subject another user's assertion", async () => {
