@@ -31,12 +31,10 @@ beforeAll(() => {
 });
 
 describe('handler bundles', () => {
-  it('are ESM with a require shim for CommonJS dependencies, minified, with a linked source map', async () => {
+  it('are ESM with a require shim for CommonJS dependencies, minified, with a linked source map', () => {
     expect(deployed.code.startsWith("import { createRequire as __mfaCreateRequire } from 'node:module';")).toBe(true);
-    // Minified: well under the size of the same bundle unminified (template literals keep their newlines, so line length says little).
-    const { outExtension: _named, ...options } = HANDLER_ESBUILD_OPTIONS;
-    const unminified = await build({ ...options, minify: false, sourcemap: false, write: false, entryPoints: [handlerEntry(route)], outfile: 'index.mjs' });
-    expect(deployed.code.length).toBeLessThan(unminified.outputFiles[0]!.contents.length * 0.7);
+    // Minified: about 3 % of the bundle is spaces (string literals keep theirs); unminified code is 15-20 %.
+    expect(deployed.code.split(' ').length / deployed.code.length, 'share of spaces').toBeLessThan(0.05);
     expect(deployed.code).toContain('//# sourceMappingURL=index.mjs.map');
     expect(existsSync(join(deployed.dir, 'index.mjs.map'))).toBe(true);
   });
