@@ -1,6 +1,9 @@
 import { MfaProblemError } from '../../client/index.js';
 import { timeOfDay } from './dom.js';
 
+/** Defguard's guide: once the method is on, the user is signed out to sign in again using MFA. */
+export const SIGN_IN_AGAIN_NOTE = 'Two-factor authentication is on. Sign in again using your authenticator app.';
+
 /** What the user was doing when the API said no: the same problem reads differently per task. */
 export type CodeContext = 'code' | 'recovery-code' | 'enrollment';
 

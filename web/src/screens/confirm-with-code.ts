@@ -1,10 +1,9 @@
 import type { App } from '../app.js';
 import { codeForm } from '../code-form.js';
 import { button, h } from '../dom.js';
-import { showProfile } from './profile.js';
-import { showRecoveryCodes } from './recovery-codes.js';
+import type { Routes } from '../router.js';
 
-export type ConfirmedAction = 'disable' | 'regenerate';
+type ConfirmedAction = Routes['confirm-with-code']['action'];
 
 const ACTIONS: Record<ConfirmedAction, { title: string; explanation: string }> = {
   disable: {
@@ -18,20 +17,20 @@ const ACTIONS: Record<ConfirmedAction, { title: string; explanation: string }> =
 };
 
 /** Disable and regenerate change what protects the account, so they ask for a current code first. */
-export function showConfirmWithCode(app: App, action: ConfirmedAction): void {
+export function showConfirmWithCode(app: App, { action }: Routes['confirm-with-code']): void {
   const { title, explanation } = ACTIONS[action];
   const form = codeForm(app, {
     allowRecoveryCode: true,
     submit: async (factor) => {
       if (action === 'disable') {
         await app.client.disableTotp(factor);
-        showProfile(app, { note: 'One time password is off and your recovery codes are deleted.' });
+        app.router.go('profile', { note: 'One time password is off and your recovery codes are deleted.' });
       } else {
         const { recoveryCodes } = await app.client.regenerateRecoveryCodes(factor);
-        showRecoveryCodes(app, recoveryCodes, 'regenerated');
+        app.router.go('recovery-codes', { codes: recoveryCodes, reason: 'regenerated' });
       }
     },
-    actions: [button('Cancel', () => showProfile(app), { variant: 'link' })],
+    actions: [button('Cancel', () => app.router.go('profile'), { variant: 'link' })],
   });
   app.shell.show({ title, body: [h('p', { className: 'lead' }, explanation), form.element], focus: form.field });
 }

@@ -1,22 +1,20 @@
 import type { MfaStatus } from '../../../client/index.js';
 import { reportError, type App } from '../app.js';
 import { button, dateAndTime, h, uniqueId } from '../dom.js';
-import { showConfirmWithCode } from './confirm-with-code.js';
-import { showSecondStep } from './second-step.js';
-import { showSetUp } from './set-up.js';
+import type { Routes } from '../router.js';
 
 /** At or below this many unused recovery codes the profile asks the user to regenerate. */
 export const LOW_RECOVERY_CODES = 3;
 
 /** Screen 3: the two-factor methods and recovery codes, as Defguard's "My Profile" lists them. */
-export function showProfile(app: App, options: { status?: MfaStatus; note?: string } = {}): void {
+export function showProfile(app: App, options: Routes['profile']): void {
   const content = h('div', { className: 'profile' }, h('p', { className: 'muted' }, 'Loading…'));
   app.shell.show({ title: 'Two-factor methods', body: [content] });
   if (options.note) app.shell.showStatus(options.note);
 
   const render = (status: MfaStatus) => {
     // MFA switched on elsewhere since sign-in: this session has only one factor.
-    if (status.mfaEnabled && !app.session.assertion) return showSecondStep(app);
+    if (status.mfaEnabled && !app.session.assertion) return app.router.go('second-step');
     content.replaceChildren(methodList(app, status), recoveryCodesSection(app, status));
   };
 
@@ -28,8 +26,8 @@ function methodList(app: App, status: MfaStatus): HTMLElement {
   const { totp } = status.methods;
   const nameId = uniqueId('method');
   const action = totp.enabled
-    ? button('Disable', () => showConfirmWithCode(app, 'disable'), { variant: 'danger' })
-    : button('Enable', () => showSetUp(app), { variant: 'primary' });
+    ? button('Disable', () => app.router.go('confirm-with-code', { action: 'disable' }), { variant: 'danger' })
+    : button('Enable', () => app.router.go('set-up'), { variant: 'primary' });
   action.setAttribute('aria-describedby', nameId);
   const details = totp.enabled
     ? [totp.enrolledAt ? `Turned on ${dateAndTime(totp.enrolledAt)}` : null, totp.lastUsedAt ? `last used ${dateAndTime(totp.lastUsedAt)}` : null]
@@ -73,7 +71,7 @@ function recoveryCodesSection(app: App, status: MfaStatus): HTMLElement {
     h(
       'div',
       { className: 'actions' },
-      button('Regenerate recovery codes', () => showConfirmWithCode(app, 'regenerate')),
+      button('Regenerate recovery codes', () => app.router.go('confirm-with-code', { action: 'regenerate' })),
     ),
   );
   return section;

@@ -1,7 +1,6 @@
 import { signOut, type App } from '../app.js';
 import { codeForm } from '../code-form.js';
 import { button } from '../dom.js';
-import { showProfile } from './profile.js';
 
 /** Screen 2: MFA is on, so the first factor alone is not enough: verify a code to get the assertion. */
 export function showSecondStep(app: App): void {
@@ -14,7 +13,7 @@ export function showSecondStep(app: App): void {
     submit: async (factor) => {
       const verified = await app.client.verifyMfa(factor);
       app.session.holdAssertion(verified);
-      showProfile(app, {
+      app.router.go('profile', {
         note: verified.method === 'recovery_code' ? `Signed in with a recovery code. ${plural(verified.recoveryCodesRemaining)} left.` : 'Signed in with two-factor authentication.',
       });
     },

@@ -3,12 +3,7 @@ import { reportError, signOut, type App } from '../app.js';
 import { copyText } from '../clipboard.js';
 import { codeForm } from '../code-form.js';
 import { button, h, timeOfDay } from '../dom.js';
-import { describeError } from '../messages.js';
-import { showProfile } from './profile.js';
-import { showRecoveryCodes } from './recovery-codes.js';
-
-/** Defguard's guide: once the method is on, the user is signed out to sign in again using MFA. */
-export const SIGN_IN_AGAIN_NOTE = 'Two-factor authentication is on. Sign in again using your authenticator app.';
+import { describeError, SIGN_IN_AGAIN_NOTE } from '../messages.js';
 
 /** Screen 4: a new secret as a QR code and as text, confirmed with the first code the app shows. */
 export function showSetUp(app: App): void {
@@ -17,7 +12,7 @@ export function showSetUp(app: App): void {
     (enrollment) => renderSetUp(app, enrollment),
     (error: unknown) => {
       if (error instanceof MfaProblemError && error.code === 'totp_already_enabled') {
-        showProfile(app, { note: describeError(error) });
+        app.router.go('profile', { note: describeError(error) });
       } else {
         reportError(app, error);
       }
@@ -32,10 +27,10 @@ function renderSetUp(app: App, enrollment: TotpEnrollment): void {
     submit: async (factor) => {
       if (!('code' in factor)) return;
       const confirmed = await app.client.confirmTotpEnrollment({ code: factor.code });
-      if (confirmed.recoveryCodes) showRecoveryCodes(app, confirmed.recoveryCodes, 'enrolled');
+      if (confirmed.recoveryCodes) app.router.go('recovery-codes', { codes: confirmed.recoveryCodes, reason: 'enrolled' });
       else signOut(app, SIGN_IN_AGAIN_NOTE);
     },
-    actions: [button('Start again', () => showSetUp(app), { variant: 'link' }), button('Cancel', () => showProfile(app), { variant: 'link' })],
+    actions: [button('Start again', () => app.router.go('set-up'), { variant: 'link' }), button('Cancel', () => app.router.go('profile'), { variant: 'link' })],
   });
 
   const secret = h('code', { className: 'secret' }, groupsOfFour(enrollment.secret));
