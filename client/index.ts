@@ -18,15 +18,71 @@ import type {
   VerifyResponse,
 } from '../functions/http/schemas.js';
 
-export type MfaStatus = z.infer<typeof MfaStatusResponse>;
+export type MfaStatus = z.infer<typeof MfaStatusResponse> & {
+  methods: { totp: { count: number }; webauthn: { enabled: boolean; count: number } };
+  authenticators: Authenticator[];
+};
 export type TotpEnrollment = z.infer<typeof EnrollmentResponse>;
 export type TotpEnrollmentConfirmed = z.infer<typeof ConfirmEnrollmentResponse>;
-export type MfaVerified = z.infer<typeof VerifyResponse>;
+export type MfaVerified = Omit<z.infer<typeof VerifyResponse>, 'method'> & { method: 'totp' | 'recovery_code' | 'webauthn' };
 export type RecoveryCodes = z.infer<typeof RecoveryCodesResponse>;
 export type TotpDisabled = z.infer<typeof DisableResponse>;
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationResponse>;
 export type JsonWebKeySet = z.infer<typeof JwksResponse>;
-export type SecondFactor = z.infer<typeof SecondFactorRequest>;
+export type SecondFactor = z.infer<typeof SecondFactorRequest> | { webauthn: WebAuthnAssertion };
+
+// WebAuthn Level 3 JSON forms: the browser's PublicKeyCredential.parse*OptionsFromJSON() read the
+// options, and credential.toJSON() gives the credential to send back.
+export type WebAuthnCreationOptions = PublicKeyCredentialCreationOptionsJSON;
+export type WebAuthnRequestOptions = PublicKeyCredentialRequestOptionsJSON;
+/** RegistrationResponseJSON: `credential.toJSON()` of navigator.credentials.create(). */
+export interface WebAuthnAttestation {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; attestationObject: string; transports?: string[] } & Record<string, unknown>;
+  clientExtensionResults: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+}
+/** AuthenticationResponseJSON: `credential.toJSON()` of navigator.credentials.get(). */
+export interface WebAuthnAssertion {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string | null };
+  clientExtensionResults: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+}
+
+export interface Authenticator {
+  id: string;
+  kind: 'totp' | 'webauthn';
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  /** Security keys only. */
+  transports?: string[];
+  /** Security keys only: a synced passkey (backup state). */
+  backedUp?: boolean;
+}
+export interface WebAuthnRegistration {
+  options: WebAuthnCreationOptions;
+  expiresAt: string;
+}
+export interface WebAuthnRegistrationConfirmed {
+  enabled: true;
+  reauthenticate: true;
+  authenticator: Authenticator;
+  recoveryCodes?: string[];
+}
+export interface WebAuthnChallenge {
+  options: WebAuthnRequestOptions;
+  expiresAt: string;
+}
+export interface AuthenticatorRemoved {
+  mfaEnabled: boolean;
+  authenticators: Authenticator[];
+}
 
 export interface MfaClientOptions {
   /** The API's base URL, e.g. `http://localhost:3000` or the API Gateway URL. */
@@ -81,7 +137,7 @@ export function createMfaClient(options: MfaClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, authenticated: boolean, request?: RequestOptions): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, authenticated: boolean, request?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
     if (authenticated) {
       const token = await options.getToken?.();
@@ -115,9 +171,23 @@ export function createMfaClient(options: MfaClientOptions) {
       call<OpenIdConfiguration>('GET', '/.well-known/openid-configuration', undefined, false, request),
     getJwks: (request?: RequestOptions) => call<JsonWebKeySet>('GET', '/.well-known/jwks.json', undefined, false, request),
     getMfaStatus: (request?: RequestOptions) => call<MfaStatus>('GET', '/v1/mfa', undefined, true, request),
-    startTotpEnrollment: (request?: RequestOptions) => call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', {}, true, request),
-    confirmTotpEnrollment: (body: { code: string }, request?: RequestOptions) =>
+    /** While MFA is on, adding another app needs a proof (a code, a recovery code or a key). */
+    startTotpEnrollment: (proof?: SecondFactor, request?: RequestOptions) =>
+      call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', proof ?? {}, true, request),
+    confirmTotpEnrollment: (body: { code: string; name?: string }, request?: RequestOptions) =>
       call<TotpEnrollmentConfirmed>('POST', '/v1/mfa/totp/enrollment/confirm', body, true, request),
+    /** While MFA is on, adding a key needs a proof (a code, a recovery code or a key). */
+    startWebAuthnRegistration: (proof?: SecondFactor, request?: RequestOptions) =>
+      call<WebAuthnRegistration>('POST', '/v1/mfa/webauthn/registration', proof ?? {}, true, request),
+    confirmWebAuthnRegistration: (body: { credential: WebAuthnAttestation; name?: string }, request?: RequestOptions) =>
+      call<WebAuthnRegistrationConfirmed>('POST', '/v1/mfa/webauthn/registration/confirm', body, true, request),
+    /** Request options for using a key as proof (verify, step-ups); each challenge works once. */
+    startWebAuthnChallenge: (request?: RequestOptions) => call<WebAuthnChallenge>('POST', '/v1/mfa/webauthn/challenge', {}, true, request),
+    renameAuthenticator: (id: string, body: { name: string }, request?: RequestOptions) =>
+      call<Authenticator>('PATCH', `/v1/mfa/authenticators/${encodeURIComponent(id)}`, body, true, request),
+    /** Removing the last authenticator turns MFA off and deletes the recovery codes. */
+    removeAuthenticator: (id: string, proof: SecondFactor, request?: RequestOptions) =>
+      call<AuthenticatorRemoved>('POST', `/v1/mfa/authenticators/${encodeURIComponent(id)}/remove`, proof, true, request),
     verifyMfa: (body: SecondFactor, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
     regenerateRecoveryCodes: (body: SecondFactor, request?: RequestOptions) =>
       call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),

@@ -4,11 +4,13 @@ import { loadConfig } from './config.js';
 import { createFirstFactor } from './first-factor.js';
 import { describeError } from './messages.js';
 import { Router, type Screens } from './router.js';
-import { showConfirmWithCode } from './screens/confirm-with-code.js';
+import { showAddSecurityKey } from './screens/add-security-key.js';
 import { showProfile } from './screens/profile.js';
 import { showRecoveryCodes } from './screens/recovery-codes.js';
+import { showRename } from './screens/rename.js';
 import { showSecondStep } from './screens/second-step.js';
 import { showSetUp } from './screens/set-up.js';
+import { showStepUp } from './screens/step-up.js';
 import { continueAfterFirstFactor, showSignIn } from './screens/sign-in.js';
 import { Session } from './session.js';
 import { Shell } from './shell.js';
@@ -19,8 +21,10 @@ const SCREENS: Screens<App> = {
   'second-step': showSecondStep,
   profile: showProfile,
   'set-up': showSetUp,
+  'add-security-key': showAddSecurityKey,
   'recovery-codes': showRecoveryCodes,
-  'confirm-with-code': showConfirmWithCode,
+  'step-up': showStepUp,
+  rename: showRename,
 };
 
 /** A form never stays busy longer than this: the user is told to try again instead. */

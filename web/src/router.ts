@@ -1,4 +1,7 @@
-import type { MfaStatus } from '../../client/index.js';
+import type { Authenticator, MfaStatus, TotpEnrollment, WebAuthnRegistration } from '../../client/index.js';
+
+/** A change that protects the account, so it asks for a proof first. */
+export type StepUp = { action: 'regenerate' | 'add-app' | 'add-key' } | { action: 'remove'; authenticator: Authenticator };
 
 /**
  * Every screen by name, with what it needs to open. Screens never import each other: they ask
@@ -6,11 +9,16 @@ import type { MfaStatus } from '../../client/index.js';
  */
 export interface Routes {
   'sign-in': { note?: string; error?: string };
+  /** The status when the caller has it, so the screen knows at once which proofs to offer. */
   'second-step': { status?: MfaStatus };
   profile: { status?: MfaStatus; note?: string };
-  'set-up': Record<never, never>;
-  'recovery-codes': { codes: string[]; reason: 'enrolled' | 'regenerated' };
-  'confirm-with-code': { action: 'disable' | 'regenerate' };
+  /** An authenticator app; `enrollment` when a step-up already started it (MFA is on). */
+  'set-up': { enrollment?: TotpEnrollment };
+  /** A security key; `registration` when a step-up already started it (MFA is on). */
+  'add-security-key': { registration?: WebAuthnRegistration };
+  'recovery-codes': { codes: string[]; reason: 'enrolled' | 'regenerated'; kind?: Authenticator['kind'] };
+  'step-up': StepUp & { status?: MfaStatus };
+  rename: { authenticator: Authenticator };
 }
 
 export type RouteName = keyof Routes;

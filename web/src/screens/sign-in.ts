@@ -50,6 +50,6 @@ export async function continueAfterFirstFactor(app: App, { token, username }: Fi
   app.session.signIn(username, token);
   const status = await app.client.getMfaStatus();
   app.shell.setAccount(username, () => signOut(app));
-  if (status.mfaEnabled) app.router.go('second-step');
+  if (status.mfaEnabled) app.router.go('second-step', { status });
   else app.router.go('profile', { status });
 }
