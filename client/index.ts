@@ -7,82 +7,52 @@
 import type { z } from 'zod';
 import type { ProblemCode } from '../functions/http/problems.js';
 import type {
+  AuthenticationResponse,
+  AuthenticatorResponse,
+  AuthenticatorsLeftResponse,
+  ChallengeResponse,
+  ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
+  ConfirmRegistrationRequest,
   DisableResponse,
   EnrollmentResponse,
   JwksResponse,
+  KeyRegisteredResponse,
   MfaStatusResponse,
   OpenIdConfigurationResponse,
   RecoveryCodesResponse,
+  RegistrationOptionsResponse,
+  RegistrationResponse,
+  RenameAuthenticatorRequest,
   SecondFactorRequest,
+  VerifyRequest,
   VerifyResponse,
 } from '../functions/http/schemas.js';
 
-export type MfaStatus = z.infer<typeof MfaStatusResponse> & {
-  methods: { totp: { count: number }; webauthn: { enabled: boolean; count: number } };
-  authenticators: Authenticator[];
-};
+export type MfaStatus = z.infer<typeof MfaStatusResponse>;
+export type Authenticator = z.infer<typeof AuthenticatorResponse>;
 export type TotpEnrollment = z.infer<typeof EnrollmentResponse>;
 export type TotpEnrollmentConfirmed = z.infer<typeof ConfirmEnrollmentResponse>;
-export type MfaVerified = Omit<z.infer<typeof VerifyResponse>, 'method'> & { method: 'totp' | 'recovery_code' | 'webauthn' };
+export type MfaVerified = z.infer<typeof VerifyResponse>;
 export type RecoveryCodes = z.infer<typeof RecoveryCodesResponse>;
 export type TotpDisabled = z.infer<typeof DisableResponse>;
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationResponse>;
 export type JsonWebKeySet = z.infer<typeof JwksResponse>;
-export type SecondFactor = z.infer<typeof SecondFactorRequest> | { webauthn: WebAuthnAssertion };
-
+/** A proof of a current factor: `{code}`, `{recoveryCode}` or `{webauthn}` (a key's assertion). */
+export type SecondFactor = z.infer<typeof SecondFactorRequest>;
+export type VerifyMfaRequest = z.infer<typeof VerifyRequest>;
 // WebAuthn Level 3 JSON forms: the browser's PublicKeyCredential.parse*OptionsFromJSON() read the
 // options, and credential.toJSON() gives the credential to send back.
-export type WebAuthnCreationOptions = PublicKeyCredentialCreationOptionsJSON;
-export type WebAuthnRequestOptions = PublicKeyCredentialRequestOptionsJSON;
+export type WebAuthnRegistration = z.infer<typeof RegistrationOptionsResponse>;
+export type WebAuthnChallenge = z.infer<typeof ChallengeResponse>;
+export type WebAuthnCreationOptions = WebAuthnRegistration['options'];
+export type WebAuthnRequestOptions = WebAuthnChallenge['options'];
 /** RegistrationResponseJSON: `credential.toJSON()` of navigator.credentials.create(). */
-export interface WebAuthnAttestation {
-  id: string;
-  rawId: string;
-  type: 'public-key';
-  response: { clientDataJSON: string; attestationObject: string; transports?: string[] } & Record<string, unknown>;
-  clientExtensionResults: Record<string, unknown>;
-  authenticatorAttachment?: string | null;
-}
+export type WebAuthnAttestation = z.infer<typeof RegistrationResponse>;
 /** AuthenticationResponseJSON: `credential.toJSON()` of navigator.credentials.get(). */
-export interface WebAuthnAssertion {
-  id: string;
-  rawId: string;
-  type: 'public-key';
-  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string | null };
-  clientExtensionResults: Record<string, unknown>;
-  authenticatorAttachment?: string | null;
-}
-
-export interface Authenticator {
-  id: string;
-  kind: 'totp' | 'webauthn';
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  /** Security keys only. */
-  transports?: string[];
-  /** Security keys only: a synced passkey (backup state). */
-  backedUp?: boolean;
-}
-export interface WebAuthnRegistration {
-  options: WebAuthnCreationOptions;
-  expiresAt: string;
-}
-export interface WebAuthnRegistrationConfirmed {
-  enabled: true;
-  reauthenticate: true;
-  authenticator: Authenticator;
-  recoveryCodes?: string[];
-}
-export interface WebAuthnChallenge {
-  options: WebAuthnRequestOptions;
-  expiresAt: string;
-}
-export interface AuthenticatorRemoved {
-  mfaEnabled: boolean;
-  authenticators: Authenticator[];
-}
+export type WebAuthnAssertion = z.infer<typeof AuthenticationResponse>;
+export type WebAuthnRegistrationConfirmed = z.infer<typeof KeyRegisteredResponse>;
+export type AuthenticatorsLeft = z.infer<typeof AuthenticatorsLeftResponse>;
 
 export interface MfaClientOptions {
   /** The API's base URL, e.g. `http://localhost:3000` or the API Gateway URL. */
@@ -174,21 +144,21 @@ export function createMfaClient(options: MfaClientOptions) {
     /** While MFA is on, adding another app needs a proof (a code, a recovery code or a key). */
     startTotpEnrollment: (proof?: SecondFactor, request?: RequestOptions) =>
       call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', proof ?? {}, true, request),
-    confirmTotpEnrollment: (body: { code: string; name?: string }, request?: RequestOptions) =>
+    confirmTotpEnrollment: (body: z.infer<typeof ConfirmEnrollmentRequest>, request?: RequestOptions) =>
       call<TotpEnrollmentConfirmed>('POST', '/v1/mfa/totp/enrollment/confirm', body, true, request),
     /** While MFA is on, adding a key needs a proof (a code, a recovery code or a key). */
     startWebAuthnRegistration: (proof?: SecondFactor, request?: RequestOptions) =>
       call<WebAuthnRegistration>('POST', '/v1/mfa/webauthn/registration', proof ?? {}, true, request),
-    confirmWebAuthnRegistration: (body: { credential: WebAuthnAttestation; name?: string }, request?: RequestOptions) =>
+    confirmWebAuthnRegistration: (body: z.infer<typeof ConfirmRegistrationRequest>, request?: RequestOptions) =>
       call<WebAuthnRegistrationConfirmed>('POST', '/v1/mfa/webauthn/registration/confirm', body, true, request),
     /** Request options for using a key as proof (verify, step-ups); each challenge works once. */
     startWebAuthnChallenge: (request?: RequestOptions) => call<WebAuthnChallenge>('POST', '/v1/mfa/webauthn/challenge', {}, true, request),
-    renameAuthenticator: (id: string, body: { name: string }, request?: RequestOptions) =>
+    renameAuthenticator: (id: string, body: z.infer<typeof RenameAuthenticatorRequest>, request?: RequestOptions) =>
       call<Authenticator>('PATCH', `/v1/mfa/authenticators/${encodeURIComponent(id)}`, body, true, request),
     /** Removing the last authenticator turns MFA off and deletes the recovery codes. */
     removeAuthenticator: (id: string, proof: SecondFactor, request?: RequestOptions) =>
-      call<AuthenticatorRemoved>('POST', `/v1/mfa/authenticators/${encodeURIComponent(id)}/remove`, proof, true, request),
-    verifyMfa: (body: SecondFactor, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
+      call<AuthenticatorsLeft>('POST', `/v1/mfa/authenticators/${encodeURIComponent(id)}/remove`, proof, true, request),
+    verifyMfa: (body: VerifyMfaRequest, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
     regenerateRecoveryCodes: (body: SecondFactor, request?: RequestOptions) =>
       call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),
     disableTotp: (body: SecondFactor, request?: RequestOptions) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body, true, request),

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { generateTotpCode } from '../../functions/domain/totp.js';
+import { generateTotpCode } from '../../functions/methods/totp/totp.js';
 import { Authenticator } from './support/authenticator.js';
 import { screenshot } from './support/browser.js';
 import { TOTP_STEP_MS, useBrowserHarness } from './support/harness.js';

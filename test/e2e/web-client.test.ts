@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { generateTotpCode } from '../../functions/domain/totp.js';
+import { generateTotpCode } from '../../functions/methods/totp/totp.js';
 import type { LocalStack } from '../../local/local-stack.js';
 import { Authenticator, wrongCodeFor } from './support/authenticator.js';
 import { screenshot } from './support/browser.js';

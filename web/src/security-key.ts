@@ -16,13 +16,13 @@ export function securityKeysSupported(): boolean {
 }
 
 export async function createKeyCredential(options: WebAuthnCreationOptions): Promise<WebAuthnAttestation> {
-  const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });
+  const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options as PublicKeyCredentialCreationOptionsJSON) });
   if (!(credential instanceof PublicKeyCredential)) throw new DOMException('No security key credential was made.', 'NotAllowedError');
   return credential.toJSON() as WebAuthnAttestation;
 }
 
 export async function getKeyAssertion(options: WebAuthnRequestOptions): Promise<WebAuthnAssertion> {
-  const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+  const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options as PublicKeyCredentialRequestOptionsJSON) });
   if (!(credential instanceof PublicKeyCredential)) throw new DOMException('No security key answered.', 'NotAllowedError');
   return credential.toJSON() as WebAuthnAssertion;
 }
