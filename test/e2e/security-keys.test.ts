@@ -16,7 +16,7 @@ import {
   totpRow,
   typeAndSubmit,
 } from './support/page.js';
-import { VirtualAuthenticator } from './support/virtual-authenticator.js';
+import { recordCredentialCalls, VirtualAuthenticator } from './support/virtual-authenticator.js';
 
 describe('security keys and several apps in the web client (Chromium, virtual authenticators)', () => {
   const harness = useBrowserHarness('e2e-keys');
@@ -51,6 +51,7 @@ describe('security keys and several apps in the web client (Chromium, virtual au
 
   it('adds a key as the first method, signs in with it, adds an app with the key as proof, signs in with the app and removes the key with a code', async () => {
     const key = await VirtualAuthenticator.attach(harness.context, page, 'key');
+    const credentialCalls = await recordCredentialCalls(page);
     await page.goto(harness.stack.url);
     await signInWithKeyboard(page, 'erin');
     await expectHeading(page, 'Two-factor methods');
@@ -85,6 +86,12 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await screenshot(page, '22-step-up-security-key');
     await page.keyboard.press('Enter');
     await page.getByRole('img', { name: /QR code/ }).waitFor();
+    // Every key prompt so far (add, sign in, step-up) had its options before the user's gesture.
+    expect(await credentialCalls()).toEqual([
+      { method: 'create', fetchesSinceGesture: 0 },
+      { method: 'get', fetchesSinceGesture: 0 },
+      { method: 'get', fetchesSinceGesture: 0 },
+    ]);
     const phone = Authenticator.scan(await page.getByRole('img', { name: /QR code/ }).screenshot());
     await page.getByLabel('App name').fill('Phone');
     clock.advance(TOTP_STEP_MS);
@@ -158,6 +165,12 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await expectFocusOn(page, 'Use a security key');
     await expectHeading(page, 'Two-factor authentication');
     await screenshot(page, '24-second-step-key-refused');
+
+    // The same key with its counter ahead again is accepted: the counter was the reason.
+    await key.setSignCount(credential!.credentialId, credential!.signCount + 10);
+    await page.keyboard.press('Enter');
+    await expectHeading(page, 'Two-factor methods');
+    await expectStatus(page, /Signed in with your security key/);
   });
 
   it('refuses a passkey whose signature is bogus, and accepts it once it signs properly', async () => {
@@ -185,6 +198,8 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await VirtualAuthenticator.attach(harness.context, page, 'key');
     await page.goto(harness.stack.url);
     await signInWithKeyboard(page, 'heidi');
+    await expectHeading(page, 'Two-factor authentication');
+    await expectFocusOn(page, 'Authentication code');
     clock.advance(TOTP_STEP_MS);
     await typeAndSubmit(page, phone.codeAt(clock.now()));
     await expectHeading(page, 'Two-factor methods');

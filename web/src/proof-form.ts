@@ -62,7 +62,7 @@ export function proofForm(
     try {
       // With the challenge already here, the browser is called before anything is awaited.
       const ready = challenge.takeReady();
-      const assertion = await getKeyAssertion(ready ? ready.options : (await challenge.take()).options);
+      const assertion = await getKeyAssertion((ready ?? (await challenge.take())).value.options);
       await options.submit({ webauthn: assertion });
     } catch (error) {
       if (isSessionExpired(error)) return reportError(app, error);

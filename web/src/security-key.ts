@@ -27,56 +27,61 @@ export async function getKeyAssertion(options: WebAuthnRequestOptions): Promise<
   return credential.toJSON() as WebAuthnAssertion;
 }
 
-/** A margin so that options are not used in the last seconds before the server forgets them. */
-const EXPIRY_MARGIN_MS = 5_000;
+/** Options older than this are fetched again rather than risk an answer the server has forgotten. */
+const DEFAULT_LIFETIME_MS = 60_000;
+const MARGIN_MS = 5_000;
 
 /**
- * Options fetched before the click. `ready` holds them once they arrived and are still fresh,
- * so the click handler can call the browser synchronously; `take()` waits for (or fetches) them
- * when they are not there yet. Each set is handed out once: challenges are single-use.
+ * Options fetched before the click. `takeReady()` hands them over synchronously once they
+ * have arrived, so the click handler can call the browser at once; `take()` waits for (or
+ * fetches) them when they are not there yet. Each set is handed out once: challenges are
+ * single-use. Freshness counts from when the set arrived, for its `timeout`, rather than from
+ * `expiresAt`: the browser's clock need not agree with the server's.
  */
-export class PreparedOptions<T extends { expiresAt: string }> {
+export class PreparedOptions<T extends { options: { timeout?: number } }> {
   private pending: Promise<T> | undefined;
-  private value: T | undefined;
+  private ready: { value: T; arrivedAt: number } | undefined;
 
   constructor(private readonly fetchOptions: () => Promise<T>) {}
 
   /** Starts fetching a fresh set in the background (errors surface at `take()`). */
   prepare(): void {
-    this.value = undefined;
+    this.ready = undefined;
     const pending = this.fetchOptions();
     this.pending = pending;
     pending.then(
       (value) => {
-        if (this.pending === pending) this.value = value;
+        if (this.pending === pending) this.ready = { value, arrivedAt: Date.now() };
       },
       () => {},
     );
   }
 
   /** Keeps a set fetched elsewhere (e.g. with a step-up's proof), or one not used after all. */
-  hold(value: T): void {
+  hold(value: T, arrivedAt = Date.now()): void {
     this.pending = undefined;
-    this.value = value;
+    this.ready = { value, arrivedAt };
   }
 
   /** The prepared set, if it has arrived and is fresh; it is then used up. */
-  takeReady(): T | undefined {
-    const value = this.value;
-    if (!value || Date.parse(value.expiresAt) - Date.now() < EXPIRY_MARGIN_MS) return undefined;
-    this.value = undefined;
+  takeReady(): { value: T; arrivedAt: number } | undefined {
+    const ready = this.ready;
+    if (!ready || Date.now() - ready.arrivedAt > Math.min(ready.value.options.timeout ?? DEFAULT_LIFETIME_MS, 10 * 60_000) - MARGIN_MS) return undefined;
+    this.ready = undefined;
     this.pending = undefined;
-    return value;
+    return ready;
   }
 
   /** The prepared set when it is fresh, else a new one. */
-  async take(): Promise<T> {
+  async take(): Promise<{ value: T; arrivedAt: number }> {
     const ready = this.takeReady();
     if (ready) return ready;
-    const pending = this.pending;
+    // A set that arrived but went stale is not waited for again.
+    const pending = this.ready ? undefined : this.pending;
     this.pending = undefined;
-    this.value = undefined;
-    const value = pending ? await pending.catch(() => this.fetchOptions()) : await this.fetchOptions();
-    return Date.parse(value.expiresAt) - Date.now() < EXPIRY_MARGIN_MS ? this.fetchOptions() : value;
+    this.ready = undefined;
+    // A prefetch that failed (or went stale) gets one fresh try, whose error is the user's to see.
+    const fetched = pending ? await pending.catch(() => this.fetchOptions()) : await this.fetchOptions();
+    return { value: fetched, arrivedAt: Date.now() };
   }
 }

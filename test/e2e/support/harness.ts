@@ -69,7 +69,14 @@ export function useBrowserHarness(name: string): BrowserHarness {
     });
   });
 
-  afterEach(async () => {
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail' && page) {
+      // A failed step says where the page was: its heading and what the live regions said.
+      const said = await page
+        .evaluate(() => ['screen-title', 'alert', 'status'].map((id) => `${id}: ${document.getElementById(id)?.textContent ?? ''}`).join('\n'))
+        .catch(() => 'the page is gone');
+      console.error(`The page when the test failed:\n${said}`);
+    }
     await context?.close();
     // Script errors and CSP violations ("Refused to load ...") end up here.
     expect(pageErrors).toEqual([]);

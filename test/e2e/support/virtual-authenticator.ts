@@ -48,3 +48,31 @@ export class VirtualAuthenticator {
     await this.cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId: this.authenticatorId, isBogusSignature: on });
   }
 }
+
+/**
+ * Records, for each navigator.credentials.create/get call, how many requests the page sent
+ * since the user's last click or key press. Zero means the options were there before the
+ * gesture, so the call ran inside it (what Safari requires).
+ */
+export async function recordCredentialCalls(page: Page): Promise<() => Promise<Array<{ method: string; fetchesSinceGesture: number }>>> {
+  await page.addInitScript(() => {
+    const calls: Array<{ method: string; fetchesSinceGesture: number }> = [];
+    let fetchesSinceGesture = 0;
+    for (const type of ['click', 'keydown']) window.addEventListener(type, () => (fetchesSinceGesture = 0), true);
+    const originalFetch = window.fetch.bind(window);
+    window.fetch = (...args: Parameters<typeof fetch>) => {
+      fetchesSinceGesture += 1;
+      return originalFetch(...args);
+    };
+    const credentials = navigator.credentials;
+    for (const method of ['create', 'get'] as const) {
+      const original = credentials[method].bind(credentials);
+      credentials[method] = (options?: CredentialCreationOptions & CredentialRequestOptions) => {
+        calls.push({ method, fetchesSinceGesture });
+        return original(options);
+      };
+    }
+    (window as unknown as { credentialCalls: typeof calls }).credentialCalls = calls;
+  });
+  return () => page.evaluate(() => (window as unknown as { credentialCalls: Array<{ method: string; fetchesSinceGesture: number }> }).credentialCalls);
+}

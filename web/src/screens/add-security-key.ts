@@ -53,11 +53,9 @@ export function showAddSecurityKey(app: App, { registration }: Routes['add-secur
   onSubmit(form, async () => {
     app.shell.showStatus("Use your security key now: follow your browser's prompt.");
     // With the options already here, the browser is called before anything is awaited.
-    const ready = prepared.takeReady();
-    let options: WebAuthnRegistration | undefined = ready;
+    let options = prepared.takeReady();
     try {
-      options ??= await prepared.take();
-      const credential = await createKeyCredential(options.options);
+      const credential = await createKeyCredential((options ??= await prepared.take()).value.options);
       const keyName = name.input.value.trim();
       const confirmed = await app.client.confirmWebAuthnRegistration({ credential, ...(keyName ? { name: keyName } : {}) });
       if (confirmed.recoveryCodes) app.router.go('recovery-codes', { codes: confirmed.recoveryCodes, reason: 'enrolled', kind: 'webauthn' });
@@ -69,7 +67,7 @@ export function showAddSecurityKey(app: App, { registration }: Routes['add-secur
         if (!fromStepUp) prepared.prepare();
       } else if (options) {
         // The browser's prompt was closed or failed: the server never saw the options, so they still work.
-        prepared.hold(options);
+        prepared.hold(options.value, options.arrivedAt);
       }
       refuse(describeError(error, 'key-registration'));
     }
