@@ -147,24 +147,23 @@ export class DynamoDbMfaStore implements MfaStore {
   }
 
   async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void> {
-    const w = new Write(now);
-    w.set.push(`${ATTR.failures} = ${ATTR.failures} - :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
-    w.value(':one', num(1));
-    w.value(':windowStart', num(counted.windowStart));
-    w.conditions.push(`${ATTR.failures} >= :one`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
+    const decrement = (fields: string[]) => {
+      const w = new Write(now);
+      w.set.push(...fields.map((field) => `${field} = ${field} - :one`));
+      w.value(':one', num(1));
+      w.value(':windowStart', num(counted.windowStart));
+      w.conditions.push(`${ATTR.windowStart} = :windowStart`, ...fields.map((field) => `${field} >= :one`));
+      return this.send(userId, w, []);
+    };
+    // When a success reset the consecutive count in between, only the failure window still holds the attempt.
+    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict') await decrement([ATTR.windowFailures]);
     if (counted.lockedUntil !== undefined) {
-      // The lock this very attempt started goes with it.
+      // The lock this very attempt started goes with it (unless another attempt has started a newer one).
+      const w = new Write(now);
       w.remove.push(ATTR.lockedUntil);
       w.conditions.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(counted.lockedUntil))}`);
+      await this.send(userId, w, []);
     }
-    if ((await this.send(userId, w, [])).result === 'ok') return;
-    // A success reset the consecutive count in between: only the failure window still holds the attempt.
-    const windowOnly = new Write(now);
-    windowOnly.set.push(`${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
-    windowOnly.value(':one', num(1));
-    windowOnly.value(':windowStart', num(counted.windowStart));
-    windowOnly.conditions.push(`${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
-    await this.send(userId, windowOnly, []);
   }
 
   async commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
