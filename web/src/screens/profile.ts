@@ -2,6 +2,7 @@ import type { Authenticator, MfaStatus } from '../../../client/index.js';
 import { reportError, type App } from '../app.js';
 import { button, dateAndTime, h, uniqueId } from '../dom.js';
 import type { Routes } from '../router.js';
+import { securityKeysSupported } from '../security-key.js';
 
 /** At or below this many unused recovery codes the profile asks the user to regenerate. */
 export const LOW_RECOVERY_CODES = 3;
@@ -28,7 +29,9 @@ export function showProfile(app: App, options: Routes['profile']): void {
 function methodList(app: App, status: MfaStatus): HTMLElement {
   const { totp, webauthn } = status.methods;
   const addApp = () => (status.mfaEnabled ? app.router.go('step-up', { action: 'add-app', status }) : app.router.go('set-up'));
-  const addKey = () => (status.mfaEnabled ? app.router.go('step-up', { action: 'add-key', status }) : app.router.go('add-security-key'));
+  // Without WebAuthn in this browser the key screen says so at once, before any proof is spent.
+  const addKey = () =>
+    status.mfaEnabled && securityKeysSupported() ? app.router.go('step-up', { action: 'add-key', status }) : app.router.go('add-security-key');
   return h(
     'ul',
     { className: 'methods', attrs: { 'aria-label': 'Two-factor methods' } },
