@@ -115,6 +115,9 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await authenticatorRow(page, 'Phone').getByText('Authenticator app', { exact: true }).waitFor();
     await page.getByText('Recovery codes remaining: 10').waitFor();
     await screenshot(page, '23-profile-app-and-key');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, '23-profile-app-and-key-narrow');
+    await page.setViewportSize({ width: 1000, height: 800 });
 
     // Rename the key.
     await authenticatorRow(page, 'YubiKey').getByRole('button', { name: 'Rename', exact: true }).click();
