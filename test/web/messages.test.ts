@@ -22,6 +22,12 @@ describe('describeError', () => {
     }
     expect(describeError(problem('invalid_credential'), 'key-registration')).not.toBe(describeError(problem('invalid_credential'), 'security-key'));
   });
+
+  it('says when to try again after a lockout, in words that fit a key or a code', () => {
+    const locked = new MfaProblemError(429, 'too_many_attempts', 'Too many attempts', '', 30);
+    expect(describeError(locked, 'security-key')).toMatch(/^Too many failed attempts\. Try again in 30 seconds, at /);
+    expect(describeError(locked, 'code')).toMatch(/^Too many wrong codes\. Try again in 30 seconds, at /);
+  });
 });
 
 describe('signInAgainNote', () => {

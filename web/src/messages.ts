@@ -32,7 +32,7 @@ export function describeError(error: unknown, context: ProofContext | 'other' = 
       if (context === 'key-registration') return 'The security key\'s answer was not accepted. Try again, or use another key.';
       return 'That security key was not accepted. Use a key you added to this account, or choose another way.';
     case 'too_many_attempts':
-      return tooManyAttempts(error.retryAfter);
+      return tooManyAttempts(error.retryAfter, new Date(), context === 'security-key' ? 'Too many failed attempts.' : undefined);
     case 'enrollment_not_found':
       return 'This set-up has expired. Choose "Start again" for a new QR code.';
     case 'registration_not_found':
@@ -80,10 +80,10 @@ function describeBrowserError(error: DOMException, context: ProofContext | 'othe
 }
 
 /** "Too many wrong codes. Try again in 30 seconds, at 14:05:30." */
-export function tooManyAttempts(retryAfterSeconds: number | undefined, now = new Date()): string {
-  if (!retryAfterSeconds) return 'Too many wrong codes. Wait a while, then try again.';
+export function tooManyAttempts(retryAfterSeconds: number | undefined, now = new Date(), what = 'Too many wrong codes.'): string {
+  if (!retryAfterSeconds) return `${what} Wait a while, then try again.`;
   const at = new Date(now.getTime() + retryAfterSeconds * 1000);
-  return `Too many wrong codes. Try again in ${duration(retryAfterSeconds)}, at ${timeOfDay(at, { seconds: retryAfterSeconds < 3600 })}.`;
+  return `${what} Try again in ${duration(retryAfterSeconds)}, at ${timeOfDay(at, { seconds: retryAfterSeconds < 3600 })}.`;
 }
 
 function duration(seconds: number): string {
