@@ -261,6 +261,7 @@ describe('MfaService on DynamoDB Local', () => {
       const refused = await t.service.verify(actor, { recoveryCode: recoveryCodes[0]! }).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(TooManyAttemptsError);
       expect((refused as TooManyAttemptsError).retryAfterSeconds).toBe(60);
+      expect((await t.deps.store.get(actor.userId))?.failures, 'recovery-code failures never count toward the code lockout').toBe(0);
       t.clock.advance(60_000);
       await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
     });
