@@ -31,8 +31,9 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await securityKeysRow(page).getByRole('button', { name: 'Add security key', exact: true }).click();
     await expectHeading(page, 'Add security key');
     await expectFocusOn(page, 'Key name');
+    // Keyboard only: Enter in the field submits, and the key prompt opens inside that key press.
     await page.keyboard.type(name);
-    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.keyboard.press('Enter');
     await expectHeading(page, 'Save your recovery codes');
     const codes = await recoveryCodesOnScreen(page);
     await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
