@@ -94,7 +94,7 @@ describe('MfaService on DynamoDB Local', () => {
       const jwks = createLocalJWKSet({ keys: await t.deps.signer.publicJwks() });
       const { payload, protectedHeader } = await jwtVerify(verified.assertion, jwks, {
         issuer: TEST_SETTINGS.assertionIssuer,
-        audience: TEST_SETTINGS.assertionAudience,
+        audience: 'acme-app',
         currentDate: new Date(t.clock.now()),
       });
       expect(protectedHeader.alg).toBe('ES256');
