@@ -85,9 +85,6 @@ function effectOf(item: Item | undefined, before: Item | undefined): string {
     {},
   );
   if (item.pendingSecret) described.pendingSecret = same(item.pendingSecret, before?.pendingSecret) ? 'the pending secret' : 'a new secret';
-  if (item.totpSecret) {
-    described.totpSecret = same(item.totpSecret, before?.totpSecret) ? 'the active secret' : same(item.totpSecret, before?.pendingSecret) ? 'the pending secret' : 'another secret';
-  }
   if (item.recoveryCodes?.SS) {
     const old = new Set(before?.recoveryCodes?.SS ?? []);
     const kept = item.recoveryCodes.SS.filter((hash) => old.has(hash)).length;
