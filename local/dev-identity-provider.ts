@@ -4,6 +4,13 @@ import { LocalAssertionSigner } from '../functions/adapters/local/local-assertio
 
 export const DEV_TOKEN_TTL_SECONDS = 3600;
 
+/** The audience of local operator tokens (POST /dev/admin-token): never a user's token's. */
+export const LOCAL_ADMIN_AUDIENCE = 'serverless-mfa-local-admin';
+/** The IAM principal an operator token stands for on the local server. */
+export const LOCAL_ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
+
+export const DevAdminTokenRequest = z.strictObject({});
+
 export const DevTokenRequest = z.strictObject({
   sub: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@+-]+$/),
   email: z.email().max(254).optional(),
@@ -33,6 +40,15 @@ export class DevIdentityProvider {
     this.keys = LocalAssertionSigner.inDataDir(dataDir, 'dev-identity-provider');
   }
 
+  /**
+   * A token the local server accepts on `/admin` routes in place of a SigV4 signature (and on
+   * no other route: its audience is not the app's).
+   */
+  issueAdminToken(nowMs = Date.now()): Promise<string> {
+    const iat = Math.floor(nowMs / 1000);
+    return this.keys.sign({ iss: this.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: LOCAL_ADMIN_PRINCIPAL, iat, nbf: iat, exp: iat + DEV_TOKEN_TTL_SECONDS });
+  }
+
   issueToken(input: z.infer<typeof DevTokenRequest>, nowMs = Date.now()): Promise<string> {
     const iat = Math.floor(nowMs / 1000);
     return this.keys.sign({
@@ -51,14 +67,14 @@ export class DevIdentityProvider {
   }
 
   /** The verified claims, or null for any token API Gateway would refuse. */
-  async verify(token: string): Promise<JWTPayload | null> {
+  async verify(token: string, audience: string = this.audience): Promise<JWTPayload | null> {
     const seen = this.verified.get(token);
-    if (seen) return isCurrent(seen) ? seen : null;
+    if (seen) return isCurrent(seen) && hasAudience(seen, audience) ? seen : null;
     try {
       this.keySet ??= this.keys.publicJwks().then((keys) => createLocalJWKSet({ keys }));
       const { payload } = await jwtVerify(token, await this.keySet, {
         issuer: this.issuer,
-        audience: this.audience,
+        audience,
         algorithms: ['ES256'],
         requiredClaims: ['exp', 'sub'],
       });
@@ -72,6 +88,9 @@ export class DevIdentityProvider {
 }
 
 const REMEMBERED_TOKENS = 10_000;
+
+const hasAudience = (payload: JWTPayload, audience: string): boolean =>
+  Array.isArray(payload.aud) ? payload.aud.includes(audience) : payload.aud === audience;
 
 /** The time checks jwtVerify makes: not expired, and not before its `nbf`. */
 function isCurrent(payload: JWTPayload, nowSeconds = Math.floor(Date.now() / 1000)): boolean {

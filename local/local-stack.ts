@@ -4,7 +4,7 @@ import { createServices, type PortFactories } from '../functions/composition.js'
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
-import { DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
+import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute } from './server.js';
@@ -96,6 +96,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
         if (!parsed?.success) return send(response, problemResponse(new InvalidRequestError('Send {"sub": "...", "email"?: "..."}.')));
         send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ token: await identity.issueToken(parsed.data) }) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/dev/admin-token',
+      handle: async (_request, response, body) => {
+        let parsed;
+        try {
+          parsed = DevAdminTokenRequest.safeParse(body.trim() ? JSON.parse(body) : {});
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) return send(response, problemResponse(new InvalidRequestError('Send {}.')));
+        send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ token: await identity.issueAdminToken() }) });
       },
     },
     {

@@ -6,7 +6,7 @@ import { problemResponse } from '../functions/http/lambda-handler.js';
 import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
 import { MAX_BODY_BYTES, type HttpEvent } from '../functions/http/request.js';
 import type { RouteDefinition } from '../functions/http/routes.js';
-import type { DevIdentityProvider } from './dev-identity-provider.js';
+import { LOCAL_ADMIN_AUDIENCE, type DevIdentityProvider } from './dev-identity-provider.js';
 
 export interface LocalRoute {
   route: RouteDefinition;
@@ -57,6 +57,17 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   }
 
   let claims: Record<string, string | number | boolean | string[]> | undefined;
+  let iamPrincipal: string | undefined;
+  if (match.route.auth === 'iam') {
+    // In place of API Gateway's IAM authorizer (SigV4): a local operator token, and nothing else.
+    const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
+    const payload = token ? await options.identity.verify(token, LOCAL_ADMIN_AUDIENCE) : null;
+    if (!payload || typeof payload.sub !== 'string') {
+      send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+    iamPrincipal = payload.sub;
+  }
   if (match.route.auth === 'first-factor') {
     const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
     const payload = token ? await options.identity.verify(token) : null;
@@ -69,7 +80,7 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     );
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims, match.pathParameters);
+  const event = toEvent(request, url, method, body, match.route, claims, match.pathParameters, iamPrincipal);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
 }
 
@@ -121,6 +132,7 @@ function toEvent(
   route: RouteDefinition,
   claims: Record<string, string | number | boolean | string[]> | undefined,
   pathParameters: Record<string, string> = {},
+  iamPrincipal?: string,
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -155,10 +167,16 @@ function toEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
       ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+      ...(iamPrincipal ? { authorizer: { iam: iamAuthorizerContext(iamPrincipal) } } : {}),
     },
     ...(body.length > 0 ? { body } : {}),
     isBase64Encoded: false,
   } as HttpEvent;
+}
+
+/** What API Gateway's IAM authorizer puts in payload 2.0's `requestContext.authorizer.iam`. */
+function iamAuthorizerContext(userArn: string) {
+  return { accessKey: 'LOCAL', accountId: '000000000000', callerId: 'LOCAL', cognitoIdentity: null, principalOrgId: null, userArn, userId: 'LOCAL' };
 }
 
 /**
