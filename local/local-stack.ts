@@ -6,6 +6,7 @@ import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
 import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { ChangeEventLog } from './change-event-log.js';
 import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute } from './server.js';
 import { docsRoutes } from './docs-routes.js';
@@ -28,6 +29,8 @@ export interface LocalStackOptions {
   /** Replaces ports or the clock in every handler (tests). */
   overrides?: Partial<MfaServiceDeps>;
   extraRoutes?: ExtraRoute[];
+  /** Append the table stream's change events to `<dataDir>/events.jsonl` (`npm start` does). */
+  changeEventLog?: boolean;
 }
 
 export interface LocalStack {
@@ -38,6 +41,8 @@ export interface LocalStack {
   identity: DevIdentityProvider;
   /** The environment the handlers were composed from. */
   env: NodeJS.ProcessEnv;
+  /** The change event log's file, when it runs. */
+  eventsPath?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -129,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await dynamo?.stop();
     throw error;
   }
+  const eventLog = options.changeEventLog ? await ChangeEventLog.start({ dynamoDbEndpoint: endpoint, tableName, dataDir }) : undefined;
 
   return {
     url,
@@ -137,9 +143,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamoDbEndpoint: endpoint,
     identity,
     env,
+    eventsPath: eventLog?.path,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await eventLog?.stop();
       await dynamo?.stop();
     },
   };
