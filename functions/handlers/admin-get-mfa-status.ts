@@ -1,3 +1,4 @@
+import { UserNotFoundError } from '../domain/errors.js';
 import { mfaTable } from '../composition.js';
 import { AdminUserPathParameters } from '../http/admin-schemas.js';
 import { defineHandler } from '../http/lambda-handler.js';
@@ -6,6 +7,6 @@ import { routeById } from '../http/routes.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('adminGetMfaStatus'), { table: mfaTable }, async (event, { mfa }) => {
   const operator = operatorOf(event);
-  const { userId } = pathParametersOf(event, AdminUserPathParameters);
+  const { userId } = pathParametersOf(event, AdminUserPathParameters, () => new UserNotFoundError());
   return { status: 200, body: await mfa.adminStatus(operator, userId) };
 });

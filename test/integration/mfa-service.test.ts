@@ -94,7 +94,7 @@ describe('MfaService on DynamoDB Local', () => {
       const jwks = createLocalJWKSet({ keys: await t.deps.signer.publicJwks() });
       const { payload, protectedHeader } = await jwtVerify(verified.assertion, jwks, {
         issuer: TEST_SETTINGS.assertionIssuer,
-        audience: TEST_SETTINGS.assertionAudience,
+        audience: 'acme-app',
         currentDate: new Date(t.clock.now()),
       });
       expect(protectedHeader.alg).toBe('ES256');
@@ -261,6 +261,7 @@ describe('MfaService on DynamoDB Local', () => {
       const refused = await t.service.verify(actor, { recoveryCode: recoveryCodes[0]! }).catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(TooManyAttemptsError);
       expect((refused as TooManyAttemptsError).retryAfterSeconds).toBe(60);
+      expect((await t.deps.store.get(actor.userId))?.failures, 'recovery-code failures never count toward the code lockout').toBe(0);
       t.clock.advance(60_000);
       await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
     });
