@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_THRESHOLD } from '../../functions/domain/lockout.js';
-import { LOCAL_ADMIN_PRINCIPAL } from '../../local/dev-identity-provider.js';
+import { UnauthorizedError } from '../../functions/http/problems.js';
+import { operatorOf, type HttpEvent } from '../../functions/http/request.js';
+import { DevIdentityProvider, LOCAL_ADMIN_AUDIENCE, LOCAL_ADMIN_PRINCIPAL } from '../../local/dev-identity-provider.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createCheckedFetch } from '../support/api.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
@@ -148,5 +150,39 @@ describe('admin API (local stand-in for IAM)', () => {
     const raw = createCheckedFetch({ checkRequests: false });
     const response = await raw(`${stack.url}/dev/admin-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"root"}' });
     expect(response.status).toBe(400);
+  });
+
+  it('refuses an operator token that is expired, signed by another key, or names no principal', async () => {
+    const user = await enrolledUser();
+    const now = Math.floor(Date.now() / 1000);
+    const otherDir = await mkdtemp(join(tmpdir(), 'mfa-admin-other-'));
+    try {
+      const forger = new DevIdentityProvider(otherDir, stack.identity.issuer, stack.identity.audience);
+      const tokens = [
+        await stack.identity.sign({ iss: stack.identity.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: LOCAL_ADMIN_PRINCIPAL, iat: now - 7200, exp: now - 3600 }),
+        await forger.issueAdminToken(),
+        await stack.identity.sign({ iss: stack.identity.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: 'root', iat: now, exp: now + 600 }),
+        await stack.identity.sign({ iss: 'https://elsewhere.example', aud: LOCAL_ADMIN_AUDIENCE, sub: LOCAL_ADMIN_PRINCIPAL, iat: now, exp: now + 600 }),
+      ];
+      for (const token of tokens) expect((await api('POST', adminPath(user.sub, 'reset'), token, { reason: 'forged' })).status).toBe(401);
+      expect((await api('GET', adminPath(user.sub), await adminToken())).json.mfaEnabled).toBe(true);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the operator of an IAM-authorised request', () => {
+  const event = (authorizer: unknown) => ({ requestContext: { requestId: 'r-1', http: { sourceIp: '192.0.2.1' }, ...(authorizer ? { authorizer } : {}) } }) as unknown as HttpEvent;
+
+  it("is the principal API Gateway's IAM authorizer verified", () => {
+    const arn = 'arn:aws:sts::111122223333:assumed-role/SupportRole/jane';
+    expect(operatorOf(event({ iam: { userArn: arn, accessKey: 'ASIA...', accountId: '111122223333' } }))).toEqual({ principal: arn, audit: { requestId: 'r-1', sourceIp: '192.0.2.1' } });
+  });
+
+  it('is nobody without that authorizer: a JWT-authorised event, no authorizer, or no ARN answer 401', () => {
+    for (const authorizer of [{ jwt: { claims: { sub: 'alice' }, scopes: [] } }, undefined, { iam: { userArn: '' } }, { iam: { userArn: 'alice' } }]) {
+      expect(() => operatorOf(event(authorizer))).toThrow(UnauthorizedError);
+    }
   });
 });
