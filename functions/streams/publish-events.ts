@@ -1,7 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { changeEventsOfImage, deliveredEventOf, type StreamImage } from '../adapters/aws/change-event-stream.js';
-import { ConfigurationError } from '../config.js';
 import { logger } from '../observability.js';
 
 /** PutEvents takes at most 10 entries per call. */
@@ -50,7 +49,8 @@ export function createPublisher(client: Pick<EventBridgeClient, 'send'>, eventBu
 /** The bus from MFA_EVENT_BUS_NAME: without it the function refuses to start (it never drops events silently). */
 export function eventBusNameFrom(env: NodeJS.ProcessEnv): string {
   const name = env.MFA_EVENT_BUS_NAME?.trim();
-  if (!name) throw new ConfigurationError('Missing configuration: MFA_EVENT_BUS_NAME.');
+  // Not config.ts's ConfigurationError: importing that module would bundle zod and the route table into this function.
+  if (!name) throw Object.assign(new Error('Missing configuration: MFA_EVENT_BUS_NAME.'), { name: 'ConfigurationError' });
   return name;
 }
 
