@@ -30,6 +30,8 @@ class SwitchableStore implements MfaStore {
   putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
   addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
   renameAuthenticator: MfaStore['renameAuthenticator'] = (...args) => this.target.renameAuthenticator(...args);
+  resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
+  clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);
   migrateLegacy: MfaStore['migrateLegacy'] = (...args) => this.target.migrateLegacy(...args);
 }
 
