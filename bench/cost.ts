@@ -1,4 +1,4 @@
-import type { AwsCall } from './aws-calls.js';
+import type { AwsCall } from '../harness/aws-calls.js';
 import { round } from './stats.js';
 
 /**

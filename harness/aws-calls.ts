@@ -9,7 +9,7 @@ import { routeById, type RouteId } from '../functions/http/routes.js';
 import { loadRouteHandlers } from '../local/local-stack.js';
 import { ensureMfaTable } from '../local/mfa-table.js';
 import { InProcessKms } from './in-process-kms.js';
-import { ManualClock } from '../test/support/fakes.js';
+import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
