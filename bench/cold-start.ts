@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
@@ -88,6 +89,24 @@ export interface NodeRuntime {
   /** `node --version` of `path`. */
   version: string;
   path: string;
+}
+
+/**
+ * This machine's own Node, for comparison: the first `node` on PATH outside any node_modules
+ * (npm puts node_modules/.bin first on a script's PATH, and the node24 package may link one there).
+ */
+export function machineNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir || dir.split(sep).includes('node_modules')) continue;
+    const candidate = join(dir, 'node');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return process.execPath;
 }
 
 export function nodeRuntime(path: string): NodeRuntime {

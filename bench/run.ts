@@ -15,7 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_AWS_ENV, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { buildColdStartBundles, LAMBDA_NODE, measureColdStarts, nodeRuntime } from './cold-start.js';
+import { buildColdStartBundles, LAMBDA_NODE, machineNode, measureColdStarts, nodeRuntime } from './cold-start.js';
 import { costPerMillionVerifications } from './cost.js';
 import type { LatencyResults } from './latency/index.js';
 import { appendResultsRow, buildResults, printSummary, writeResults } from './report.js';
@@ -89,7 +89,7 @@ try {
     log,
   });
   // For comparison, this machine's Node (20 here), with fewer runs.
-  const thisNode = nodeRuntime(process.execPath);
+  const thisNode = nodeRuntime(machineNode());
   const coldStartsOnThisNode =
     thisNode.version === lambdaNode.version ? undefined : await measureColdStarts(bundles, { node: thisNode, rounds: 3, runsPerRound: quick ? 1 : 5, log });
 
