@@ -6,19 +6,26 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-const Environment = z.object({
-  MFA_ADAPTERS: z.enum(['aws', 'local']).default('aws'),
-  MFA_TABLE_NAME: z.string().min(1).optional(),
-  MFA_TOTP_KEY_ID: z.string().min(1).optional(),
-  MFA_SIGNING_KEY_ID: z.string().min(1).optional(),
-  MFA_DATA_DIR: z.string().min(1).default('.data'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
-  MFA_ISSUER: z.url(),
-  MFA_ASSERTION_AUDIENCE: z.string().min(1),
-  MFA_TOTP_ISSUER_NAME: z.string().min(1).max(64).default('serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
-});
+/**
+ * Built on first use, not at import: the public functions (functions/http/public-handler.ts)
+ * import this module for loadPublicConfig and ConfigurationError only, and with no top-level
+ * zod call esbuild leaves zod out of their bundles.
+ */
+let environment: ReturnType<typeof buildEnvironment> | undefined;
+const buildEnvironment = () =>
+  z.object({
+    MFA_ADAPTERS: z.enum(['aws', 'local']).default('aws'),
+    MFA_TABLE_NAME: z.string().min(1).optional(),
+    MFA_TOTP_KEY_ID: z.string().min(1).optional(),
+    MFA_SIGNING_KEY_ID: z.string().min(1).optional(),
+    MFA_DATA_DIR: z.string().min(1).default('.data'),
+    DYNAMODB_ENDPOINT: z.url().optional(),
+    MFA_ISSUER: z.url(),
+    MFA_ASSERTION_AUDIENCE: z.string().min(1),
+    MFA_TOTP_ISSUER_NAME: z.string().min(1).max(64).default('serverless-mfa'),
+    MFA_ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
+    AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  });
 
 export interface Config {
   adapters: 'aws' | 'local';
@@ -39,7 +46,7 @@ export interface Config {
  * adapters are refused outright, so a missing KMS key can never fall back to key files.
  */
 export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = Environment.safeParse(env);
+  const parsed = (environment ??= buildEnvironment()).safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
     throw new ConfigurationError(`Invalid or missing configuration: ${names.join(', ')}.`);
@@ -66,4 +73,31 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     totpIssuerName: e.MFA_TOTP_ISSUER_NAME,
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
   };
+}
+
+/** What the public functions (discovery document, key set) read: the issuer, and the signing key for the key set. */
+export type PublicConfig = Pick<Config, 'adapters' | 'signingKeyId' | 'dataDir' | 'issuer'>;
+
+/**
+ * loadConfig's rules for the variables the public functions use, without zod: MFA_ISSUER must be
+ * a URL, MFA_SIGNING_KEY_ID is required when `signingKey` is (with the AWS adapters), the local
+ * adapters are refused inside Lambda. Same errors as loadConfig; test/unit/config.test.ts
+ * holds the two to the same answers.
+ */
+export function loadPublicConfig(env: NodeJS.ProcessEnv, needs: { signingKey: boolean }): PublicConfig {
+  const invalid: string[] = [];
+  const adapters = env.MFA_ADAPTERS ?? 'aws';
+  if (adapters !== 'aws' && adapters !== 'local') invalid.push('MFA_ADAPTERS');
+  const knownAdapters = adapters === 'local' ? 'local' : 'aws';
+  if (env.MFA_SIGNING_KEY_ID === '') invalid.push('MFA_SIGNING_KEY_ID');
+  if (env.MFA_DATA_DIR === '') invalid.push('MFA_DATA_DIR');
+  const issuer = env.MFA_ISSUER;
+  if (issuer === undefined || !URL.canParse(issuer.trim())) invalid.push('MFA_ISSUER');
+  if (invalid.length > 0) throw new ConfigurationError(`Invalid or missing configuration: ${invalid.join(', ')}.`);
+  if (knownAdapters === 'aws') {
+    if (needs.signingKey && !env.MFA_SIGNING_KEY_ID) throw new ConfigurationError('Missing configuration: MFA_SIGNING_KEY_ID.');
+  } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
+    throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
+  }
+  return { adapters: knownAdapters, signingKeyId: env.MFA_SIGNING_KEY_ID, dataDir: env.MFA_DATA_DIR ?? '.data', issuer: issuer!.replace(/\/+$/, '') };
 }
