@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from '../harness/minimum-aws-calls.js';
 import type { ColdStartResults } from './cold-start.js';
-import type { CostFigure } from './cost.js';
+import type { CostFigure, MethodCost } from './cost.js';
 import type { LatencyResults } from './latency/index.js';
 import { ROUTES } from '../functions/http/routes.js';
 import { round } from './stats.js';
@@ -43,6 +43,7 @@ export function buildResults(input: {
   /** The same cold starts on this machine's Node, when it is not Lambda's. */
   coldStartsOnThisNode?: ColdStartResults | undefined;
   cost: CostFigure;
+  costs: Record<string, MethodCost>;
   loadBefore: number[];
   loadAfter: number[];
   seconds: number;
@@ -121,6 +122,7 @@ export function buildResults(input: {
     awsCallsAtMinimum: Object.values(awsCallsPerOperation).every((entry) => entry.atMinimum),
     lambdaVerifyMs: { node: latency.node, ...latency.lambdaVerify },
     costPerMillionVerifications: input.cost,
+    costByMethod: input.costs,
   };
 }
 
@@ -232,4 +234,8 @@ export function printSummary(results: BenchResults): void {
   const cost = results.costPerMillionVerifications;
   out(`Cost per million TOTP verifications: $${fmt(cost.totalUsd)} (${cost.prices.region} list prices checked ${cost.prices.checked})`);
   for (const line of cost.lines) out(`  ${line.item.padEnd(72)} $${fmt(line.usdPerMillion, 3).padStart(8)}`);
+  out('By method (per million verifications; per monthly active user at 30 sign-ins; Cognito Lite / Essentials / Plus per MAU over it)');
+  for (const [method, entry] of Object.entries(results.costByMethod)) {
+    out(`  ${method.padEnd(14)} $${fmt(entry.usdPerMillionVerifications)}   $${entry.usdPerMonthlyActiveUser.toFixed(5)} per MAU   ${entry.cognitoMultiple.lite}x / ${entry.cognitoMultiple.essentials}x / ${entry.cognitoMultiple.plus}x   KMS ${fmt(100 * entry.kmsShare, 0)} %`);
+  }
 }
