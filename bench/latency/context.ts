@@ -59,7 +59,15 @@ export interface LatencyResults {
    * `ratio`: the median of `ratioRuns` (one per round); `floorCalls`: the storage calls of the
    * floor; `againstOneWriteFloor`: the ratio over GetItem + one UpdateItem.
    */
-  verify: OverheadFigure & { ratioRuns: Repeated; floorCalls: readonly string[]; againstOneWriteFloor: number };
+  verify: OverheadFigure & {
+    ratioRuns: Repeated;
+    floorCalls: readonly string[];
+    againstOneWriteFloor: number;
+    /** A request through the same client and local API Gateway stand-in that touches no storage or key (the discovery document). */
+    httpHopMs: LatencySummary;
+    /** (median verify - median HTTP hop) over the median floor: the function's own overhead, the hop the floor does not make taken out. */
+    withoutHttpHop: number;
+  };
   /** `kdfShare`: hashing a fresh recovery-code set alone (median), over the confirm request (median). */
   confirm: OverheadFigure & { kdfMs: LatencySummary; kdfShare: number };
   recoveryVerify: { requestMs: LatencySummary; kdfMs: LatencySummary; floorMs: LatencySummary };
@@ -96,6 +104,8 @@ export interface LatencyBench {
   floorOnce: Floor;
   /** GetItem + one UpdateItem: the issue's first floor. */
   oneWriteFloorOnce: Floor;
+  /** The discovery document over HTTP: the hop every verification makes and the storage floor does not. */
+  httpHopOnce(): Promise<number>;
 }
 
 /**
@@ -174,6 +184,11 @@ export async function openLatencyBench(options: LatencyOptions): Promise<Latency
         }),
       floorOnce: verifyStorageFloor(store, floorPool, clock),
       oneWriteFloorOnce: getItemPlusOneWriteFloor(store, floorPool, clock),
+      httpHopOnce: async () => {
+        const result = await client.get('/.well-known/openid-configuration');
+        expectOk('discovery document', result);
+        return result.ms;
+      },
       close,
     };
   } catch (error) {

@@ -52,7 +52,14 @@ export class HttpClient {
   constructor(private readonly port: number) {}
 
   post(path: string, token: string, body: unknown): Promise<{ status: number; text: string; ms: number }> {
-    const payload = JSON.stringify(body);
+    return this.send('POST', path, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(body));
+  }
+
+  get(path: string): Promise<{ status: number; text: string; ms: number }> {
+    return this.send('GET', path, {}, '');
+  }
+
+  private send(method: string, path: string, headers: Record<string, string>, payload: string): Promise<{ status: number; text: string; ms: number }> {
     return new Promise((resolvePost, reject) => {
       const started = performance.now();
       const outgoing = request(
@@ -60,9 +67,9 @@ export class HttpClient {
           host: '127.0.0.1',
           port: this.port,
           path,
-          method: 'POST',
+          method,
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}` },
+          headers: { ...headers, 'content-length': Buffer.byteLength(payload) },
         },
         (response) => {
           const chunks: Buffer[] = [];
