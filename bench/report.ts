@@ -97,6 +97,21 @@ export function buildResults(input: {
       withoutHttpHop: latency.verify.withoutHttpHop,
       met: verifyConcurrency1 <= TARGETS.verifyOverheadRatio && verifyConcurrency32 <= TARGETS.verifyOverheadRatio,
     },
+    ...(latency.webauthnVerify
+      ? {
+          webauthnVerifyOverheadRatio: {
+            node: latency.node,
+            value: latency.webauthnVerify.ratio,
+            runs: latency.webauthnVerify.ratioRuns,
+            p95Ratio: latency.webauthnVerify.p95Ratio,
+            p99Ratio: latency.webauthnVerify.p99Ratio,
+            verifyMs: latency.webauthnVerify.requestMs,
+            floorMs: latency.webauthnVerify.floorMs,
+            floorCalls: latency.webauthnVerify.floorCalls,
+            met: latency.webauthnVerify.ratio <= TARGETS.webauthnVerifyOverheadRatio,
+          },
+        }
+      : {}),
     confirmOverheadRatio: {
       node: latency.node,
       value: latency.confirm.ratio,

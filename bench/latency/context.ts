@@ -80,6 +80,12 @@ export interface LatencyResults {
   lambdaVerify: { handlerMs: LatencySummary; floorMs: LatencySummary; computeMs: number };
   /** Sizes of a verifying user's item, for the request units it costs. */
   item: { bytesWithKmsCiphertext: number };
+  /**
+   * Verify with a WebAuthn assertion over its storage floor, once that method lands: its phase
+   * (bench/latency/phases/, listed in LATENCY_PHASES) returns this, and bench/report.ts reports
+   * it as `webauthnVerifyOverheadRatio` against TARGETS.webauthnVerifyOverheadRatio.
+   */
+  webauthnVerify?: OverheadFigure & { ratioRuns: Repeated; floorCalls: readonly string[] };
 }
 
 /** What every phase of the latency benchmark shares: the local stack, its clock, users and floors. */
