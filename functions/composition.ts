@@ -96,9 +96,10 @@ export function createServices(
     settings: {
       totpIssuer: config.totpIssuerName,
       assertionIssuer: config.issuer,
-      assertionAudience: config.assertionAudience,
+      audienceMap: config.audienceMap,
       assertionTtlSeconds: config.assertionTtlSeconds,
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
+      relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
     },
     ...overrides,
   };

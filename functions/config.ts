@@ -6,6 +6,15 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Built on first use, not at import: the public functions (functions/http/public-handler.ts)
  * import this module for loadPublicConfig and ConfigurationError only, and with no top-level
@@ -21,11 +30,38 @@ const buildEnvironment = () =>
     MFA_DATA_DIR: z.string().min(1).default('.data'),
     DYNAMODB_ENDPOINT: z.url().optional(),
     MFA_ISSUER: z.url(),
-    MFA_ASSERTION_AUDIENCE: z.string().min(1),
+    /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
+    MFA_ASSERTION_AUDIENCE_MAP: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined || text.trim() === '') return {};
+        try {
+          return z.record(z.string().min(1), z.string().min(1)).parse(JSON.parse(text));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'MFA_ASSERTION_AUDIENCE_MAP must be a JSON object of non-empty strings.' });
+          return z.NEVER;
+        }
+      }),
+    MFA_WEBAUTHN_RP_ID: z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/).optional(),
+    MFA_WEBAUTHN_ORIGINS: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return undefined;
+        const origins = text.split(',').map((origin) => origin.trim()).filter(Boolean);
+        if (origins.length === 0 || !origins.every(isOrigin)) {
+          ctx.addIssue({ code: 'custom', message: 'MFA_WEBAUTHN_ORIGINS must be comma-separated origins (scheme://host[:port]).' });
+          return z.NEVER;
+        }
+        return origins;
+      }),
+    PORT: z.coerce.number().int().min(1).max(65535).optional(),
     MFA_TOTP_ISSUER_NAME: z.string().min(1).max(64).default('serverless-mfa'),
     MFA_ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
     AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   });
+
 
 export interface Config {
   adapters: 'aws' | 'local';
@@ -35,8 +71,11 @@ export interface Config {
   dataDir: string;
   dynamoDbEndpoint: string | undefined;
   issuer: string;
-  assertionAudience: string;
+  audienceMap: Record<string, string>;
   totpIssuerName: string;
+  /** The WebAuthn relying party: configured, never taken from a request. */
+  webauthnRpId: string;
+  webauthnOrigins: string[];
   assertionTtlSeconds: number;
 }
 
@@ -57,6 +96,8 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
   if (e.MFA_ADAPTERS === 'aws') {
     if (access.secretKey.length > 0 && !e.MFA_TOTP_KEY_ID) missing.push('MFA_TOTP_KEY_ID');
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
+    if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
+    if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
@@ -69,8 +110,11 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     dataDir: e.MFA_DATA_DIR,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
     issuer: e.MFA_ISSUER.replace(/\/+$/, ''),
-    assertionAudience: e.MFA_ASSERTION_AUDIENCE,
+    audienceMap: e.MFA_ASSERTION_AUDIENCE_MAP,
     totpIssuerName: e.MFA_TOTP_ISSUER_NAME,
+    // Locally a browser on http://localhost is a secure context; 127.0.0.1 is not.
+    webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
+    webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
   };
 }

@@ -1,5 +1,5 @@
 import { Secret } from 'otpauth';
-import { generateTotpCode } from '../functions/domain/totp.js';
+import { generateTotpCode } from '../functions/methods/totp/totp.js';
 
 /** What an authenticator app shows for the base32 secret the enrollment returned, `offsetSteps` steps from `nowMs`. */
 export function codeAt(base32Secret: string, nowMs: number, offsetSteps = 0): string {

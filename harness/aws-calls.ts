@@ -101,6 +101,8 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_SIGNING_KEY_ID: BENCH_KEY_IDS.signing,
     MFA_ISSUER: 'https://mfa.example.com',
     MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+    MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
+    MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
   };
   const modules = await loadRouteHandlers();
   const handlers = new Map<string, LambdaHttpHandler>();

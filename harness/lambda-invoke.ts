@@ -28,7 +28,7 @@ export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string;
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
-      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com` }, scopes: [] } } } : {}),
+      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app' }, scopes: [] } } } : {}),
     },
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: false,

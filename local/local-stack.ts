@@ -75,7 +75,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     DYNAMODB_ENDPOINT: endpoint,
     MFA_DATA_DIR: dataDir,
     MFA_ISSUER: url,
-    MFA_ASSERTION_AUDIENCE: LOCAL_APP_AUDIENCE,
+    MFA_WEBAUTHN_RP_ID: process.env.MFA_WEBAUTHN_RP_ID ?? 'localhost',
+    MFA_WEBAUTHN_ORIGINS: process.env.MFA_WEBAUTHN_ORIGINS ?? url,
   };
   const identity = new DevIdentityProvider(dataDir, `${url}/dev`, LOCAL_APP_AUDIENCE);
   const routes = ROUTES.map((route: RouteDefinition) => {

@@ -4,7 +4,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { MFA_TABLE } from '../functions/adapters/aws/mfa-table.js';
+import { MFA_TABLE } from '../functions/adapters/aws/mfa-item.js';
 
 /** Creates the MFA table (as the CDK stack defines it) if it does not exist yet. */
 export async function ensureMfaTable(client: DynamoDBClient, tableName: string): Promise<void> {

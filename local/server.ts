@@ -46,7 +46,10 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   const extra = options.extraRoutes?.find((candidate) => candidate.method === method && pathMatches(candidate.path, url.pathname));
   if (extra) return extra.handle(request, response, body);
 
-  const samePath = options.routes.filter(({ route }) => route.path === url.pathname);
+  const samePath = options.routes.flatMap((candidate) => {
+    const pathParameters = matchRoutePath(candidate.route.path, url.pathname);
+    return pathParameters ? [{ ...candidate, pathParameters }] : [];
+  });
   const match = samePath.find(({ route }) => route.method === method);
   if (!match) {
     if (samePath.length > 0) throw new MethodNotAllowedError(samePath.map(({ route }) => route.method));
@@ -66,8 +69,24 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     );
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims);
+  const event = toEvent(request, url, method, body, match.route, claims, match.pathParameters);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
+}
+
+/** The `{name}` parameters of an API Gateway route path that `path` matches (one segment each), or null. */
+export function matchRoutePath(template: string, path: string): Record<string, string> | null {
+  const names: string[] = [];
+  const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([A-Za-z0-9_]+)\\?\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  const found = new RegExp(`^${pattern}$`).exec(path);
+  if (!found) return null;
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+  } catch {
+    return null;
+  }
 }
 
 function pathMatches(pattern: string, path: string): boolean {
@@ -101,6 +120,7 @@ function toEvent(
   body: string,
   route: RouteDefinition,
   claims: Record<string, string | number | boolean | string[]> | undefined,
+  pathParameters: Record<string, string> = {},
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -115,6 +135,7 @@ function toEvent(
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     ...(request.headers.cookie ? { cookies: request.headers.cookie.split(/;\s*/) } : {}),
     requestContext: {
       accountId: '000000000000',

@@ -167,6 +167,7 @@ function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
     summary: route.summary,
     tags: [route.path.startsWith('/v1/') ? 'MFA' : 'Assertion verification'],
     security: route.auth === 'first-factor' ? [{ [FIRST_FACTOR_SCHEME]: [] }] : [],
+    ...(route.pathParameters ? { requestParams: { path: route.pathParameters } } : {}),
     ...(route.request ? { requestBody: requestBodyFor(route.request) } : {}),
     responses: {
       [String(route.successStatus)]: { description: route.summary, ...jsonBody(route.response) },

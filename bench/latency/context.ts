@@ -7,13 +7,13 @@ import { DynamoDbMfaStore } from '../../functions/adapters/aws/dynamodb-mfa-stor
 import { LocalSecretSealer } from '../../functions/adapters/local/local-secret-sealer.js';
 import { dynamoDbClientConfig } from '../../functions/composition.js';
 import { cryptoRandom } from '../../functions/domain/random.js';
-import { generateRecoveryCodes, hashRecoveryCodes } from '../../functions/domain/recovery-codes.js';
-import { stepAt } from '../../functions/domain/totp.js';
+import { generateRecoveryCodes, hashRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
+import { stepAt } from '../../functions/methods/totp/totp.js';
 import { ManualClock } from '../../harness/manual-clock.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import type { Repeated, LatencySummary } from '../stats.js';
 import type { OverheadFigure } from './figures.js';
-import { getItemPlusOneWriteFloor, verifyStorageFloor, type Floor } from './floors.js';
+import { enableSeededTotp, getItemPlusOneWriteFloor, verifyStorageFloor, type Floor } from './floors.js';
 import { expectOk, HttpClient, seedUsers, totpCodeFor, UserPool, type BenchUser } from './load.js';
 
 export interface LatencyOptions {
@@ -158,9 +158,7 @@ export async function openLatencyBench(options: LatencyOptions): Promise<Latency
     const seededUser = async (prefix: string): Promise<BenchUser> => {
       const user = await newUser(prefix);
       const step = stepAt(clock.now()) - 2;
-      if ((await store.enableTotp(user.sub, { pendingSealedSecret: user.pendingSealed, step, recoveryCodeHashes: sharedHashes }, clock.now())) !== 'ok') {
-        throw new Error('Could not seed an enrolled user.');
-      }
+      await enableSeededTotp(store, user.sub, { pendingSealed: user.pendingSealed, step, recoveryCodeHashes: sharedHashes }, clock.now());
       return { ...user, lastStep: step, recoveryCodes: [...sharedCodes] };
     };
 

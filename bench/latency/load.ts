@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { stepAt } from '../../functions/domain/totp.js';
+import { stepAt } from '../../functions/methods/totp/totp.js';
 import { codeAt } from '../../harness/authenticator.js';
 import type { ManualClock } from '../../harness/manual-clock.js';
 import { elapsedMs } from '../stats.js';

@@ -27,6 +27,9 @@ export class PowertoolsAuditLog implements AuditLog {
       ...(event.operation ? { operation: event.operation } : {}),
       ...(event.failures !== undefined ? { failures: event.failures } : {}),
       ...(event.lockedUntil ? { lockedUntil: event.lockedUntil } : {}),
+      ...(event.authenticatorId ? { authenticatorId: event.authenticatorId } : {}),
+      ...(event.reason ? { reason: event.reason } : {}),
+      ...(context.principal ? { principal: context.principal } : {}),
     });
     if (event.outcome === 'failure') this.metrics?.addMetric(AUDIT_METRICS.failedCodeChecks, MetricUnit.Count, 1);
     if (event.event === 'mfa.lockout.started') this.metrics?.addMetric(AUDIT_METRICS.lockouts, MetricUnit.Count, 1);

@@ -43,3 +43,53 @@ export class ContentionError extends DomainError {
     super('The request conflicted with concurrent requests; retry it.');
   }
 }
+
+/** Adding a factor while MFA is on needs a proof of a current one in the same request. */
+export class StepUpRequiredError extends DomainError {
+  constructor() {
+    super('Adding a factor while MFA is on needs a proof of a current factor.');
+  }
+}
+
+/** The security key's response was wrong: challenge, origin, signature, presence, counter or attestation. */
+export class InvalidCredentialError extends DomainError {
+  constructor() {
+    super('The security key response is not valid.');
+  }
+}
+
+export class RegistrationNotFoundError extends DomainError {
+  constructor() {
+    super('There is no pending security-key registration, or it has expired or been used.');
+  }
+}
+
+export class CredentialAlreadyRegisteredError extends DomainError {
+  constructor() {
+    super('This security key is already registered.');
+  }
+}
+
+export class TooManyAuthenticatorsError extends DomainError {
+  constructor() {
+    super('The user already has the maximum number of authenticators.');
+  }
+}
+
+export class WebAuthnNotEnabledError extends DomainError {
+  constructor() {
+    super('The user has no security key.');
+  }
+}
+
+export class AuthenticatorNotFoundError extends DomainError {
+  constructor() {
+    super('The user has no such authenticator.');
+  }
+}
+
+export class UserNotFoundError extends DomainError {
+  constructor() {
+    super('There is no MFA state for this user.');
+  }
+}

@@ -1,28 +1,34 @@
 /**
- * Lockout policy for failed code checks, counted per user across every code-checking
- * operation (TOTP and recovery codes alike).
+ * Attempt limits, by kind of proof.
  *
- * - Every LOCKOUT_THRESHOLD consecutive failures start a lockout; during it every attempt,
+ * Codes from an authenticator app can be guessed (3 accepted codes in a million per try), so
+ * their checks are counted per user and locked:
+ * - Every LOCKOUT_THRESHOLD consecutive failures start a lockout; during it every code check,
  *   right or wrong, is refused without being evaluated.
  * - The first lockout lasts BASE_LOCKOUT_MS and each further one doubles, up to MAX_LOCKOUT_MS.
- * - At HARD_LOCK_FAILURES consecutive failures (NIST SP 800-63B's cap of 100) the lock no
- *   longer expires: an operator must reset it.
- * - A success resets the count.
- * - Besides, at most DAILY_FAILURE_CAP failures count in any failure window of 24 h, and a
- *   success does not give them back: a victim who signs in every hour would otherwise hand an
- *   attacker who holds the password a fresh 100 guesses each time.
+ * - At most DAILY_FAILURE_CAP failures count in any failure window of 24 h, and a success does
+ *   not give them back: a guesser gets at most 100 tries a day (P <= 3e-4) however often the
+ *   real user signs in. Then the lock lasts until the window ends: there is no lock that never
+ *   ends, so a password thief cannot lock the real user out for good.
+ * - A success resets the consecutive count.
+ *
+ * Recovery codes (80 bits) and security keys (signatures) cannot be guessed (NIST SP 800-63B-4
+ * asks for rate limiting only below 64 bits of entropy). A code lockout never refuses them, and
+ * their failures do not count toward it. They have their own per-user limit against cost (each
+ * recovery-code check runs the KDF): PROOF_ATTEMPTS_PER_WINDOW attempts per PROOF_WINDOW_MS.
  */
 export const LOCKOUT_THRESHOLD = 5;
 export const BASE_LOCKOUT_MS = 30_000;
 export const MAX_LOCKOUT_MS = 15 * 60_000;
-export const HARD_LOCK_FAILURES = 100;
-/** Stored as the lock's end for a hard lock: the largest valid JavaScript date. */
-export const HARD_LOCK_UNTIL = 8_640_000_000_000_000;
-/** What Retry-After says during a hard lock: look again in a day. */
-export const HARD_LOCK_RETRY_AFTER_SECONDS = 86_400;
 export const FAILURE_WINDOW_MS = 24 * 3600_000;
 /** 100 x 3 accepted codes / 10^6 = 3 x 10^-4 per window, under the 1 in 1,000 a day we promise. */
 export const DAILY_FAILURE_CAP = 100;
+
+export const PROOF_WINDOW_MS = 60_000;
+export const PROOF_ATTEMPTS_PER_WINDOW = 10;
+
+/** The two lanes of counting: guessable codes, and proofs that cannot be guessed. */
+export type AttemptLane = 'code' | 'proof';
 
 export interface LockoutState {
   failures: number;
@@ -32,12 +38,23 @@ export interface LockoutState {
   windowFailures?: number | undefined;
 }
 
-/** What counting one more attempt writes, before its code is evaluated. */
+export interface ProofRateState {
+  proofWindowStart?: number | undefined;
+  proofAttempts?: number | undefined;
+}
+
+/** What counting one more code check writes, before its code is evaluated. */
 export interface CountedAttempt {
   failures: number;
   lockedUntil?: number | undefined;
   windowStart: number;
   windowFailures: number;
+}
+
+/** What counting one more recovery-code or key check writes, before it is evaluated. */
+export interface CountedProofAttempt {
+  proofWindowStart: number;
+  proofAttempts: number;
 }
 
 export function isLocked(state: LockoutState, nowMs: number): boolean {
@@ -46,7 +63,6 @@ export function isLocked(state: LockoutState, nowMs: number): boolean {
 
 export function retryAfterSeconds(state: LockoutState, nowMs: number): number {
   if (state.lockedUntil === undefined) return 0;
-  if (state.lockedUntil >= HARD_LOCK_UNTIL) return HARD_LOCK_RETRY_AFTER_SECONDS;
   return Math.max(1, Math.ceil((state.lockedUntil - nowMs) / 1000));
 }
 
@@ -57,13 +73,12 @@ export function lockoutDurationMs(failures: number): number {
 
 /** The lock that recording one more failure imposes, if any. */
 export function lockAfterFailure(failuresAfter: number, nowMs: number): number | undefined {
-  if (failuresAfter >= HARD_LOCK_FAILURES) return HARD_LOCK_UNTIL;
   if (failuresAfter % LOCKOUT_THRESHOLD !== 0) return undefined;
   return nowMs + lockoutDurationMs(failuresAfter);
 }
 
 /**
- * Counts one attempt as a failure (a success gives it back by resetting `failures` and
+ * Counts one code check as a failure (a success gives it back by resetting `failures` and
  * decrementing `windowFailures`), with the lock it starts: the consecutive-failure lock, or
  * the end of the failure window once DAILY_FAILURE_CAP is reached, whichever is later.
  */
@@ -77,14 +92,34 @@ export function countAttempt(state: LockoutState, nowMs: number): CountedAttempt
   return { failures, windowStart, windowFailures, lockedUntil: Number.isFinite(lockedUntil) ? lockedUntil : undefined };
 }
 
+/** The largest consecutive-failure count the one-write path handles (DynamoDB's IN takes 100 values). */
+const QUIET_FAILURES_LIMIT = 99;
+
 /**
- * The conditions under which counting one more attempt is plain arithmetic, decided by no
+ * The conditions under which counting one more code check is plain arithmetic, decided by no
  * one: countAttempt would start no lock and keep the current window. The store can then count
  * in the same write that reads the record, instead of a read followed by a conditional write.
  */
 export function quietAttemptGuard(nowMs: number): { failuresIn: number[]; windowStartAfter: number; windowFailuresBelow: number } {
-  const failuresIn = Array.from({ length: HARD_LOCK_FAILURES - 1 }, (_, failures) => failures).filter(
+  const failuresIn = Array.from({ length: QUIET_FAILURES_LIMIT }, (_, failures) => failures).filter(
     (failures) => lockAfterFailure(failures + 1, nowMs) === undefined,
   );
   return { failuresIn, windowStartAfter: nowMs - FAILURE_WINDOW_MS, windowFailuresBelow: DAILY_FAILURE_CAP - 1 };
+}
+
+/** Seconds until another recovery-code or key check may be counted, or 0 when one may be now. */
+export function proofRetryAfterSeconds(state: ProofRateState, nowMs: number): number {
+  if (state.proofWindowStart === undefined || nowMs - state.proofWindowStart >= PROOF_WINDOW_MS) return 0;
+  if ((state.proofAttempts ?? 0) < PROOF_ATTEMPTS_PER_WINDOW) return 0;
+  return Math.max(1, Math.ceil((state.proofWindowStart + PROOF_WINDOW_MS - nowMs) / 1000));
+}
+
+export function countProofAttempt(state: ProofRateState, nowMs: number): CountedProofAttempt {
+  const fresh = state.proofWindowStart === undefined || nowMs - state.proofWindowStart >= PROOF_WINDOW_MS;
+  return fresh ? { proofWindowStart: nowMs, proofAttempts: 1 } : { proofWindowStart: state.proofWindowStart!, proofAttempts: (state.proofAttempts ?? 0) + 1 };
+}
+
+/** When counting one more recovery-code or key check is plain arithmetic (window current, under the limit). */
+export function quietProofGuard(nowMs: number): { windowStartAfter: number; attemptsBelow: number } {
+  return { windowStartAfter: nowMs - PROOF_WINDOW_MS, attemptsBelow: PROOF_ATTEMPTS_PER_WINDOW };
 }

@@ -6,6 +6,6 @@ import { ConfirmEnrollmentRequest } from '../http/schemas.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('confirmTotpEnrollment'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  const { code } = parseBody(event, ConfirmEnrollmentRequest);
-  return { status: 200, body: await mfa.confirmTotpEnrollment(actor, code) };
+  const { code, name } = parseBody(event, ConfirmEnrollmentRequest);
+  return { status: 200, body: await mfa.confirmTotpEnrollment(actor, code, name) };
 });

@@ -1,10 +1,10 @@
 import { mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
-import { actorOf, parseBody } from '../http/request.js';
+import { actorOf, parseBody, secondFactorOf } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { SecondFactorRequest } from '../http/schemas.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('regenerateRecoveryCodes'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  return { status: 200, body: await mfa.regenerateRecoveryCodes(actor, parseBody(event, SecondFactorRequest)) };
+  return { status: 200, body: await mfa.regenerateRecoveryCodes(actor, secondFactorOf(parseBody(event, SecondFactorRequest))) };
 });

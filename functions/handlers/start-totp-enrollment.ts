@@ -1,13 +1,13 @@
 import { mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
 import { qrCodeDataUrl } from '../http/qr-code.js';
-import { actorOf, parseBody } from '../http/request.js';
+import { actorOf, optionalSecondFactorOf, parseBody } from '../http/request.js';
 import { routeById } from '../http/routes.js';
-import { EmptyRequest } from '../http/schemas.js';
+import { OptionalProofRequest } from '../http/schemas.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('startTotpEnrollment'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  parseBody(event, EmptyRequest);
-  const { secret, otpauthUri, expiresAt } = await mfa.startTotpEnrollment(actor);
+  const factor = optionalSecondFactorOf(parseBody(event, OptionalProofRequest));
+  const { secret, otpauthUri, expiresAt } = await mfa.startTotpEnrollment(actor, factor);
   return { status: 201, body: { secret, otpauthUri, qrCode: await qrCodeDataUrl(otpauthUri), expiresAt } };
 });

@@ -1,10 +1,11 @@
 import { assertionSigningKey, mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
-import { actorOf, parseBody } from '../http/request.js';
+import { actorOf, parseBody, secondFactorOf } from '../http/request.js';
 import { routeById } from '../http/routes.js';
-import { SecondFactorRequest } from '../http/schemas.js';
+import { VerifyRequest } from '../http/schemas.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('verifyMfa'), { table: mfaTable, secretKey: totpSecretKey, signingKey: assertionSigningKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  return { status: 200, body: await mfa.verify(actor, parseBody(event, SecondFactorRequest)) };
+  const body = parseBody(event, VerifyRequest);
+  return { status: 200, body: await mfa.verify(actor, secondFactorOf(body), body.nonce) };
 });

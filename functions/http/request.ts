@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
-import type { Actor } from '../service/mfa-service.js';
+import type { Actor, SecondFactor } from '../service/context.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 
 /** What API Gateway (HTTP API, payload 2.0) hands a function; the JWT authorizer's claims when the route has one. */
@@ -17,11 +17,24 @@ export function actorOf(event: HttpEvent): Actor {
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new UnauthorizedError();
   const email = typeof claims?.email === 'string' && claims.email.length <= 256 ? claims.email : undefined;
+  const audience = firstFactorAudience(claims?.aud) ?? firstFactorAudience(claims?.client_id);
+  // API Gateway's JWT authorizer admits a token only for a configured `aud` (or, without one, `client_id`).
+  if (audience === undefined) throw new UnauthorizedError();
   return {
     userId: sub,
     accountName: email ?? sub,
+    audience,
     audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp },
   };
+}
+
+/**
+ * The app a first-factor token was issued to. API Gateway hands claims over as strings, an
+ * array `aud` as "[a b]"; the first audience names the app.
+ */
+function firstFactorAudience(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1').trim().split(/[\s,]+/)[0] : undefined;
+  return typeof first === 'string' && first.length > 0 && first.length <= 256 ? first : undefined;
 }
 
 /**
@@ -51,5 +64,24 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
     const where = result.error.issues.map((issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.code}`);
     throw new InvalidRequestError(`The body does not match the schema (${where.slice(0, 5).join('; ')}).`);
   }
+  return result.data;
+}
+
+/** The proof in a validated body (`{code}`, `{recoveryCode}` or `{webauthn}`), without the fields beside it. */
+export function secondFactorOf(body: { code: string } | { recoveryCode: string } | { webauthn: object }): SecondFactor {
+  if ('code' in body) return { code: body.code };
+  if ('recoveryCode' in body) return { recoveryCode: body.recoveryCode };
+  return { webauthn: body.webauthn as Extract<SecondFactor, { webauthn: unknown }>['webauthn'] };
+}
+
+/** The proof in a body that may also be `{}`, or undefined for `{}`. */
+export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
+  return 'code' in body || 'recoveryCode' in body || 'webauthn' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
+}
+
+/** A path parameter of the route (API Gateway's `pathParameters`), validated like a body. */
+export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  const result = schema.safeParse(event.pathParameters ?? {});
+  if (!result.success) throw new InvalidRequestError('The path parameters are not valid.');
   return result.data;
 }

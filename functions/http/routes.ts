@@ -1,16 +1,26 @@
 import type { z } from 'zod';
 import type { ProblemCode } from './problems.js';
 import {
+  AuthenticatorPathParameters,
+  AuthenticatorResponse,
+  AuthenticatorsLeftResponse,
+  ChallengeResponse,
   ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
+  ConfirmRegistrationRequest,
   DisableResponse,
   EmptyRequest,
   EnrollmentResponse,
   JwksResponse,
+  KeyRegisteredResponse,
   MfaStatusResponse,
   OpenIdConfigurationResponse,
+  OptionalProofRequest,
   RecoveryCodesResponse,
+  RegistrationOptionsResponse,
+  RenameAuthenticatorRequest,
   SecondFactorRequest,
+  VerifyRequest,
   VerifyResponse,
 } from './schemas.js';
 
@@ -28,13 +38,16 @@ export interface RouteAccess {
 
 export interface RouteDefinition {
   id: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
+  /** API Gateway's route path; `{name}` segments are path parameters (see `pathParameters`). */
   path: string;
   /** File under functions/handlers/ (without extension) that exports `handler`. */
   handler: string;
   auth: 'public' | 'first-factor';
   summary: string;
   request?: z.ZodType;
+  /** The schema of the path's `{name}` parameters, when it has any. */
+  pathParameters?: z.ZodObject;
   successStatus: 200 | 201;
   response: z.ZodType;
   /** Problems this route can answer with besides the ones every route shares. */
@@ -43,6 +56,10 @@ export interface RouteDefinition {
 }
 
 const CODE_CHECK_PROBLEMS = ['invalid_request', 'invalid_code', 'too_many_attempts', 'payload_too_large', 'unsupported_media_type'] as const;
+/** Routes that take any proof of a current factor, a key's assertion included. */
+const PROOF_PROBLEMS = [...CODE_CHECK_PROBLEMS, 'invalid_credential'] as const;
+/** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */
+const PROOF_TABLE_ACCESS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /**
  * The one route table. The local server, the CDK stack, the OpenAPI generator and the tests
@@ -91,12 +108,13 @@ export const ROUTES = [
     path: '/v1/mfa/totp/enrollment',
     handler: 'start-totp-enrollment',
     auth: 'first-factor',
-    summary: 'Start (or restart) TOTP enrollment: a new secret, its otpauth URI and QR code, valid 10 minutes.',
-    request: EmptyRequest,
+    summary:
+      'Start (or restart) setting up an authenticator app: a new secret, its otpauth URI and QR code, valid 10 minutes. While MFA is on (one more app), the body carries a proof of a current factor.',
+    request: OptionalProofRequest,
     successStatus: 201,
     response: EnrollmentResponse,
-    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'totp_already_enabled'],
-    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Encrypt'], signingKey: [] },
+    problems: [...PROOF_PROBLEMS, 'totp_already_enabled', 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'confirmTotpEnrollment',
@@ -104,12 +122,12 @@ export const ROUTES = [
     path: '/v1/mfa/totp/enrollment/confirm',
     handler: 'confirm-totp-enrollment',
     auth: 'first-factor',
-    summary: 'Confirm enrollment with a code from the app; returns recovery codes when this is the first method.',
+    summary: 'Confirm enrollment with a code from the app (and optionally name it); returns recovery codes when this is the first method.',
     request: ConfirmEnrollmentRequest,
     successStatus: 200,
     response: ConfirmEnrollmentResponse,
-    problems: [...CODE_CHECK_PROBLEMS, 'enrollment_not_found', 'totp_already_enabled'],
-    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    problems: [...CODE_CHECK_PROBLEMS, 'enrollment_not_found', 'totp_already_enabled', 'step_up_required', 'too_many_authenticators'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'verifyMfa',
@@ -117,12 +135,12 @@ export const ROUTES = [
     path: '/v1/mfa/verify',
     handler: 'verify-mfa',
     auth: 'first-factor',
-    summary: 'Second step of sign-in: check a TOTP or recovery code and issue a signed MFA assertion.',
-    request: SecondFactorRequest,
+    summary: 'Second step of sign-in: check a TOTP code, a recovery code or a security key and issue a signed MFA assertion.',
+    request: VerifyRequest,
     successStatus: 200,
     response: VerifyResponse,
-    problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
+    problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
   },
   {
     id: 'regenerateRecoveryCodes',
@@ -130,12 +148,12 @@ export const ROUTES = [
     path: '/v1/mfa/recovery-codes',
     handler: 'regenerate-recovery-codes',
     auth: 'first-factor',
-    summary: 'Replace the recovery codes with a fresh set of 10; needs a current code.',
+    summary: 'Replace the recovery codes with a fresh set of 10; needs a proof of a current factor.',
     request: SecondFactorRequest,
     successStatus: 200,
     response: RecoveryCodesResponse,
-    problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'disableTotp',
@@ -143,12 +161,88 @@ export const ROUTES = [
     path: '/v1/mfa/totp/disable',
     handler: 'disable-totp',
     auth: 'first-factor',
-    summary: 'Turn TOTP off and delete its secret and the recovery codes; needs a current code.',
+    summary: 'Remove every authenticator app; the recovery codes go too when no security key remains. Needs a proof of a current factor.',
     request: SecondFactorRequest,
     successStatus: 200,
     response: DisableResponse,
-    problems: [...CODE_CHECK_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: ['dynamodb:UpdateItem'], secretKey: ['kms:Decrypt'], signingKey: [] },
+    problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+  },
+  {
+    id: 'startWebAuthnRegistration',
+    method: 'POST',
+    path: '/v1/mfa/webauthn/registration',
+    handler: 'start-webauthn-registration',
+    auth: 'first-factor',
+    summary: 'Start registering a security key or passkey: creation options valid 5 minutes. While MFA is on, the body carries a proof of a current factor.',
+    request: OptionalProofRequest,
+    successStatus: 201,
+    response: RegistrationOptionsResponse,
+    problems: [...PROOF_PROBLEMS, 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+  },
+  {
+    id: 'confirmWebAuthnRegistration',
+    method: 'POST',
+    path: '/v1/mfa/webauthn/registration/confirm',
+    handler: 'confirm-webauthn-registration',
+    auth: 'first-factor',
+    summary: "Finish registering a key with the browser's credential (and optionally name it); returns recovery codes when this is the first method.",
+    request: ConfirmRegistrationRequest,
+    successStatus: 200,
+    response: KeyRegisteredResponse,
+    problems: [
+      'invalid_request',
+      'payload_too_large',
+      'unsupported_media_type',
+      'invalid_credential',
+      'registration_not_found',
+      'credential_already_registered',
+      'too_many_authenticators',
+      'step_up_required',
+    ],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'startWebAuthnChallenge',
+    method: 'POST',
+    path: '/v1/mfa/webauthn/challenge',
+    handler: 'start-webauthn-challenge',
+    auth: 'first-factor',
+    summary: "A challenge for one of the user's security keys, valid 5 minutes: its answer is a `{webauthn}` proof.",
+    request: EmptyRequest,
+    successStatus: 201,
+    response: ChallengeResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'webauthn_not_enabled'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'renameAuthenticator',
+    method: 'PATCH',
+    path: '/v1/mfa/authenticators/{id}',
+    handler: 'rename-authenticator',
+    auth: 'first-factor',
+    summary: 'Rename an authenticator (a name grants nothing: no proof needed).',
+    request: RenameAuthenticatorRequest,
+    pathParameters: AuthenticatorPathParameters,
+    successStatus: 200,
+    response: AuthenticatorResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'authenticator_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'removeAuthenticator',
+    method: 'POST',
+    path: '/v1/mfa/authenticators/{id}/remove',
+    handler: 'remove-authenticator',
+    auth: 'first-factor',
+    summary: 'Remove an authenticator with a proof of a current factor; removing the last turns MFA off and deletes the recovery codes.',
+    request: SecondFactorRequest,
+    pathParameters: AuthenticatorPathParameters,
+    successStatus: 200,
+    response: AuthenticatorsLeftResponse,
+    problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
   },
 ] as const satisfies readonly RouteDefinition[];
 

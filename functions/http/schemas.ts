@@ -1,5 +1,6 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
+import { AUTHENTICATOR_KINDS, PROOF_METHODS } from '../methods/kinds.js';
 
 /**
  * Request and response schemas: the handlers validate with them, and the OpenAPI document
@@ -12,26 +13,116 @@ const RecoveryCode = z
   .meta({ description: 'One unused recovery code; case, spaces and hyphens are ignored.', example: '7Q2M-KD9X-4HWR-P0ZA' });
 const Timestamp = z.iso.datetime().meta({ example: '2026-11-28T12:00:00.000Z' });
 
+const Base64Url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
+const AuthenticatorName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}]+$/u)
+  .meta({ description: 'A name the user gives the authenticator (1-64 characters).', example: 'YubiKey 5C' });
+const AuthenticatorId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).meta({ description: "The authenticator's id.", example: 'Jq3r8mZt0aXk2Vb9' });
+
+/** A key's assertion: the WebAuthn Level 3 JSON form (`PublicKeyCredential.toJSON()` of `navigator.credentials.get`). */
+export const AuthenticationResponse = z
+  .looseObject({
+    id: Base64Url.min(1),
+    rawId: Base64Url.min(1),
+    type: z.literal('public-key'),
+    response: z.looseObject({
+      clientDataJSON: Base64Url.min(1),
+      authenticatorData: Base64Url.min(1),
+      signature: Base64Url.min(1),
+      userHandle: Base64Url.optional(),
+    }),
+    authenticatorAttachment: z.string().max(32).optional(),
+    clientExtensionResults: z.looseObject({}),
+  })
+  .meta({ id: 'AuthenticationResponseJSON', description: 'AuthenticationResponseJSON (WebAuthn L3): `credential.toJSON()` of a `navigator.credentials.get()` answer.' });
+
+/** A new key's registration: the WebAuthn Level 3 JSON form of `navigator.credentials.create`. */
+export const RegistrationResponse = z
+  .looseObject({
+    id: Base64Url.min(1),
+    rawId: Base64Url.min(1),
+    type: z.literal('public-key'),
+    response: z.looseObject({
+      clientDataJSON: Base64Url.min(1),
+      attestationObject: Base64Url.min(1),
+      transports: z.array(z.string().max(32)).max(10).optional(),
+    }),
+    authenticatorAttachment: z.string().max(32).optional(),
+    clientExtensionResults: z.looseObject({}),
+  })
+  .meta({ id: 'RegistrationResponseJSON', description: 'RegistrationResponseJSON (WebAuthn L3): `credential.toJSON()` of a `navigator.credentials.create()` answer.' });
+
+const Nonce = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[A-Za-z0-9._~-]+$/)
+  .meta({ description: "Echoed as the assertion's `nonce` claim: the app backend makes one per pending sign-in and checks it.", example: 'n-0S6_WzA2Mj' });
+
+const proofShapes = <E extends z.core.$ZodLooseShape>(extra: E) => [
+  z.strictObject({ code: Code, ...extra }),
+  z.strictObject({ recoveryCode: RecoveryCode, ...extra }),
+  z.strictObject({ webauthn: AuthenticationResponse, ...extra }),
+] as const;
+
 export const EmptyRequest = z.strictObject({}).meta({ id: 'EmptyRequest' });
-export const ConfirmEnrollmentRequest = z.strictObject({ code: Code }).meta({ id: 'ConfirmEnrollmentRequest' });
+export const ConfirmEnrollmentRequest = z.strictObject({ code: Code, name: AuthenticatorName.optional() }).meta({ id: 'ConfirmEnrollmentRequest' });
 export const SecondFactorRequest = z
-  .union([z.strictObject({ code: Code }), z.strictObject({ recoveryCode: RecoveryCode })])
-  .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP) or `recoveryCode`.' });
+  .union(proofShapes({}))
+  .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, or `webauthn` (a security key\'s assertion).' });
+export const VerifyRequest = z
+  .union(proofShapes({ nonce: Nonce.optional() }))
+  .meta({ id: 'VerifyRequest', description: 'Exactly one proof (`code`, `recoveryCode` or `webauthn`), and optionally the `nonce` to bind the assertion to.' });
+/** `{}` while MFA is off; a proof of a current factor when it is on. */
+export const OptionalProofRequest = z
+  .union([z.strictObject({}), ...proofShapes({})])
+  .meta({ id: 'OptionalProofRequest', description: '`{}` while MFA is off; while it is on, exactly one proof of a current factor (`code`, `recoveryCode` or `webauthn`).' });
+export const ConfirmRegistrationRequest = z
+  .strictObject({ credential: RegistrationResponse, name: AuthenticatorName.optional() })
+  .meta({ id: 'ConfirmRegistrationRequest' });
+export const RenameAuthenticatorRequest = z.strictObject({ name: AuthenticatorName }).meta({ id: 'RenameAuthenticatorRequest' });
+export const AuthenticatorPathParameters = z.strictObject({ id: AuthenticatorId });
+
+export const AuthenticatorResponse = z
+  .strictObject({
+    id: AuthenticatorId,
+    kind: z.enum(AUTHENTICATOR_KINDS),
+    name: z.string(),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+    transports: z.array(z.string()).optional().meta({ description: 'Security keys only: how the browser reaches the key.' }),
+    backedUp: z.boolean().optional().meta({ description: 'Security keys only: a synced passkey (true) or a device-bound key.' }),
+  })
+  .meta({
+    id: 'Authenticator',
+    example: { id: 'Jq3r8mZt0aXk2Vb9', kind: 'webauthn', name: 'YubiKey 5C', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null, transports: ['usb'], backedUp: false },
+  });
 
 export const MfaStatusResponse = z
   .strictObject({
     mfaEnabled: z.boolean(),
     methods: z.strictObject({
-      totp: z.strictObject({ enabled: z.boolean(), enrolledAt: Timestamp.nullable(), lastUsedAt: Timestamp.nullable() }),
+      totp: z.strictObject({ enabled: z.boolean(), enrolledAt: Timestamp.nullable(), lastUsedAt: Timestamp.nullable(), count: z.int().min(0) }),
+      webauthn: z.strictObject({ enabled: z.boolean(), count: z.int().min(0) }),
     }),
     recoveryCodes: z.strictObject({ remaining: z.int().min(0) }),
+    authenticators: z.array(AuthenticatorResponse),
   })
   .meta({
     id: 'MfaStatus',
     example: {
       mfaEnabled: true,
-      methods: { totp: { enabled: true, enrolledAt: '2026-11-28T12:00:00.000Z', lastUsedAt: '2026-11-29T08:30:00.000Z' } },
+      methods: {
+        totp: { enabled: true, enrolledAt: '2026-11-28T12:00:00.000Z', lastUsedAt: '2026-11-29T08:30:00.000Z', count: 1 },
+        webauthn: { enabled: false, count: 0 },
+      },
       recoveryCodes: { remaining: 10 },
+      authenticators: [
+        { id: 'Jq3r8mZt0aXk2Vb9', kind: 'totp', name: 'Authenticator app', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: '2026-11-29T08:30:00.000Z' },
+      ],
     },
   });
 
@@ -65,7 +156,7 @@ export const ConfirmEnrollmentResponse = z
 export const VerifyResponse = z
   .strictObject({
     assertion: z.string().meta({ description: 'ES256 JWT (iss, sub, aud, iat, exp, jti, amr) for the app backend to verify against the JWKS.' }),
-    method: z.enum(['totp', 'recovery_code']),
+    method: z.enum(PROOF_METHODS),
     expiresAt: Timestamp,
     recoveryCodesRemaining: z.int().min(0),
   })
@@ -82,7 +173,41 @@ export const VerifyResponse = z
 export const RecoveryCodesResponse = z
   .strictObject({ recoveryCodes: RecoveryCodes })
   .meta({ id: 'RecoveryCodes', example: { recoveryCodes: RECOVERY_CODES_EXAMPLE } });
-export const DisableResponse = z.strictObject({ mfaEnabled: z.literal(false) }).meta({ id: 'TotpDisabled', example: { mfaEnabled: false } });
+export const DisableResponse = z
+  .strictObject({ mfaEnabled: z.boolean().meta({ description: 'Still true when security keys remain.' }) })
+  .meta({ id: 'TotpDisabled', example: { mfaEnabled: false } });
+
+const CreationOptions = z
+  .looseObject({
+    rp: z.looseObject({ id: z.string(), name: z.string() }),
+    user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
+    challenge: z.string(),
+    pubKeyCredParams: z.array(z.looseObject({ type: z.literal('public-key'), alg: z.int() })),
+    timeout: z.int().optional(),
+    excludeCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() })).optional(),
+    authenticatorSelection: z.looseObject({}).optional(),
+    attestation: z.string().optional(),
+  })
+  .meta({ id: 'PublicKeyCredentialCreationOptionsJSON', description: 'For `PublicKeyCredential.parseCreationOptionsFromJSON()`.' });
+
+const RequestOptions = z
+  .looseObject({
+    challenge: z.string(),
+    rpId: z.string().optional(),
+    timeout: z.int().optional(),
+    allowCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() })).optional(),
+    userVerification: z.string().optional(),
+  })
+  .meta({ id: 'PublicKeyCredentialRequestOptionsJSON', description: 'For `PublicKeyCredential.parseRequestOptionsFromJSON()`.' });
+
+export const RegistrationOptionsResponse = z.strictObject({ options: CreationOptions, expiresAt: Timestamp }).meta({ id: 'WebAuthnRegistrationOptions' });
+export const ChallengeResponse = z.strictObject({ options: RequestOptions, expiresAt: Timestamp }).meta({ id: 'WebAuthnChallenge' });
+export const KeyRegisteredResponse = z
+  .strictObject({ enabled: z.literal(true), reauthenticate: z.literal(true), authenticator: AuthenticatorResponse, recoveryCodes: RecoveryCodes.optional() })
+  .meta({ id: 'SecurityKeyRegistered' });
+export const AuthenticatorsLeftResponse = z
+  .strictObject({ mfaEnabled: z.boolean(), authenticators: z.array(AuthenticatorResponse) })
+  .meta({ id: 'AuthenticatorsLeft', example: { mfaEnabled: false, authenticators: [] } });
 
 export const OpenIdConfigurationResponse = z
   .strictObject({

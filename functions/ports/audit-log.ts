@@ -1,34 +1,52 @@
+import type { ProofMethod } from '../methods/kinds.js';
+
 /**
  * Structured audit trail: one JSON line per MFA event. Never carries a secret, a code,
- * a recovery code or a token; the field set is closed so that nothing else can slip in.
+ * a recovery code, a credential or a token; the field set is closed so that nothing else can slip in.
  */
 export type AuditEventName =
   | 'mfa.enrollment.started'
   | 'mfa.totp.enabled'
   | 'mfa.enrollment.confirm_failed'
+  | 'mfa.webauthn.registration.started'
+  | 'mfa.webauthn.registration_failed'
+  | 'mfa.webauthn.enabled'
+  | 'mfa.webauthn.challenge.started'
+  | 'mfa.webauthn.counter_regression'
+  | 'mfa.authenticator.renamed'
+  | 'mfa.authenticator.removed'
   | 'mfa.verify.succeeded'
   | 'mfa.verify.failed'
   | 'mfa.code.replay_refused'
   | 'mfa.recovery_code.used'
   | 'mfa.recovery_codes.regenerated'
   | 'mfa.totp.disabled'
+  | 'mfa.disabled'
   | 'mfa.step_up.failed'
   | 'mfa.lockout.started'
-  | 'mfa.lockout.refused';
+  | 'mfa.lockout.refused'
+  | 'mfa.admin.status'
+  | 'mfa.admin.reset'
+  | 'mfa.admin.unlock';
 
 export interface AuditContext {
   requestId: string;
   sourceIp: string;
+  /** The IAM principal ARN of an admin call. */
+  principal?: string | undefined;
 }
 
 export interface AuditEvent {
   event: AuditEventName;
   userId: string;
   outcome: 'success' | 'failure' | 'refused';
-  method?: 'totp' | 'recovery_code' | undefined;
+  method?: ProofMethod | undefined;
   operation?: string | undefined;
+  authenticatorId?: string | undefined;
   failures?: number | undefined;
   lockedUntil?: string | undefined;
+  /** Why an operator acted (admin calls only). */
+  reason?: string | undefined;
 }
 
 export interface AuditLog {

@@ -1,60 +1,58 @@
-import type { CountedAttempt } from '../domain/lockout.js';
+import type { ChangeEvent } from '../domain/change-events.js';
+import type { CountedAttempt, CountedProofAttempt } from '../domain/lockout.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../domain/mfa-record.js';
+
+export type { MfaRecord } from '../domain/mfa-record.js';
 
 /**
- * Storage of a user's MFA state. Every mutation is one conditional write: it either
- * applies whole or reports `conflict` and changes nothing, so concurrent requests and
- * faults can never leave half-applied state.
+ * Storage of a user's MFA state. Every mutation is one conditional write: it either applies
+ * whole or reports `conflict` and changes nothing, so concurrent requests and faults can
+ * never leave half-applied state. A mutation's `events` are recorded in that same write
+ * (the outbox), so an event exists exactly when its change committed.
  */
-export interface PendingEnrollment {
-  sealedSecret: Uint8Array;
-  expiresAt: number;
-}
+export type WriteResult = 'ok' | 'conflict';
 
-export interface ActiveTotp {
-  sealedSecret: Uint8Array;
-  enabledAt: number;
-  lastUsedAt?: number | undefined;
-  /** The newest accepted time step; a code is accepted only for a newer one. */
-  lastStep: number;
-}
-
-export interface MfaRecord {
-  userId: string;
-  pending?: PendingEnrollment | undefined;
-  totp?: ActiveTotp | undefined;
-  /** Encoded hashes of the unused recovery codes. */
-  recoveryCodeHashes: string[];
-  failures: number;
-  lockedUntil?: number | undefined;
-  windowStart?: number | undefined;
-  windowFailures?: number | undefined;
-}
-
-/** What proves the user holds a second factor in a write. */
+/** What proves, in a write, that the user holds a current factor; the write consumes it. */
 export type Proof =
-  | { kind: 'totp'; sealedSecret: Uint8Array; step: number }
-  | { kind: 'recovery_code'; hash: string };
+  /** A code of one of the user's apps, for a step newer than that app's last. */
+  | { kind: 'totp'; authenticatorId: string; sealedSecret: Uint8Array; step: number }
+  /** One unused recovery code (its stored hash). */
+  | { kind: 'recovery_code'; hash: string }
+  /** A key's verified assertion over the pending challenge; the counter moves from `previousCounter`. */
+  | { kind: 'webauthn'; authenticatorId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
+  /** A code of the app being set up (confirming a pending enrollment). */
+  | { kind: 'pending_totp'; sealedSecret: Uint8Array; step: number };
 
 /** What a successful proof also does, in the same write. */
 export type ProofEffect =
   | { kind: 'none' }
   | { kind: 'replace_recovery_codes'; hashes: string[] }
-  | { kind: 'disable' };
+  /**
+   * Adds an authenticator to the `authenticatorCount` the caller read (the write refuses if
+   * that changed); the first one brings the account's recovery codes and needs MFA off, others
+   * need a pending setup that was started with a proof.
+   */
+  | { kind: 'add_authenticator'; authenticator: Authenticator; authenticatorCount: number; recoveryCodeHashes?: string[] | undefined }
+  /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
+  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
+  /** Starts setting up one more app (MFA is on, so only with a proof). */
+  | { kind: 'start_totp_enrollment'; pending: PendingEnrollment }
+  /** Starts registering one more key (MFA is on, so only with a proof). */
+  | { kind: 'start_webauthn_registration'; registration: PendingChallenge; userHandle: string };
 
-export type WriteResult = 'ok' | 'conflict';
+/** What the operation needs of the item for an attempt to be counted at all. */
+export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment';
 
 /**
- * When counting an attempt needs no decision: the failure count is one of `failuresIn` (one
- * more starts no lock), the failure window began after `windowStartAfter` and holds fewer than
- * `windowFailuresBelow` failures, no lock stands, and the operation applies to the item.
+ * When counting an attempt needs no decision (see domain/lockout.ts): for a code, the failure
+ * count is one of `failuresIn`, the failure window began after `windowStartAfter` and holds
+ * fewer than `windowFailuresBelow` failures, and no lock stands; for a recovery code or key,
+ * the rate window began after `windowStartAfter` and holds fewer than `attemptsBelow` attempts.
  */
-export interface QuietAttemptGuard {
-  failuresIn: readonly number[];
-  windowStartAfter: number;
-  windowFailuresBelow: number;
-  /** What the operation checks a code against: an active TOTP, or a pending, unexpired enrollment. */
-  requires: 'totp' | 'pending-enrollment';
-}
+export type QuietAttemptGuard = { requires: AttemptRequires } & (
+  | { lane: 'code'; failuresIn: readonly number[]; windowStartAfter: number; windowFailuresBelow: number }
+  | { lane: 'proof'; windowStartAfter: number; attemptsBelow: number }
+);
 
 /** `counted`: the attempt was counted and `record` is the item after it; else `record` is the item as found (or none). */
 export interface QuietAttemptResult {
@@ -62,43 +60,66 @@ export interface QuietAttemptResult {
   record?: MfaRecord | undefined;
 }
 
+/** One attempt as decided by the caller, applied only if the counters are still as read. */
+export type DecidedAttempt =
+  | ({ lane: 'code'; previousFailures: number } & CountedAttempt)
+  | ({ lane: 'proof'; previousAttempts: number; previousWindowStart: number | undefined } & CountedProofAttempt);
+
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;
 
   /**
-   * Reads and counts an attempt in one write when the guard holds (the common case: no lock
-   * starts, no window turns over). When it does not, nothing is written and the record comes
-   * back as found, for the caller to decide and count through recordFailure.
+   * Reads and counts an attempt in one write when the guard holds (the common case). When it
+   * does not, nothing is written and the record comes back as found, for the caller to decide
+   * and count through countDecidedAttempt.
    */
   countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult>;
 
-  /** Stores (or replaces) the pending enrollment; conflict when TOTP is already enabled. */
+  /**
+   * Records one attempt as the caller decided it (a code check may start a lock). Called for
+   * every attempt before it is evaluated, so that nothing is ever evaluated uncounted. Conflict
+   * when another request counted first, or (for a code) a lock stands.
+   */
+  countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /**
+   * Gives back a counted code check that turned out to be a right code already spent (a double
+   * click, a client's retry): it was no guess. Best effort, never below zero.
+   */
+  refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void>;
+
+  /**
+   * Consumes the proof, applies the effect and, for a code, resets the failure count, in one
+   * write. Conflict when the proof is no longer valid (replayed, already used, challenge spent,
+   * counter moved, secret changed) or the effect no longer applies. A lock does not refuse it:
+   * the attempt was counted while no lock stood, and counting is what the lock limits.
+   */
+  commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /** Stores (or replaces) a pending TOTP enrollment; conflict when MFA is on (that needs commitProof). */
   putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;
 
+  /** Stores (or replaces) a pending key registration and the user handle (kept once set); conflict when MFA is on. */
+  putRegistration(userId: string, registration: PendingChallenge, userHandle: string, now: number): Promise<WriteResult>;
+
+  /** Stores (or replaces) the pending authentication challenge; conflict unless MFA is on. */
+  putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult>;
+
   /**
-   * Turns the pending enrollment into the active TOTP method, records `step` as used,
-   * resets failures and, when given, stores the first recovery-code set: all in one write.
-   * Conflict unless that same enrollment is still pending and TOTP is off.
+   * Adds a key whose registration answered the pending challenge, consuming it, with the first
+   * recovery-code set when it is the first authenticator. Conflict unless that challenge is
+   * still pending and the authenticator count is still `authenticatorCount`.
    */
-  enableTotp(
+  addRegisteredKey(
     userId: string,
-    input: { pendingSealedSecret: Uint8Array; step: number; recoveryCodeHashes?: string[] | undefined },
+    input: { challenge: string; authenticator: Authenticator; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
     now: number,
+    events?: readonly ChangeEvent[],
   ): Promise<WriteResult>;
 
-  /**
-   * Consumes the proof (a TOTP step newer than the last, or one unused recovery code), resets
-   * failures and applies the effect, in one write. Conflict when the proof is no longer valid
-   * (replayed, already used, secret changed). A lock does not refuse it: the proof's attempt
-   * was recorded (recordFailure) while no lock stood, and recording is what the lock limits.
-   */
-  commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult>;
+  /** Renames one authenticator; conflict when it does not exist. */
+  renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
-  /**
-   * Records one failure, optionally starting a lock. Called for every attempt before its code
-   * is evaluated (a right code then resets the count as it commits), so that no code is ever
-   * evaluated uncounted. Applies only when the stored count is still `previousFailures` and no
-   * lock is active: conflict when another request counted first or a lock stands.
-   */
-  recordFailure(userId: string, input: { previousFailures: number } & CountedAttempt, now: number): Promise<WriteResult>;
+  /** Rewrites an item stored in version 1's shape (`record.legacy`) in today's; conflict when it changed since read. */
+  migrateLegacy(record: MfaRecord, now: number): Promise<WriteResult>;
 }

@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { MFA_TABLE } from '../../functions/adapters/aws/mfa-table.js';
+import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
 import type { RouteAccess } from '../../functions/http/routes.js';
 import { encryptionContextOf } from '../../functions/ports/secret-sealer.js';
 import type { MfaFunction } from './mfa-function.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MfaProblemError, type MfaClient } from '../../client/index.js';
-import { TOTP_PERIOD_SECONDS } from '../../functions/domain/totp.js';
+import { TOTP_PERIOD_SECONDS } from '../../functions/methods/totp/totp.js';
 import { LOCKOUT_THRESHOLD, BASE_LOCKOUT_MS } from '../../functions/domain/lockout.js';
 import type { MfaStore } from '../../functions/ports/mfa-store.js';
 import { LOCAL_APP_AUDIENCE, startLocalStack, type LocalStack } from '../../local/local-stack.js';
@@ -139,7 +139,19 @@ describe('HTTP journey when storage fails', () => {
   let failure: Error;
   let failing: LocalStack;
   const fail = () => Promise.reject(failure);
-  const failingStore: MfaStore = { get: fail, countQuietAttempt: fail, putPendingEnrollment: fail, enableTotp: fail, commitProof: fail, recordFailure: fail };
+  const failingStore: MfaStore = {
+    get: fail,
+    countQuietAttempt: fail,
+    countDecidedAttempt: fail,
+    refundCodeAttempt: fail,
+    commitProof: fail,
+    putPendingEnrollment: fail,
+    putRegistration: fail,
+    putAuthenticationChallenge: fail,
+    addRegisteredKey: fail,
+    renameAuthenticator: fail,
+    migrateLegacy: fail,
+  };
 
   beforeAll(async () => {
     failing = await startLocalStack({

@@ -6,7 +6,7 @@ import { Secret } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMfaClient } from '../../client/index.js';
-import { generateTotpCode } from '../../functions/domain/totp.js';
+import { generateTotpCode } from '../../functions/methods/totp/totp.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createTestTable, testDynamoDbClient, testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { ManualClock } from '../support/fakes.js';

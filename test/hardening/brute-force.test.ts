@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCodeError, TooManyAttemptsError } from '../../functions/domain/errors.js';
 import { BASE_LOCKOUT_MS, HARD_LOCK_FAILURES, HARD_LOCK_RETRY_AFTER_SECONDS, LOCKOUT_THRESHOLD, MAX_LOCKOUT_MS } from '../../functions/domain/lockout.js';
-import { TOTP_DIGITS, TOTP_DRIFT_WINDOW } from '../../functions/domain/totp.js';
+import { TOTP_DIGITS, TOTP_DRIFT_WINDOW } from '../../functions/methods/totp/totp.js';
 import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';
 import type { SecondFactor } from '../../functions/service/mfa-service.js';
 import { codeAt, createTestService, newActor } from '../support/service.js';

@@ -22,10 +22,15 @@ class SwitchableStore implements MfaStore {
   target!: MfaStore;
   get: MfaStore['get'] = (...args) => this.target.get(...args);
   countQuietAttempt: MfaStore['countQuietAttempt'] = (...args) => this.target.countQuietAttempt(...args);
-  putPendingEnrollment: MfaStore['putPendingEnrollment'] = (...args) => this.target.putPendingEnrollment(...args);
-  enableTotp: MfaStore['enableTotp'] = (...args) => this.target.enableTotp(...args);
+  countDecidedAttempt: MfaStore['countDecidedAttempt'] = (...args) => this.target.countDecidedAttempt(...args);
+  refundCodeAttempt: MfaStore['refundCodeAttempt'] = (...args) => this.target.refundCodeAttempt(...args);
   commitProof: MfaStore['commitProof'] = (...args) => this.target.commitProof(...args);
-  recordFailure: MfaStore['recordFailure'] = (...args) => this.target.recordFailure(...args);
+  putPendingEnrollment: MfaStore['putPendingEnrollment'] = (...args) => this.target.putPendingEnrollment(...args);
+  putRegistration: MfaStore['putRegistration'] = (...args) => this.target.putRegistration(...args);
+  putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
+  addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
+  renameAuthenticator: MfaStore['renameAuthenticator'] = (...args) => this.target.renameAuthenticator(...args);
+  migrateLegacy: MfaStore['migrateLegacy'] = (...args) => this.target.migrateLegacy(...args);
 }
 
 const injector = new FaultInjector();

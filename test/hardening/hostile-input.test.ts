@@ -3,7 +3,7 @@ import { METHODS } from 'node:http';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userKey } from '../../functions/adapters/aws/mfa-table.js';
+import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import { PROBLEMS, problemFor } from '../../functions/http/problems.js';
 import { actorOf, MAX_BODY_BYTES, parseBody, type HttpEvent } from '../../functions/http/request.js';
 import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findRecoveryCodeHash } from '../../functions/domain/recovery-codes.js';
-import { stepAt } from '../../functions/domain/totp.js';
+import { findRecoveryCodeHash } from '../../functions/methods/recovery-codes/recovery-codes.js';
+import { stepAt } from '../../functions/methods/totp/totp.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import type { RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';

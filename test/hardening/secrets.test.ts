@@ -12,7 +12,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
 });
 
-import { userKey } from '../../functions/adapters/aws/mfa-table.js';
+import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import { KmsSecretSealer } from '../../functions/adapters/aws/kms-secret-sealer.js';
 import { LocalSecretSealer } from '../../functions/adapters/local/local-secret-sealer.js';
 import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';

@@ -4,7 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Runtime, RuntimeFamily } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MFA_TABLE } from '../../functions/adapters/aws/mfa-table.js';
+import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
 import { AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
 import { loadConfig } from '../../functions/config.js';
 import { ROUTES } from '../../functions/http/routes.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stepAt } from '../../functions/domain/totp.js';
+import { stepAt } from '../../functions/methods/totp/totp.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import type { RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';

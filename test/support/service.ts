@@ -6,7 +6,7 @@ import { DynamoDbMfaStore } from '../../functions/adapters/aws/dynamodb-mfa-stor
 import { LocalAssertionSigner } from '../../functions/adapters/local/local-assertion-signer.js';
 import { LocalSecretSealer } from '../../functions/adapters/local/local-secret-sealer.js';
 import { cryptoRandom } from '../../functions/domain/random.js';
-import { generateTotpCode } from '../../functions/domain/totp.js';
+import { generateTotpCode } from '../../functions/methods/totp/totp.js';
 import { MfaService, type Actor, type MfaServiceDeps } from '../../functions/service/mfa-service.js';
 import { createTestTable, testDynamoDbClient } from './dynamodb.js';
 import { ManualClock, RecordingAuditLog } from './fakes.js';
@@ -14,9 +14,10 @@ import { ManualClock, RecordingAuditLog } from './fakes.js';
 export const TEST_SETTINGS = {
   totpIssuer: 'Acme',
   assertionIssuer: 'https://mfa.example.test',
-  assertionAudience: 'acme-app',
+  audienceMap: {},
   assertionTtlSeconds: 300,
   enrollmentTtlSeconds: 600,
+  relyingParty: { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] },
 };
 
 /** The MFA service over a fresh table in the real DynamoDB Local, with local keys and a manual clock. */
@@ -43,7 +44,7 @@ let counter = 0;
 export function newActor(prefix = 'user'): Actor {
   counter += 1;
   const userId = `${prefix}-${process.pid}-${Date.now()}-${counter}`;
-  return { userId, accountName: `${userId}@example.com`, audit: { requestId: `req-${counter}`, sourceIp: '198.51.100.7' } };
+  return { userId, accountName: `${userId}@example.com`, audience: 'acme-app', audit: { requestId: `req-${counter}`, sourceIp: '198.51.100.7' } };
 }
 
 /** Decodes the base32 secret the enrollment returned, as an authenticator app would. */

@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { userKey } from '../../functions/adapters/aws/mfa-table.js';
+import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 
 export type Item = Record<string, AttributeValue>;
 

@@ -3,7 +3,12 @@ import { ConfigurationError, loadConfig, loadPublicConfig } from '../../function
 import { routeById } from '../../functions/http/routes.js';
 import { createServices } from '../../functions/composition.js';
 
-const BASE = { MFA_ISSUER: 'https://mfa.example.com', MFA_ASSERTION_AUDIENCE: 'app', MFA_TABLE_NAME: 'mfa' };
+const BASE = {
+  MFA_ISSUER: 'https://mfa.example.com',
+  MFA_TABLE_NAME: 'mfa',
+  MFA_WEBAUTHN_RP_ID: 'example.com',
+  MFA_WEBAUTHN_ORIGINS: 'https://app.example.com,https://example.com',
+};
 const verify = routeById('verifyMfa');
 
 describe('configuration', () => {
@@ -22,8 +27,27 @@ describe('configuration', () => {
 
   it('asks only for what a function uses', () => {
     expect(() => loadConfig(routeById('getMfaStatus').access, BASE)).not.toThrow();
-    expect(() => loadConfig(routeById('getOpenIdConfiguration').access, { MFA_ISSUER: BASE.MFA_ISSUER, MFA_ASSERTION_AUDIENCE: 'app' })).not.toThrow();
+    expect(() => loadConfig(routeById('getOpenIdConfiguration').access, { MFA_ISSUER: BASE.MFA_ISSUER })).not.toThrow();
     expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_TABLE_NAME: '' })).toThrow(ConfigurationError);
+  });
+
+  it('refuses to start a function with table access in AWS without its WebAuthn relying party, and reads it as configured', () => {
+    const { MFA_WEBAUTHN_RP_ID: _rp, ...withoutRp } = BASE;
+    expect(() => loadConfig(routeById('getMfaStatus').access, withoutRp)).toThrow(/MFA_WEBAUTHN_RP_ID/);
+    expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_WEBAUTHN_ORIGINS: 'https://app.example.com/path' })).toThrow(/MFA_WEBAUTHN_ORIGINS/);
+    const config = loadConfig(routeById('getMfaStatus').access, BASE);
+    expect(config.webauthnRpId).toBe('example.com');
+    expect(config.webauthnOrigins).toEqual(['https://app.example.com', 'https://example.com']);
+    const local = loadConfig(routeById('getMfaStatus').access, { MFA_ISSUER: BASE.MFA_ISSUER, MFA_TABLE_NAME: 'mfa', MFA_ADAPTERS: 'local', PORT: '4100' });
+    expect([local.webauthnRpId, local.webauthnOrigins]).toEqual(['localhost', ['http://localhost:4100']]);
+  });
+
+  it('reads the audience map as JSON and refuses anything else', () => {
+    const config = loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_ASSERTION_AUDIENCE_MAP: '{"spa-client":"https://api.example.com"}' });
+    expect(config.audienceMap).toEqual({ 'spa-client': 'https://api.example.com' });
+    expect(loadConfig(routeById('getMfaStatus').access, BASE).audienceMap).toEqual({});
+    expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_ASSERTION_AUDIENCE_MAP: '["a"]' })).toThrow(/MFA_ASSERTION_AUDIENCE_MAP/);
+    expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_ASSERTION_AUDIENCE_MAP: '{"a":""}' })).toThrow(/MFA_ASSERTION_AUDIENCE_MAP/);
   });
 
   it('refuses an assertion lifetime over 300 s and a malformed issuer, naming only the variables', () => {

@@ -5,13 +5,15 @@ import {
   quietAttemptGuard,
   DAILY_FAILURE_CAP,
   FAILURE_WINDOW_MS,
-  HARD_LOCK_FAILURES,
-  HARD_LOCK_RETRY_AFTER_SECONDS,
-  HARD_LOCK_UNTIL,
+  countProofAttempt,
   isLocked,
   lockAfterFailure,
   LOCKOUT_THRESHOLD,
   MAX_LOCKOUT_MS,
+  PROOF_ATTEMPTS_PER_WINDOW,
+  PROOF_WINDOW_MS,
+  proofRetryAfterSeconds,
+  quietProofGuard,
   retryAfterSeconds,
 } from '../../functions/domain/lockout.js';
 
@@ -31,11 +33,15 @@ describe('lockout policy', () => {
     expect(lockAfterFailure(11, NOW)).toBeUndefined();
   });
 
-  it('locks for good at 100 consecutive failures (NIST SP 800-63B cap)', () => {
-    expect(lockAfterFailure(HARD_LOCK_FAILURES - 1, NOW)).toBeUndefined();
-    expect(lockAfterFailure(HARD_LOCK_FAILURES, NOW)).toBe(HARD_LOCK_UNTIL);
-    expect(isLocked({ failures: 100, lockedUntil: HARD_LOCK_UNTIL }, NOW + 10 * 365 * 86_400_000)).toBe(true);
-    expect(retryAfterSeconds({ failures: 100, lockedUntil: HARD_LOCK_UNTIL }, NOW)).toBe(HARD_LOCK_RETRY_AFTER_SECONDS);
+  it('has no lock that never ends: after any number of failures the lock is at most 15 minutes, or until the window ends', () => {
+    for (const failures of [100, 200, 1000, 10_000]) {
+      const lock = lockAfterFailure(failures, NOW);
+      expect(lock === undefined || lock - NOW <= MAX_LOCKOUT_MS, String(failures)).toBe(true);
+    }
+    const capped = countAttempt({ failures: 199, windowStart: NOW, windowFailures: DAILY_FAILURE_CAP - 1 }, NOW + 1000);
+    expect(capped.lockedUntil).toBe(NOW + FAILURE_WINDOW_MS);
+    expect(retryAfterSeconds(capped, NOW + 1000)).toBeLessThanOrEqual(FAILURE_WINDOW_MS / 1000);
+    expect(isLocked(capped, NOW + FAILURE_WINDOW_MS)).toBe(false);
   });
 
   it('is locked strictly before the lock ends and free from that instant on', () => {
@@ -70,10 +76,10 @@ describe('lockout policy', () => {
 
   it('keeps the later of the consecutive-failure lock and the window lock', () => {
     expect(countAttempt({ failures: 4, windowStart: NOW, windowFailures: 10 }, NOW).lockedUntil).toBe(NOW + 30_000);
-    expect(countAttempt({ failures: 99, windowStart: NOW, windowFailures: 99 }, NOW).lockedUntil).toBe(HARD_LOCK_UNTIL);
+    expect(countAttempt({ failures: 99, windowStart: NOW, windowFailures: 99 }, NOW).lockedUntil).toBe(NOW + FAILURE_WINDOW_MS);
   });
 
-  it('calls an attempt quiet exactly when counting it starts no lock and keeps the window', () => {
+  it('calls an attempt quiet only when counting it starts no lock and keeps the window, and always below 99 failures', () => {
     const guard = quietAttemptGuard(NOW);
     for (let failures = 0; failures <= 101; failures++) {
       for (const windowFailures of [0, 50, 97, 98, 99]) {
@@ -83,10 +89,31 @@ describe('lockout policy', () => {
           const quiet =
             guard.failuresIn.includes(failures) && windowFailures < guard.windowFailuresBelow && windowStart > guard.windowStartAfter;
           const plain = counted.lockedUntil === undefined && counted.windowStart === windowStart;
-          expect(quiet, JSON.stringify(state)).toBe(plain);
+          if (quiet) expect(plain, JSON.stringify(state)).toBe(true);
+          if (failures < 99) expect(quiet, JSON.stringify(state)).toBe(plain);
         }
       }
     }
     expect(guard.failuresIn.length).toBeLessThanOrEqual(100); // DynamoDB's IN takes at most 100 values
+  });
+});
+
+describe('rate limit of recovery codes and security keys', () => {
+  it(`allows ${PROOF_ATTEMPTS_PER_WINDOW} attempts a minute, then says when the next may come`, () => {
+    let state = {};
+    for (let i = 0; i < PROOF_ATTEMPTS_PER_WINDOW; i++) {
+      expect(proofRetryAfterSeconds(state, NOW + i)).toBe(0);
+      state = countProofAttempt(state, NOW + i);
+    }
+    expect(state).toEqual({ proofWindowStart: NOW, proofAttempts: PROOF_ATTEMPTS_PER_WINDOW });
+    expect(proofRetryAfterSeconds(state, NOW + 10)).toBe(60);
+    expect(proofRetryAfterSeconds(state, NOW + PROOF_WINDOW_MS - 500)).toBe(1);
+    expect(proofRetryAfterSeconds(state, NOW + PROOF_WINDOW_MS)).toBe(0);
+    expect(countProofAttempt(state, NOW + PROOF_WINDOW_MS)).toEqual({ proofWindowStart: NOW + PROOF_WINDOW_MS, proofAttempts: 1 });
+  });
+
+  it('counts quietly only inside a current window below the limit', () => {
+    const guard = quietProofGuard(NOW);
+    expect(guard).toEqual({ windowStartAfter: NOW - PROOF_WINDOW_MS, attemptsBelow: PROOF_ATTEMPTS_PER_WINDOW });
   });
 });

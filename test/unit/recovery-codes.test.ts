@@ -6,7 +6,7 @@ import {
   hashRecoveryCodes,
   normalizeRecoveryCode,
   RECOVERY_CODE_KDF,
-} from '../../functions/domain/recovery-codes.js';
+} from '../../functions/methods/recovery-codes/recovery-codes.js';
 import { cryptoRandom, type RandomSource } from '../../functions/domain/random.js';
 
 describe('recovery codes', () => {

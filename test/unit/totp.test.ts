@@ -7,7 +7,7 @@ import {
   stepAt,
   toBase32,
   TOTP_SECRET_BYTES,
-} from '../../functions/domain/totp.js';
+} from '../../functions/methods/totp/totp.js';
 import type { RandomSource } from '../../functions/domain/random.js';
 
 /** RFC 6238 appendix B / RFC 4226 appendix D: the SHA-1 seed "12345678901234567890". */

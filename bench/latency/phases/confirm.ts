@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cryptoRandom } from '../../../functions/domain/random.js';
-import { generateRecoveryCodes, hashRecoveryCodes } from '../../../functions/domain/recovery-codes.js';
+import { generateRecoveryCodes, hashRecoveryCodes } from '../../../functions/methods/recovery-codes/recovery-codes.js';
 import { codeAt } from '../../../harness/authenticator.js';
 import { elapsedMs, median, ratio, summarize } from '../../stats.js';
 import type { LatencyPhase } from '../context.js';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { userKey } from '../../../functions/adapters/aws/mfa-table.js';
-import { stepAt } from '../../../functions/domain/totp.js';
+import { userKey } from '../../../functions/adapters/aws/mfa-item.js';
+import { stepAt } from '../../../functions/methods/totp/totp.js';
 import { startAwsHarness } from '../../../harness/aws-calls.js';
 import { ManualClock } from '../../../harness/manual-clock.js';
 import { elapsedMs, median, round, summarize } from '../../stats.js';
 import type { LatencyPhase } from '../context.js';
 import { itemBytes } from '../figures.js';
-import { verifyStorageFloor } from '../floors.js';
+import { enableSeededTotp, verifyStorageFloor } from '../floors.js';
 import { seedUsers, totpCodeFor, UserPool, type BenchUser } from '../load.js';
 
 /**
@@ -29,7 +29,7 @@ export const lambdaVerifyPhase: LatencyPhase = {
         if (started.status !== 201) throw new Error(`aws enrollment: ${started.status}`);
         const record = await harness.store.get(sub);
         const step = stepAt(clock.now()) - 2;
-        await harness.store.enableTotp(sub, { pendingSealedSecret: record!.pending!.sealedSecret, step, recoveryCodeHashes: bench.sharedHashes }, clock.now());
+        await enableSeededTotp(harness.store, sub, { pendingSealed: record!.pending!.sealedSecret, step, recoveryCodeHashes: bench.sharedHashes }, clock.now());
         return { sub, token: '', secret: started.json.secret, lastStep: step, recoveryCodes: [...bench.sharedCodes] };
       };
       const verifyUsers = await seedUsers(4, awsUser);

@@ -1,4 +1,4 @@
-import { findRecoveryCodeHash } from '../../../functions/domain/recovery-codes.js';
+import { findRecoveryCodeHash } from '../../../functions/methods/recovery-codes/recovery-codes.js';
 import { elapsedMs, summarize } from '../../stats.js';
 import type { LatencyPhase } from '../context.js';
 import { expectOk } from '../load.js';

@@ -6,23 +6,77 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { ChangeEvent } from '../../domain/change-events.js';
 import type { CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, MfaStore, PendingEnrollment, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
-import { MFA_TABLE, userKey } from './mfa-table.js';
+import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { DecidedAttempt, MfaStore, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
+import {
+  ATTR,
+  AUTHENTICATOR,
+  authenticatorToAttribute,
+  LEGACY,
+  MFA_TABLE,
+  num,
+  PENDING_CHALLENGE,
+  pendingChallengeToAttribute,
+  toRecord,
+  userKey,
+  type Item,
+} from './mfa-item.js';
 
 /** Items of users without an active method linger this long after their last change, then expire. */
 const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
 
-const NOT_LOCKED = '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)';
-/** A success hands back the attempt counted against the failure window before its code was checked. */
-const GIVE_BACK_ATTEMPT = 'windowFailures = if_not_exists(windowFailures, :one) - :one';
-/** The id of the last write applied to the item (see `update`). */
-const WRITE_ID = 'lastWriteId';
+const MFA_ON = `(attribute_exists(${ATTR.authenticators}) OR attribute_exists(${LEGACY.secret}))`;
+const MFA_OFF = `(attribute_not_exists(${ATTR.authenticators}) AND attribute_not_exists(${LEGACY.secret}))`;
+const NOT_LOCKED = `(attribute_not_exists(${ATTR.lockedUntil}) OR ${ATTR.lockedUntil} <= :now)`;
+const PENDING_CONFIRMABLE = `attribute_exists(${ATTR.pendingSecret}) AND ${ATTR.pendingExpiresAt} > :now AND (${ATTR.pendingProved} = :true OR ${MFA_OFF})`;
 
-type Values = Record<string, AttributeValue>;
+/**
+ * One UpdateItem being put together: clauses, a condition, and the placeholders they use.
+ * Nested authenticator fields are always named through placeholders (several are reserved words).
+ */
+class Write {
+  readonly set: string[] = [];
+  readonly remove: string[] = [];
+  readonly del: string[] = [];
+  readonly conditions: string[] = [];
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, AttributeValue> = {};
+  private ids = 0;
 
-const num = (value: number): AttributeValue => ({ N: String(value) });
-const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
+  constructor(readonly now: number) {}
+
+  value(placeholder: string, value: AttributeValue): string {
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  /** `authenticators.#aN` for one authenticator id. */
+  authenticator(id: string): string {
+    const placeholder = `#a${this.ids++}`;
+    this.names[placeholder] = id;
+    return `${ATTR.authenticators}.${placeholder}`;
+  }
+
+  field(path: string, field: string): string {
+    this.names[`#${field}`] = field;
+    return `${path}.#${field}`;
+  }
+
+  resetCodeFailures(): void {
+    this.set.push(`${ATTR.failures} = :zero`, `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :one) - :one`);
+    this.value(':zero', num(0));
+    this.value(':one', num(1));
+    this.remove.push(ATTR.lockedUntil);
+  }
+
+  idleTtl(): void {
+    this.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+    this.set.push('#ttl = :ttl');
+    this.value(':ttl', num(Math.ceil(this.now / 1000) + IDLE_ITEM_TTL_SECONDS));
+  }
+}
 
 /** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
 export class DynamoDbMfaStore implements MfaStore {
@@ -32,201 +86,329 @@ export class DynamoDbMfaStore implements MfaStore {
   ) {}
 
   async get(userId: string): Promise<MfaRecord | undefined> {
-    const { Item: item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }),
-    );
+    const { Item: item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }));
     return item ? toRecord(userId, item) : undefined;
   }
 
   async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
-    const values: Values = { ':one': num(1), ':windowFailuresBelow': num(guard.windowFailuresBelow), ':windowStartAfter': num(guard.windowStartAfter) };
-    guard.failuresIn.forEach((failures, i) => (values[`:f${i}`] = num(failures)));
-    const applies =
-      guard.requires === 'totp'
-        ? 'attribute_exists(totpSecret)'
-        : 'attribute_exists(pendingSecret) AND attribute_not_exists(totpSecret) AND pendingExpiresAt > :now';
-    const { result, item } = await this.write(
-      userId,
-      {
-        update: 'SET failures = failures + :one, windowFailures = windowFailures + :one',
-        // The last clause makes the increment idempotent: a re-send of an applied write fails it and is recognised as done.
-        condition:
-          `${applies} AND ${NOT_LOCKED} AND windowStart > :windowStartAfter AND windowFailures < :windowFailuresBelow ` +
-          `AND failures IN (${guard.failuresIn.map((_, i) => `:f${i}`).join(', ')}) AND ${WRITE_ID} <> :writeId`,
-        values,
-        now,
-      },
-      true,
-    );
+    const w = new Write(now);
+    w.value(':one', num(1));
+    w.value(':windowStartAfter', num(guard.windowStartAfter));
+    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : PENDING_CONFIRMABLE);
+    if (guard.requires === 'pending-enrollment') w.value(':true', { BOOL: true });
+    if (guard.lane === 'code') {
+      w.set.push(`${ATTR.failures} = ${ATTR.failures} + :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} + :one`);
+      w.value(':windowFailuresBelow', num(guard.windowFailuresBelow));
+      guard.failuresIn.forEach((failures, i) => w.value(`:f${i}`, num(failures)));
+      w.conditions.push(
+        NOT_LOCKED,
+        `${ATTR.windowStart} > :windowStartAfter`,
+        `${ATTR.windowFailures} < :windowFailuresBelow`,
+        `${ATTR.failures} IN (${guard.failuresIn.map((_, i) => `:f${i}`).join(', ')})`,
+      );
+    } else {
+      w.set.push(`${ATTR.proofAttempts} = ${ATTR.proofAttempts} + :one`);
+      w.value(':attemptsBelow', num(guard.attemptsBelow));
+      w.conditions.push(`${ATTR.proofWindowStart} > :windowStartAfter`, `${ATTR.proofAttempts} < :attemptsBelow`);
+    }
+    // The last clause makes the increment idempotent: a re-send of an applied write fails it and is recognised as done.
+    w.conditions.push(`${ATTR.lastWriteId} <> :writeId`);
+    const { result, item } = await this.send(userId, w, [], true);
     return { counted: result === 'ok', record: item ? toRecord(userId, item) : undefined };
   }
 
-  putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
-    return this.update(userId, {
-      // The failure window starts here if the item has none, so the first confirmation can count its attempt in one write.
-      update:
-        'SET pendingSecret = :secret, pendingExpiresAt = :expiresAt, failures = if_not_exists(failures, :zero), ' +
-        'windowStart = if_not_exists(windowStart, :now), windowFailures = if_not_exists(windowFailures, :zero), #ttl = :ttl',
-      condition: 'attribute_not_exists(totpSecret)',
-      names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
-      values: {
-        ':secret': { B: pending.sealedSecret },
-        ':expiresAt': num(pending.expiresAt),
-        ':zero': num(0),
-        ':ttl': num(Math.ceil(pending.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS),
-      },
-      now,
-    });
-  }
-
-  enableTotp(
-    userId: string,
-    input: { pendingSealedSecret: Uint8Array; step: number; recoveryCodeHashes?: string[] | undefined },
-    now: number,
-  ): Promise<WriteResult> {
-    const set = ['totpSecret = :secret', 'totpEnabledAt = :now', 'lastStep = :step', 'failures = :zero', GIVE_BACK_ATTEMPT];
-    const values: Values = { ':secret': { B: input.pendingSealedSecret }, ':step': num(input.step), ':zero': num(0), ':one': num(1) };
-    if (input.recoveryCodeHashes) {
-      set.push('recoveryCodes = :codes');
-      values[':codes'] = { SS: input.recoveryCodeHashes };
-    }
-    return this.update(userId, {
-      update: `SET ${set.join(', ')} REMOVE pendingSecret, pendingExpiresAt, lockedUntil, totpLastUsedAt, #ttl`,
-      condition: 'pendingSecret = :secret AND pendingExpiresAt > :now AND attribute_not_exists(totpSecret)',
-      names: { '#ttl': MFA_TABLE.timeToLiveAttribute },
-      values,
-      now,
-    });
-  }
-
-  commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number): Promise<WriteResult> {
-    const set = ['failures = :zero', GIVE_BACK_ATTEMPT];
-    const remove = ['lockedUntil'];
-    const values: Values = { ':zero': num(0), ':one': num(1) };
-    const names: Record<string, string> = {};
-    let del: string | undefined;
-    let condition: string;
-
-    if (proof.kind === 'totp') {
-      condition = 'totpSecret = :secret AND lastStep < :step';
-      values[':secret'] = { B: proof.sealedSecret };
-      values[':step'] = num(proof.step);
-      if (effect.kind !== 'disable') set.push('lastStep = :step', 'totpLastUsedAt = :now');
+  async countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    if (attempt.lane === 'code') {
+      w.set.push(`${ATTR.failures} = :next`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} = :windowFailures`);
+      w.value(':previous', num(attempt.previousFailures));
+      w.value(':next', num(attempt.failures));
+      w.value(':windowStart', num(attempt.windowStart));
+      w.value(':windowFailures', num(attempt.windowFailures));
+      if (attempt.lockedUntil !== undefined) w.set.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(attempt.lockedUntil))}`);
+      w.conditions.push(
+        attempt.previousFailures === 0 ? `(attribute_not_exists(${ATTR.failures}) OR ${ATTR.failures} = :previous)` : `${ATTR.failures} = :previous`,
+        NOT_LOCKED,
+      );
     } else {
-      condition = 'attribute_exists(totpSecret) AND contains(recoveryCodes, :hash)';
-      values[':hash'] = { S: proof.hash };
-      if (effect.kind === 'none') {
-        del = 'recoveryCodes :hashSet';
-        values[':hashSet'] = { SS: [proof.hash] };
+      w.set.push(`${ATTR.proofWindowStart} = :windowStart`, `${ATTR.proofAttempts} = :attempts`);
+      w.value(':windowStart', num(attempt.proofWindowStart));
+      w.value(':attempts', num(attempt.proofAttempts));
+      if (attempt.previousWindowStart === undefined) {
+        w.conditions.push(`attribute_not_exists(${ATTR.proofWindowStart})`);
+      } else {
+        w.value(':previousWindowStart', num(attempt.previousWindowStart));
+        w.value(':previousAttempts', num(attempt.previousAttempts));
+        w.conditions.push(`${ATTR.proofWindowStart} = :previousWindowStart`, `${ATTR.proofAttempts} = :previousAttempts`);
       }
     }
-
-    if (effect.kind === 'replace_recovery_codes') {
-      set.push('recoveryCodes = :codes');
-      values[':codes'] = { SS: effect.hashes };
-    } else if (effect.kind === 'disable') {
-      remove.push('totpSecret', 'totpEnabledAt', 'totpLastUsedAt', 'lastStep', 'recoveryCodes');
-      set.push('#ttl = :ttl');
-      names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
-      values[':ttl'] = num(Math.ceil(now / 1000) + IDLE_ITEM_TTL_SECONDS);
-    }
-
-    return this.update(userId, {
-      update: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}${del ? ` DELETE ${del}` : ''}`,
-      condition,
-      names,
-      values,
-      now,
-    });
+    return (await this.send(userId, w, events)).result;
   }
 
-  recordFailure(userId: string, input: { previousFailures: number } & CountedAttempt, now: number): Promise<WriteResult> {
-    const values: Values = {
-      ':previous': num(input.previousFailures),
-      ':next': num(input.failures),
-      ':windowStart': num(input.windowStart),
-      ':windowFailures': num(input.windowFailures),
-    };
-    let update = 'SET failures = :next, windowStart = :windowStart, windowFailures = :windowFailures';
-    if (input.lockedUntil !== undefined) {
-      update += ', lockedUntil = :lockedUntil';
-      values[':lockedUntil'] = num(input.lockedUntil);
+  async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void> {
+    const w = new Write(now);
+    w.set.push(`${ATTR.failures} = ${ATTR.failures} - :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
+    w.value(':one', num(1));
+    w.value(':windowStart', num(counted.windowStart));
+    w.conditions.push(`${ATTR.failures} >= :one`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
+    if (counted.lockedUntil !== undefined) {
+      // The lock this very attempt started goes with it.
+      w.remove.push(ATTR.lockedUntil);
+      w.conditions.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(counted.lockedUntil))}`);
     }
-    const unchanged = input.previousFailures === 0 ? '(attribute_not_exists(failures) OR failures = :previous)' : 'failures = :previous';
-    return this.update(userId, {
-      update,
-      condition: `attribute_exists(${MFA_TABLE.partitionKey}) AND ${unchanged} AND ${NOT_LOCKED}`,
-      values,
-      now,
-    });
+    if ((await this.send(userId, w, [])).result === 'ok') return;
+    // A success reset the consecutive count in between: only the failure window still holds the attempt.
+    const windowOnly = new Write(now);
+    windowOnly.set.push(`${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
+    windowOnly.value(':one', num(1));
+    windowOnly.value(':windowStart', num(counted.windowStart));
+    windowOnly.conditions.push(`${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
+    await this.send(userId, windowOnly, []);
   }
 
-  /** One conditional UpdateItem (see `write`). */
-  private async update(
+  async commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    const removing = effect.kind === 'remove_authenticators' ? effect.ids : [];
+    const removesAll = effect.kind === 'remove_authenticators' && effect.ids.length === effect.authenticatorCount;
+
+    switch (proof.kind) {
+      case 'totp': {
+        const app = w.authenticator(proof.authenticatorId);
+        w.conditions.push(`${w.field(app, AUTHENTICATOR.secret)} = ${w.value(':secret', { B: proof.sealedSecret })}`);
+        w.conditions.push(`${w.field(app, AUTHENTICATOR.lastStep)} < ${w.value(':step', num(proof.step))}`);
+        if (!removing.includes(proof.authenticatorId)) {
+          w.set.push(`${w.field(app, AUTHENTICATOR.lastStep)} = :step`, `${w.field(app, AUTHENTICATOR.lastUsedAt)} = :now`);
+        }
+        w.resetCodeFailures();
+        break;
+      }
+      case 'recovery_code':
+        w.conditions.push(MFA_ON, `contains(${ATTR.recoveryCodes}, ${w.value(':hash', { S: proof.hash })})`);
+        if (effect.kind !== 'replace_recovery_codes' && !removesAll) {
+          w.del.push(`${ATTR.recoveryCodes} ${w.value(':hashSet', { SS: [proof.hash] })}`);
+        }
+        break;
+      case 'webauthn': {
+        const key = w.authenticator(proof.authenticatorId);
+        const pending = ATTR.authentication;
+        w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: proof.challenge })}`);
+        w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
+        // Compare-and-swap on the signature counter: two assertions of one key can never both move it.
+        w.conditions.push(`${w.field(key, AUTHENTICATOR.counter)} = ${w.value(':previousCounter', num(proof.previousCounter))}`);
+        if (!removing.includes(proof.authenticatorId)) {
+          w.set.push(
+            `${w.field(key, AUTHENTICATOR.counter)} = ${w.value(':counter', num(proof.counter))}`,
+            `${w.field(key, AUTHENTICATOR.lastUsedAt)} = :now`,
+            `${w.field(key, AUTHENTICATOR.backedUp)} = ${w.value(':backedUp', { BOOL: proof.backedUp })}`,
+          );
+        }
+        w.remove.push(pending);
+        break;
+      }
+      case 'pending_totp':
+        w.conditions.push(`${ATTR.pendingSecret} = ${w.value(':pendingSecret', { B: proof.sealedSecret })}`, PENDING_CONFIRMABLE);
+        w.value(':true', { BOOL: true });
+        w.remove.push(ATTR.pendingSecret, ATTR.pendingExpiresAt, ATTR.pendingProved);
+        w.resetCodeFailures();
+        break;
+    }
+
+    switch (effect.kind) {
+      case 'none':
+        break;
+      case 'replace_recovery_codes':
+        w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: effect.hashes })}`);
+        break;
+      case 'add_authenticator':
+        this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
+        break;
+      case 'remove_authenticators':
+        w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
+        if (removesAll) {
+          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.authentication, ATTR.registration);
+          w.idleTtl();
+        } else {
+          for (const id of effect.ids) {
+            const path = w.authenticator(id);
+            w.conditions.push(`attribute_exists(${path})`);
+            w.remove.push(path);
+          }
+        }
+        break;
+      case 'start_totp_enrollment':
+        w.set.push(
+          `${ATTR.pendingSecret} = ${w.value(':newPendingSecret', { B: effect.pending.sealedSecret })}`,
+          `${ATTR.pendingExpiresAt} = ${w.value(':pendingExpiresAt', num(effect.pending.expiresAt))}`,
+          `${ATTR.pendingProved} = ${w.value(':proved', { BOOL: true })}`,
+        );
+        break;
+      case 'start_webauthn_registration':
+        w.set.push(
+          `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(effect.registration))}`,
+          `${ATTR.userHandle} = if_not_exists(${ATTR.userHandle}, ${w.value(':userHandle', { S: effect.userHandle })})`,
+        );
+        break;
+    }
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    w.set.push(
+      `${ATTR.pendingSecret} = ${w.value(':secret', { B: pending.sealedSecret })}`,
+      `${ATTR.pendingExpiresAt} = ${w.value(':expiresAt', num(pending.expiresAt))}`,
+      `${ATTR.pendingProved} = ${w.value(':proved', { BOOL: false })}`,
+    );
+    this.startCounters(w);
+    w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+    w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(pending.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
+    w.conditions.push(MFA_OFF);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async putRegistration(userId: string, registration: PendingChallenge, userHandle: string, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    w.set.push(
+      `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(registration))}`,
+      `${ATTR.userHandle} = ${w.value(':userHandle', { S: userHandle })}`,
+    );
+    // The options handed out carry this handle: it must be the one stored.
+    w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
+    this.startCounters(w);
+    w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+    w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(registration.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
+    w.conditions.push(MFA_OFF);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    w.set.push(`${ATTR.authentication} = ${w.value(':authentication', pendingChallengeToAttribute(challenge))}`);
+    w.conditions.push(MFA_ON);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async addRegisteredKey(
     userId: string,
-    request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
+    input: { challenge: string; authenticator: MfaRecord['authenticators'][number]; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
+    now: number,
+    events: readonly ChangeEvent[] = [],
   ): Promise<WriteResult> {
-    return (await this.write(userId, request, false)).result;
+    const w = new Write(now);
+    const pending = ATTR.registration;
+    w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: input.challenge })}`);
+    w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
+    if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
+    w.remove.push(pending);
+    this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes);
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    const path = w.authenticator(authenticatorId);
+    w.conditions.push(`attribute_exists(${path})`);
+    w.set.push(`${w.field(path, AUTHENTICATOR.name)} = ${w.value(':name', { S: name })}`);
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async migrateLegacy(record: MfaRecord, now: number): Promise<WriteResult> {
+    const legacy = record.authenticators.find((a) => a.kind === 'totp' && record.legacy);
+    if (!legacy || legacy.kind !== 'totp') return 'ok';
+    const w = new Write(now);
+    w.set.push(`${ATTR.authenticators} = ${w.value(':authenticators', { M: { [legacy.id]: authenticatorToAttribute(legacy) } })}`);
+    w.remove.push(LEGACY.secret, LEGACY.enabledAt, LEGACY.lastUsedAt, LEGACY.lastStep);
+    w.conditions.push(
+      `attribute_not_exists(${ATTR.authenticators})`,
+      `${LEGACY.secret} = ${w.value(':secret', { B: legacy.sealedSecret })}`,
+      `${LEGACY.lastStep} = ${w.value(':lastStep', num(legacy.lastStep))}`,
+    );
+    return (await this.send(record.userId, w, [])).result;
+  }
+
+  /** Adds one authenticator to the `count` read: the first creates the map (MFA was off) with the first recovery codes. */
+  private addAuthenticator(w: Write, authenticator: MfaRecord['authenticators'][number], count: number, recoveryCodeHashes: string[] | undefined): void {
+    if (count === 0) {
+      w.conditions.push(MFA_OFF);
+      w.set.push(`${ATTR.authenticators} = ${w.value(':authenticators', { M: { [authenticator.id]: authenticatorToAttribute(authenticator) } })}`);
+      w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+      w.remove.push('#ttl');
+    } else {
+      w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(count))}`);
+      w.set.push(`${w.authenticator(authenticator.id)} = ${w.value(':authenticator', authenticatorToAttribute(authenticator))}`);
+    }
+    if (recoveryCodeHashes) w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
+  }
+
+  /** Lockout counters start with the item, so the first code check can count its attempt in one write. */
+  private startCounters(w: Write): void {
+    w.value(':zero', num(0));
+    w.set.push(
+      `${ATTR.failures} = if_not_exists(${ATTR.failures}, :zero)`,
+      `${ATTR.windowStart} = if_not_exists(${ATTR.windowStart}, :now)`,
+      `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :zero)`,
+    );
   }
 
   /**
-   * One conditional UpdateItem. `request.update` starts with its SET clause. Every write also sets
-   * a fresh `lastWriteId`: when DynamoDB applied a write but its response was lost, the SDK sends
-   * it again and that second send fails its condition against the state the first one wrote.
-   * Finding its own id on the item (returned with the failed check) tells the write it succeeded.
-   * With `returnItem`, the item comes back too: as written when the write applied, as found when not.
+   * One conditional UpdateItem. Every write also sets a fresh `lastWriteId`: when DynamoDB applied
+   * a write but its response was lost, the SDK sends it again and that second send fails its
+   * condition against the state the first one wrote. Finding its own id on the item (returned
+   * with the failed check) tells the write it succeeded. Every write also replaces the outbox
+   * with its own change events (or removes it), so the stream carries each event exactly in the
+   * record of the write that committed it. With `returnItem`, the item comes back too: as
+   * written when the write applied, as found when not.
    */
-  private async write(
+  private async send(
     userId: string,
-    request: { update: string; condition: string; values: Values; names?: Record<string, string>; now: number },
-    returnItem: boolean,
-  ): Promise<{ result: WriteResult; item?: Record<string, AttributeValue> | undefined }> {
-    if (!request.update.startsWith('SET ')) throw new Error('An MFA item update starts with its SET clause.');
+    w: Write,
+    events: readonly ChangeEvent[],
+    returnItem = false,
+  ): Promise<{ result: WriteResult; item?: Item | undefined }> {
     const writeId = randomUUID();
-    const values: Values = { ...request.values, ':writeId': { S: writeId } };
-    if (request.condition.includes(':now') || request.update.includes(':now')) values[':now'] = num(request.now);
+    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
+    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
+    const remove = [...new Set(w.remove)];
+    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
+    else remove.push(ATTR.outbox);
+    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
+    const condition = w.conditions.join(' AND ');
+    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
     try {
       const { Attributes: written } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: userKey(userId),
-          UpdateExpression: `SET ${WRITE_ID} = :writeId, ${request.update.slice('SET '.length)}`,
-          ConditionExpression: request.condition,
+          UpdateExpression: update,
+          ...(condition ? { ConditionExpression: condition } : {}),
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...(returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
-          ...(request.names && Object.keys(request.names).length > 0 ? { ExpressionAttributeNames: request.names } : {}),
+          ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
         }),
       );
       return { result: 'ok', item: written };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
         const found = (error as ConditionalCheckFailedException).Item;
-        return { result: found?.[WRITE_ID]?.S === writeId ? 'ok' : 'conflict', item: found };
+        return { result: found?.[ATTR.lastWriteId]?.S === writeId ? 'ok' : 'conflict', item: found };
       }
       throw error;
     }
   }
 }
 
-function toRecord(userId: string, item: Record<string, AttributeValue>): MfaRecord {
-  const pendingSecret = item.pendingSecret?.B;
-  const totpSecret = item.totpSecret?.B;
-  return {
-    userId,
-    pending: pendingSecret ? { sealedSecret: pendingSecret, expiresAt: readNum(item.pendingExpiresAt) ?? 0 } : undefined,
-    totp: totpSecret
-      ? {
-          sealedSecret: totpSecret,
-          enabledAt: readNum(item.totpEnabledAt) ?? 0,
-          lastUsedAt: readNum(item.totpLastUsedAt),
-          lastStep: readNum(item.lastStep) ?? -1,
-        }
-      : undefined,
-    recoveryCodeHashes: item.recoveryCodes?.SS ?? [],
-    failures: readNum(item.failures) ?? 0,
-    lockedUntil: readNum(item.lockedUntil),
-    windowStart: readNum(item.windowStart),
-    windowFailures: readNum(item.windowFailures),
+/** The outbox: this write's change events, each a map of the event's own fields (the stream adds id, user and time). */
+function outboxValue(events: readonly ChangeEvent[], now: number, values: Record<string, AttributeValue>): string {
+  values[':outbox'] = {
+    L: events.map((event) => {
+      const m: Item = { event: { S: event.event }, requestId: { S: event.requestId }, at: num(now) };
+      if (event.method) m.method = { S: event.method };
+      if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
+      if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
+      return { M: m };
+    }),
   };
+  return ':outbox';
 }

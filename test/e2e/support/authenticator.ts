@@ -1,7 +1,7 @@
 import jsQRModule from 'jsqr';
 import { Secret } from 'otpauth';
 import { PNG } from 'pngjs';
-import { generateTotpCode } from '../../../functions/domain/totp.js';
+import { generateTotpCode } from '../../../functions/methods/totp/totp.js';
 
 // jsqr is CommonJS with a `default` property; under NodeNext typing the default import is the module.
 const jsQR = jsQRModule.default;

@@ -1,5 +1,5 @@
 import { Secret, TOTP } from 'otpauth';
-import type { RandomSource } from './random.js';
+import type { RandomSource } from '../../domain/random.js';
 
 /**
  * TOTP as authenticator apps honour it (Google Authenticator, Bitwarden, ...):

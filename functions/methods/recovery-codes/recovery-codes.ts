@@ -1,5 +1,5 @@
 import { scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { RandomSource } from './random.js';
+import type { RandomSource } from '../../domain/random.js';
 
 /**
  * Recovery codes: 10 per set, 80 bits each from a CSPRNG, shown as Crockford base32 in

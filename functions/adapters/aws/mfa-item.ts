@@ -1,0 +1,193 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Authenticator, MfaRecord, PendingChallenge } from '../../domain/mfa-record.js';
+
+/**
+ * The MFA table's item: the one place that names its attributes and converts it to the
+ * domain record. Shared by the DynamoDB adapter, the local table bootstrap and the CDK stack.
+ * One item per user holds everything, so every change is a single-item conditional write:
+ * atomic by construction.
+ *
+ * | attribute | type | what |
+ * | --- | --- | --- |
+ * | pk, sk | S | `USER#<sub>`, `MFA` |
+ * | authenticators | M | authenticator id -> M (AUTHENTICATOR below); absent when MFA is off |
+ * | recoveryCodes | SS | scrypt hashes of the unused recovery codes |
+ * | pendingSecret, pendingExpiresAt, pendingProved | B, N, BOOL | a TOTP app being set up |
+ * | webauthnRegistration, webauthnAuthentication | M | pending challenges (PENDING_CHALLENGE) |
+ * | webauthnUserHandle | S | the random WebAuthn user handle |
+ * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
+ * | proofWindowStart, proofAttempts | N | the recovery-code and key rate limit |
+ * | outbox | L | the change events of the last write (see the events stream) |
+ * | lastWriteId | S | the id of the last write applied (lost-response detection) |
+ * | ttl | N | expiry of items of users without MFA |
+ * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
+ */
+export const MFA_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL removes items of users with only an expired enrollment. */
+  timeToLiveAttribute: 'ttl',
+} as const;
+
+export const ATTR = {
+  authenticators: 'authenticators',
+  recoveryCodes: 'recoveryCodes',
+  pendingSecret: 'pendingSecret',
+  pendingExpiresAt: 'pendingExpiresAt',
+  pendingProved: 'pendingProved',
+  registration: 'webauthnRegistration',
+  authentication: 'webauthnAuthentication',
+  userHandle: 'webauthnUserHandle',
+  failures: 'failures',
+  lockedUntil: 'lockedUntil',
+  windowStart: 'windowStart',
+  windowFailures: 'windowFailures',
+  proofWindowStart: 'proofWindowStart',
+  proofAttempts: 'proofAttempts',
+  outbox: 'outbox',
+  lastWriteId: 'lastWriteId',
+} as const;
+
+/** Fields of one authenticator's map. */
+export const AUTHENTICATOR = {
+  kind: 'kind',
+  name: 'name',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  secret: 'secret',
+  lastStep: 'lastStep',
+  credentialId: 'credentialId',
+  publicKey: 'publicKey',
+  counter: 'counter',
+  transports: 'transports',
+  backupEligible: 'backupEligible',
+  backedUp: 'backedUp',
+} as const;
+
+/** Fields of a pending challenge's map. */
+export const PENDING_CHALLENGE = { challenge: 'challenge', expiresAt: 'expiresAt', proved: 'proved' } as const;
+
+/** Version 1's attributes: one TOTP app at the top level. Read as one app with LEGACY_TOTP_ID, rewritten on next use. */
+export const LEGACY = { secret: 'totpSecret', enabledAt: 'totpEnabledAt', lastUsedAt: 'totpLastUsedAt', lastStep: 'lastStep' } as const;
+export const LEGACY_TOTP_ID = 'totp-v1';
+
+export type Item = Record<string, AttributeValue>;
+
+export const userKey = (userId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `USER#${userId}` },
+  [MFA_TABLE.sortKey]: { S: 'MFA' },
+});
+
+export const num = (value: number): AttributeValue => ({ N: String(value) });
+const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
+
+export function authenticatorToAttribute(authenticator: Authenticator): AttributeValue {
+  const m: Item = {
+    [AUTHENTICATOR.kind]: { S: authenticator.kind },
+    [AUTHENTICATOR.name]: { S: authenticator.name },
+    [AUTHENTICATOR.createdAt]: num(authenticator.createdAt),
+  };
+  if (authenticator.lastUsedAt !== undefined) m[AUTHENTICATOR.lastUsedAt] = num(authenticator.lastUsedAt);
+  if (authenticator.kind === 'totp') {
+    m[AUTHENTICATOR.secret] = { B: authenticator.sealedSecret };
+    m[AUTHENTICATOR.lastStep] = num(authenticator.lastStep);
+  } else {
+    m[AUTHENTICATOR.credentialId] = { S: authenticator.credentialId };
+    m[AUTHENTICATOR.publicKey] = { B: authenticator.publicKey };
+    m[AUTHENTICATOR.counter] = num(authenticator.counter);
+    m[AUTHENTICATOR.transports] = { L: authenticator.transports.map((transport) => ({ S: transport })) };
+    m[AUTHENTICATOR.backupEligible] = { BOOL: authenticator.backupEligible };
+    m[AUTHENTICATOR.backedUp] = { BOOL: authenticator.backedUp };
+  }
+  return { M: m };
+}
+
+function authenticatorFromAttribute(id: string, value: AttributeValue): Authenticator | undefined {
+  const m = value.M;
+  if (!m) return undefined;
+  const base = {
+    id,
+    name: m[AUTHENTICATOR.name]?.S ?? '',
+    createdAt: readNum(m[AUTHENTICATOR.createdAt]) ?? 0,
+    lastUsedAt: readNum(m[AUTHENTICATOR.lastUsedAt]),
+  };
+  switch (m[AUTHENTICATOR.kind]?.S) {
+    case 'totp':
+      return { ...base, kind: 'totp', sealedSecret: m[AUTHENTICATOR.secret]?.B ?? new Uint8Array(), lastStep: readNum(m[AUTHENTICATOR.lastStep]) ?? -1 };
+    case 'webauthn':
+      return {
+        ...base,
+        kind: 'webauthn',
+        credentialId: m[AUTHENTICATOR.credentialId]?.S ?? '',
+        publicKey: m[AUTHENTICATOR.publicKey]?.B ?? new Uint8Array(),
+        counter: readNum(m[AUTHENTICATOR.counter]) ?? 0,
+        transports: (m[AUTHENTICATOR.transports]?.L ?? []).flatMap((transport) => (transport.S ? [transport.S] : [])),
+        backupEligible: m[AUTHENTICATOR.backupEligible]?.BOOL ?? false,
+        backedUp: m[AUTHENTICATOR.backedUp]?.BOOL ?? false,
+      };
+    default:
+      return undefined;
+  }
+}
+
+export function pendingChallengeToAttribute(pending: PendingChallenge): AttributeValue {
+  return {
+    M: {
+      [PENDING_CHALLENGE.challenge]: { S: pending.challenge },
+      [PENDING_CHALLENGE.expiresAt]: num(pending.expiresAt),
+      [PENDING_CHALLENGE.proved]: { BOOL: pending.proved },
+    },
+  };
+}
+
+function pendingChallengeFromAttribute(value: AttributeValue | undefined): PendingChallenge | undefined {
+  const m = value?.M;
+  const challenge = m?.[PENDING_CHALLENGE.challenge]?.S;
+  if (!m || !challenge) return undefined;
+  return { challenge, expiresAt: readNum(m[PENDING_CHALLENGE.expiresAt]) ?? 0, proved: m[PENDING_CHALLENGE.proved]?.BOOL ?? false };
+}
+
+/** The legacy app as today's authenticator (version 1 had no names: the default one). */
+function legacyAuthenticator(item: Item): Authenticator | undefined {
+  const secret = item[LEGACY.secret]?.B;
+  if (!secret) return undefined;
+  return {
+    id: LEGACY_TOTP_ID,
+    kind: 'totp',
+    name: 'Authenticator app',
+    createdAt: readNum(item[LEGACY.enabledAt]) ?? 0,
+    lastUsedAt: readNum(item[LEGACY.lastUsedAt]),
+    sealedSecret: secret,
+    lastStep: readNum(item[LEGACY.lastStep]) ?? -1,
+  };
+}
+
+/** Oldest first, so that lists read in the order the user added them. */
+const byCreation = (a: Authenticator, b: Authenticator) => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+
+export function toRecord(userId: string, item: Item): MfaRecord {
+  const legacy = legacyAuthenticator(item);
+  const stored = Object.entries(item[ATTR.authenticators]?.M ?? {}).flatMap(([id, value]) => {
+    const authenticator = authenticatorFromAttribute(id, value);
+    return authenticator ? [authenticator] : [];
+  });
+  const pendingSecret = item[ATTR.pendingSecret]?.B;
+  return {
+    userId,
+    authenticators: [...(legacy ? [legacy] : []), ...stored].sort(byCreation),
+    recoveryCodeHashes: item[ATTR.recoveryCodes]?.SS ?? [],
+    pending: pendingSecret
+      ? { sealedSecret: pendingSecret, expiresAt: readNum(item[ATTR.pendingExpiresAt]) ?? 0, proved: item[ATTR.pendingProved]?.BOOL ?? false }
+      : undefined,
+    registration: pendingChallengeFromAttribute(item[ATTR.registration]),
+    authentication: pendingChallengeFromAttribute(item[ATTR.authentication]),
+    webauthnUserHandle: item[ATTR.userHandle]?.S,
+    failures: readNum(item[ATTR.failures]) ?? 0,
+    lockedUntil: readNum(item[ATTR.lockedUntil]),
+    windowStart: readNum(item[ATTR.windowStart]),
+    windowFailures: readNum(item[ATTR.windowFailures]),
+    proofWindowStart: readNum(item[ATTR.proofWindowStart]),
+    proofAttempts: readNum(item[ATTR.proofAttempts]),
+    legacy: legacy !== undefined,
+  };
+}

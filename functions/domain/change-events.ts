@@ -1,0 +1,44 @@
+import type { ProofMethod } from '../methods/kinds.js';
+
+/**
+ * Change events: every change of a user's MFA state, recorded in the same conditional write
+ * as the change (the item's outbox) and delivered from the table's stream, so that an event
+ * is published if and only if its change committed. Security signals that change no state
+ * (a replayed code) are published directly. Never a secret, code, recovery code or token.
+ */
+export const CHANGE_EVENTS = {
+  'mfa.enabled': 'MFA Enabled',
+  'authenticator.added': 'MFA Authenticator Added',
+  'authenticator.renamed': 'MFA Authenticator Renamed',
+  'authenticator.removed': 'MFA Authenticator Removed',
+  'mfa.disabled': 'MFA Disabled',
+  'recovery_codes.regenerated': 'MFA Recovery Codes Regenerated',
+  'recovery_code.used': 'MFA Recovery Code Used',
+  'lockout.started': 'MFA Lockout Started',
+  'code.replay_refused': 'MFA Replayed Code Refused',
+  'admin.reset': 'MFA Admin Reset',
+  'admin.unlock': 'MFA Admin Unlock',
+} as const;
+
+export type ChangeEventName = keyof typeof CHANGE_EVENTS;
+
+/** The event source on the bus. */
+export const EVENT_SOURCE = 'serverless-mfa';
+
+/** What a use case records with its write; the store adds the id and time. */
+export interface ChangeEvent {
+  event: ChangeEventName;
+  requestId: string;
+  method?: ProofMethod | undefined;
+  authenticatorId?: string | undefined;
+  recoveryCodesRemaining?: number | undefined;
+}
+
+/** An event as delivered: `detail` of the EventBridge entry. */
+export interface PublishedChangeEvent extends ChangeEvent {
+  /** Unique per event and stable across redeliveries: consumers de-duplicate on it. */
+  id: string;
+  userId: string;
+  /** ISO 8601 time of the change. */
+  at: string;
+}

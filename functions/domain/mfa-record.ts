@@ -1,0 +1,72 @@
+import type { AuthenticatorKind } from '../methods/kinds.js';
+import type { LockoutState, ProofRateState } from './lockout.js';
+
+interface AuthenticatorBase {
+  id: string;
+  kind: AuthenticatorKind;
+  name: string;
+  createdAt: number;
+  lastUsedAt?: number | undefined;
+}
+
+/** An authenticator app: its KMS-sealed secret and the newest time step it had accepted. */
+export interface TotpAuthenticator extends AuthenticatorBase {
+  kind: 'totp';
+  sealedSecret: Uint8Array;
+  /** A code is accepted only for a newer step (RFC 6238 section 5.2): replay protection per app. */
+  lastStep: number;
+}
+
+/** A security key or passkey (WebAuthn credential). Its public key is not a secret. */
+export interface WebAuthnAuthenticator extends AuthenticatorBase {
+  kind: 'webauthn';
+  /** base64url credential id. */
+  credentialId: string;
+  /** COSE_Key bytes. */
+  publicKey: Uint8Array;
+  /** The signature counter of the last verified assertion (WebAuthn L3 6.1.1). */
+  counter: number;
+  transports: string[];
+  /** Backup eligible (BE) and backed up (BS) flags as last seen: a synced passkey vs a device-bound key. */
+  backupEligible: boolean;
+  backedUp: boolean;
+}
+
+export type Authenticator = TotpAuthenticator | WebAuthnAuthenticator;
+
+/** A TOTP app being set up: its sealed secret until confirmed. */
+export interface PendingEnrollment {
+  sealedSecret: Uint8Array;
+  expiresAt: number;
+  /** Started with a proof of a current factor (MFA was on): only then may it be confirmed while MFA is on. */
+  proved: boolean;
+}
+
+/** A WebAuthn challenge waiting for its one response. */
+export interface PendingChallenge {
+  challenge: string;
+  expiresAt: number;
+  /** For a registration: started with a proof of a current factor (see PendingEnrollment.proved). */
+  proved: boolean;
+}
+
+/** Everything the service knows about one user's MFA: one item, changed only by conditional writes. */
+export interface MfaRecord extends LockoutState, ProofRateState {
+  userId: string;
+  authenticators: Authenticator[];
+  /** Encoded hashes of the unused recovery codes of the account. */
+  recoveryCodeHashes: string[];
+  pending?: PendingEnrollment | undefined;
+  registration?: PendingChallenge | undefined;
+  authentication?: PendingChallenge | undefined;
+  /** The random WebAuthn user handle (never the subject). */
+  webauthnUserHandle?: string | undefined;
+  /** Stored in the shape of version 1 (one TOTP secret in top-level attributes): migrated by the next attempt. */
+  legacy: boolean;
+}
+
+export const mfaEnabled = (record: MfaRecord | undefined): boolean => (record?.authenticators.length ?? 0) > 0;
+
+export function authenticatorsOf<K extends AuthenticatorKind>(record: MfaRecord | undefined, kind: K): Extract<Authenticator, { kind: K }>[] {
+  return (record?.authenticators ?? []).filter((a): a is Extract<Authenticator, { kind: K }> => a.kind === kind);
+}

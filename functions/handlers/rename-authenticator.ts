@@ -1,0 +1,12 @@
+import { mfaTable } from '../composition.js';
+import { defineHandler } from '../http/lambda-handler.js';
+import { actorOf, parseBody, pathParametersOf } from '../http/request.js';
+import { routeById } from '../http/routes.js';
+import { AuthenticatorPathParameters, RenameAuthenticatorRequest } from '../http/schemas.js';
+
+export const { handler, withServices, ports } = defineHandler(routeById('renameAuthenticator'), { table: mfaTable }, async (event, { mfa }) => {
+  const actor = actorOf(event);
+  const { id } = pathParametersOf(event, AuthenticatorPathParameters);
+  const { name } = parseBody(event, RenameAuthenticatorRequest);
+  return { status: 200, body: await mfa.renameAuthenticator(actor, id, name) };
+});

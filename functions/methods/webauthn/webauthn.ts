@@ -1,0 +1,148 @@
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
+import type { Proof } from '../../ports/mfa-store.js';
+import type { Evaluation } from '../evaluation.js';
+
+/**
+ * Security keys and passkeys (WebAuthn Level 3), with @simplewebauthn/server for the
+ * ceremonies. The library is loaded on first use from here only, so a function that checks a
+ * TOTP code never pays for it.
+ */
+export interface RelyingParty {
+  /** Configured, never taken from the request's Host or Origin. */
+  id: string;
+  name: string;
+  origins: readonly string[];
+}
+
+/** WebAuthn L3 13.4.3 asks for at least 16 random bytes. */
+export const WEBAUTHN_CHALLENGE_BYTES = 32;
+export const WEBAUTHN_USER_HANDLE_BYTES = 32;
+export const WEBAUTHN_CEREMONY_TTL_MS = 5 * 60_000;
+/** EdDSA, ES256, RS256: the library's default would add ML-DSA, experimental on Node 24. */
+export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
+
+export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
+const library = () => import('@simplewebauthn/server');
+
+/** A registered key as stored, from a verified registration. */
+export type RegisteredCredential = Pick<WebAuthnAuthenticator, 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'backupEligible' | 'backedUp'>;
+
+export async function registrationOptions(
+  rp: RelyingParty,
+  input: { challenge: string; userHandle: Uint8Array; accountName: string; exclude: readonly WebAuthnAuthenticator[] },
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await library();
+  return generateRegistrationOptions({
+    rpName: rp.name,
+    rpID: rp.id,
+    userName: input.accountName,
+    userDisplayName: input.accountName,
+    userID: input.userHandle as Uint8Array<ArrayBuffer>,
+    challenge: input.challenge,
+    timeout: WEBAUTHN_CEREMONY_TTL_MS,
+    attestationType: 'none',
+    excludeCredentials: input.exclude.map((key) => ({ id: key.credentialId, transports: key.transports })),
+    authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' },
+    supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+  }) as Promise<PublicKeyCredentialCreationOptionsJSON>;
+}
+
+/**
+ * The key a registration response registers, or null when it does not answer `challenge` for
+ * this relying party (challenge, origin, rpIdHash, type, user presence, attestation, algorithm).
+ */
+export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
+  const { verifyRegistrationResponse } = await library();
+  try {
+    const result = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: [...rp.origins],
+      expectedRPID: rp.id,
+      requireUserPresence: true,
+      requireUserVerification: false,
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+    });
+    if (!result.verified) return null;
+    const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
+    return {
+      credentialId: credential.id,
+      publicKey: new Uint8Array(credential.publicKey),
+      counter: credential.counter,
+      transports: [...(credential.transports ?? [])],
+      backupEligible: credentialDeviceType === 'multiDevice',
+      backedUp: credentialBackedUp,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export async function authenticationOptions(
+  rp: RelyingParty,
+  input: { challenge: string; keys: readonly WebAuthnAuthenticator[] },
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await library();
+  return generateAuthenticationOptions({
+    rpID: rp.id,
+    challenge: input.challenge,
+    timeout: WEBAUTHN_CEREMONY_TTL_MS,
+    allowCredentials: input.keys.map((key) => ({ id: key.credentialId, transports: key.transports as never })),
+    userVerification: 'discouraged',
+  });
+}
+
+/** The signature counter in authenticator data (bytes 33-36, big-endian), or null when it is too short. */
+function counterOf(response: AuthenticationResponseJSON): number | null {
+  const data = Buffer.from(response.response.authenticatorData, 'base64url');
+  return data.length >= 37 ? data.readUInt32BE(33) : null;
+}
+
+/**
+ * Checks a key's assertion against the pending authentication challenge and the key stored
+ * for its credential id: WebAuthn L3 7.2 (through the library) and the signature counter
+ * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
+ * counter becomes part of the proof.
+ */
+export async function proveWebAuthn(
+  rp: RelyingParty,
+  record: MfaRecord,
+  response: AuthenticationResponseJSON,
+  nowMs: number,
+): Promise<Evaluation<Extract<Proof, { kind: 'webauthn' }> & { backupEligible: boolean }>> {
+  const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
+  const pending = record.authentication;
+  if (!key || response.rawId !== response.id || !pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
+  const { verifyAuthenticationResponse } = await library();
+  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  try {
+    verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: pending.challenge,
+      expectedOrigin: [...rp.origins],
+      expectedRPID: rp.id,
+      // The counter rule is applied below, after the signature is known to be the key's.
+      credential: { id: key.credentialId, publicKey: key.publicKey as Uint8Array<ArrayBuffer>, counter: 0, transports: key.transports as never },
+      requireUserVerification: false,
+    });
+  } catch {
+    return { refused: 'wrong' };
+  }
+  if (!verified.verified) return { refused: 'wrong' };
+  const counter = verified.authenticationInfo.newCounter;
+  if (counter !== counterOf(response)) return { refused: 'wrong' };
+  if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression' };
+  return {
+    proof: {
+      kind: 'webauthn',
+      authenticatorId: key.id,
+      challenge: pending.challenge,
+      previousCounter: key.counter,
+      counter,
+      backedUp: verified.authenticationInfo.credentialBackedUp,
+      backupEligible: verified.authenticationInfo.credentialDeviceType === 'multiDevice',
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
+import {
+  countAttempt,
+  countProofAttempt,
+  isLocked,
+  proofRetryAfterSeconds,
+  quietAttemptGuard,
+  quietProofGuard,
+  retryAfterSeconds,
+  type AttemptLane,
+  type CountedAttempt,
+} from '../domain/lockout.js';
+import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
+import type { Evaluation } from '../methods/evaluation.js';
+import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
+import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
+import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
+import type { AuditEventName } from '../ports/audit-log.js';
+import type { AttemptRequires, MfaStore, Proof, WriteResult } from '../ports/mfa-store.js';
+import { audit, methodOf, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+
+/** Optimistic rounds before a request gives up under contention (each round re-reads). */
+const MAX_ROUNDS = 16;
+/**
+ * Real time an attempt may take before it stops starting writes: well inside the functions'
+ * 10 s timeout. A request that runs into the timeout has been answered 503 by then while its
+ * work goes on (in Lambda, at the next thaw); a write started after that would change state
+ * behind an error the client already holds.
+ */
+const ATTEMPT_BUDGET_MS = 7_000;
+
+export type Operation = 'confirm' | 'verify' | 'regenerate' | 'disable' | 'remove' | 'enroll' | 'register';
+
+export interface AttemptPlan<T> {
+  operation: Operation;
+  /** What the item must hold for the attempt to count: MFA on, or a pending app being set up. */
+  requires: AttemptRequires;
+  /** Throws when the operation does not apply to the stored state at all (404/409). */
+  precondition(record: MfaRecord | undefined, now: number): asserts record is MfaRecord;
+  /** Writes the consumed proof and the operation's effect in one conditional write, through `store`. */
+  commit(record: MfaRecord, proof: Proof, now: number, store: MfaStore): Promise<{ result: WriteResult; value?: T }>;
+}
+
+export interface Attempted<T> {
+  record: MfaRecord;
+  proof: Proof;
+  value?: T | undefined;
+}
+
+const laneOf = (factor: SecondFactor): AttemptLane => ('code' in factor ? 'code' : 'proof');
+
+/**
+ * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
+ * before evaluating it, by a write that refuses to count past the limit of its lane (codes:
+ * the lockout; recovery codes and keys: the rate limit), evaluates the proof against the state
+ * it read, and commits with a conditional write that re-checks that state; on a conflict it
+ * re-reads and evaluates again (the attempt stays counted once).
+ */
+export class AttemptEngine {
+  constructor(private readonly deps: Pick<MfaServiceDeps, 'store' | 'sealer' | 'audit' | 'clock' | 'settings'>) {}
+
+  async run<T>(actor: Actor, factor: SecondFactor, plan: AttemptPlan<T>): Promise<Attempted<T>> {
+    const { clock } = this.deps;
+    const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
+    const lane = laneOf(factor);
+    const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
+    let counted: CountedAttempt | undefined;
+    let isCounted = false;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = clock.now();
+      let record: MfaRecord | undefined;
+      if (isCounted) {
+        record = await store.get(actor.userId);
+        plan.precondition(record, now);
+      } else {
+        const count = await this.count(actor, store, lane, plan, now);
+        if (!count) continue;
+        ({ record, counted } = count);
+        isCounted = true;
+      }
+      if (record.legacy) {
+        if ((await store.migrateLegacy(record, now)) === 'conflict') continue;
+        record = { ...record, legacy: false };
+      }
+      const evaluation = await this.evaluate(actor, record, factor, plan, now, caches);
+      if ('proof' in evaluation) {
+        const { result, value } = await plan.commit(record, evaluation.proof, now, store);
+        if (result === 'ok') return { record, proof: evaluation.proof, value };
+        continue;
+      }
+      const method = methodOf(factor);
+      if (evaluation.refused === 'spent') {
+        // A right code already used: no guess, so its attempt is given back.
+        if (counted) await store.refundCodeAttempt(actor.userId, counted, now);
+        audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
+        throw new InvalidCodeError();
+      }
+      if (evaluation.refused === 'counter_regression') {
+        audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
+      }
+      audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
+      if (counted?.lockedUntil !== undefined) {
+        audit(this.deps, actor, 'mfa.lockout.started', 'refused', { failures: counted.failures, lockedUntil: new Date(counted.lockedUntil).toISOString() });
+      }
+      throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+    }
+    throw new ContentionError();
+  }
+
+  /**
+   * Counts one attempt in its lane, or returns null when another request counted first.
+   * Usually the count is plain arithmetic and the store does it in the write that reads the
+   * record (one call); when it would start a lock or a new window, it is decided here and
+   * written conditionally.
+   */
+  private async count(
+    actor: Actor,
+    store: MfaStore,
+    lane: AttemptLane,
+    plan: AttemptPlan<unknown>,
+    now: number,
+  ): Promise<{ record: MfaRecord; counted: CountedAttempt | undefined } | null> {
+    const guard = lane === 'code' ? { lane, requires: plan.requires, ...quietAttemptGuard(now) } : { lane, requires: plan.requires, ...quietProofGuard(now) };
+    const quiet = await store.countQuietAttempt(actor.userId, guard, now);
+    const found = quiet.record;
+    if (quiet.counted && found) {
+      if (lane === 'proof') {
+        const record = { ...found, proofAttempts: (found.proofAttempts ?? 1) - 1 };
+        plan.precondition(record, now);
+        return { record, counted: undefined };
+      }
+      const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
+      const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
+      plan.precondition(record, now);
+      return { record, counted };
+    }
+    plan.precondition(found, now);
+    if (lane === 'proof') {
+      const retryAfter = proofRetryAfterSeconds(found, now);
+      if (retryAfter > 0) {
+        audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+        throw new TooManyAttemptsError(retryAfter);
+      }
+      const next = countProofAttempt(found, now);
+      const written = await store.countDecidedAttempt(
+        actor.userId,
+        { lane, previousAttempts: found.proofAttempts ?? 0, previousWindowStart: found.proofWindowStart, ...next },
+        now,
+      );
+      return written === 'ok' ? { record: found, counted: undefined } : null;
+    }
+    if (isLocked(found, now)) {
+      audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+      throw new TooManyAttemptsError(retryAfterSeconds(found, now));
+    }
+    const counted = countAttempt(found, now);
+    const events = counted.lockedUntil !== undefined ? [{ event: 'lockout.started' as const, requestId: actor.audit.requestId }] : [];
+    const written = await store.countDecidedAttempt(actor.userId, { lane, previousFailures: found.failures, ...counted }, now, events);
+    return written === 'ok' ? { record: found, counted } : null;
+  }
+
+  /** The proof `factor` gives against `record`, or why it gives none. */
+  private async evaluate(
+    actor: Actor,
+    record: MfaRecord,
+    factor: SecondFactor,
+    plan: AttemptPlan<unknown>,
+    now: number,
+    caches: { secrets: Map<string, Promise<Uint8Array>>; kdf: Map<string, Promise<Buffer>> },
+  ): Promise<Evaluation<Proof>> {
+    if ('recoveryCode' in factor) {
+      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      return proveRecoveryCode(record.recoveryCodeHashes, factor.recoveryCode, caches.kdf);
+    }
+    if ('webauthn' in factor) {
+      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now);
+    }
+    const open = (sealed: Uint8Array): Promise<Uint8Array> => {
+      const key = Buffer.from(sealed).toString('base64');
+      let secret = caches.secrets.get(key);
+      if (!secret) {
+        secret = this.deps.sealer.open(sealed, sealContextOf(actor));
+        caches.secrets.set(key, secret);
+      }
+      return secret;
+    };
+    if (plan.requires === 'pending-enrollment') {
+      return record.pending ? provePendingTotpCode(record.pending.sealedSecret, factor.code, now, open) : { refused: 'wrong' };
+    }
+    return proveTotpCode(authenticatorsOf(record, 'totp'), factor.code, now, open);
+  }
+}
+
+/** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */
+function writingUntil(store: MfaStore, deadline: number): MfaStore {
+  const inTime =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      performance.now() < deadline ? write(...args) : Promise.reject(new ContentionError());
+  return {
+    get: (userId) => store.get(userId),
+    countQuietAttempt: inTime(store.countQuietAttempt.bind(store)),
+    countDecidedAttempt: inTime(store.countDecidedAttempt.bind(store)),
+    refundCodeAttempt: inTime(store.refundCodeAttempt.bind(store)),
+    commitProof: inTime(store.commitProof.bind(store)),
+    putPendingEnrollment: inTime(store.putPendingEnrollment.bind(store)),
+    putRegistration: inTime(store.putRegistration.bind(store)),
+    putAuthenticationChallenge: inTime(store.putAuthenticationChallenge.bind(store)),
+    addRegisteredKey: inTime(store.addRegisteredKey.bind(store)),
+    renameAuthenticator: inTime(store.renameAuthenticator.bind(store)),
+    migrateLegacy: inTime(store.migrateLegacy.bind(store)),
+  };
+}
+
+function failureEvent(operation: Operation): AuditEventName {
+  switch (operation) {
+    case 'confirm':
+      return 'mfa.enrollment.confirm_failed';
+    case 'verify':
+      return 'mfa.verify.failed';
+    default:
+      return 'mfa.step_up.failed';
+  }
+}

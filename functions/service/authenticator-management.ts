@@ -1,0 +1,113 @@
+import type { ChangeEvent } from '../domain/change-events.js';
+import { AuthenticatorNotFoundError } from '../domain/errors.js';
+import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
+import type { AttemptEngine } from './attempts.js';
+import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { recoveryCodeSetOnce } from './recovery-code-sets.js';
+import { methodOfProof, requireMfaEnabled } from './verification.js';
+import { authenticatorView, type AuthenticatorView } from './views.js';
+
+export interface AuthenticatorsLeft {
+  mfaEnabled: boolean;
+  authenticators: AuthenticatorView[];
+}
+
+/** Naming and removing authenticators, turning apps off, and replacing the recovery codes. */
+export class AuthenticatorManagement {
+  constructor(
+    private readonly deps: MfaServiceDeps,
+    private readonly attempts: AttemptEngine,
+  ) {}
+
+  /** A name grants nothing, so renaming needs no step-up. */
+  async rename(actor: Actor, authenticatorId: string, name: string): Promise<AuthenticatorView> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    let record = await store.get(actor.userId);
+    const authenticator = record?.authenticators.find((a) => a.id === authenticatorId);
+    if (!record || !authenticator) throw new AuthenticatorNotFoundError();
+    if (record.legacy) {
+      await store.migrateLegacy(record, now);
+      record = { ...record, legacy: false };
+    }
+    const events: ChangeEvent[] = [{ event: 'authenticator.renamed', requestId: actor.audit.requestId, method: authenticator.kind, authenticatorId }];
+    if ((await store.renameAuthenticator(actor.userId, authenticatorId, name, now, events)) === 'conflict') throw new AuthenticatorNotFoundError();
+    audit(this.deps, actor, 'mfa.authenticator.renamed', 'success', { method: authenticator.kind, authenticatorId });
+    return authenticatorView({ ...authenticator, name });
+  }
+
+  /** Removes one authenticator with a proof; the last one takes MFA and the recovery codes with it. */
+  async remove(actor: Actor, authenticatorId: string, factor: SecondFactor): Promise<AuthenticatorsLeft> {
+    const { record, proof } = await this.attempts.run(actor, factor, {
+      operation: 'remove',
+      requires: 'mfa-enabled',
+      precondition: (found) => {
+        if (!found?.authenticators.some((a) => a.id === authenticatorId)) throw new AuthenticatorNotFoundError();
+      },
+      commit: async (found, proof, now, store) => ({
+        result: await store.commitProof(actor.userId, proof, { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length }, now, removalEvents(actor, found, [authenticatorId])),
+      }),
+    });
+    const removed = record.authenticators.find((a) => a.id === authenticatorId)!;
+    this.auditProof(actor, proof, 'remove');
+    audit(this.deps, actor, 'mfa.authenticator.removed', 'success', { method: removed.kind, authenticatorId });
+    const left = record.authenticators.filter((a) => a.id !== authenticatorId);
+    if (left.length === 0) audit(this.deps, actor, 'mfa.disabled', 'success', { method: methodOfProof(proof) });
+    return { mfaEnabled: left.length > 0, authenticators: left.map(authenticatorView) };
+  }
+
+  /** Removes every app (version 1's "disable"); the recovery codes go only when nothing else remains. */
+  async disableTotp(actor: Actor, factor: SecondFactor): Promise<{ mfaEnabled: boolean }> {
+    const { record, proof } = await this.attempts.run(actor, factor, {
+      operation: 'disable',
+      requires: 'mfa-enabled',
+      precondition: requireMfaEnabled,
+      commit: async (found, proof, now, store) => {
+        const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
+        const effect = ids.length > 0 ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length } as const) : ({ kind: 'none' } as const);
+        return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, ids)) };
+      },
+    });
+    this.auditProof(actor, proof, 'disable');
+    const left = record.authenticators.filter((a) => a.kind !== 'totp');
+    audit(this.deps, actor, 'mfa.totp.disabled', 'success', { method: methodOfProof(proof) });
+    return { mfaEnabled: left.length > 0 };
+  }
+
+  async regenerateRecoveryCodes(actor: Actor, factor: SecondFactor): Promise<{ recoveryCodes: string[] }> {
+    const newRecoveryCodeSet = recoveryCodeSetOnce(this.deps.random);
+    const { proof, value: codes } = await this.attempts.run<string[]>(actor, factor, {
+      operation: 'regenerate',
+      requires: 'mfa-enabled',
+      precondition: requireMfaEnabled,
+      commit: async (_record, proof, now, store) => {
+        // Generated only once the proof is known to be good: wrong codes cost no KDF work.
+        const { codes, hashes } = await newRecoveryCodeSet();
+        const events: ChangeEvent[] = [{ event: 'recovery_codes.regenerated', requestId: actor.audit.requestId, method: methodOfProof(proof), recoveryCodesRemaining: hashes.length }];
+        const result = await store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now, events);
+        return { result, value: codes };
+      },
+    });
+    this.auditProof(actor, proof, 'regenerate');
+    audit(this.deps, actor, 'mfa.recovery_codes.regenerated', 'success', { method: methodOfProof(proof) });
+    return { recoveryCodes: codes! };
+  }
+
+  private auditProof(actor: Actor, proof: { kind: string }, operation: string): void {
+    if (proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation });
+  }
+}
+
+/** The events of removing `ids` from `record`: one per authenticator, and MFA disabled when none remain. */
+function removalEvents(actor: Actor, record: MfaRecord, ids: readonly string[]): ChangeEvent[] {
+  const requestId = actor.audit.requestId;
+  const events: ChangeEvent[] = ids.map((id) => ({
+    event: 'authenticator.removed',
+    requestId,
+    method: record.authenticators.find((a) => a.id === id)?.kind,
+    authenticatorId: id,
+  }));
+  if (ids.length > 0 && ids.length === record.authenticators.length) events.push({ event: 'mfa.disabled', requestId });
+  return events;
+}
+

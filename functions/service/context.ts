@@ -1,0 +1,63 @@
+import type { Clock } from '../domain/clock.js';
+import type { RandomSource } from '../domain/random.js';
+import type { RelyingParty } from '../methods/webauthn/webauthn.js';
+import type { AssertionSigner } from '../ports/assertion-signer.js';
+import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
+import type { MfaStore } from '../ports/mfa-store.js';
+import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
+import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
+
+export interface MfaSettings {
+  /** Shown in authenticator apps (the otpauth issuer) and as the WebAuthn relying party's name. */
+  totpIssuer: string;
+  /** `iss` of MFA assertions: the URL that serves /.well-known/openid-configuration. */
+  assertionIssuer: string;
+  /** First-factor audience (the token's `aud`, else its `client_id`) -> assertion `aud`; unmapped ones pass through. */
+  audienceMap: Readonly<Record<string, string>>;
+  assertionTtlSeconds: number;
+  enrollmentTtlSeconds: number;
+  relyingParty: RelyingParty;
+}
+
+export interface MfaServiceDeps {
+  store: MfaStore;
+  sealer: SecretSealer;
+  signer: AssertionSigner;
+  audit: AuditLog;
+  clock: Clock;
+  random: RandomSource;
+  settings: MfaSettings;
+}
+
+/** Who is asking: the first-factor token's subject, plus what the assertion and the audit trail need. */
+export interface Actor {
+  userId: string;
+  /** The otpauth and WebAuthn account name: the token's email claim, else its subject. */
+  accountName: string;
+  /** The app the first factor was issued to: the token's `aud`, else its `client_id`. */
+  audience?: string | undefined;
+  audit: AuditContext;
+}
+
+/** A proof of a current factor: exactly one of a code, a recovery code or a key's assertion. */
+export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON };
+
+export type FactorMethod = 'totp' | 'recovery_code' | 'webauthn';
+
+export const methodOf = (factor: SecondFactor): FactorMethod => ('code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'webauthn');
+
+export const TOTP_SECRET_PURPOSE = 'totp-secret';
+
+export const sealContextOf = (actor: Actor): SealContext => ({ purpose: TOTP_SECRET_PURPOSE, userId: actor.userId });
+
+export function audit(
+  deps: Pick<MfaServiceDeps, 'audit'>,
+  actor: Actor,
+  event: AuditEvent['event'],
+  outcome: AuditEvent['outcome'],
+  details: Omit<AuditEvent, 'event' | 'userId' | 'outcome'> = {},
+): void {
+  deps.audit.record({ event, userId: actor.userId, outcome, ...details }, actor.audit);
+}
+
+export const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());

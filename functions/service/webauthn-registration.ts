@@ -1,0 +1,164 @@
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { ChangeEvent } from '../domain/change-events.js';
+import {
+  ContentionError,
+  CredentialAlreadyRegisteredError,
+  InvalidCredentialError,
+  RegistrationNotFoundError,
+  StepUpRequiredError,
+  TooManyAuthenticatorsError,
+  WebAuthnNotEnabledError,
+} from '../domain/errors.js';
+import { authenticatorsOf, mfaEnabled, type WebAuthnAuthenticator } from '../domain/mfa-record.js';
+import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kinds.js';
+import {
+  authenticationOptions,
+  registrationOptions,
+  verifyRegistration,
+  WEBAUTHN_CEREMONY_TTL_MS,
+  WEBAUTHN_CHALLENGE_BYTES,
+  WEBAUTHN_USER_HANDLE_BYTES,
+  type RegistrationResponseJSON,
+} from '../methods/webauthn/webauthn.js';
+import type { AttemptEngine } from './attempts.js';
+import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
+import { requireRoomForOneMore } from './totp-enrollment.js';
+import { authenticatorView, type AuthenticatorView } from './views.js';
+
+const MAX_ROUNDS = 16;
+
+export interface RegistrationStarted {
+  options: PublicKeyCredentialCreationOptionsJSON;
+  expiresAt: string;
+}
+
+export interface KeyRegistered {
+  enabled: true;
+  reauthenticate: true;
+  authenticator: AuthenticatorView;
+  recoveryCodes?: string[];
+}
+
+export interface ChallengeStarted {
+  options: PublicKeyCredentialRequestOptionsJSON;
+  expiresAt: string;
+}
+
+/** Security keys: registering one (the first while MFA is off, more with a proof), and the challenges they answer. */
+export class WebAuthnRegistration {
+  constructor(
+    private readonly deps: MfaServiceDeps,
+    private readonly attempts: AttemptEngine,
+  ) {}
+
+  async start(actor: Actor, factor?: SecondFactor): Promise<RegistrationStarted> {
+    const { store, clock, random, settings } = this.deps;
+    const challenge = Buffer.from(random.bytes(WEBAUTHN_CHALLENGE_BYTES)).toString('base64url');
+    const newHandle = Buffer.from(random.bytes(WEBAUTHN_USER_HANDLE_BYTES)).toString('base64url');
+    let expiresAt: number;
+    let handle: string;
+    let keys: WebAuthnAuthenticator[];
+    if (factor) {
+      const { record } = await this.attempts.run(actor, factor, {
+        operation: 'register',
+        requires: 'mfa-enabled',
+        precondition: requireRoomForOneMore,
+        commit: async (found, proof, now, writer) => {
+          const userHandle = found.webauthnUserHandle ?? newHandle;
+          const registration = { challenge, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
+          return { result: await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now) };
+        },
+      });
+      handle = record.webauthnUserHandle ?? newHandle;
+      keys = authenticatorsOf(record, 'webauthn');
+      expiresAt = clock.now() + WEBAUTHN_CEREMONY_TTL_MS;
+    } else {
+      const record = await store.get(actor.userId);
+      if (mfaEnabled(record)) throw new StepUpRequiredError();
+      const now = clock.now();
+      expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
+      handle = record?.webauthnUserHandle ?? newHandle;
+      keys = [];
+      if ((await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, handle, now)) === 'conflict') {
+        throw new StepUpRequiredError();
+      }
+    }
+    const options = await registrationOptions(settings.relyingParty, {
+      challenge,
+      userHandle: Buffer.from(handle, 'base64url'),
+      accountName: actor.accountName,
+      exclude: keys,
+    });
+    audit(this.deps, actor, 'mfa.webauthn.registration.started', 'success', { method: 'webauthn' });
+    return { options, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  async confirm(actor: Actor, credential: RegistrationResponseJSON, name?: string): Promise<KeyRegistered> {
+    const { store, clock, random, settings } = this.deps;
+    const newRecoveryCodeSet = recoveryCodeSetOnce(random);
+    let verified: { challenge: string; key: Awaited<ReturnType<typeof verifyRegistration>> } | undefined;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = clock.now();
+      let record = await store.get(actor.userId);
+      const pending = record?.registration;
+      if (!record || !pending || pending.expiresAt <= now) throw new RegistrationNotFoundError();
+      if (mfaEnabled(record) && !pending.proved) throw new StepUpRequiredError();
+      if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
+      if (verified?.challenge !== pending.challenge) {
+        verified = { challenge: pending.challenge, key: await verifyRegistration(settings.relyingParty, credential, pending.challenge) };
+      }
+      const registered = verified.key;
+      if (!registered) {
+        audit(this.deps, actor, 'mfa.webauthn.registration_failed', 'failure', { method: 'webauthn' });
+        throw new InvalidCredentialError();
+      }
+      if (authenticatorsOf(record, 'webauthn').some((key) => key.credentialId === registered.credentialId)) throw new CredentialAlreadyRegisteredError();
+      if (record.legacy) {
+        if ((await store.migrateLegacy(record, now)) === 'conflict') continue;
+        record = { ...record, legacy: false };
+      }
+      const first = !mfaEnabled(record);
+      const firstSet = first ? await newRecoveryCodeSet() : undefined;
+      const key: WebAuthnAuthenticator = {
+        id: newAuthenticatorId(random),
+        kind: 'webauthn',
+        name: name ?? DEFAULT_AUTHENTICATOR_NAMES.webauthn,
+        createdAt: now,
+        ...registered,
+      };
+      const events: ChangeEvent[] = [
+        ...(first ? [{ event: 'mfa.enabled' as const, requestId: actor.audit.requestId, method: 'webauthn' as const, authenticatorId: key.id }] : []),
+        { event: 'authenticator.added', requestId: actor.audit.requestId, method: 'webauthn', authenticatorId: key.id },
+      ];
+      const result = await store.addRegisteredKey(
+        actor.userId,
+        { challenge: pending.challenge, authenticator: key, authenticatorCount: record.authenticators.length, proved: pending.proved, recoveryCodeHashes: firstSet?.hashes },
+        now,
+        events,
+      );
+      if (result === 'conflict') continue;
+      audit(this.deps, actor, 'mfa.webauthn.enabled', 'success', { method: 'webauthn', authenticatorId: key.id });
+      const confirmed: KeyRegistered = { enabled: true, reauthenticate: true, authenticator: authenticatorView(key) };
+      if (firstSet) confirmed.recoveryCodes = firstSet.codes;
+      return confirmed;
+    }
+    throw new ContentionError();
+  }
+
+  /** A fresh authentication challenge for the user's keys, replacing any pending one. */
+  async challenge(actor: Actor): Promise<ChallengeStarted> {
+    const { store, clock, random, settings } = this.deps;
+    const record = await store.get(actor.userId);
+    const keys = authenticatorsOf(record, 'webauthn');
+    if (keys.length === 0) throw new WebAuthnNotEnabledError();
+    const now = clock.now();
+    const challenge = Buffer.from(random.bytes(WEBAUTHN_CHALLENGE_BYTES)).toString('base64url');
+    const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
+    if ((await store.putAuthenticationChallenge(actor.userId, { challenge, expiresAt, proved: false }, now)) === 'conflict') {
+      throw new WebAuthnNotEnabledError();
+    }
+    audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });
+    return { options: await authenticationOptions(settings.relyingParty, { challenge, keys }), expiresAt: new Date(expiresAt).toISOString() };
+  }
+}
