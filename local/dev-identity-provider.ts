@@ -1,21 +1,31 @@
-import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { LocalAssertionSigner } from '../functions/adapters/local/local-assertion-signer.js';
+import { readOrCreateKeyFile } from '../functions/adapters/local/key-files.js';
 
 export const DEV_TOKEN_TTL_SECONDS = 3600;
+
+/** Where the provider's RSA key lives under the data directory (created on first start, kept across restarts). */
+export const DEV_IDENTITY_KEY_FILE = join('keys', 'dev-identity-provider-rs256.jwk.json');
 
 export const DevTokenRequest = z.strictObject({
   sub: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@+-]+$/),
   email: z.email().max(254).optional(),
 });
 
+interface LoadedKey {
+  privateKey: KeyObject;
+  publicJwk: JWK & { kid: string };
+}
+
 /**
- * The local first factor: issues ES256 JWTs for any username (POST /dev/token) and verifies
- * them the way API Gateway's JWT authorizer verifies the real identity provider's tokens:
- * signature against the issuer's keys, `iss`, `aud`, `exp` and `nbf`. Never deployed.
+ * The local first factor: issues RS256 JWTs with a `kid` for any username (POST /dev/token), as
+ * Cognito and other real identity providers do, and verifies them exactly as API Gateway's HTTP
+ * API JWT authorizer does (see `verify`), so that what passes here passes in the cloud. Never deployed.
  */
 export class DevIdentityProvider {
-  private readonly keys: LocalAssertionSigner;
+  private key?: Promise<LoadedKey>;
   /** Built once: the key set caches the imported public key, which costs more than the signature check. */
   private keySet?: Promise<JWTVerifyGetKey>;
   /**
@@ -26,16 +36,14 @@ export class DevIdentityProvider {
   private readonly verified = new Map<string, JWTPayload>();
 
   constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     readonly issuer: string,
     readonly audience: string,
-  ) {
-    this.keys = LocalAssertionSigner.inDataDir(dataDir, 'dev-identity-provider');
-  }
+  ) {}
 
-  issueToken(input: z.infer<typeof DevTokenRequest>, nowMs = Date.now()): Promise<string> {
+  async issueToken(input: z.infer<typeof DevTokenRequest>, nowMs = Date.now()): Promise<string> {
     const iat = Math.floor(nowMs / 1000);
-    return this.keys.sign({
+    return this.sign({
       iss: this.issuer,
       aud: this.audience,
       sub: input.sub,
@@ -46,29 +54,75 @@ export class DevIdentityProvider {
     });
   }
 
-  jwks() {
-    return this.keys.publicJwks();
+  /** Any claims under this provider's key and `kid` (tests use it for access-token shapes: `client_id`, `scope`). */
+  async sign(claims: JWTPayload): Promise<string> {
+    const { privateKey, publicJwk } = await this.loadKey();
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: publicJwk.kid }).sign(privateKey);
   }
 
-  /** The verified claims, or null for any token API Gateway would refuse. */
-  async verify(token: string): Promise<JWTPayload | null> {
-    const seen = this.verified.get(token);
-    if (seen) return isCurrent(seen) ? seen : null;
-    try {
-      this.keySet ??= this.keys.publicJwks().then((keys) => createLocalJWKSet({ keys }));
-      const { payload } = await jwtVerify(token, await this.keySet, {
-        issuer: this.issuer,
-        audience: this.audience,
-        algorithms: ['ES256'],
-        requiredClaims: ['exp', 'sub'],
-      });
+  async jwks(): Promise<JWK[]> {
+    return [(await this.loadKey()).publicJwk];
+  }
+
+  /**
+   * The verified claims, or null for any token the HTTP API JWT authorizer refuses: not RS256
+   * (it supports only RSA), no `kid` or one the issuer does not publish, a bad signature, another
+   * `iss`, no `exp` or past it, before its `nbf`, no `sub` (the handlers need one), and the
+   * audience rule: `aud` must be the configured audience, and only when there is no `aud` is
+   * `client_id` checked instead. When the route requires scopes, the token's `scope` (or `scp`)
+   * must hold at least one of them.
+   */
+  async verify(token: string, requiredScopes: readonly string[] = []): Promise<JWTPayload | null> {
+    let payload = this.verified.get(token);
+    if (payload) {
+      if (!isCurrent(payload)) return null;
+    } else {
+      payload = (await this.verifyOnce(token)) ?? undefined;
+      if (!payload) return null;
       if (this.verified.size >= REMEMBERED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, payload);
-      return payload;
+    }
+    if (requiredScopes.length > 0 && !scopesOf(payload).some((scope) => requiredScopes.includes(scope))) return null;
+    return payload;
+  }
+
+  private async verifyOnce(token: string): Promise<JWTPayload | null> {
+    try {
+      const { kid } = decodeProtectedHeader(token);
+      if (typeof kid !== 'string' || kid.length === 0) return null;
+      this.keySet ??= this.jwks().then((keys) => createLocalJWKSet({ keys }));
+      const { payload } = await jwtVerify(token, await this.keySet, {
+        issuer: this.issuer,
+        algorithms: ['RS256'],
+        requiredClaims: ['exp', 'sub'],
+      });
+      const audienceMatches = payload.aud !== undefined ? [payload.aud].flat().includes(this.audience) : payload.client_id === this.audience;
+      return audienceMatches ? payload : null;
     } catch {
       return null;
     }
   }
+
+  private loadKey(): Promise<LoadedKey> {
+    this.key ??= (async () => {
+      const path = join(this.dataDir, DEV_IDENTITY_KEY_FILE);
+      const text = await readOrCreateKeyFile(path, () => JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })));
+      const privateJwk = JSON.parse(text) as JsonWebKey;
+      const { kty, n, e } = privateJwk;
+      if (kty !== 'RSA' || !n || !e || !privateJwk.d) throw new Error(`The key file ${path} does not hold an RSA private JWK.`);
+      // The kid is the RFC 7638 thumbprint: stable for as long as the key file is.
+      const kid = await calculateJwkThumbprint({ kty, n, e });
+      return { privateKey: createPrivateKey({ key: privateJwk, format: 'jwk' }), publicJwk: { kty, n, e, kid, alg: 'RS256', use: 'sig' } };
+    })();
+    return this.key;
+  }
+}
+
+/** The scopes of an access token: Cognito and OAuth put them in `scope` (space-separated), some providers in `scp`. */
+export function scopesOf(payload: JWTPayload): string[] {
+  const value = payload.scope ?? payload.scp;
+  if (typeof value === 'string') return value.split(' ').filter(Boolean);
+  return Array.isArray(value) ? value.filter((scope): scope is string => typeof scope === 'string') : [];
 }
 
 const REMEMBERED_TOKENS = 10_000;

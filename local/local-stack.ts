@@ -7,7 +7,7 @@ import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
 import { DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureMfaTable } from './mfa-table.js';
-import { createLocalServer, send, type ExtraRoute } from './server.js';
+import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
 import { webRoutes } from './web-routes.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
@@ -28,6 +28,9 @@ export interface LocalStackOptions {
   /** Replaces ports or the clock in every handler (tests). */
   overrides?: Partial<MfaServiceDeps>;
   extraRoutes?: ExtraRoute[];
+  /** Authorization scopes per route id (tests; the route table configures none yet). */
+  routeScopes?: LocalServerOptions['routeScopes'];
+  lambdaAuthorizedRoutes?: LocalServerOptions['lambdaAuthorizedRoutes'];
 }
 
 export interface LocalStack {
@@ -105,7 +108,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ keys: await identity.jwks() }) }),
     },
   ];
-  const server = createLocalServer({ routes, identity, extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])] });
+  const server = createLocalServer({
+    routes,
+    identity,
+    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])],
+    ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
+    ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
+  });
   try {
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerResult,
+  Context,
+} from 'aws-lambda';
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
-import { MethodNotAllowedError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
+import { MethodNotAllowedError, MisdirectedRequestError, PayloadTooLargeError, RouteNotFoundError, UnauthorizedError } from '../functions/http/problems.js';
 import { MAX_BODY_BYTES, type HttpEvent } from '../functions/http/request.js';
 import type { RouteDefinition } from '../functions/http/routes.js';
-import type { DevIdentityProvider } from './dev-identity-provider.js';
+import { scopesOf, type DevIdentityProvider } from './dev-identity-provider.js';
 
 export interface LocalRoute {
   route: RouteDefinition;
@@ -25,6 +31,33 @@ export interface LocalServerOptions {
   routes: LocalRoute[];
   identity: DevIdentityProvider;
   extraRoutes?: ExtraRoute[];
+  /**
+   * Authorization scopes per route id, as `authorizationScopes` on an HTTP API route: the token
+   * must hold at least one of them. Routes not listed require none.
+   */
+  routeScopes?: Readonly<Partial<Record<string, readonly string[]>>>;
+  /** An app's own routes behind a Lambda authorizer (examples/ and their tests). */
+  lambdaAuthorizedRoutes?: LambdaAuthorizedRoute[];
+}
+
+/**
+ * A route behind a Lambda authorizer with payload format 2.0 and simple responses, as an app
+ * configures one on its own HTTP API. API Gateway answers 401 itself when an identity source is
+ * missing, 403 when the authorizer says no, 500 when it fails; otherwise the route's function
+ * gets the authorizer's `context` under `requestContext.authorizer.lambda`.
+ */
+export interface LambdaAuthorizedRoute {
+  method: string;
+  path: string;
+  /** The function's name (its Lambda context). */
+  name: string;
+  handler: (event: APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  authorizer: {
+    name: string;
+    handler: (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<APIGatewaySimpleAuthorizerResult & { context?: object }>;
+    /** `$request.header.<name>` or `$request.querystring.<name>`, as the authorizer's identitySource. */
+    identitySource: string[];
+  };
 }
 
 /**
@@ -39,12 +72,18 @@ export function createLocalServer(options: LocalServerOptions): Server {
 }
 
 async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (!isOwnHost(request)) {
+    request.resume();
+    throw new MisdirectedRequestError();
+  }
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
   const body = await readBody(request);
 
   const extra = options.extraRoutes?.find((candidate) => candidate.method === method && pathMatches(candidate.path, url.pathname));
   if (extra) return extra.handle(request, response, body);
+  const authorized = options.lambdaAuthorizedRoutes?.find((candidate) => candidate.method === method && candidate.path === url.pathname);
+  if (authorized) return send(response, await invokeWithLambdaAuthorizer(authorized, toEvent(request, url, method, body, authorized)));
 
   const samePath = options.routes.flatMap((candidate) => {
     const pathParameters = matchRoutePath(candidate.route.path, url.pathname);
@@ -57,20 +96,80 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   }
 
   let claims: Record<string, string | number | boolean | string[]> | undefined;
+  let scopes: string[] | undefined;
   if (match.route.auth === 'first-factor') {
     const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
-    const payload = token ? await options.identity.verify(token) : null;
+    const requiredScopes = options.routeScopes?.[match.route.id] ?? [];
+    const payload = token ? await options.identity.verify(token, requiredScopes) : null;
     if (!payload) {
       send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
       return;
     }
-    claims = Object.fromEntries(
-      Object.entries(payload).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]),
-    );
+    claims = Object.fromEntries(Object.entries(payload).map(([key, value]) => [key, asAuthorizerClaim(value)]));
+    scopes = requiredScopes.length > 0 ? scopesOf(payload) : [];
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims, match.pathParameters);
+  const event = toEvent(request, url, method, body, match.route, claims, scopes, match.pathParameters);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
+}
+
+/**
+ * Claims as the JWT authorizer hands them to the function: every value a string, an array as
+ * `[a b]` (space-separated in brackets), numbers and booleans as their text.
+ */
+function asAuthorizerClaim(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(' ')}]`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Only requests addressed to this server by its own name: `localhost` or `127.0.0.1` with its
+ * port. A page on another origin whose name resolves here (DNS rebinding) sends its own name as
+ * Host and gets 421, so it cannot drive the API or read the dev routes.
+ */
+function isOwnHost(request: IncomingMessage): boolean {
+  const port = request.socket.localPort;
+  return request.headers.host === `localhost:${port}` || request.headers.host === `127.0.0.1:${port}`;
+}
+
+const gatewayAnswer = (statusCode: number, message: string): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
+
+async function invokeWithLambdaAuthorizer(route: LambdaAuthorizedRoute, event: HttpEvent): Promise<APIGatewayProxyStructuredResultV2> {
+  const identity = route.authorizer.identitySource.map((source) => identityValue(source, event));
+  if (identity.some((value) => !value)) return gatewayAnswer(401, 'Unauthorized');
+  const authorizerEvent: APIGatewayRequestAuthorizerEventV2 = {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${route.method}${route.path}`,
+    identitySource: identity as string[],
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: event.cookies ?? [],
+    headers: event.headers,
+    ...(event.queryStringParameters ? { queryStringParameters: event.queryStringParameters as Record<string, string> } : {}),
+    requestContext: event.requestContext,
+  };
+  let decision: Awaited<ReturnType<LambdaAuthorizedRoute['authorizer']['handler']>>;
+  try {
+    decision = await route.authorizer.handler(authorizerEvent, lambdaContext({ handler: route.authorizer.name }, event.requestContext.requestId));
+  } catch {
+    return gatewayAnswer(500, 'Internal Server Error');
+  }
+  if (decision?.isAuthorized !== true) return gatewayAnswer(403, 'Forbidden');
+  const authorizedEvent = { ...event, requestContext: { ...event.requestContext, authorizer: { lambda: decision.context ?? {} } } };
+  return route.handler(authorizedEvent as APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>, lambdaContext({ handler: route.name }, event.requestContext.requestId));
+}
+
+function identityValue(source: string, event: HttpEvent): string | undefined {
+  const [, kind, name] = /^\$request\.(header|querystring)\.(.+)$/.exec(source) ?? [];
+  if (!kind || !name) throw new Error(`Unsupported identity source ${source}.`);
+  return kind === 'header' ? event.headers[name.toLowerCase()] : event.queryStringParameters?.[name];
 }
 
 /** The `{name}` parameters of an API Gateway route path that `path` matches (one segment each), or null. */
@@ -118,8 +217,9 @@ function toEvent(
   url: URL,
   method: string,
   body: string,
-  route: RouteDefinition,
-  claims: Record<string, string | number | boolean | string[]> | undefined,
+  route: { method: string; path: string },
+  claims?: Record<string, string | number | boolean | string[]>,
+  scopes: string[] = [],
   pathParameters: Record<string, string> = {},
 ): HttpEvent {
   const headers: Record<string, string> = {};
@@ -154,7 +254,7 @@ function toEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+      ...(claims ? { authorizer: { jwt: { claims, scopes } } } : {}),
     },
     ...(body.length > 0 ? { body } : {}),
     isBase64Encoded: false,
@@ -166,7 +266,7 @@ function toEvent(
  * The local server and the benchmarks invoke handlers with it.
  */
 export function lambdaContext(
-  route: RouteDefinition,
+  route: Pick<RouteDefinition, 'handler'>,
   requestId: string,
   options: { namePrefix?: string; memoryLimitInMB?: string; logStreamName?: string } = {},
 ): Context {

@@ -177,7 +177,7 @@ function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
 }
 
 const DevTokenResponse = z
-  .strictObject({ token: z.string().meta({ description: 'ES256 JWT from the local issuer, valid for an hour.' }) })
+  .strictObject({ token: z.string().meta({ description: 'RS256 JWT (with a `kid`) from the local issuer, valid for an hour.' }) })
   .meta({ id: 'DevToken', example: { token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl' } });
 
 /** Operations the local server adds for development; `local/local-stack.ts` serves them. */
@@ -207,6 +207,7 @@ const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationObject }>
 const UNMATCHED_REQUEST_RESPONSES = {
   NotFound: problemResponse(['not_found'], { id: 'NotFound', gateway: 404 }),
   MethodNotAllowed: problemResponse(['method_not_allowed'], { id: 'MethodNotAllowed' }),
+  MisdirectedRequest: problemResponse(['misdirected_request'], { id: 'MisdirectedRequest' }),
 };
 
 const DESCRIPTION = `
@@ -218,7 +219,9 @@ assertion** (ES256 JWT) that your backend verifies against \`/.well-known/jwks.j
 **Errors** are RFC 9457 \`application/problem+json\` bodies with a stable \`code\`; each operation
 lists every code it can answer with. \`429 too_many_attempts\` and \`503 service_unavailable\` carry
 \`Retry-After\` (seconds). A path that does not exist answers \`404 not_found\`, a method the path
-does not accept \`405 method_not_allowed\` with \`Allow\` (see \`components.responses\`).
+does not accept \`405 method_not_allowed\` with \`Allow\` (see \`components.responses\`). The local
+server answers \`421 misdirected_request\` to a request whose \`Host\` is not its own
+(\`localhost\` or \`127.0.0.1\` with its port).
 
 **In AWS**, API Gateway answers some requests itself, as \`application/json\` \`{"message": ...}\`
 (\`GatewayError\`): 401 when its JWT authorizer refuses the token, 404 for any unknown method or

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { MFA_ASSERTION_TYPE } from '../../verifier/assertion-type.js';
 
 /** Helpers for building a compact JWS whose signature is computed elsewhere (KMS). */
 export const base64url = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64url');
+
+/** The protected header of every MFA assertion; its `typ` is what the verifier (verifier/) requires. */
+export function assertionHeader(kid: string): Record<string, string> {
+  return { alg: 'ES256', typ: MFA_ASSERTION_TYPE, kid };
+}
 
 export function signingInput(header: Record<string, unknown>, claims: Record<string, unknown>): string {
   return `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;

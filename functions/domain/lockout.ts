@@ -15,7 +15,7 @@
  * Recovery codes (80 bits) and security keys (signatures) cannot be guessed (NIST SP 800-63B-4
  * asks for rate limiting only below 64 bits of entropy). A code lockout never refuses them, and
  * their failures do not count toward it. They have their own per-user limit against cost (each
- * recovery-code check runs the KDF): PROOF_ATTEMPTS_PER_WINDOW attempts per PROOF_WINDOW_MS.
+ * recovery-code check runs the KDF): at most PROOF_ATTEMPTS_PER_WINDOW attempts in any PROOF_WINDOW_MS.
  */
 export const LOCKOUT_THRESHOLD = 5;
 export const BASE_LOCKOUT_MS = 30_000;
@@ -38,9 +38,9 @@ export interface LockoutState {
   windowFailures?: number | undefined;
 }
 
+/** The times of the last PROOF_ATTEMPTS_PER_WINDOW recovery-code or key checks, oldest first (0 for none). */
 export interface ProofRateState {
-  proofWindowStart?: number | undefined;
-  proofAttempts?: number | undefined;
+  proofTimes?: readonly number[] | undefined;
 }
 
 /** What counting one more code check writes, before its code is evaluated. */
@@ -49,12 +49,6 @@ export interface CountedAttempt {
   lockedUntil?: number | undefined;
   windowStart: number;
   windowFailures: number;
-}
-
-/** What counting one more recovery-code or key check writes, before it is evaluated. */
-export interface CountedProofAttempt {
-  proofWindowStart: number;
-  proofAttempts: number;
 }
 
 export function isLocked(state: LockoutState, nowMs: number): boolean {
@@ -107,19 +101,24 @@ export function quietAttemptGuard(nowMs: number): { failuresIn: number[]; window
   return { failuresIn, windowStartAfter: nowMs - FAILURE_WINDOW_MS, windowFailuresBelow: DAILY_FAILURE_CAP - 1 };
 }
 
-/** Seconds until another recovery-code or key check may be counted, or 0 when one may be now. */
+/** No attempts yet: the sliding window's slots, all free. */
+export const NO_PROOF_ATTEMPTS: readonly number[] = Array.from({ length: PROOF_ATTEMPTS_PER_WINDOW }, () => 0);
+
+/**
+ * Seconds until another recovery-code or key check may be counted, or 0 when one may be now: a
+ * sliding window, free once the oldest of the last PROOF_ATTEMPTS_PER_WINDOW checks is a window old.
+ */
 export function proofRetryAfterSeconds(state: ProofRateState, nowMs: number): number {
-  if (state.proofWindowStart === undefined || nowMs - state.proofWindowStart >= PROOF_WINDOW_MS) return 0;
-  if ((state.proofAttempts ?? 0) < PROOF_ATTEMPTS_PER_WINDOW) return 0;
-  return Math.max(1, Math.ceil((state.proofWindowStart + PROOF_WINDOW_MS - nowMs) / 1000));
+  const oldest = (state.proofTimes ?? NO_PROOF_ATTEMPTS)[0] ?? 0;
+  return oldest > nowMs - PROOF_WINDOW_MS ? Math.max(1, Math.ceil((oldest + PROOF_WINDOW_MS - nowMs) / 1000)) : 0;
 }
 
-export function countProofAttempt(state: ProofRateState, nowMs: number): CountedProofAttempt {
-  const fresh = state.proofWindowStart === undefined || nowMs - state.proofWindowStart >= PROOF_WINDOW_MS;
-  return fresh ? { proofWindowStart: nowMs, proofAttempts: 1 } : { proofWindowStart: state.proofWindowStart!, proofAttempts: (state.proofAttempts ?? 0) + 1 };
+/** The window after counting one more check at `nowMs`. */
+export function countProofAttempt(state: ProofRateState, nowMs: number): number[] {
+  return [...(state.proofTimes ?? NO_PROOF_ATTEMPTS).slice(1), nowMs];
 }
 
-/** When counting one more recovery-code or key check is plain arithmetic (window current, under the limit). */
-export function quietProofGuard(nowMs: number): { windowStartAfter: number; attemptsBelow: number } {
-  return { windowStartAfter: nowMs - PROOF_WINDOW_MS, attemptsBelow: PROOF_ATTEMPTS_PER_WINDOW };
+/** When counting one more check is allowed: the oldest of the last checks began before `oldestAtMost`. */
+export function quietProofGuard(nowMs: number): { oldestAtMost: number } {
+  return { oldestAtMost: nowMs - PROOF_WINDOW_MS };
 }

@@ -1,3 +1,4 @@
+import { AuthenticatorNotFoundError } from '../domain/errors.js';
 import { mfaTable, totpSecretKey } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
 import { actorOf, parseBody, pathParametersOf, secondFactorOf } from '../http/request.js';
@@ -6,6 +7,6 @@ import { AuthenticatorPathParameters, SecondFactorRequest } from '../http/schema
 
 export const { handler, withServices, ports } = defineHandler(routeById('removeAuthenticator'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  const { id } = pathParametersOf(event, AuthenticatorPathParameters);
+  const { id } = pathParametersOf(event, AuthenticatorPathParameters, () => new AuthenticatorNotFoundError());
   return { status: 200, body: await mfa.removeAuthenticator(actor, id, secondFactorOf(parseBody(event, SecondFactorRequest))) };
 });

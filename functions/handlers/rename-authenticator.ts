@@ -1,3 +1,4 @@
+import { AuthenticatorNotFoundError } from '../domain/errors.js';
 import { mfaTable } from '../composition.js';
 import { defineHandler } from '../http/lambda-handler.js';
 import { actorOf, parseBody, pathParametersOf } from '../http/request.js';
@@ -6,7 +7,7 @@ import { AuthenticatorPathParameters, RenameAuthenticatorRequest } from '../http
 
 export const { handler, withServices, ports } = defineHandler(routeById('renameAuthenticator'), { table: mfaTable }, async (event, { mfa }) => {
   const actor = actorOf(event);
-  const { id } = pathParametersOf(event, AuthenticatorPathParameters);
+  const { id } = pathParametersOf(event, AuthenticatorPathParameters, () => new AuthenticatorNotFoundError());
   const { name } = parseBody(event, RenameAuthenticatorRequest);
   return { status: 200, body: await mfa.renameAuthenticator(actor, id, name) };
 });

@@ -31,6 +31,10 @@ export class UnauthorizedError extends Error {
 export class RouteNotFoundError extends Error {
   override readonly name = 'RouteNotFoundError';
 }
+/** A request addressed to another host name than the server's own (the local server only). */
+export class MisdirectedRequestError extends Error {
+  override readonly name = 'MisdirectedRequestError';
+}
 export class MethodNotAllowedError extends Error {
   override readonly name = 'MethodNotAllowedError';
   constructor(readonly allow: string[]) {
@@ -68,6 +72,7 @@ export const PROBLEMS = {
   too_many_authenticators: { status: 409, title: 'Too many authenticators', detail: 'A user has at most 10 authenticators. Remove one first.' },
   payload_too_large: { status: 413, title: 'Payload too large', detail: 'The request body exceeds 16 KB.' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
+  misdirected_request: { status: 421, title: 'Misdirected request', detail: 'This server only answers requests addressed to localhost or 127.0.0.1 with its port.' },
   too_many_attempts: { status: 429, title: 'Too many attempts', detail: 'Too many failed attempts. Wait for the time in Retry-After, then try again.' },
   internal_error: { status: 500, title: 'Internal error', detail: 'Something went wrong on our side. Nothing was changed.' },
   service_unavailable: { status: 503, title: 'Service unavailable', detail: 'A dependency is unavailable. Retry the request shortly.' },
@@ -100,6 +105,7 @@ const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ProblemCode]> = [
   [RouteNotFoundError, 'not_found'],
   [EnrollmentNotFoundError, 'enrollment_not_found'],
   [MethodNotAllowedError, 'method_not_allowed'],
+  [MisdirectedRequestError, 'misdirected_request'],
   [TotpAlreadyEnabledError, 'totp_already_enabled'],
   [MfaNotEnabledError, 'mfa_not_enabled'],
   [PayloadTooLargeError, 'payload_too_large'],

@@ -79,9 +79,12 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
   return 'code' in body || 'recoveryCode' in body || 'webauthn' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
 }
 
-/** A path parameter of the route (API Gateway's `pathParameters`), validated like a body. */
-export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+/**
+ * The route's path parameters (API Gateway's `pathParameters`), validated. A value that cannot
+ * name anything (`notFound`) answers as what it is: no such resource.
+ */
+export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
   const result = schema.safeParse(event.pathParameters ?? {});
-  if (!result.success) throw new InvalidRequestError('The path parameters are not valid.');
+  if (!result.success) throw notFound();
   return result.data;
 }

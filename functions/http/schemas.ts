@@ -22,36 +22,47 @@ const AuthenticatorName = z
   .meta({ description: 'A name the user gives the authenticator (1-64 characters).', example: 'YubiKey 5C' });
 const AuthenticatorId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).meta({ description: "The authenticator's id.", example: 'Jq3r8mZt0aXk2Vb9' });
 
+/** What a browser reports of the extensions we ask for (`credProps` at registration; none at authentication). */
+const ClientExtensionResults = z.strictObject({
+  credProps: z.strictObject({ rk: z.boolean().optional() }).optional(),
+  appid: z.boolean().optional(),
+});
+const AuthenticatorAttachment = z.enum(['platform', 'cross-platform']);
+const Transports = z.array(z.string().max(32)).max(10);
+
 /** A key's assertion: the WebAuthn Level 3 JSON form (`PublicKeyCredential.toJSON()` of `navigator.credentials.get`). */
 export const AuthenticationResponse = z
-  .looseObject({
+  .strictObject({
     id: Base64Url.min(1),
     rawId: Base64Url.min(1),
     type: z.literal('public-key'),
-    response: z.looseObject({
+    response: z.strictObject({
       clientDataJSON: Base64Url.min(1),
       authenticatorData: Base64Url.min(1),
       signature: Base64Url.min(1),
       userHandle: Base64Url.optional(),
     }),
-    authenticatorAttachment: z.string().max(32).optional(),
-    clientExtensionResults: z.looseObject({}),
+    authenticatorAttachment: AuthenticatorAttachment.optional(),
+    clientExtensionResults: ClientExtensionResults,
   })
   .meta({ id: 'AuthenticationResponseJSON', description: 'AuthenticationResponseJSON (WebAuthn L3): `credential.toJSON()` of a `navigator.credentials.get()` answer.' });
 
 /** A new key's registration: the WebAuthn Level 3 JSON form of `navigator.credentials.create`. */
 export const RegistrationResponse = z
-  .looseObject({
+  .strictObject({
     id: Base64Url.min(1),
     rawId: Base64Url.min(1),
     type: z.literal('public-key'),
-    response: z.looseObject({
+    response: z.strictObject({
       clientDataJSON: Base64Url.min(1),
       attestationObject: Base64Url.min(1),
-      transports: z.array(z.string().max(32)).max(10).optional(),
+      authenticatorData: Base64Url.optional(),
+      transports: Transports.optional(),
+      publicKey: Base64Url.optional(),
+      publicKeyAlgorithm: z.int().optional(),
     }),
-    authenticatorAttachment: z.string().max(32).optional(),
-    clientExtensionResults: z.looseObject({}),
+    authenticatorAttachment: AuthenticatorAttachment.optional(),
+    clientExtensionResults: ClientExtensionResults,
   })
   .meta({ id: 'RegistrationResponseJSON', description: 'RegistrationResponseJSON (WebAuthn L3): `credential.toJSON()` of a `navigator.credentials.create()` answer.' });
 
@@ -177,26 +188,37 @@ export const DisableResponse = z
   .strictObject({ mfaEnabled: z.boolean().meta({ description: 'Still true when security keys remain.' }) })
   .meta({ id: 'TotpDisabled', example: { mfaEnabled: false } });
 
+const CredentialDescriptor = z.strictObject({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() });
+
 const CreationOptions = z
-  .looseObject({
-    rp: z.looseObject({ id: z.string(), name: z.string() }),
-    user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
-    challenge: z.string(),
-    pubKeyCredParams: z.array(z.looseObject({ type: z.literal('public-key'), alg: z.int() })),
-    timeout: z.int().optional(),
-    excludeCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() })).optional(),
-    authenticatorSelection: z.looseObject({}).optional(),
-    attestation: z.string().optional(),
+  .strictObject({
+    rp: z.strictObject({ id: z.string(), name: z.string() }),
+    user: z.strictObject({ id: z.string().meta({ description: 'A random per-user handle, never the subject.' }), name: z.string(), displayName: z.string() }),
+    challenge: z.string().meta({ description: '32 random bytes, base64url.' }),
+    pubKeyCredParams: z.array(z.strictObject({ type: z.literal('public-key'), alg: z.int() })),
+    timeout: z.int(),
+    excludeCredentials: z.array(CredentialDescriptor),
+    authenticatorSelection: z.strictObject({
+      residentKey: z.string(),
+      userVerification: z.string(),
+      requireResidentKey: z.boolean().optional(),
+      authenticatorAttachment: z.string().optional(),
+    }),
+    attestation: z.literal('none'),
+    extensions: z.strictObject({ credProps: z.boolean().optional() }).optional(),
+    hints: z.array(z.string()).optional(),
   })
   .meta({ id: 'PublicKeyCredentialCreationOptionsJSON', description: 'For `PublicKeyCredential.parseCreationOptionsFromJSON()`.' });
 
 const RequestOptions = z
-  .looseObject({
-    challenge: z.string(),
-    rpId: z.string().optional(),
-    timeout: z.int().optional(),
-    allowCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() })).optional(),
-    userVerification: z.string().optional(),
+  .strictObject({
+    challenge: z.string().meta({ description: '32 random bytes, base64url.' }),
+    rpId: z.string(),
+    timeout: z.int(),
+    allowCredentials: z.array(CredentialDescriptor),
+    userVerification: z.string(),
+    extensions: z.strictObject({}).optional(),
+    hints: z.array(z.string()).optional(),
   })
   .meta({ id: 'PublicKeyCredentialRequestOptionsJSON', description: 'For `PublicKeyCredential.parseRequestOptionsFromJSON()`.' });
 

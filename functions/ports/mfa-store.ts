@@ -1,5 +1,5 @@
 import type { ChangeEvent } from '../domain/change-events.js';
-import type { CountedAttempt, CountedProofAttempt } from '../domain/lockout.js';
+import type { CountedAttempt } from '../domain/lockout.js';
 import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../domain/mfa-record.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
@@ -47,11 +47,11 @@ export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment';
  * When counting an attempt needs no decision (see domain/lockout.ts): for a code, the failure
  * count is one of `failuresIn`, the failure window began after `windowStartAfter` and holds
  * fewer than `windowFailuresBelow` failures, and no lock stands; for a recovery code or key,
- * the rate window began after `windowStartAfter` and holds fewer than `attemptsBelow` attempts.
+ * the oldest of the last checks in the sliding window happened at or before `oldestAtMost`.
  */
 export type QuietAttemptGuard = { requires: AttemptRequires } & (
   | { lane: 'code'; failuresIn: readonly number[]; windowStartAfter: number; windowFailuresBelow: number }
-  | { lane: 'proof'; windowStartAfter: number; attemptsBelow: number }
+  | { lane: 'proof'; oldestAtMost: number }
 );
 
 /** `counted`: the attempt was counted and `record` is the item after it; else `record` is the item as found (or none). */
@@ -63,7 +63,8 @@ export interface QuietAttemptResult {
 /** One attempt as decided by the caller, applied only if the counters are still as read. */
 export type DecidedAttempt =
   | ({ lane: 'code'; previousFailures: number } & CountedAttempt)
-  | ({ lane: 'proof'; previousAttempts: number; previousWindowStart: number | undefined } & CountedProofAttempt);
+  /** Only for an item that has no rate window yet (one written by version 1): starts it. */
+  | { lane: 'proof'; proofTimes: number[] };
 
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;

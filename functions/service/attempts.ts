@@ -125,9 +125,8 @@ export class AttemptEngine {
     const found = quiet.record;
     if (quiet.counted && found) {
       if (lane === 'proof') {
-        const record = { ...found, proofAttempts: (found.proofAttempts ?? 1) - 1 };
-        plan.precondition(record, now);
-        return { record, counted: undefined };
+        plan.precondition(found, now);
+        return { record: found, counted: undefined };
       }
       const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
       const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
@@ -141,12 +140,9 @@ export class AttemptEngine {
         audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
         throw new TooManyAttemptsError(retryAfter);
       }
-      const next = countProofAttempt(found, now);
-      const written = await store.countDecidedAttempt(
-        actor.userId,
-        { lane, previousAttempts: found.proofAttempts ?? 0, previousWindowStart: found.proofWindowStart, ...next },
-        now,
-      );
+      // The quiet write found no window to count in (an item of version 1): this starts one.
+      if (found.proofTimes !== undefined) return null;
+      const written = await store.countDecidedAttempt(actor.userId, { lane, proofTimes: countProofAttempt(found, now) }, now);
       return written === 'ok' ? { record: found, counted: undefined } : null;
     }
     if (isLocked(found, now)) {

@@ -63,7 +63,7 @@ describe('typed client', () => {
   });
 
   it('returns the parsed body of a success', async () => {
-    const status = { mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } }, recoveryCodes: { remaining: 0 } };
+    const status = { mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] };
     const { client } = clientWith(() => Response.json(status));
     await expect(client.getMfaStatus()).resolves.toEqual(status);
   });

@@ -1,12 +1,14 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { problemBody } from '../../functions/http/problems.js';
 import { ROUTES } from '../../functions/http/routes.js';
-import { DEV_TOKEN_TTL_SECONDS } from '../../local/dev-identity-provider.js';
-import { LOCAL_APP_AUDIENCE } from '../../local/local-stack.js';
+import { DEV_IDENTITY_KEY_FILE, DEV_TOKEN_TTL_SECONDS } from '../../local/dev-identity-provider.js';
+import { LOCAL_APP_AUDIENCE, startLocalStack } from '../../local/local-stack.js';
+import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { startHardeningStack, type EnrolledUser, type HardeningStack } from '../support/hardening-stack.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';
@@ -36,11 +38,13 @@ const claimsFor = (sub: string, overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** Signs with the real identity provider's key (from its data-directory key file), with any claims. */
-async function signedByIssuer(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
-  const privateJwk = JSON.parse(await readFile(join(h.dataDir, 'keys', 'dev-identity-provider.jwk.json'), 'utf8')) as JWK;
-  const key = await importJWK(privateJwk, 'ES256');
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: issuerJwk.kid!, ...header }).sign(key);
+/** Signs with the real identity provider's RSA key (from its data-directory key file), with any claims, header and algorithm. */
+async function signedByIssuer(claims: Record<string, unknown>, header: Record<string, unknown> = {}, alg = 'RS256'): Promise<string> {
+  const privateJwk = JSON.parse(await readFile(join(h.dataDir, DEV_IDENTITY_KEY_FILE), 'utf8')) as JWK;
+  const key = await importJWK(privateJwk, alg);
+  const protectedHeader: Record<string, unknown> = { alg, typ: 'JWT', kid: issuerJwk.kid!, ...header };
+  for (const [name, value] of Object.entries(protectedHeader)) if (value === undefined) delete protectedHeader[name];
+  return new SignJWT(claims).setProtectedHeader(protectedHeader as { alg: string }).sign(key);
 }
 
 /** Every token API Gateway's JWT authorizer refuses, each aimed at the victim. */
@@ -76,6 +80,14 @@ async function forgedTokens(): Promise<Array<[string, string | undefined]>> {
     ['a valid token with its claims swapped', `${header}.${b64url(claimsFor(`${victim.sub}-admin`))}.${signature}`],
     ['a valid token with its signature cut', `${header}.${b64url(victimClaims)}.`],
     ['ES256 key embedded in the header (jwk)', await new SignJWT(victimClaims).setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey) }).sign(otherKey)],
+    // What the HTTP API JWT authorizer refuses beyond a bad signature: it verifies RSA only, needs a kid, and checks client_id only without aud.
+    ['the real key and kid, another algorithm (PS256)', await signedByIssuer(victimClaims, {}, 'PS256')],
+    ['the real key and kid, another algorithm (RS512)', await signedByIssuer(victimClaims, {}, 'RS512')],
+    ['the real key, no kid', await signedByIssuer(victimClaims, { kid: undefined })],
+    ['the real key, an empty kid', await signedByIssuer(victimClaims, { kid: '' })],
+    ['no aud, client_id of another app', await signedByIssuer(claimsFor(victim.sub, { aud: undefined, client_id: 'some-other-app' }))],
+    ['another aud, the right client_id (aud decides)', await signedByIssuer(claimsFor(victim.sub, { aud: 'some-other-app', client_id: LOCAL_APP_AUDIENCE }))],
+    ['neither aud nor client_id', await signedByIssuer(claimsFor(victim.sub, { aud: undefined }))],
   ];
 }
 
@@ -87,22 +99,31 @@ function expectUnauthorized(response: RawResponse, label: string) {
 }
 
 /** A request per first-factor route that would change or reveal the victim's state if it got through. */
-function requestsAgainstVictim(): Array<{ method: string; path: string; body?: unknown }> {
+/** Every protected route, aimed at the victim: their codes in the body, their authenticator's id in the path. */
+function requestsAgainstVictim(victimAuthenticatorId = 'Jq3r8mZt0aXk2Vb9'): Array<{ method: string; path: string; body?: unknown }> {
   const bodies: Record<string, unknown> = {
     startTotpEnrollment: {},
     confirmTotpEnrollment: { code: codeAt(victim.secret, h.clock) },
     verifyMfa: { recoveryCode: victim.recoveryCodes[0] },
     regenerateRecoveryCodes: { recoveryCode: victim.recoveryCodes[1] },
     disableTotp: { recoveryCode: victim.recoveryCodes[2] },
+    startWebAuthnRegistration: {},
+    startWebAuthnChallenge: {},
+    renameAuthenticator: { name: 'taken over' },
+    removeAuthenticator: { recoveryCode: victim.recoveryCodes[3] },
   };
-  return ROUTES.filter((route) => route.auth === 'first-factor').map((route) => ({ method: route.method, path: route.path, body: bodies[route.id] }));
+  return ROUTES.filter((route) => route.auth === 'first-factor').map((route) => ({
+    method: route.method,
+    path: route.path.replace('{id}', victimAuthenticatorId),
+    body: bodies[route.id],
+  }));
 }
 
 describe('first-factor authentication at the API Gateway stand-in', () => {
   it('answers 401 to every forged, expired, misdirected or malformed token on every protected route, and changes nothing', async () => {
     const before = await snapshotTable(h.client, h.tableName);
     const tokens = await forgedTokens();
-    expect(tokens.length).toBeGreaterThanOrEqual(20);
+    expect(tokens.length).toBeGreaterThanOrEqual(27);
     for (const [label, token] of tokens) {
       for (const request of requestsAgainstVictim()) {
         const response = await rawRequest(h.stack.port, {
@@ -125,6 +146,106 @@ describe('first-factor authentication at the API Gateway stand-in', () => {
     expect(response.status).toBe(200);
     expect(response.json.mfaEnabled).toBe(true);
   });
+
+  it('lets an access token through that names the app in client_id and has no aud (as Cognito access tokens do)', async () => {
+    const accessToken = await signedByIssuer(claimsFor(victim.sub, { aud: undefined, client_id: LOCAL_APP_AUDIENCE, scope: 'openid email' }));
+    expect((await h.call('GET', '/v1/mfa', accessToken)).status).toBe(200);
+    expect((await h.call('GET', '/v1/mfa', await signedByIssuer(claimsFor(victim.sub, { aud: [LOCAL_APP_AUDIENCE, 'another-app'] })))).status).toBe(200);
+  });
+
+  it('hands array claims to the function as the JWT authorizer does ("[a b]"), so the assertion names the first audience', async () => {
+    const user = await h.enrolledUser();
+    const token = await signedByIssuer(claimsFor(user.sub, { aud: [LOCAL_APP_AUDIENCE, 'another-app'] }));
+    const verified = await h.call('POST', '/v1/mfa/verify', token, { recoveryCode: user.recoveryCodes[0] });
+    expect(verified.status).toBe(200);
+    expect(JSON.parse(Buffer.from(verified.json.assertion.split('.')[1], 'base64url').toString()).aud).toBe(LOCAL_APP_AUDIENCE);
+  });
+
+  it('issues RS256 tokens with the thumbprint kid of the RSA key it publishes', async () => {
+    const [header] = (await h.token(victim.sub)).split('.');
+    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: issuerJwk.kid });
+    expect(issuerJwk).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(issuerJwk).not.toHaveProperty('d');
+  });
+});
+
+describe('route scopes at the API Gateway stand-in', () => {
+  it('refuses a token without one of the scopes a route is configured with, and passes the matched token\'s scopes on', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mfa-scopes-'));
+    const stack = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName: `mfa-scopes-${randomUUID()}`, routeScopes: { getMfaStatus: ['mfa/manage', 'admin'] } });
+    try {
+      const now = nowSeconds();
+      const access = (claims: Record<string, unknown>) => stack.identity.sign({ iss: stack.identity.issuer, client_id: LOCAL_APP_AUDIENCE, sub: 'scoped-user', iat: now, exp: now + 600, ...claims });
+      const status = async (token: string) => (await rawRequest(stack.port, { method: 'GET', path: '/v1/mfa', headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await status(await access({}))).toBe(401);
+      expect(await status(await access({ scope: 'openid email' }))).toBe(401);
+      expect(await status(await access({ scope: 'mfa/manage-all' }))).toBe(401);
+      expect(await status(await access({ scope: 'openid mfa/manage' }))).toBe(200);
+      expect(await status(await access({ scp: ['admin'] }))).toBe(200);
+      // A route without configured scopes needs none.
+      const enrollment = await rawRequest(stack.port, { method: 'POST', path: '/v1/mfa/totp/enrollment', headers: { authorization: `Bearer ${await access({})}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(enrollment.status).toBe(201);
+    } finally {
+      await stack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the local identity provider key', () => {
+  it('is created once as a 0600 RSA key file and kept across restarts: a token from before a restart still verifies', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'mfa-idp-key-'));
+    const options = { dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName: `mfa-idp-key-${randomUUID()}` };
+    try {
+      const first = await startLocalStack(options);
+      const token = await first.identity.issueToken({ sub: 'restarted' });
+      const kid = (await first.identity.jwks())[0]!.kid;
+      await first.stop();
+      expect((await stat(join(dataDir, DEV_IDENTITY_KEY_FILE))).mode & 0o777).toBe(0o600);
+      // As `npm start` restarts: same data directory, same port (the issuer URL contains it).
+      const second = await startLocalStack({ ...options, port: first.port });
+      try {
+        expect((await second.identity.jwks())[0]!.kid).toBe(kid);
+        expect((await rawRequest(second.port, { method: 'GET', path: '/v1/mfa', headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Host checking at the local server', () => {
+  const misdirectedHosts = (port: number) => ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, 'localhost', `localhost:${port + 1}`, `[::1]:${port}`, `0.0.0.0:${port}`];
+
+  it('answers 421 misdirected_request to a request addressed to any other host name, on every kind of route, and changes nothing', async () => {
+    const before = await snapshotTable(h.client, h.tableName);
+    const token = await h.token(victim.sub);
+    for (const host of misdirectedHosts(h.stack.port)) {
+      for (const [method, path, body] of [
+        ['GET', '/v1/mfa'],
+        ['POST', '/v1/mfa/verify', JSON.stringify({ recoveryCode: victim.recoveryCodes[3] })],
+        ['POST', '/dev/token', '{"sub":"rebound"}'],
+        ['GET', '/.well-known/jwks.json'],
+        ['GET', '/'],
+      ] as const) {
+        const response = await rawRequest(h.stack.port, { method, path, headers: { host, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body } : {}) });
+        const label = `${host} ${method} ${path}`;
+        expect(response.status, label).toBe(421);
+        expect(response.headers['content-type'], label).toBe('application/problem+json');
+        expect(response.json, label).toEqual(problemBody({ code: 'misdirected_request' }));
+      }
+    }
+    expect(await snapshotTable(h.client, h.tableName)).toBe(before);
+  });
+
+  it('answers requests addressed to localhost or 127.0.0.1 with its port', async () => {
+    const token = await h.token(victim.sub);
+    for (const host of [`localhost:${h.stack.port}`, `127.0.0.1:${h.stack.port}`]) {
+      expect((await rawRequest(h.stack.port, { method: 'GET', path: '/v1/mfa', headers: { host, authorization: `Bearer ${token}` } })).status, host).toBe(200);
+    }
+  });
 });
 
 describe('isolation between users', () => {
@@ -136,9 +257,10 @@ describe('isolation between users', () => {
     expect(victimItemBefore).toBeDefined();
 
     const status = await h.call('GET', '/v1/mfa', mallory);
-    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } }, recoveryCodes: { remaining: 0 } });
+    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] });
+    const victimAuthenticatorId = (await h.call('GET', '/v1/mfa', victim.token)).json.authenticators[0].id as string;
     const probes = [
-      ...requestsAgainstVictim(),
+      ...requestsAgainstVictim(victimAuthenticatorId),
       { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), userId: victim.sub } },
       { method: 'POST', path: '/v1/mfa/verify', body: { code: codeAt(victim.secret, h.clock), sub: victim.sub } },
       { method: 'POST', path: '/v1/mfa/totp/disable', body: { code: codeAt(victim.secret, h.clock) } },
@@ -157,6 +279,9 @@ describe('isolation between users', () => {
       } else if (probe.path === '/v1/mfa/totp/enrollment') {
         expect(response.status, label).toBe(201); // her own enrollment, under her own name
         expect(decodeURIComponent(response.json.otpauthUri), label).toContain(malloryId);
+      } else if (probe.path === '/v1/mfa/webauthn/registration') {
+        expect(response.status, label).toBe(201); // her own registration, under her own name
+        expect(response.json.options.user.name, label).toContain(malloryId);
       } else {
         // Refused: the victim's codes are not Mallory's, and her body cannot name another user.
         expect([400, 404, 409], label).toContain(response.status);

@@ -43,7 +43,7 @@ afterAll(() => h?.stop());
 // ---------- the generators ----------
 
 const ROUTE_PATHS = [...new Set(ROUTES.map((route) => route.path))];
-const FIELD_NAMES = ['code', 'recoveryCode'];
+const FIELD_NAMES = ['code', 'recoveryCode', 'webauthn', 'credential', 'name', 'nonce'];
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'userId', 'sub', 'code ', 'Code', '', '\u0000'];
 
 const hostileString = fc.oneof(
@@ -56,8 +56,24 @@ const hostileString = fc.oneof(
   fc.constantFrom('\ud800', '\udfff\ud800', '\u202e123456', '<script>alert(1)</script>', "'; DROP TABLE mfa; --", '${jndi:ldap://x}', '{{7*7}}'),
 );
 
+/** Shapes of WebAuthn JSON (assertions, registrations) with hostile members. */
+const hostileCredential = fc.record(
+  {
+    id: hostileString,
+    rawId: hostileString,
+    type: fc.constantFrom('public-key', 'password', ''),
+    response: fc.record(
+      { clientDataJSON: hostileString, authenticatorData: hostileString, signature: hostileString, attestationObject: hostileString, userHandle: hostileString },
+      { requiredKeys: [] },
+    ),
+    clientExtensionResults: fc.constantFrom({}, { credProps: { rk: true } }, { evil: 1 }, null),
+  },
+  { requiredKeys: [] },
+);
+
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   hostileString,
+  hostileCredential,
   fc.jsonValue({ maxDepth: 3 }),
   fc.constantFrom(null, true, 123456, 1.5, -0, [], {}, ['123456'], { code: '123456' }),
 );

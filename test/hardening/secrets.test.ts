@@ -22,6 +22,7 @@ import { ManualClock } from '../support/fakes.js';
 import { captureProcessOutput } from '../support/output-capture.js';
 import { jsonRequest } from '../support/raw-http.js';
 import { codeAt, secretBytes } from '../support/service.js';
+import { storedApps } from '../support/table-snapshot.js';
 
 /** A sealer that fails once on demand, with an error whose message carries the secret it was opening. */
 class IndiscreetSealer implements SecretSealer {
@@ -133,12 +134,14 @@ describe("one user's sealed secret never opens as another's", () => {
     const b = await enroll(bob);
     const client = new DynamoDBClient({ endpoint: stack.dynamoDbEndpoint });
     const { Item: aliceItem } = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: userKey(alice) }));
+    const { Item: bobItem } = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: userKey(bob) }));
     await client.send(
       new UpdateItemCommand({
         TableName: stack.tableName,
         Key: userKey(bob),
-        UpdateExpression: 'SET totpSecret = :secret',
-        ExpressionAttributeValues: { ':secret': aliceItem!.totpSecret! },
+        UpdateExpression: 'SET authenticators.#app.secret = :secret',
+        ExpressionAttributeNames: { '#app': storedApps(bobItem)[0]!.id },
+        ExpressionAttributeValues: { ':secret': { B: storedApps(aliceItem)[0]!.secret } },
       }),
     );
     client.destroy();

@@ -67,8 +67,9 @@ describe('local server: the HTTP contract', () => {
     const token = await tokenFor(`journey-${randomUUID()}`, 'journey@example.com');
     expect((await api('GET', '/v1/mfa', { token })).json).toEqual({
       mfaEnabled: false,
-      methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } },
+      methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } },
       recoveryCodes: { remaining: 0 },
+      authenticators: [],
     });
 
     const enrollment = await api('POST', '/v1/mfa/totp/enrollment', { token });

@@ -44,10 +44,12 @@ describe('MfaService on DynamoDB Local', () => {
       expect(confirmed).toMatchObject({ enabled: true, reauthenticate: true });
       expect(confirmed.recoveryCodes).toHaveLength(10);
       const status = await t.service.status(actor);
+      const now = new Date(t.clock.now()).toISOString();
       expect(status).toEqual({
         mfaEnabled: true,
-        methods: { totp: { enabled: true, enrolledAt: new Date(t.clock.now()).toISOString(), lastUsedAt: null } },
+        methods: { totp: { enabled: true, enrolledAt: now, lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 10 },
+        authenticators: [{ id: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), kind: 'totp', name: 'Authenticator app', createdAt: now, lastUsedAt: null }],
       });
     });
 
@@ -92,7 +94,7 @@ describe('MfaService on DynamoDB Local', () => {
       const jwks = createLocalJWKSet({ keys: await t.deps.signer.publicJwks() });
       const { payload, protectedHeader } = await jwtVerify(verified.assertion, jwks, {
         issuer: TEST_SETTINGS.assertionIssuer,
-        audience: TEST_SETTINGS.assertionAudience,
+        audience: 'acme-app',
         currentDate: new Date(t.clock.now()),
       });
       expect(protectedHeader.alg).toBe('ES256');
@@ -191,12 +193,13 @@ describe('MfaService on DynamoDB Local', () => {
       await expect(t.service.disableTotp(actor, { code: codeAt(secret, t.clock) })).resolves.toEqual({ mfaEnabled: false });
       expect(await t.service.status(actor)).toEqual({
         mfaEnabled: false,
-        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null } },
+        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 0 },
+        authenticators: [],
       });
       await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).rejects.toBeInstanceOf(MfaNotEnabledError);
       const record = await t.deps.store.get(actor.userId);
-      expect(record?.totp).toBeUndefined();
+      expect(record?.authenticators).toEqual([]);
       expect(record?.recoveryCodeHashes).toEqual([]);
     });
 
@@ -232,15 +235,48 @@ describe('MfaService on DynamoDB Local', () => {
       expect(locked.retryAfterSeconds).toBe(60);
     });
 
-    it('counts failures across verify, regenerate, disable and recovery codes alike', async () => {
+    it('counts code failures across verify, regenerate and disable alike', async () => {
       const { secret } = await enroll(t, actor);
       await t.service.verify(actor, { code: '000000' }).catch(() => {});
-      await t.service.verify(actor, { recoveryCode: '0000-0000-0000-0000' }).catch(() => {});
+      await t.service.verify(actor, { code: '000001' }).catch(() => {});
       await t.service.regenerateRecoveryCodes(actor, { code: '000000' }).catch(() => {});
       await t.service.disableTotp(actor, { code: '000000' }).catch(() => {});
-      await t.service.disableTotp(actor, { recoveryCode: '0000-0000-0000-0001' }).catch(() => {});
+      await t.service.disableTotp(actor, { code: '000002' }).catch(() => {});
       await expect(t.service.disableTotp(actor, { code: codeAt(secret, t.clock) })).rejects.toBeInstanceOf(TooManyAttemptsError);
       expect((await t.service.status(actor)).mfaEnabled).toBe(true);
+    });
+
+    it('never refuses a recovery code because of a code lockout, and does not count its failures toward it', async () => {
+      const { secret, recoveryCodes } = await enroll(t, actor);
+      for (let i = 0; i < 4; i++) await expect(t.service.verify(actor, { recoveryCode: `0000-0000-0000-000${i}` })).rejects.toBeInstanceOf(InvalidCodeError);
+      expect((await t.deps.store.get(actor.userId))?.failures).toBe(0);
+      for (let i = 0; i < 5; i++) await expect(t.service.verify(actor, { code: '000000' })).rejects.toBeInstanceOf(InvalidCodeError);
+      await expect(t.service.verify(actor, { code: codeAt(secret, t.clock) })).rejects.toBeInstanceOf(TooManyAttemptsError);
+      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+    });
+
+    it('limits recovery-code checks to 10 a minute, then says when to come back', async () => {
+      const { recoveryCodes } = await enroll(t, actor);
+      for (let i = 0; i < 10; i++) await expect(t.service.verify(actor, { recoveryCode: `0000-0000-0000-00${String(i).padStart(2, '0')}` })).rejects.toBeInstanceOf(InvalidCodeError);
+      const refused = await t.service.verify(actor, { recoveryCode: recoveryCodes[0]! }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TooManyAttemptsError);
+      expect((refused as TooManyAttemptsError).retryAfterSeconds).toBe(60);
+      expect((await t.deps.store.get(actor.userId))?.failures, 'recovery-code failures never count toward the code lockout').toBe(0);
+      t.clock.advance(60_000);
+      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+    });
+
+    it('never locks the user out over copies of one right code arriving at once: one succeeds, the others are refused as spent and not counted', async () => {
+      const { secret } = await enroll(t, actor);
+      t.clock.advance(30_000);
+      const code = codeAt(secret, t.clock);
+      const results = await Promise.allSettled(Array.from({ length: 30 }, () => t.service.verify(actor, { code })));
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      const record = await t.deps.store.get(actor.userId);
+      expect(record?.failures).toBe(0);
+      expect(record?.lockedUntil === undefined || record.lockedUntil <= t.clock.now()).toBe(true);
+      t.clock.advance(30_000);
+      await expect(t.service.verify(actor, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
     });
 
     it('caps failures at 100 a day even when the victim signs in between guesses', async () => {
@@ -290,7 +326,6 @@ describe('MfaService on DynamoDB Local', () => {
         'mfa.totp.enabled',
         'mfa.verify.succeeded',
         'mfa.code.replay_refused',
-        'mfa.verify.failed',
         'mfa.recovery_code.used',
         'mfa.verify.succeeded',
       ]);

@@ -48,3 +48,10 @@ export async function readUserItem(client: DynamoDBClient, tableName: string, us
 export async function restoreUserItem(client: DynamoDBClient, tableName: string, item: Item): Promise<void> {
   await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
 }
+
+/** The authenticator apps of a raw item, as stored (id, sealed secret, last accepted step). */
+export function storedApps(item: Item | undefined): Array<{ id: string; secret: Uint8Array; lastStep: number }> {
+  return Object.entries(item?.authenticators?.M ?? {})
+    .filter(([, value]) => value.M?.kind?.S === 'totp')
+    .map(([id, value]) => ({ id, secret: value.M!.secret!.B!, lastStep: Number(value.M!.lastStep!.N) }));
+}

@@ -66,7 +66,7 @@ describe('KmsAssertionSigner', () => {
     expect(kms.commandCalls(GetPublicKeyCommand)[0]!.args[0].input).toEqual({ KeyId: SIGNING_KEY });
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet({ keys }));
     expect(payload.sub).toBe('alice');
-    expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'JWT', kid: keys[0]!.kid });
+    expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'mfa+jwt', kid: keys[0]!.kid });
   });
 
   it('fetches the public key once per container', async () => {

@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { LocalAssertionSigner } from '../../functions/adapters/local/local-assertion-signer.js';
 import { LocalSecretSealer } from '../../functions/adapters/local/local-secret-sealer.js';
@@ -45,5 +46,18 @@ describe('LocalAssertionSigner', () => {
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(key).not.toHaveProperty('d');
     expect((await LocalAssertionSigner.inDataDir(dir).publicJwks())[0]!.kid).toBe(key!.kid);
+  });
+
+  it('signs with the explicit assertion type in the header (RFC 8725 section 3.11), verifiable against its JWKS', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'signer-'));
+    try {
+      const signer = LocalAssertionSigner.inDataDir(dir);
+      const jwt = await signer.sign({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 });
+      const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet({ keys: await signer.publicJwks() }), { typ: 'mfa+jwt' });
+      expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'mfa+jwt', kid: (await signer.publicJwks())[0]!.kid });
+      expect(payload.sub).toBe('alice');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -99,21 +99,22 @@ describe('lockout policy', () => {
 });
 
 describe('rate limit of recovery codes and security keys', () => {
-  it(`allows ${PROOF_ATTEMPTS_PER_WINDOW} attempts a minute, then says when the next may come`, () => {
-    let state = {};
+  it(`allows ${PROOF_ATTEMPTS_PER_WINDOW} attempts in any minute (a sliding window), then says when the next may come`, () => {
+    let state: { proofTimes?: number[] } = {};
     for (let i = 0; i < PROOF_ATTEMPTS_PER_WINDOW; i++) {
-      expect(proofRetryAfterSeconds(state, NOW + i)).toBe(0);
-      state = countProofAttempt(state, NOW + i);
+      expect(proofRetryAfterSeconds(state, NOW + i * 1000)).toBe(0);
+      state = { proofTimes: countProofAttempt(state, NOW + i * 1000) };
     }
-    expect(state).toEqual({ proofWindowStart: NOW, proofAttempts: PROOF_ATTEMPTS_PER_WINDOW });
-    expect(proofRetryAfterSeconds(state, NOW + 10)).toBe(60);
+    expect(state.proofTimes).toEqual(Array.from({ length: PROOF_ATTEMPTS_PER_WINDOW }, (_, i) => NOW + i * 1000));
+    expect(proofRetryAfterSeconds(state, NOW + 10_000)).toBe(50);
     expect(proofRetryAfterSeconds(state, NOW + PROOF_WINDOW_MS - 500)).toBe(1);
+    // The oldest check is a minute old: one more may come, and the window slides by one.
     expect(proofRetryAfterSeconds(state, NOW + PROOF_WINDOW_MS)).toBe(0);
-    expect(countProofAttempt(state, NOW + PROOF_WINDOW_MS)).toEqual({ proofWindowStart: NOW + PROOF_WINDOW_MS, proofAttempts: 1 });
+    expect(countProofAttempt(state, NOW + PROOF_WINDOW_MS)).toEqual([...state.proofTimes!.slice(1), NOW + PROOF_WINDOW_MS]);
+    expect(proofRetryAfterSeconds({ proofTimes: countProofAttempt(state, NOW + PROOF_WINDOW_MS) }, NOW + PROOF_WINDOW_MS)).toBe(1);
   });
 
-  it('counts quietly only inside a current window below the limit', () => {
-    const guard = quietProofGuard(NOW);
-    expect(guard).toEqual({ windowStartAfter: NOW - PROOF_WINDOW_MS, attemptsBelow: PROOF_ATTEMPTS_PER_WINDOW });
+  it('counts quietly exactly when the oldest of the last checks is a window old', () => {
+    expect(quietProofGuard(NOW)).toEqual({ oldestAtMost: NOW - PROOF_WINDOW_MS });
   });
 });

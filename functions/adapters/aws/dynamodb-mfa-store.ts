@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
-import type { CountedAttempt } from '../../domain/lockout.js';
+import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
 import type { DecidedAttempt, MfaStore, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
 import {
@@ -92,11 +92,11 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
     const w = new Write(now);
-    w.value(':one', num(1));
-    w.value(':windowStartAfter', num(guard.windowStartAfter));
     w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : PENDING_CONFIRMABLE);
     if (guard.requires === 'pending-enrollment') w.value(':true', { BOOL: true });
     if (guard.lane === 'code') {
+      w.value(':one', num(1));
+      w.value(':windowStartAfter', num(guard.windowStartAfter));
       w.set.push(`${ATTR.failures} = ${ATTR.failures} + :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} + :one`);
       w.value(':windowFailuresBelow', num(guard.windowFailuresBelow));
       guard.failuresIn.forEach((failures, i) => w.value(`:f${i}`, num(failures)));
@@ -107,9 +107,10 @@ export class DynamoDbMfaStore implements MfaStore {
         `${ATTR.failures} IN (${guard.failuresIn.map((_, i) => `:f${i}`).join(', ')})`,
       );
     } else {
-      w.set.push(`${ATTR.proofAttempts} = ${ATTR.proofAttempts} + :one`);
-      w.value(':attemptsBelow', num(guard.attemptsBelow));
-      w.conditions.push(`${ATTR.proofWindowStart} > :windowStartAfter`, `${ATTR.proofAttempts} < :attemptsBelow`);
+      // The window keeps its length: the newest check goes in at the end, the oldest comes out.
+      w.set.push(`${ATTR.proofTimes}[${PROOF_ATTEMPTS_PER_WINDOW}] = :now`);
+      w.remove.push(`${ATTR.proofTimes}[0]`);
+      w.conditions.push(`${ATTR.proofTimes}[0] <= ${w.value(':oldestAtMost', num(guard.oldestAtMost))}`);
     }
     // The last clause makes the increment idempotent: a re-send of an applied write fails it and is recognised as done.
     w.conditions.push(`${ATTR.lastWriteId} <> :writeId`);
@@ -132,39 +133,30 @@ export class DynamoDbMfaStore implements MfaStore {
         NOT_LOCKED,
       );
     } else {
-      w.set.push(`${ATTR.proofWindowStart} = :windowStart`, `${ATTR.proofAttempts} = :attempts`);
-      w.value(':windowStart', num(attempt.proofWindowStart));
-      w.value(':attempts', num(attempt.proofAttempts));
-      if (attempt.previousWindowStart === undefined) {
-        w.conditions.push(`attribute_not_exists(${ATTR.proofWindowStart})`);
-      } else {
-        w.value(':previousWindowStart', num(attempt.previousWindowStart));
-        w.value(':previousAttempts', num(attempt.previousAttempts));
-        w.conditions.push(`${ATTR.proofWindowStart} = :previousWindowStart`, `${ATTR.proofAttempts} = :previousAttempts`);
-      }
+      w.set.push(`${ATTR.proofTimes} = ${w.value(':proofTimes', { L: attempt.proofTimes.map(num) })}`);
+      w.conditions.push(`attribute_not_exists(${ATTR.proofTimes})`);
     }
     return (await this.send(userId, w, events)).result;
   }
 
   async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void> {
-    const w = new Write(now);
-    w.set.push(`${ATTR.failures} = ${ATTR.failures} - :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
-    w.value(':one', num(1));
-    w.value(':windowStart', num(counted.windowStart));
-    w.conditions.push(`${ATTR.failures} >= :one`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
+    const decrement = (fields: string[]) => {
+      const w = new Write(now);
+      w.set.push(...fields.map((field) => `${field} = ${field} - :one`));
+      w.value(':one', num(1));
+      w.value(':windowStart', num(counted.windowStart));
+      w.conditions.push(`${ATTR.windowStart} = :windowStart`, ...fields.map((field) => `${field} >= :one`));
+      return this.send(userId, w, []);
+    };
+    // When a success reset the consecutive count in between, only the failure window still holds the attempt.
+    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict') await decrement([ATTR.windowFailures]);
     if (counted.lockedUntil !== undefined) {
-      // The lock this very attempt started goes with it.
+      // The lock this very attempt started goes with it (unless another attempt has started a newer one).
+      const w = new Write(now);
       w.remove.push(ATTR.lockedUntil);
       w.conditions.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(counted.lockedUntil))}`);
+      await this.send(userId, w, []);
     }
-    if ((await this.send(userId, w, [])).result === 'ok') return;
-    // A success reset the consecutive count in between: only the failure window still holds the attempt.
-    const windowOnly = new Write(now);
-    windowOnly.set.push(`${ATTR.windowFailures} = ${ATTR.windowFailures} - :one`);
-    windowOnly.value(':one', num(1));
-    windowOnly.value(':windowStart', num(counted.windowStart));
-    windowOnly.conditions.push(`${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} >= :one`);
-    await this.send(userId, windowOnly, []);
   }
 
   async commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
@@ -341,10 +333,11 @@ export class DynamoDbMfaStore implements MfaStore {
     if (recoveryCodeHashes) w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
   }
 
-  /** Lockout counters start with the item, so the first code check can count its attempt in one write. */
+  /** Lockout counters and the rate window start with the item, so the first check of any kind counts its attempt in one write. */
   private startCounters(w: Write): void {
     w.value(':zero', num(0));
     w.set.push(
+      `${ATTR.proofTimes} = if_not_exists(${ATTR.proofTimes}, ${w.value(':noProofAttempts', { L: NO_PROOF_ATTEMPTS.map(num) })})`,
       `${ATTR.failures} = if_not_exists(${ATTR.failures}, :zero)`,
       `${ATTR.windowStart} = if_not_exists(${ATTR.windowStart}, :now)`,
       `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :zero)`,

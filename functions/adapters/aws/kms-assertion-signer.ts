@@ -2,7 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { JWK } from 'jose';
 import type { AssertionSigner } from '../../ports/assertion-signer.js';
-import { base64url, derToJoseSignature, keyIdFor, signingInput } from '../jws.js';
+import { assertionHeader, base64url, derToJoseSignature, keyIdFor, signingInput } from '../jws.js';
 
 /**
  * Signs assertions with an ECC_NIST_P256 KMS key (ES256): the private key never leaves KMS.
@@ -20,7 +20,7 @@ export class KmsAssertionSigner implements AssertionSigner {
   }
 
   async sign(claims: Record<string, unknown>): Promise<string> {
-    const input = signingInput({ alg: 'ES256', typ: 'JWT', kid: this.kid }, claims);
+    const input = signingInput(assertionHeader(this.kid), claims);
     const { Signature } = await this.client.send(
       new SignCommand({
         KeyId: this.keyId,

@@ -16,7 +16,7 @@ import type { Authenticator, MfaRecord, PendingChallenge } from '../../domain/mf
  * | webauthnRegistration, webauthnAuthentication | M | pending challenges (PENDING_CHALLENGE) |
  * | webauthnUserHandle | S | the random WebAuthn user handle |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
- * | proofWindowStart, proofAttempts | N | the recovery-code and key rate limit |
+ * | proofTimes | L | the last 10 recovery-code and key checks, oldest first: the rate limit's sliding window |
  * | outbox | L | the change events of the last write (see the events stream) |
  * | lastWriteId | S | the id of the last write applied (lost-response detection) |
  * | ttl | N | expiry of items of users without MFA |
@@ -42,8 +42,7 @@ export const ATTR = {
   lockedUntil: 'lockedUntil',
   windowStart: 'windowStart',
   windowFailures: 'windowFailures',
-  proofWindowStart: 'proofWindowStart',
-  proofAttempts: 'proofAttempts',
+  proofTimes: 'proofTimes',
   outbox: 'outbox',
   lastWriteId: 'lastWriteId',
 } as const;
@@ -186,8 +185,7 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     lockedUntil: readNum(item[ATTR.lockedUntil]),
     windowStart: readNum(item[ATTR.windowStart]),
     windowFailures: readNum(item[ATTR.windowFailures]),
-    proofWindowStart: readNum(item[ATTR.proofWindowStart]),
-    proofAttempts: readNum(item[ATTR.proofAttempts]),
+    proofTimes: item[ATTR.proofTimes]?.L?.map((time) => Number(time.N ?? 0)),
     legacy: legacy !== undefined,
   };
 }

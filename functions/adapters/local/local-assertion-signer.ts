@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, generateKeyPairSync, sign, type JsonWebKe
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { AssertionSigner } from '../../ports/assertion-signer.js';
-import { base64url, signingInput } from '../jws.js';
+import { assertionHeader, base64url, signingInput } from '../jws.js';
 import { readOrCreateKeyFile } from './key-files.js';
 
 interface LoadedKey {
@@ -25,7 +25,7 @@ export class LocalAssertionSigner implements AssertionSigner {
 
   async sign(claims: Record<string, unknown>): Promise<string> {
     const { privateKey, publicJwk } = await this.loadKey();
-    const input = signingInput({ alg: 'ES256', typ: 'JWT', kid: publicJwk.kid! }, claims);
+    const input = signingInput(assertionHeader(publicJwk.kid!), claims);
     return `${input}.${base64url(sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }))}`;
   }
 

@@ -40,7 +40,8 @@ export async function registrationOptions(
     userName: input.accountName,
     userDisplayName: input.accountName,
     userID: input.userHandle as Uint8Array<ArrayBuffer>,
-    challenge: input.challenge,
+    // Bytes, not a string: the library base64url-encodes a string's UTF-8 as the challenge.
+    challenge: Buffer.from(input.challenge, 'base64url') as Uint8Array<ArrayBuffer>,
     timeout: WEBAUTHN_CEREMONY_TTL_MS,
     attestationType: 'none',
     excludeCredentials: input.exclude.map((key) => ({ id: key.credentialId, transports: key.transports })),
@@ -87,7 +88,7 @@ export async function authenticationOptions(
   const { generateAuthenticationOptions } = await library();
   return generateAuthenticationOptions({
     rpID: rp.id,
-    challenge: input.challenge,
+    challenge: Buffer.from(input.challenge, 'base64url') as Uint8Array<ArrayBuffer>,
     timeout: WEBAUTHN_CEREMONY_TTL_MS,
     allowCredentials: input.keys.map((key) => ({ id: key.credentialId, transports: key.transports as never })),
     userVerification: 'discouraged',
