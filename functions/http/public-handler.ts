@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { assertionSigningKey } from '../adapters/assertion-signing-key.js';
-import { loadPublicConfig, type PublicConfig } from '../config.js';
+import { loadPublicConfig, type PublicConfig } from '../public-config.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { HttpResult, LambdaHttpHandler } from './lambda-handler.js';
 import type { HttpEvent } from './request.js';

@@ -223,11 +223,19 @@ async function unlockSacrificialUsers() {
   }
 }
 
+/**
+ * What a locked user's item may show after well-formed recovery codes or key responses: a code
+ * lockout does not refuse them, so each takes a slot of the rate window (and writes, so the
+ * write id and outbox turn over). Everything else must stay byte for byte.
+ */
+const RATE_WINDOW_ATTRIBUTES = new Set(['proofTimes', 'lastWriteId', 'outbox']);
+
 async function protectedSnapshot(): Promise<string> {
   const sacrificial = Object.values(sacrificialUsers).map(({ sub }) => `"USER#${sub}"`);
   return (await snapshotTable(h.client, h.tableName))
     .split('\n')
     .filter((line) => !sacrificial.some((key) => line.includes(key)))
+    .map((line) => (line === '' ? line : JSON.stringify((JSON.parse(line) as Array<[string, unknown]>).filter(([name]) => !RATE_WINDOW_ATTRIBUTES.has(name)))))
     .join('\n');
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ConfigurationError, loadConfig, loadPublicConfig } from '../../functions/config.js';
+import { ConfigurationError, loadConfig } from '../../functions/config.js';
+import { loadPublicConfig } from '../../functions/public-config.js';
 import { routeById } from '../../functions/http/routes.js';
 import { createServices } from '../../functions/composition.js';
 
