@@ -1,5 +1,3 @@
-import type { Config } from './config.js';
-
 /*
  * What the public functions (discovery document, key set; functions/http/public-handler.ts)
  * read, without zod: config.ts validates everything else with zod schemas built at import,
@@ -10,8 +8,13 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-/** What the public functions use: the issuer, and the signing key for the key set. */
-export type PublicConfig = Pick<Config, 'adapters' | 'signingKeyId' | 'dataDir' | 'issuer'>;
+/** What the public functions use (a subset of config.ts's Config): the issuer, and the signing key for the key set. */
+export interface PublicConfig {
+  adapters: 'aws' | 'local';
+  signingKeyId: string | undefined;
+  dataDir: string;
+  issuer: string;
+}
 
 /**
  * loadConfig's rules for the variables the public functions use: MFA_ISSUER must be a URL,

@@ -1,6 +1,5 @@
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
-import type { AwsClients } from '../composition.js';
-import type { Config } from '../config.js';
+import type { PublicConfig } from '../public-config.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import { KmsAssertionSigner } from './aws/kms-assertion-signer.js';
 import { LocalAssertionSigner } from './local/local-assertion-signer.js';
@@ -14,7 +13,8 @@ import { LocalAssertionSigner } from './local/local-assertion-signer.js';
 export const KMS_CLIENT_CONFIG: KMSClientConfig = { maxAttempts: 3 };
 
 /** The assertion-signing key: an ECC KMS key, or a P-256 JWK file locally. */
-export const assertionSigningKey = (config: Pick<Config, 'adapters' | 'signingKeyId' | 'dataDir'>, clients: AwsClients): AssertionSigner =>
+/** `clients` is the container's AwsClients (composition.ts): the KMS client is created once and shared. */
+export const assertionSigningKey = (config: Pick<PublicConfig, 'adapters' | 'signingKeyId' | 'dataDir'>, clients: { kms?: KMSClient }): AssertionSigner =>
   config.adapters === 'aws'
     ? new KmsAssertionSigner((clients.kms ??= new KMSClient(KMS_CLIENT_CONFIG)), config.signingKeyId!)
     : LocalAssertionSigner.inDataDir(config.dataDir);
