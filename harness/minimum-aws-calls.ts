@@ -76,8 +76,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   renameAuthenticator: {
     route: 'renameAuthenticator',
-    calls: ['dynamodb:UpdateItem'],
-    why: 'One conditional write (the authenticator exists) that returns the renamed authenticator (ReturnValues): nothing to read first.',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: "Read the authenticator (its kind names the change event, recorded in the same write as the new name), then one conditional write.",
   },
   'removeAuthenticator (TOTP)': {
     route: 'removeAuthenticator',

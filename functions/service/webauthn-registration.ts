@@ -76,15 +76,13 @@ export class WebAuthnRegistration {
       keys = authenticatorsOf(record, 'webauthn');
       expiresAt = clock.now() + WEBAUTHN_CEREMONY_TTL_MS;
     } else {
-      const record = await store.get(actor.userId);
-      if (mfaEnabled(record)) throw new StepUpRequiredError();
+      // MFA is off (the write's condition), so there are no keys to exclude and nothing to read first.
       const now = clock.now();
       expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-      handle = record?.webauthnUserHandle ?? newHandle;
+      const stored = await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, newHandle, now);
+      if (stored.result === 'conflict' || !stored.userHandle) throw new StepUpRequiredError();
+      handle = stored.userHandle;
       keys = [];
-      if ((await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, handle, now)) === 'conflict') {
-        throw new StepUpRequiredError();
-      }
     }
     const options = await registrationOptions(settings.relyingParty, {
       challenge,
