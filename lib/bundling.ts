@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 import type { RouteDefinition } from '../functions/http/routes.js';
 
@@ -23,14 +22,18 @@ export function handlerEntry(route: Pick<RouteDefinition, 'handler'>): string {
 const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 'node:module'; const require = __mfaCreateRequire(import.meta.url);";
 
 /**
- * How every handler is bundled, as plain esbuild options: the stack derives its NodejsFunction
- * bundling from these, and anything else that must bundle a handler exactly as deployed
- * (benchmarks, size checks) passes them to esbuild with `entryPoints: [handlerEntry(route)]`.
+ * How every handler is bundled, as plain esbuild options: the stack's functions are built with
+ * these (lib/constructs/mfa-function.ts), and anything else that must bundle a handler exactly
+ * as deployed (benchmarks, size checks) passes them to esbuild with an `outdir` and
+ * `entryPoints: {index: handlerEntry(route)}`.
  *
  * The AWS SDK v3 is bundled, not taken from the runtime: the deployed code runs the SDK version
  * the tests ran (package-lock.json), not whatever the Lambda runtime ships that month, and
  * tree-shaking plus minification load less code at cold start than the runtime's full clients.
- * The cost is a larger zip (about a few hundred KB per function), which Lambda reads once.
+ *
+ * Code splitting: what a handler only `import()`s (the WebAuthn library, the SDK's rarely used
+ * credential providers) goes into chunks of its own, which Node reads only when the import runs.
+ * A TOTP verification therefore never parses the 320 KB of the WebAuthn ceremonies.
  */
 export const HANDLER_ESBUILD_OPTIONS = {
   bundle: true,
@@ -42,23 +45,11 @@ export const HANDLER_ESBUILD_OPTIONS = {
   minify: true,
   sourcemap: true,
   sourcesContent: false,
+  splitting: true,
+  // Chunk names hash their paths: relative to the repository root, so every build names them alike.
+  absWorkingDir: PROJECT_ROOT,
   banner: { js: ESM_REQUIRE_BANNER },
   external: [] as string[],
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
 } as const satisfies BuildOptions;
-
-/** HANDLER_ESBUILD_OPTIONS in the shape NodejsFunction takes. Local esbuild only: no Docker. */
-export const NODEJS_BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: HANDLER_ESBUILD_OPTIONS.target,
-  mainFields: [...HANDLER_ESBUILD_OPTIONS.mainFields],
-  minify: HANDLER_ESBUILD_OPTIONS.minify,
-  sourceMap: HANDLER_ESBUILD_OPTIONS.sourcemap,
-  sourcesContent: HANDLER_ESBUILD_OPTIONS.sourcesContent,
-  banner: HANDLER_ESBUILD_OPTIONS.banner.js,
-  bundleAwsSDK: true,
-  externalModules: [...HANDLER_ESBUILD_OPTIONS.external],
-  logLevel: LogLevel.WARNING,
-  forceDockerBundling: false,
-};

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { dirname } from 'node:path';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { ServicePrincipal, Role, type PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Code, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_RUNTIME, NODEJS_BUNDLING, PROJECT_ROOT } from '../bundling.js';
+import { buildSync } from 'esbuild';
+import { HANDLER_ESBUILD_OPTIONS, LAMBDA_RUNTIME, PROJECT_ROOT } from '../bundling.js';
 
 export const POWERTOOLS_SERVICE_NAME = 'serverless-mfa';
 export const POWERTOOLS_METRICS_NAMESPACE = 'ServerlessMfa';
@@ -20,14 +20,34 @@ export interface MfaFunctionProps {
 }
 
 /**
- * A Lambda function with the team's defaults, in one place: NodejsFunction bundled by local
- * esbuild (ESM, minified, source maps), arm64, the newest Node.js runtime, active X-Ray tracing,
+ * The function's code: `entry` bundled by local esbuild with HANDLER_ESBUILD_OPTIONS into
+ * `index.mjs` and its lazily loaded chunks (NodejsFunction cannot split code). No Docker: the
+ * image is never pulled, local bundling always succeeds or throws.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('local-esbuild-only'),
+      local: {
+        tryBundle(outputDir) {
+          buildSync({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: entry }, outdir: outputDir, absWorkingDir: PROJECT_ROOT });
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/**
+ * A Lambda function with the team's defaults, in one place: bundled by local esbuild (ESM,
+ * minified, source maps, lazily loaded chunks), arm64, the newest Node.js runtime, active X-Ray tracing,
  * Powertools environment, its own role (no managed policies) and its own retained log group.
  * Callers add permissions with `addToRolePolicy` and configuration with `addEnvironment`, and
  * acknowledge the dead-letter findings for how the function is invoked (`acknowledgeInvocation`).
  */
 export class MfaFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -42,9 +62,9 @@ export class MfaFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -53,9 +73,6 @@ export class MfaFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: NODEJS_BUNDLING,
       environment: {
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE,
