@@ -74,14 +74,17 @@ export class WebAuthnRegistration {
       keys = authenticatorsOf(record, 'webauthn');
       expiresAt = clock.now() + WEBAUTHN_CEREMONY_TTL_MS;
     } else {
-      const record = await store.get(actor.userId);
-      if (mfaEnabled(record)) throw new StepUpRequiredError();
-      const now = clock.now();
-      expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-      handle = record?.webauthnUserHandle ?? newHandle;
       keys = [];
-      if ((await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, handle, now)) === 'conflict') {
-        throw new StepUpRequiredError();
+      // A conflict is MFA turned on meanwhile, or a concurrent first start that stored its own
+      // handle (a double click): the next round reads which.
+      for (let round = 0; ; round++) {
+        if (round === MAX_ROUNDS) throw new ContentionError();
+        const record = await store.get(actor.userId);
+        if (mfaEnabled(record)) throw new StepUpRequiredError();
+        const now = clock.now();
+        expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
+        handle = record?.webauthnUserHandle ?? newHandle;
+        if ((await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, handle, now)) === 'ok') break;
       }
     }
     const options = await registrationOptions(settings.relyingParty, {

@@ -131,7 +131,9 @@ describe('software authenticator (test support)', () => {
   it("writes a test vector's credential public key byte for byte as the vector's attestation object holds it (ES256 and Ed25519)", () => {
     const es256 = WEBAUTHN_TEST_VECTORS['none-es256'];
     const d = Buffer.from('6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee', 'hex');
-    const point = createECDH('prime256v1').setPrivateKey(d).getPublicKey();
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(d);
+    const point = ecdh.getPublicKey();
     const ecKey = createPrivateKey({
       key: { kty: 'EC', crv: 'P-256', d: d.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') },
       format: 'jwk',
