@@ -314,6 +314,13 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect(decodeJwt(verified.assertion).amr).toEqual(['mfa', 'pop', 'swk']);
     });
 
+    it("accepts a user handle only when it is the user's own", async () => {
+      const passkey = new SoftwareAuthenticator({ passkey: true, countsSignatures: false });
+      const { started } = await registerKey(passkey);
+      await expect(t.service.verify(actor, await keyProof(passkey, { userHandle: started.options.user.id }))).resolves.toMatchObject({ method: 'webauthn' });
+      // Refusing another user's handle: see the table below.
+    });
+
     /** Each case arranges a user with a key and returns the factor to send (as `actor`). */
     const REFUSED: Array<[string, (key: SoftwareAuthenticator) => Promise<SecondFactor>]> = [
       ['an assertion to no challenge', async (key) => ({ webauthn: key.assert({ challenge: Buffer.alloc(32, 3).toString('base64url') }) })],
@@ -354,6 +361,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
         },
       ],
       ['a bad signature', (key) => keyProof(key, { badSignature: true })],
+      ["another user's user handle", async (key) => keyProof(key, { userHandle: (await t.service.startWebAuthnRegistration(newActor())).options.user.id })],
       ['no user presence', (key) => keyProof(key, { flags: { up: false } })],
       ['another origin', (key) => keyProof(key, { origin: 'https://evil.example' })],
       ['another RP ID hash', (key) => keyProof(key, { rpId: 'evil.example' })],

@@ -38,6 +38,8 @@ export interface ResponseKnobs {
   /** The credential `type` (`public-key`). */
   credentialType?: string;
   crossOrigin?: boolean;
+  /** The user handle (base64url) an assertion returns, as a discoverable credential does. */
+  userHandle?: string;
 }
 
 export interface SoftwareAuthenticatorOptions {
@@ -149,7 +151,12 @@ export class SoftwareAuthenticator {
       id,
       rawId: knobs.rawId ?? id,
       type: (knobs.credentialType ?? 'public-key') as 'public-key',
-      response: { clientDataJSON: b64url(clientDataJSON), authenticatorData: b64url(authData), signature: b64url(signature) },
+      response: {
+        clientDataJSON: b64url(clientDataJSON),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        ...(knobs.userHandle !== undefined ? { userHandle: knobs.userHandle } : {}),
+      },
       authenticatorAttachment: this.flags.be ? 'platform' : 'cross-platform',
       clientExtensionResults: {},
     };

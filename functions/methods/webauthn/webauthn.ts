@@ -134,6 +134,9 @@ export async function proveWebAuthn(
   const pending = record.authentication;
   if (!key || response.rawId !== response.id || !pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
   if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
+  // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
+  const { userHandle } = response.response;
+  if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
   const { verifyAuthenticationResponse } = await library();
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
