@@ -60,19 +60,21 @@ export class WebAuthnRegistration {
     let handle: string;
     let keys: WebAuthnAuthenticator[];
     if (factor) {
-      const { record } = await this.attempts.run(actor, factor, {
+      const { record, value: stored } = await this.attempts.run<number>(actor, factor, {
         operation: 'register',
         requires: 'mfa-enabled',
         precondition: requireRoomForOneMore,
         commit: async (found, proof, now, writer) => {
           const userHandle = found.webauthnUserHandle ?? newHandle;
           const registration = { challenge, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
-          return { result: await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now) };
+          const result = await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now);
+          return { result, value: registration.expiresAt };
         },
       });
       handle = record.webauthnUserHandle ?? newHandle;
       keys = authenticatorsOf(record, 'webauthn');
-      expiresAt = clock.now() + WEBAUTHN_CEREMONY_TTL_MS;
+      // As stored, not a later reading of the clock.
+      expiresAt = stored!;
     } else {
       keys = [];
       // A conflict is MFA turned on meanwhile, or a concurrent first start that stored its own

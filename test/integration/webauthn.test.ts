@@ -229,6 +229,17 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect((await t.service.status(actor)).methods.webauthn.count).toBe(1);
     });
 
+    it('starts a proved registration only with the user handle already stored (the options carry it)', async () => {
+      const { started } = await registerKey();
+      const hash = (await item())!.recoveryCodes!.SS![0]!;
+      const registration = { challenge: Buffer.alloc(32, 2).toString('base64url'), expiresAt: t.clock.now() + 300_000, proved: true };
+      const start = (userHandle: string) =>
+        t.deps.store.commitProof(actor.userId, { kind: 'recovery_code', hash }, { kind: 'start_webauthn_registration', registration, userHandle }, t.clock.now());
+      await expect(start(Buffer.alloc(32, 9).toString('base64url'))).resolves.toBe('conflict');
+      expect((await item())!.webauthnUserHandle!.S).toBe(started.options.user.id);
+      await expect(start(started.options.user.id)).resolves.toBe('ok');
+    });
+
     it('stores exactly one key when 20 confirmations of one registration arrive at once', async () => {
       const started = await t.service.startWebAuthnRegistration(actor);
       const response = new SoftwareAuthenticator().register(started.options);
@@ -590,6 +601,24 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect(Object.keys(migrated.authenticators!.M!)).toEqual([LEGACY_TOTP_ID]);
       expect(migrated.proofTimes!.L).toHaveLength(10);
       await expect(t.service.verify(actor, { code: codeAt(v1.secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+    });
+
+    it('renames and removes its app (the item is rewritten first)', async () => {
+      const v1 = await writeVersion1Item(actor);
+      await expect(t.service.renameAuthenticator(actor, LEGACY_TOTP_ID, 'Old phone')).resolves.toMatchObject({ id: LEGACY_TOTP_ID, name: 'Old phone' });
+      expect((await item())!.totpSecret).toBeUndefined();
+      expect((await t.service.status(actor)).authenticators).toEqual([expect.objectContaining({ id: LEGACY_TOTP_ID, name: 'Old phone' })]);
+      await expect(t.service.removeAuthenticator(actor, LEGACY_TOTP_ID, { recoveryCode: v1.codes[1]! })).resolves.toEqual({ mfaEnabled: false, authenticators: [] });
+      expect((await item())!.recoveryCodes).toBeUndefined();
+    });
+
+    it('removes its app straight away with a code, turning MFA off', async () => {
+      const v1 = await writeVersion1Item(actor);
+      await expect(t.service.removeAuthenticator(actor, LEGACY_TOTP_ID, { code: codeAt(v1.secret, t.clock) })).resolves.toEqual({ mfaEnabled: false, authenticators: [] });
+      const stored = (await item())!;
+      expect(stored.totpSecret).toBeUndefined();
+      expect(stored.authenticators).toBeUndefined();
+      expect(stored.recoveryCodes).toBeUndefined();
     });
 
     it('registers a key with a code of its app: the item is rewritten first', async () => {
