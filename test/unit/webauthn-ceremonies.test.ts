@@ -96,6 +96,17 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     await expect(proveWebAuthn(rp, recordWith(key, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW)).resolves.toEqual({ refused: 'wrong' });
   });
 
+  it('refuses a self attestation whose signature does not verify (a bad attestation)', async () => {
+    const vector = WEBAUTHN_TEST_VECTORS['packed-self-es256'];
+    const authDataKey = '68617574684461746158a4'; // "authData", then a 164-byte string
+    const at = vector.registration.attestationObject.indexOf(authDataKey);
+    const lastSigByte = vector.registration.attestationObject.slice(at - 2, at);
+    const flipped = (parseInt(lastSigByte, 16) ^ 0x01).toString(16).padStart(2, '0');
+    const tampered = { ...vector, registration: { ...vector.registration, attestationObject: vector.registration.attestationObject.slice(0, at - 2) + flipped + vector.registration.attestationObject.slice(at) } };
+    await expect(verifyRegistration(rp, vectorRegistration(tampered), b64(vector.registration.challenge))).resolves.toBeNull();
+    await expect(verifyRegistration(rp, vectorRegistration(vector), b64(vector.registration.challenge))).resolves.not.toBeNull();
+  });
+
   it('refuses the examples for another relying party, another challenge, or an expired one', async () => {
     const vector = WEBAUTHN_TEST_VECTORS['none-es256'];
     const localhost: RelyingParty = { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] };
@@ -185,7 +196,7 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     ['another credential type', { credentialType: 'password' }],
   ];
 
-  it.each(WRONG)('refuses a registration with %s', async (_, knobs) => {
+  it.each([...WRONG, ['rawId unlike id', { rawId: 'AAAA' }]] as Array<[string, ResponseKnobs]>)('refuses a registration with %s', async (_, knobs) => {
     const key = new SoftwareAuthenticator();
     await expect(verifyRegistration(rp, key.register(options, knobs), challenge)).resolves.toBeNull();
   });
