@@ -7,18 +7,30 @@
 import type { z } from 'zod';
 import type { ProblemCode } from '../functions/http/problems.js';
 import type {
+  AuthenticationResponse,
+  AuthenticatorResponse,
+  AuthenticatorsLeftResponse,
+  ChallengeResponse,
+  ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
+  ConfirmRegistrationRequest,
   DisableResponse,
   EnrollmentResponse,
   JwksResponse,
+  KeyRegisteredResponse,
   MfaStatusResponse,
   OpenIdConfigurationResponse,
   RecoveryCodesResponse,
+  RegistrationOptionsResponse,
+  RegistrationResponse,
+  RenameAuthenticatorRequest,
   SecondFactorRequest,
+  VerifyRequest,
   VerifyResponse,
 } from '../functions/http/schemas.js';
 
 export type MfaStatus = z.infer<typeof MfaStatusResponse>;
+export type Authenticator = z.infer<typeof AuthenticatorResponse>;
 export type TotpEnrollment = z.infer<typeof EnrollmentResponse>;
 export type TotpEnrollmentConfirmed = z.infer<typeof ConfirmEnrollmentResponse>;
 export type MfaVerified = z.infer<typeof VerifyResponse>;
@@ -26,7 +38,21 @@ export type RecoveryCodes = z.infer<typeof RecoveryCodesResponse>;
 export type TotpDisabled = z.infer<typeof DisableResponse>;
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationResponse>;
 export type JsonWebKeySet = z.infer<typeof JwksResponse>;
+/** A proof of a current factor: `{code}`, `{recoveryCode}` or `{webauthn}` (a key's assertion). */
 export type SecondFactor = z.infer<typeof SecondFactorRequest>;
+export type VerifyMfaRequest = z.infer<typeof VerifyRequest>;
+// WebAuthn Level 3 JSON forms: the browser's PublicKeyCredential.parse*OptionsFromJSON() read the
+// options, and credential.toJSON() gives the credential to send back.
+export type WebAuthnRegistration = z.infer<typeof RegistrationOptionsResponse>;
+export type WebAuthnChallenge = z.infer<typeof ChallengeResponse>;
+export type WebAuthnCreationOptions = WebAuthnRegistration['options'];
+export type WebAuthnRequestOptions = WebAuthnChallenge['options'];
+/** RegistrationResponseJSON: `credential.toJSON()` of navigator.credentials.create(). */
+export type WebAuthnAttestation = z.infer<typeof RegistrationResponse>;
+/** AuthenticationResponseJSON: `credential.toJSON()` of navigator.credentials.get(). */
+export type WebAuthnAssertion = z.infer<typeof AuthenticationResponse>;
+export type WebAuthnRegistrationConfirmed = z.infer<typeof KeyRegisteredResponse>;
+export type AuthenticatorsLeft = z.infer<typeof AuthenticatorsLeftResponse>;
 
 export interface MfaClientOptions {
   /** The API's base URL, e.g. `http://localhost:3000` or the API Gateway URL. */
@@ -81,7 +107,7 @@ export function createMfaClient(options: MfaClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
-  async function call<T>(method: 'GET' | 'POST', path: string, body: unknown, authenticated: boolean, request?: RequestOptions): Promise<T> {
+  async function call<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, authenticated: boolean, request?: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
     if (authenticated) {
       const token = await options.getToken?.();
@@ -115,10 +141,24 @@ export function createMfaClient(options: MfaClientOptions) {
       call<OpenIdConfiguration>('GET', '/.well-known/openid-configuration', undefined, false, request),
     getJwks: (request?: RequestOptions) => call<JsonWebKeySet>('GET', '/.well-known/jwks.json', undefined, false, request),
     getMfaStatus: (request?: RequestOptions) => call<MfaStatus>('GET', '/v1/mfa', undefined, true, request),
-    startTotpEnrollment: (request?: RequestOptions) => call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', {}, true, request),
-    confirmTotpEnrollment: (body: { code: string }, request?: RequestOptions) =>
+    /** While MFA is on, adding another app needs a proof (a code, a recovery code or a key). */
+    startTotpEnrollment: (proof?: SecondFactor, request?: RequestOptions) =>
+      call<TotpEnrollment>('POST', '/v1/mfa/totp/enrollment', proof ?? {}, true, request),
+    confirmTotpEnrollment: (body: z.infer<typeof ConfirmEnrollmentRequest>, request?: RequestOptions) =>
       call<TotpEnrollmentConfirmed>('POST', '/v1/mfa/totp/enrollment/confirm', body, true, request),
-    verifyMfa: (body: SecondFactor, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
+    /** While MFA is on, adding a key needs a proof (a code, a recovery code or a key). */
+    startWebAuthnRegistration: (proof?: SecondFactor, request?: RequestOptions) =>
+      call<WebAuthnRegistration>('POST', '/v1/mfa/webauthn/registration', proof ?? {}, true, request),
+    confirmWebAuthnRegistration: (body: z.infer<typeof ConfirmRegistrationRequest>, request?: RequestOptions) =>
+      call<WebAuthnRegistrationConfirmed>('POST', '/v1/mfa/webauthn/registration/confirm', body, true, request),
+    /** Request options for using a key as proof (verify, step-ups); each challenge works once. */
+    startWebAuthnChallenge: (request?: RequestOptions) => call<WebAuthnChallenge>('POST', '/v1/mfa/webauthn/challenge', {}, true, request),
+    renameAuthenticator: (id: string, body: z.infer<typeof RenameAuthenticatorRequest>, request?: RequestOptions) =>
+      call<Authenticator>('PATCH', `/v1/mfa/authenticators/${encodeURIComponent(id)}`, body, true, request),
+    /** Removing the last authenticator turns MFA off and deletes the recovery codes. */
+    removeAuthenticator: (id: string, proof: SecondFactor, request?: RequestOptions) =>
+      call<AuthenticatorsLeft>('POST', `/v1/mfa/authenticators/${encodeURIComponent(id)}/remove`, proof, true, request),
+    verifyMfa: (body: VerifyMfaRequest, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
     regenerateRecoveryCodes: (body: SecondFactor, request?: RequestOptions) =>
       call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),
     disableTotp: (body: SecondFactor, request?: RequestOptions) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body, true, request),

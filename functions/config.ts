@@ -1,20 +1,10 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
 import type { RouteAccess } from './http/routes.js';
+import { ServiceSettingSchemas } from './settings-schema.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
-}
-
-const AudienceMap = z.record(z.string().min(1), z.string().min(1));
-
-function isOrigin(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
-  } catch {
-    return false;
-  }
 }
 
 const Environment = z.object({
@@ -25,35 +15,15 @@ const Environment = z.object({
   MFA_DATA_DIR: z.string().min(1).default('.data'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   MFA_ISSUER: z.url(),
+  // The service settings use the schemas the CDK app validates the deployment settings with
+  // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
   /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
-  MFA_ASSERTION_AUDIENCE_MAP: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return {};
-      try {
-        return AudienceMap.parse(JSON.parse(text));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'MFA_ASSERTION_AUDIENCE_MAP must be a JSON object of non-empty strings.' });
-        return z.NEVER;
-      }
-    }),
-  MFA_WEBAUTHN_RP_ID: z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/).optional(),
-  MFA_WEBAUTHN_ORIGINS: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined) return undefined;
-      const origins = text.split(',').map((origin) => origin.trim()).filter(Boolean);
-      if (origins.length === 0 || !origins.every(isOrigin)) {
-        ctx.addIssue({ code: 'custom', message: 'MFA_WEBAUTHN_ORIGINS must be comma-separated origins (scheme://host[:port]).' });
-        return z.NEVER;
-      }
-      return origins;
-    }),
+  MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
+  MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
+  MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  MFA_TOTP_ISSUER_NAME: z.string().min(1).max(64).default('serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
+  MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
+  MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 

@@ -1,14 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../functions/http/routes.js';
-import { Alarms } from './constructs/alarms.js';
-import { MfaApi } from './constructs/api.js';
-import { AuditTrail } from './constructs/audit-trail.js';
-import { DataAndKeys } from './constructs/data-and-keys.js';
 import { DefaultIdentityProvider } from './constructs/default-identity-provider.js';
-import { RouteFunctions } from './constructs/route-functions.js';
-import { resolveSettings, SettingsError, type ServerlessMfaSettings } from './settings.js';
+import { ServerlessMfa } from './serverless-mfa.js';
+import { resolveSettings, type ServerlessMfaSettings } from './settings.js';
 
 export interface ServerlessMfaStackProps extends StackProps {
   /** Overrides the CDK context parameters of the same names. */
@@ -16,77 +10,40 @@ export interface ServerlessMfaStackProps extends StackProps {
 }
 
 /**
- * The whole service in one environment-agnostic stack (no lookups: `cdk synth` needs no AWS
- * account). It reads top to bottom like the architecture: who signs users in, what is stored
- * and with which keys, the functions, the API in front of them, the audit trail, the alarms.
+ * The stand-alone deployment: the ServerlessMfa construct (lib/serverless-mfa.ts) configured
+ * from CDK context, with a Cognito user pool of its own when no issuer is named, and the
+ * outputs operators need. Environment-agnostic (no lookups: `cdk synth` needs no AWS account).
  */
 export class ServerlessMfaStack extends Stack {
   readonly settings: ServerlessMfaSettings;
   readonly identityProvider: DefaultIdentityProvider | undefined;
-  readonly dataAndKeys: DataAndKeys;
-  readonly api: MfaApi;
-  readonly functions: RouteFunctions;
-  readonly auditTrail: AuditTrail | undefined;
-  readonly alarms: Alarms;
+  readonly mfa: ServerlessMfa;
 
   constructor(scope: Construct, id: string, props: ServerlessMfaStackProps = {}) {
     super(scope, id, { description: 'serverless-mfa: TOTP second factor for web apps', ...props });
     const settings = (this.settings = resolveSettings(this.node, props.settings));
-    if (settings.webHosting) throw new SettingsError('webHosting=true: the web-hosting construct is not built yet; deploy without it.');
-    const logRetention = settings.logRetentionDays as RetentionDays;
+    const { firstFactorIssuerUrl, firstFactorAudience, userPoolCallbackUrls, ...options } = settings;
 
     // First factor: the operator's OIDC issuer, or a user pool of our own.
-    this.identityProvider = settings.firstFactorIssuerUrl === undefined ? new DefaultIdentityProvider(this, 'FirstFactor', { callbackUrls: settings.userPoolCallbackUrls }) : undefined;
+    this.identityProvider =
+      firstFactorIssuerUrl === undefined
+        ? new DefaultIdentityProvider(this, 'FirstFactor', { callbackUrls: userPoolCallbackUrls, hostedSignIn: settings.webHosting })
+        : undefined;
     const firstFactor = this.identityProvider
-      ? { issuerUrl: this.identityProvider.issuerUrl, audience: [this.identityProvider.audience] }
-      : { issuerUrl: settings.firstFactorIssuerUrl!, audience: settings.firstFactorAudience };
+      ? { userPool: this.identityProvider.userPool, clients: [this.identityProvider.client], ...(this.identityProvider.domain ? { signInDomain: this.identityProvider.domain } : {}) }
+      : { issuerUrl: firstFactorIssuerUrl!, audience: firstFactorAudience };
 
-    this.dataAndKeys = new DataAndKeys(this, 'DataAndKeys');
+    this.mfa = new ServerlessMfa(this, 'Mfa', { firstFactor, ...options });
+    if (this.mfa.webHosting) this.identityProvider?.addCallbackUrl(`${this.mfa.webHosting.url}/`);
 
-    this.api = new MfaApi(this, 'Api', {
-      firstFactor,
-      corsAllowedOrigins: settings.corsAllowedOrigins,
-      throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
-      logRetention,
-    });
-
-    this.functions = new RouteFunctions(this, 'Functions', {
-      routes: ROUTES,
-      dataAndKeys: this.dataAndKeys,
-      environment: {
-        MFA_ISSUER: this.api.url,
-        MFA_ASSERTION_AUDIENCE: settings.assertionAudience,
-        MFA_TOTP_ISSUER_NAME: settings.totpIssuerName,
-        ...(settings.assertionTtlSeconds !== undefined ? { MFA_ASSERTION_TTL_SECONDS: String(settings.assertionTtlSeconds) } : {}),
-      },
-      logRetention,
-      logLevel: settings.logLevel,
-    });
-    for (const { route, fn } of this.functions.byRoute.values()) this.api.addRoute(route, fn.function);
-
-    this.auditTrail = settings.createTrail
-      ? new AuditTrail(this, 'AuditTrail', { table: this.dataAndKeys.table, logExpirationDays: settings.trailLogExpirationDays })
-      : undefined;
-
-    this.alarms = new Alarms(this, 'Alarms', {
-      functions: this.functions.all,
-      stage: this.api.stage,
-      lockoutThreshold: settings.lockoutAlarmThreshold,
-      failedCodeChecksThreshold: settings.failedCodeChecksAlarmThreshold,
-      email: settings.alarmEmail,
-    });
-
-    // Web client hosting (S3 + CloudFront) goes here, as lib/constructs/web-hosting.ts behind
-    // `settings.webHosting` (checked at the top until it exists).
-
-    this.outputs(firstFactor);
+    this.outputs();
   }
 
-  private outputs(firstFactor: { issuerUrl: string; audience: string[] }): void {
+  private outputs(): void {
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    output('ApiUrl', this.api.url, 'Base URL of the MFA API.');
-    output('MfaIssuer', this.api.url, 'Issuer (iss) of MFA assertions; its /.well-known/openid-configuration points at the JWKS.');
-    output('AssertionAudience', this.settings.assertionAudience, 'Audience (aud) of MFA assertions: what your app must check.');
+    const { api, dataAndKeys, auditTrail, alarms, changeEvents, webHosting, adminInvokePolicy, firstFactor } = this.mfa;
+    output('ApiUrl', api.url, 'Base URL of the MFA API.');
+    output('MfaIssuer', api.url, 'Issuer (iss) of MFA assertions; its /.well-known/openid-configuration points at the JWKS.');
     output('FirstFactorIssuerUrl', firstFactor.issuerUrl, 'Issuer whose tokens the /v1 routes accept.');
     output('FirstFactorAudience', firstFactor.audience.join(','), 'Accepted aud / client_id values of first-factor tokens.');
     if (this.identityProvider) {
@@ -96,11 +53,19 @@ export class ServerlessMfaStack extends Stack {
         output('UserPoolSignInUrl', this.identityProvider.domain.baseUrl(), 'Hosted sign-in of the default user pool (authorization code + PKCE).');
       }
     }
-    output('TableName', this.dataAndKeys.table.tableName, 'MFA table.');
-    output('TableKeyArn', this.dataAndKeys.tableKey.keyArn, 'KMS key encrypting the table at rest.');
-    output('TotpSecretKeyArn', this.dataAndKeys.totpSecretKey.keyArn, 'KMS key sealing TOTP secrets.');
-    output('SigningKeyArn', this.dataAndKeys.signingKey.keyArn, 'KMS key signing MFA assertions.');
-    output('TrailBucketName', this.auditTrail?.bucket.bucketName ?? 'none (createTrail=false: organisation trail)', 'S3 bucket of the CloudTrail trail.');
-    output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic the alarms notify; subscribe your on-call here.');
+    output('TableName', dataAndKeys.table.tableName, 'MFA table.');
+    output('TableKeyArn', dataAndKeys.tableKey.keyArn, 'KMS key encrypting the table at rest.');
+    output('TotpSecretKeyArn', dataAndKeys.totpSecretKey.keyArn, 'KMS key sealing TOTP secrets.');
+    output('SigningKeyArn', dataAndKeys.signingKey.keyArn, 'KMS key signing MFA assertions.');
+    output('TrailBucketName', auditTrail?.bucket.bucketName ?? 'none (createTrail=false: organisation trail)', 'S3 bucket of the CloudTrail trail.');
+    output('AlarmTopicArn', alarms.topic.topicArn, 'SNS topic the alarms notify; subscribe your on-call here.');
+    output('EventBusName', changeEvents.bus.eventBusName, 'EventBridge bus carrying MFA change events.');
+    output('EventsDeadLetterQueueUrl', changeEvents.deadLetterQueue.queueUrl, 'SQS queue holding change events that could not be published.');
+    if (adminInvokePolicy) output('AdminInvokePolicyArn', adminInvokePolicy.managedPolicyArn, 'Managed policy allowing the operator (/admin) routes; attach it to the support role.');
+    if (webHosting) {
+      output('WebUrl', webHosting.url, 'The hosted reference web client.');
+      output('WebBucketName', webHosting.bucket.bucketName, 'Bucket holding the web client (read by CloudFront only).');
+      output('WebDistributionId', webHosting.distribution.distributionId, 'CloudFront distribution of the web client.');
+    }
   }
 }

@@ -43,7 +43,7 @@ export interface RouteDefinition {
   path: string;
   /** File under functions/handlers/ (without extension) that exports `handler`. */
   handler: string;
-  auth: 'public' | 'first-factor';
+  auth: 'public' | 'first-factor' | 'iam';
   summary: string;
   request?: z.ZodType;
   /** The schema of the path's `{name}` parameters, when it has any. */

@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { RandomSource } from '../domain/random.js';
+import type { ProofMethod } from '../methods/kinds.js';
 import type { RelyingParty } from '../methods/webauthn/webauthn.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
@@ -42,7 +43,7 @@ export interface Actor {
 /** A proof of a current factor: exactly one of a code, a recovery code or a key's assertion. */
 export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON };
 
-export type FactorMethod = 'totp' | 'recovery_code' | 'webauthn';
+export type FactorMethod = ProofMethod;
 
 export const methodOf = (factor: SecondFactor): FactorMethod => ('code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'webauthn');
 

@@ -4,7 +4,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } fro
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
@@ -17,6 +17,8 @@ export interface AlarmsProps {
   failedCodeChecksThreshold: number;
   /** Subscribed to the topic by email when given. */
   email: string | undefined;
+  /** Notify this topic instead of creating one (it must let CloudWatch alarms and EventBridge publish). */
+  topic?: ITopic;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -29,13 +31,48 @@ const API_5XX_THRESHOLD = 5;
  * is what a credential-stuffing or code-guessing campaign looks like from here.
  */
 export class Alarms extends Construct {
-  readonly topic: Topic;
+  readonly topic: ITopic;
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
 
-    // SNS's AWS managed key does not let CloudWatch publish: the topic needs its own key.
+    this.topic = props.topic ?? this.createTopic();
+    if (props.email) {
+      this.topic.addSubscription(new EmailSubscription(props.email));
+      if (this.topic instanceof Topic) {
+        Validations.of(this.topic).acknowledge({
+          id: 'Serverless-SNSRedrivePolicy',
+          reason: 'The only subscription is an operator email; undelivered alarm notifications stay visible as alarm state in CloudWatch, a dead-letter queue would hold copies nobody reads.',
+        });
+      }
+    }
+
+    for (const fn of props.functions) this.watchFunction(fn);
+    this.addAlarm('Api5xx', props.stage.metricServerError({ period: PERIOD, statistic: 'Sum' }), API_5XX_THRESHOLD, 'The API answered with 5xx responses.');
+    this.addAlarm(
+      'LockoutSpike',
+      auditMetric(AUDIT_METRICS.lockouts),
+      props.lockoutThreshold,
+      'Unusually many MFA lockouts: possible code-guessing campaign. See docs/auditing.md ("all lockouts today").',
+    );
+    this.addAlarm(
+      'FailedCodeChecksSpike',
+      auditMetric(AUDIT_METRICS.failedCodeChecks),
+      props.failedCodeChecksThreshold,
+      'Unusually many failed MFA code checks: possible code-guessing campaign.',
+    );
+  }
+
+  /** Errors and throttles of a function. */
+  watchFunction(fn: MfaFunction): void {
+    const name = fn.node.id;
+    this.addAlarm(`${name}Errors`, fn.function.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: the function failed (unhandled error, timeout or cold-start configuration error).`);
+    this.addAlarm(`${name}Throttles`, fn.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: invocations were throttled.`);
+  }
+
+  /** SNS's AWS managed key lets neither CloudWatch nor EventBridge publish: the topic needs its own key. */
+  private createTopic(): Topic {
     const topicKey = new Key(this, 'TopicKey', {
       description: 'serverless-mfa: encrypts the alarm topic',
       enableKeyRotation: true,
@@ -49,36 +86,18 @@ export class Alarms extends Construct {
         resources: ['*'],
       }),
     );
-    this.topic = new Topic(this, 'Topic', { displayName: 'serverless-mfa alarms', masterKey: topicKey, enforceSSL: true });
-    if (props.email) {
-      this.topic.addSubscription(new EmailSubscription(props.email));
-      Validations.of(this.topic).acknowledge({
-        id: 'Serverless-SNSRedrivePolicy',
-        reason: 'The only subscription is an operator email; undelivered alarm notifications stay visible as alarm state in CloudWatch, a dead-letter queue would hold copies nobody reads.',
-      });
-    }
-
-    for (const fn of props.functions) {
-      const name = fn.node.id;
-      this.alarm(`${name}Errors`, fn.function.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: the function failed (unhandled error, timeout or cold-start configuration error).`);
-      this.alarm(`${name}Throttles`, fn.function.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, `${name}: invocations were throttled.`);
-    }
-    this.alarm('Api5xx', props.stage.metricServerError({ period: PERIOD, statistic: 'Sum' }), API_5XX_THRESHOLD, 'The API answered with 5xx responses.');
-    this.alarm(
-      'LockoutSpike',
-      auditMetric(AUDIT_METRICS.lockouts),
-      props.lockoutThreshold,
-      'Unusually many MFA lockouts: possible code-guessing campaign. See docs/auditing.md ("all lockouts today").',
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowEventBridgeRulesToPublish',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
     );
-    this.alarm(
-      'FailedCodeChecksSpike',
-      auditMetric(AUDIT_METRICS.failedCodeChecks),
-      props.failedCodeChecksThreshold,
-      'Unusually many failed MFA code checks: possible code-guessing campaign.',
-    );
+    return new Topic(this, 'Topic', { displayName: 'serverless-mfa alarms', masterKey: topicKey, enforceSSL: true });
   }
 
-  private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
+  addAlarm(id: string, metric: IMetric, threshold: number, description: string): Alarm {
     const alarm = new Alarm(this, id, {
       metric,
       threshold,
@@ -89,6 +108,7 @@ export class Alarms extends Construct {
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
+    return alarm;
   }
 }
 

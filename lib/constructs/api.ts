@@ -1,12 +1,14 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../functions/http/routes.js';
+import { acknowledgeWildcardPermissions } from '../nag.js';
 
 export interface MfaApiProps {
   /** Who issues the first-factor tokens the `/v1/*` routes require. */
@@ -41,15 +43,19 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * The HTTP API: one `$default` stage with throttling and JSON access logs, and a JWT authorizer
- * for the first-factor issuer on every `first-factor` route. Only routes from the route table
- * are added; there is no `/dev/*` route in the cloud.
+ * The HTTP API: one `$default` stage with throttling and JSON access logs, a JWT authorizer
+ * for the first-factor issuer on every `first-factor` route, and IAM authorization (SigV4) on
+ * every `iam` route (the operators' `/admin/*` routes). Only routes from the route table are
+ * added; there is no `/dev/*` route in the cloud.
  */
 export class MfaApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
   readonly accessLogGroup: LogGroup;
   readonly firstFactorAuthorizer: HttpJwtAuthorizer;
+  readonly iamAuthorizer = new HttpIamAuthorizer();
+  /** The `iam` routes added so far: what `adminInvokePolicy` allows. */
+  readonly iamRoutes: RouteDefinition[] = [];
   /** The API's base URL without a trailing slash: this service's issuer (MFA_ISSUER). */
   readonly url: string;
 
@@ -99,8 +105,9 @@ export class MfaApi extends Construct {
       path: route.path,
       methods: [HttpMethod[route.method]],
       integration: new HttpLambdaIntegration(`${route.id}Integration`, fn),
-      ...(route.auth === 'first-factor' ? { authorizer: this.firstFactorAuthorizer } : {}),
+      ...(route.auth === 'first-factor' ? { authorizer: this.firstFactorAuthorizer } : route.auth === 'iam' ? { authorizer: this.iamAuthorizer } : {}),
     });
+    if (route.auth === 'iam') this.iamRoutes.push(route);
     if (route.auth === 'public') {
       Validations.of(httpRoute!).acknowledge({
         id: 'AwsSolutions-APIG4',
@@ -108,5 +115,28 @@ export class MfaApi extends Construct {
       });
     }
     return httpRoute!;
+  }
+
+  /**
+   * A managed policy allowing `execute-api:Invoke` on exactly the `iam` routes (any path
+   * parameter value), for the operators' support role. Undefined when the table has none.
+   */
+  adminInvokePolicy(scope: Construct, id: string): ManagedPolicy | undefined {
+    if (this.iamRoutes.length === 0) return undefined;
+    const policy = new ManagedPolicy(scope, id, {
+      description: 'serverless-mfa: call the operator (IAM-authorised) routes of the MFA API',
+      statements: [
+        new PolicyStatement({
+          actions: ['execute-api:Invoke'],
+          // One stage ($default); a path parameter matches any value, i.e. any user.
+          resources: this.iamRoutes.map((route) => this.httpApi.arnForExecuteApi(route.method, route.path.replace(/\{[^}]+\}/g, '*'), '*')),
+        }),
+      ],
+    });
+    acknowledgeWildcardPermissions(
+      policy,
+      'The wildcards are the stage (there is only $default) and the {userId} path parameter of each operator route: the support role acts on any user, and only through these routes.',
+    );
+    return policy;
   }
 }

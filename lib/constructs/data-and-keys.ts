@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
@@ -28,6 +28,43 @@ const CONTEXT_OPERATIONS = [
 ];
 
 /**
+ * What the account (its IAM administrators) may do on the TOTP-secret and signing keys: manage
+ * them, never use them. No Encrypt, Decrypt, Sign or GenerateDataKey, and no CreateGrant (a grant
+ * is a way to use the key). PutKeyPolicy stays: it is the documented break-glass path
+ * (docs/deploying.md), recorded in CloudTrail and watched by the key-use alarm.
+ */
+export const KEY_ADMINISTRATION_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListKeyPolicies',
+  'kms:ListKeyRotations',
+  'kms:ListGrants',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:UpdateKeyDescription',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:EnableKeyRotation',
+  'kms:DisableKeyRotation',
+  'kms:RotateKeyOnDemand',
+  'kms:RevokeGrant',
+  'kms:CreateAlias',
+  'kms:UpdateAlias',
+  'kms:DeleteAlias',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
+/** A function role allowed to use one of the service's keys, and for what (the key-use alarm ignores exactly these). */
+export interface KeyUser {
+  role: IRole;
+  actions: readonly string[];
+}
+
+/**
  * The stored data and the keys that protect it: the MFA table (one item per user), the
  * symmetric key that seals TOTP secrets, and the P-256 key that signs MFA assertions.
  * All of them outlive the stack: deleting the stack must never destroy users' second factors.
@@ -42,6 +79,8 @@ export class DataAndKeys extends Construct {
   readonly totpSecretKey: Key;
   /** Signs MFA assertions (ES256); the private half never leaves KMS. */
   readonly signingKey: Key;
+  /** Who may use each key, as granted from the route table; the key policies name exactly these roles. */
+  readonly keyUsers = { totpSecretKey: [] as KeyUser[], signingKey: [] as KeyUser[] };
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -52,10 +91,13 @@ export class DataAndKeys extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // The key policy given here replaces CDK's default (account root: kms:*): the account may
+    // administer these two keys, and only the function roles granted below may use them.
     this.totpSecretKey = new Key(this, 'TotpSecretKey', {
       description: 'serverless-mfa: seals TOTP secrets (encryption context service, purpose, userId required)',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: administeredByAccount(),
     });
     this.requireTotpSecretContext();
 
@@ -64,6 +106,7 @@ export class DataAndKeys extends Construct {
       keySpec: KeySpec.ECC_NIST_P256,
       keyUsage: KeyUsage.SIGN_VERIFY,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: administeredByAccount(),
     });
 
     this.table = new Table(this, 'Table', {
@@ -75,6 +118,8 @@ export class DataAndKeys extends Construct {
       deletionProtection: true,
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.tableKey,
+      // Feeds the change-event publisher (lib/constructs/change-events.ts): the item after each write.
+      stream: StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }
@@ -108,36 +153,41 @@ export class DataAndKeys extends Construct {
 
   grantTotpSecretKey(fn: MfaFunction, actions: RouteAccess['secretKey']): void {
     if (actions.length === 0) return;
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [...actions],
-        resources: [this.totpSecretKey.keyArn],
-        conditions: {
-          StringEquals: contextConditions(TOTP_SECRET_CONTEXT),
-          // A userId must be bound to every secret, and nothing but the known keys.
-          'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['userId'] },
-          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': TOTP_SECRET_CONTEXT_KEYS },
-        },
-      }),
-    );
+    const conditions = {
+      StringEquals: contextConditions(TOTP_SECRET_CONTEXT),
+      // A userId must be bound to every secret, and nothing but the known keys.
+      'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['userId'] },
+      'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': TOTP_SECRET_CONTEXT_KEYS },
+    };
+    // Both policies: the role's says what the function may do, the key's who may use the key at all.
+    fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [this.totpSecretKey.keyArn], conditions }));
+    this.allowKeyUse(this.totpSecretKey, fn, new PolicyStatement({ actions: [...actions], resources: ['*'], conditions }));
+    this.keyUsers.totpSecretKey.push({ role: fn.role, actions });
     fn.addEnvironment('MFA_TOTP_KEY_ID', this.totpSecretKey.keyArn);
   }
 
   grantSigningKey(fn: MfaFunction, actions: RouteAccess['signingKey']): void {
     if (actions.length === 0) return;
     if (actions.includes('kms:Sign')) {
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['kms:Sign'],
-          resources: [this.signingKey.keyArn],
-          // Exactly how KmsAssertionSigner signs: ES256 over the raw JWS signing input.
-          conditions: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } },
-        }),
-      );
+      // Exactly how KmsAssertionSigner signs: ES256 over the raw JWS signing input.
+      const conditions = { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } };
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign'], resources: [this.signingKey.keyArn], conditions }));
+      this.allowKeyUse(this.signingKey, fn, new PolicyStatement({ actions: ['kms:Sign'], resources: ['*'], conditions }), 'Sign');
     }
     const others = actions.filter((action) => action !== 'kms:Sign');
-    if (others.length > 0) fn.addToRolePolicy(new PolicyStatement({ actions: others, resources: [this.signingKey.keyArn] }));
+    if (others.length > 0) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: others, resources: [this.signingKey.keyArn] }));
+      this.allowKeyUse(this.signingKey, fn, new PolicyStatement({ actions: others, resources: ['*'] }), 'Read');
+    }
+    this.keyUsers.signingKey.push({ role: fn.role, actions });
     fn.addEnvironment('MFA_SIGNING_KEY_ID', this.signingKey.keyArn);
+  }
+
+  /** A key policy statement naming the function's role: without it the role's own policy cannot use the key. */
+  private allowKeyUse(key: Key, fn: MfaFunction, statement: PolicyStatement, suffix = ''): void {
+    statement.sid = `AllowUseBy${fn.node.id}${suffix}`;
+    statement.addPrincipals(fn.role);
+    key.addToResourcePolicy(statement);
   }
 
   /**
@@ -169,6 +219,20 @@ export class DataAndKeys extends Construct {
       }),
     );
   }
+}
+
+/** The starting key policy of the TOTP-secret and signing keys: the account administers, nobody uses. */
+function administeredByAccount(): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'AllowKeyAdministrationByAccount',
+        principals: [new AccountRootPrincipal()],
+        actions: KEY_ADMINISTRATION_ACTIONS,
+        resources: ['*'],
+      }),
+    ],
+  });
 }
 
 function contextConditions(context: Record<string, string>): Record<string, string> {

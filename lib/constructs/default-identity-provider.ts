@@ -1,10 +1,12 @@
-import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccountRecovery, FeaturePlan, OAuthScope, UserPool, UserPoolClient, UserPoolClientIdentityProvider, type UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
 export interface DefaultIdentityProviderProps {
   /** Apps signing in through the hosted sign-in page (authorization code + PKCE); none: SRP only. */
   callbackUrls: string[];
+  /** Create the hosted sign-in even without callback URLs yet: one is added later (`addCallbackUrl`), e.g. the hosted web client's. */
+  hostedSignIn?: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export class DefaultIdentityProvider extends Construct {
   readonly audience: string;
   /** The hosted sign-in domain, when callback URLs were given. */
   readonly domain: UserPoolDomain | undefined;
+  private readonly callbackUrls: string[];
 
   constructor(scope: Construct, id: string, props: DefaultIdentityProviderProps) {
     super(scope, id);
@@ -46,7 +49,9 @@ export class DefaultIdentityProvider extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const hostedSignIn = props.callbackUrls.length > 0;
+    this.callbackUrls = [...props.callbackUrls];
+    const hostedSignIn = props.callbackUrls.length > 0 || props.hostedSignIn === true;
+    const callbackUrls = Lazy.list({ produce: () => this.callbackUrls });
     // Globally unique per stack without a lookup: the first block of the stack's GUID.
     const stackGuidPrefix = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(this).stackId))));
     this.domain = hostedSignIn
@@ -61,8 +66,8 @@ export class DefaultIdentityProvider extends Construct {
             oAuth: {
               flows: { authorizationCodeGrant: true },
               scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-              callbackUrls: props.callbackUrls,
-              logoutUrls: props.callbackUrls,
+              callbackUrls,
+              logoutUrls: callbackUrls,
             },
             supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
           }
@@ -89,5 +94,11 @@ export class DefaultIdentityProvider extends Construct {
           'Plus-tier threat protection mainly guards password sign-in and costs per user; brute force on the second factor is stopped by the service lockout. Operators who need it bring their own pool (firstFactorIssuerUrl).',
       },
     );
+  }
+
+  /** Adds a redirect (and sign-out) URL of an app using the hosted sign-in; needs `hostedSignIn` or callback URLs at construction. */
+  addCallbackUrl(url: string): void {
+    if (!this.domain) throw new Error('addCallbackUrl: this user pool has no hosted sign-in (construct it with hostedSignIn: true).');
+    this.callbackUrls.push(url);
   }
 }

@@ -23,7 +23,8 @@ export interface MfaFunctionProps {
  * A Lambda function with the team's defaults, in one place: NodejsFunction bundled by local
  * esbuild (ESM, minified, source maps), arm64, the newest Node.js runtime, active X-Ray tracing,
  * Powertools environment, its own role (no managed policies) and its own retained log group.
- * Callers add permissions with `addToRolePolicy` and configuration with `addEnvironment`.
+ * Callers add permissions with `addToRolePolicy` and configuration with `addEnvironment`, and
+ * acknowledge the dead-letter findings for how the function is invoked (`acknowledgeInvocation`).
  */
 export class MfaFunction extends Construct {
   readonly function: NodejsFunction;
@@ -69,14 +70,14 @@ export class MfaFunction extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (resource must be "*").',
       },
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason: 'Only API Gateway invokes this function, synchronously: a failure is returned to the caller, there is no event to park in a dead-letter queue.',
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason: 'Only API Gateway invokes this function, synchronously: on-failure destinations apply to asynchronous invocations only.',
-      },
+    );
+  }
+
+  /** cdk-nag's dead-letter rules, acknowledged with the reason that holds for how this function is invoked. */
+  acknowledgeInvocation(reason: { deadLetterQueue: string; asyncFailureDestination: string }): void {
+    Validations.of(this).acknowledge(
+      { id: 'Serverless-LambdaDLQ', reason: reason.deadLetterQueue },
+      { id: 'Serverless-LambdaAsyncFailureDestination', reason: reason.asyncFailureDestination },
     );
   }
 

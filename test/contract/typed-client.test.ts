@@ -36,14 +36,26 @@ const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =
   })),
 );
 
-/** A valid argument for each method that takes a body. */
-const ARGUMENTS: Record<string, unknown> = {
-  confirmTotpEnrollment: { code: '123456' },
-  verifyMfa: { code: '123456' },
-  regenerateRecoveryCodes: { recoveryCode: '7Q2M-KD9X-4HWR-P0ZA' },
-  disableTotp: { code: '123456' },
-  createDevToken: { sub: 'alice' },
+/** Valid arguments for each method that takes a path parameter or a body. */
+const KEY_ASSERTION = {
+  id: 'AQID',
+  rawId: 'AQID',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+  clientExtensionResults: {},
 };
+const ARGUMENTS: Record<string, unknown[]> = {
+  confirmTotpEnrollment: [{ code: '123456' }],
+  verifyMfa: [{ code: '123456' }],
+  regenerateRecoveryCodes: [{ recoveryCode: '7Q2M-KD9X-4HWR-P0ZA' }],
+  disableTotp: [{ code: '123456' }],
+  createDevToken: [{ sub: 'alice' }],
+  confirmWebAuthnRegistration: [{ credential: { ...KEY_ASSERTION, response: { clientDataJSON: 'e30', attestationObject: 'AAAA' } }, name: 'YubiKey' }],
+  renameAuthenticator: ['Jq3r8mZt0aXk2Vb9', { name: 'Phone' }],
+  removeAuthenticator: ['Jq3r8mZt0aXk2Vb9', { webauthn: KEY_ASSERTION }],
+};
+/** Path parameters as the arguments above fill them in. */
+const PATH_PARAMETERS: Record<string, string> = { id: 'Jq3r8mZt0aXk2Vb9' };
 
 describe('typed client', () => {
   it('has one method per operation in openapi.json, named by its operationId', () => {
@@ -54,9 +66,10 @@ describe('typed client', () => {
   it.each(operations.map((operation) => [operation.id, operation] as const))('%s calls its documented method and path', async (id, operation) => {
     const { client, sent } = clientWith();
     const method = client[id as keyof MfaClient] as (...args: unknown[]) => Promise<unknown>;
-    await (ARGUMENTS[id] === undefined ? method() : method(ARGUMENTS[id]));
+    await method(...(ARGUMENTS[id] ?? []));
     expect(sent).toHaveLength(1);
-    expect({ method: sent[0]!.method, url: sent[0]!.url }).toEqual({ method: operation.method, url: `https://mfa.example.com${operation.path}` });
+    const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => PATH_PARAMETERS[name]!);
+    expect({ method: sent[0]!.method, url: sent[0]!.url }).toEqual({ method: operation.method, url: `https://mfa.example.com${path}` });
     expect(sent[0]!.headers.get('authorization')).toBe(operation.authenticated ? 'Bearer first-factor-token' : null);
     expect(sent[0]!.body !== undefined).toBe(operation.hasBody);
     if (operation.hasBody) expect(sent[0]!.headers.get('content-type')).toBe('application/json');

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Secret } from 'otpauth';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMfaClient } from '../../client/index.js';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { generateTotpCode } from '../../functions/methods/totp/totp.js';
-import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
-import { createTestTable, testDynamoDbClient, testDynamoDbEndpoint } from '../support/dynamodb.js';
-import { ManualClock } from '../support/fakes.js';
+import type { LocalStack } from '../../local/local-stack.js';
 import { Authenticator, wrongCodeFor } from './support/authenticator.js';
-import { launchChromium, screenshot } from './support/browser.js';
+import { screenshot } from './support/browser.js';
+import { TOTP_STEP_MS, useBrowserHarness } from './support/harness.js';
 import {
   expectAlert,
   expectFocusOn,
@@ -20,72 +15,22 @@ import {
   recoveryCodesOnScreen,
   signInWithKeyboard,
   submitCode,
+  authenticatorRow,
   totpRow,
   typeAndSubmit,
 } from './support/page.js';
 
-const TOTP_STEP_MS = 30_000;
-
 describe('web client (Chromium against the local stack)', () => {
-  // The server's clock: each TOTP code works once per 30-second step, and the journey needs several.
-  const clock = new ManualClock();
-  let dataDir: string;
+  const harness = useBrowserHarness('e2e');
+  const { clock } = harness;
   let stack: LocalStack;
-  let browserLaunch: Promise<Browser>;
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let page: Page;
-  let pageErrors: string[];
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'mfa-e2e-'));
-    const dynamo = testDynamoDbClient();
-    const tableName = await createTestTable(dynamo, 'mfa-e2e');
-    dynamo.destroy();
-    stack = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName, overrides: { clock } });
-    browserLaunch = launchChromium();
-    // Awaited in beforeEach, so a missing Chromium fails every test instead of skipping them.
-    browserLaunch.then((launched) => (browser = launched)).catch(() => {});
+  beforeEach(() => {
+    ({ stack, page } = harness);
   });
+  const enrolThroughApi = (username: string) => harness.enrolThroughApi(username);
 
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  beforeEach(async () => {
-    context = await (await browserLaunch).newContext({ acceptDownloads: true, viewport: { width: 1000, height: 800 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    pageErrors = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Chromium logs every 4xx answer ("Failed to load resource"); refused codes are expected here.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
-  });
-
-  afterEach(async () => {
-    await context?.close();
-    // Script errors and CSP violations ("Refused to load ...") end up here.
-    expect(pageErrors).toEqual([]);
-  });
-
-  /** Another user enrolled through the typed client, to start a browser test from "MFA is on". */
-  async function enrolThroughApi(username: string): Promise<{ secret: Uint8Array; recoveryCodes: string[]; api: ReturnType<typeof createMfaClient> }> {
-    const baseUrl = stack.url.replace('localhost', '127.0.0.1');
-    const { token } = await createMfaClient({ baseUrl }).createDevToken({ sub: username });
-    const api = createMfaClient({ baseUrl, getToken: () => token });
-    const enrollment = await api.startTotpEnrollment();
-    const secret = new Uint8Array(Secret.fromBase32(enrollment.secret).bytes);
-    clock.advance(TOTP_STEP_MS);
-    const { recoveryCodes } = await api.confirmTotpEnrollment({ code: generateTotpCode(secret, clock.now()) });
-    return { secret, recoveryCodes: recoveryCodes!, api };
-  }
-
-  it('enrols one time password from the QR code, then signs in with a code and a recovery code, regenerates and disables', async () => {
+  it('enrols one time password from the QR code, then signs in with a code and a recovery code, regenerates and removes it', async () => {
     await page.goto(stack.url);
 
     // 1. Sign in (first factor only: MFA is off).
@@ -127,6 +72,9 @@ describe('web client (Chromium against the local stack)', () => {
     await expectFocusOn(page, 'Authentication code');
     expect(await page.getByLabel('Authentication code').getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, '04-set-up-wrong-code');
+    // The app is named on the way; the profile lists it by that name.
+    expect(await page.getByLabel('App name').inputValue()).toBe('Authenticator app');
+    await page.getByLabel('App name').fill('Phone');
     await page.getByLabel('Authentication code').fill(authenticator.codeAt(clock.now()));
     await page.keyboard.press('Enter');
 
@@ -173,6 +121,9 @@ describe('web client (Chromium against the local stack)', () => {
     await expectStatus(page, /Signed in with two-factor authentication/);
     await totpRow(page).getByText('On', { exact: true }).waitFor();
     await page.getByText('Recovery codes remaining: 10').waitFor();
+    const phone = authenticatorRow(page, 'Phone');
+    await phone.getByText('Authenticator app', { exact: true }).waitFor();
+    await phone.getByText(/^Added .+ · last used .+/).waitFor();
     await screenshot(page, '08-profile-mfa-on');
 
     // 2. Second step with a recovery code instead.
@@ -190,11 +141,12 @@ describe('web client (Chromium against the local stack)', () => {
     expect(await page.getByText(/Warning:/).count()).toBe(0);
 
     // Regenerate: asks for a current code, shows the new set once, back to the profile.
+    // Keyboard order: each method's button, each authenticator's Rename and Remove, then regenerate.
     await expectFocusOn(page, 'Two-factor methods');
-    await page.keyboard.press('Tab');
-    await expectFocusOn(page, 'Disable');
-    await page.keyboard.press('Tab');
-    await expectFocusOn(page, 'Regenerate recovery codes');
+    for (const stop of ['Add another app', 'Add security key', 'Rename', 'Remove', 'Regenerate recovery codes']) {
+      await page.keyboard.press('Tab');
+      await expectFocusOn(page, stop);
+    }
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Regenerate recovery codes');
     await expectFocusOn(page, 'Authentication code');
@@ -210,16 +162,18 @@ describe('web client (Chromium against the local stack)', () => {
     await expectHeading(page, 'Two-factor methods');
     await page.getByText('Recovery codes remaining: 10').waitFor();
 
-    // Disable: asks for a current code, then MFA is off.
-    await totpRow(page).getByRole('button', { name: 'Disable', exact: true }).click();
-    await expectHeading(page, 'Disable one time password');
+    // Remove the only app: asks for a current code, then MFA is off.
+    await authenticatorRow(page, 'Phone').getByRole('button', { name: 'Remove', exact: true }).click();
+    await expectHeading(page, 'Remove authenticator app');
+    await page.getByText(/It is your only method: removing it turns two-factor authentication off/).waitFor();
     await expectFocusOn(page, 'Authentication code');
     clock.advance(TOTP_STEP_MS);
     await typeAndSubmit(page, authenticator.codeAt(clock.now()));
     await expectHeading(page, 'Two-factor methods');
-    await expectStatus(page, /One time password is off/);
+    await expectStatus(page, /two-factor authentication is off and your recovery codes are deleted/);
     await totpRow(page).getByText('Off', { exact: true }).waitFor();
     await totpRow(page).getByRole('button', { name: 'Enable', exact: true }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Your authenticators' }).count()).toBe(0);
     await screenshot(page, '11-profile-after-disable');
   });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,17 +6,22 @@ import { App, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeById } from '../../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS, handlerEntry } from '../../lib/bundling.js';
 import { MfaFunction } from '../../lib/constructs/mfa-function.js';
 
 const route = routeById('verifyMfa');
 let deployed: { dir: string; code: string };
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 // One function built by the team's function construct, exactly as the stack builds each route's.
 beforeAll(() => {
   const outdir = mkdtempSync(join(tmpdir(), 'mfa-bundle-'));
+  tempDirs.push(outdir);
   const app = new App({ outdir });
   const stack = new Stack(app, 'Bundling');
   const fn = new MfaFunction(stack, 'VerifyMfa', { entry: handlerEntry(route), description: 'bundling test', logRetention: RetentionDays.ONE_DAY, logLevel: 'INFO' });
@@ -45,7 +50,9 @@ describe('handler bundles', () => {
   });
 
   it('are reproduced byte for byte by esbuild with HANDLER_ESBUILD_OPTIONS (what benchmarks must use)', async () => {
-    const outfile = join(mkdtempSync(join(tmpdir(), 'mfa-esbuild-')), 'index.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'mfa-esbuild-'));
+    tempDirs.push(dir);
+    const outfile = join(dir, 'index.mjs');
     const { outExtension: _named, ...options } = HANDLER_ESBUILD_OPTIONS;
     await build({ ...options, entryPoints: [handlerEntry(route)], outfile });
     expect(readFileSync(outfile, 'utf8')).toBe(deployed.code);

@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, resolveSettings, SettingsError } from '../../lib/settings.js';
+import { ConfigurationError, loadConfig } from '../../functions/config.js';
+import { routeById } from '../../functions/http/routes.js';
+import { serviceEnvironment, SERVICE_SETTING_ENV } from '../../functions/settings-schema.js';
+import { DEFAULT_SETTINGS, resolveSettings, SETTING_NAMES, SettingsError } from '../../lib/settings.js';
 import { cdkJsonContext } from './synth.js';
 
 const settingsFrom = (context: Record<string, unknown>, overrides = {}) => resolveSettings(new App({ context }).node, overrides);
 
 describe('deployment settings', () => {
-  it('default to the documented values, with cdk.json changing none of them', () => {
+  it('default to the documented values; cdk.json changes only webHosting (the stand-alone deployment hosts its web client)', () => {
     expect(settingsFrom({})).toEqual(DEFAULT_SETTINGS);
-    expect(settingsFrom(cdkJsonContext())).toEqual(DEFAULT_SETTINGS);
+    expect(DEFAULT_SETTINGS.webHosting).toBe(false);
+    expect(settingsFrom(cdkJsonContext())).toEqual({ ...DEFAULT_SETTINGS, webHosting: true });
   });
 
   it('read command-line strings: booleans, numbers and comma-separated lists', () => {
@@ -31,8 +35,15 @@ describe('deployment settings', () => {
     });
   });
 
+  it('read the WebAuthn relying party: a domain and a list of origins', () => {
+    expect(settingsFrom({ webAuthnRpId: 'Example.COM', webAuthnOrigins: 'https://example.com, https://app.example.com:8443' })).toMatchObject({
+      webAuthnRpId: 'example.com',
+      webAuthnOrigins: ['https://example.com', 'https://app.example.com:8443'],
+    });
+  });
+
   it('let stack props override context', () => {
-    expect(settingsFrom({ assertionAudience: 'from-context' }, { assertionAudience: 'from-props' }).assertionAudience).toBe('from-props');
+    expect(settingsFrom({ totpIssuerName: 'from-context' }, { totpIssuerName: 'from-props' }).totpIssuerName).toBe('from-props');
   });
 
   it.each([
@@ -49,9 +60,69 @@ describe('deployment settings', () => {
     [{ throttleRateLimit: '10rps' }, /whole number/],
     [{ logLevel: 'TRACE' }, /logLevel must be one of/],
     [{ alarmEmail: 'oncall' }, /not an email/],
+    [{ webAuthnRpId: 'https://app.example.com' }, /webAuthnRpId must be a domain name/],
+    [{ webAuthnOrigins: 'https://app.example.com/login' }, /webAuthnOrigins.0 is not an origin/],
+    [{ webAuthnOrigins: 'http://app.example.com' }, /is not an origin/],
+    [{ totpIssuerName: 'x'.repeat(65) }, /totpIssuerName must be at most 64 characters/],
   ])('refuse %j', (context, message) => {
     expect(() => settingsFrom(context)).toThrow(SettingsError);
     expect(() => settingsFrom(context)).toThrow(message);
+  });
+});
+
+describe('one schema for the stack and the functions', () => {
+  const route = routeById('verifyMfa');
+  const lambdaEnv = (settings: Parameters<typeof serviceEnvironment>[0]) =>
+    ({
+      MFA_ISSUER: 'https://abc.execute-api.eu-west-1.amazonaws.com',
+      MFA_TABLE_NAME: 't',
+      MFA_TOTP_KEY_ID: 'k',
+      MFA_SIGNING_KEY_ID: 's',
+      AWS_LAMBDA_FUNCTION_NAME: 'verify',
+      MFA_WEBAUTHN_RP_ID: 'example.com',
+      MFA_WEBAUTHN_ORIGINS: 'https://example.com',
+      ...serviceEnvironment(settings),
+    }) as NodeJS.ProcessEnv;
+
+  it.each([{ totpIssuerName: 'x'.repeat(65) }, { assertionTtlSeconds: 301 }, { assertionTtlSeconds: 29 }, { assertionAudienceMap: '["a"]' }, { assertionAudienceMap: '{"spa":""}' }, { webAuthnOrigins: 'https://a.example/path' }])(
+    'the functions refuse at cold start what the stack refuses at synth: %j',
+    (bad) => {
+      expect(() => settingsFrom(bad)).toThrow(SettingsError);
+      expect(() => loadConfig(route.access, lambdaEnv(bad as never))).toThrow(ConfigurationError);
+    },
+  );
+
+  it('the settings the stack accepts reach the functions under the names they read, and pass their validation', () => {
+    const settings = settingsFrom({
+      assertionAudienceMap: '{"spa-client":"https://api.example.com"}',
+      totpIssuerName: 'Example',
+      assertionTtlSeconds: '120',
+      webAuthnRpId: 'example.com',
+      webAuthnOrigins: 'https://example.com,https://app.example.com',
+    });
+    const { assertionAudienceMap, totpIssuerName, assertionTtlSeconds, webAuthnRpId, webAuthnOrigins } = settings;
+    const env = lambdaEnv({ assertionAudienceMap, totpIssuerName, assertionTtlSeconds, webAuthnRpId, webAuthnOrigins });
+    expect(env).toMatchObject({
+      [SERVICE_SETTING_ENV.assertionAudienceMap]: '{"spa-client":"https://api.example.com"}',
+      MFA_TOTP_ISSUER_NAME: 'Example',
+      MFA_ASSERTION_TTL_SECONDS: '120',
+      MFA_WEBAUTHN_RP_ID: 'example.com',
+      MFA_WEBAUTHN_ORIGINS: 'https://example.com,https://app.example.com',
+    });
+    expect(loadConfig(route.access, env)).toMatchObject({
+      audienceMap: { 'spa-client': 'https://api.example.com' },
+      totpIssuerName: 'Example',
+      assertionTtlSeconds: 120,
+      webauthnRpId: 'example.com',
+      webauthnOrigins: ['https://example.com', 'https://app.example.com'],
+    });
+  });
+
+  it('lib/settings.ts validates nothing by hand that the shared schemas cover', () => {
+    const source = readFileSync(new URL('../../lib/settings.ts', import.meta.url), 'utf8');
+    for (const field of ['assertionAudienceMap', 'totpIssuerName', 'assertionTtlSeconds', 'webAuthnRpId']) {
+      expect(source, field).toMatch(new RegExp(`${field}: (literalOr\\()?ServiceSettingSchemas\\.${field}`));
+    }
   });
 });
 
@@ -67,7 +138,7 @@ describe('docs/deploying.md', () => {
         .map((match) => [match[1]!, match[2]!.trim()]),
     );
     const parameters = Object.keys(cdkJsonContext()).filter((name) => !name.includes(':') && name !== 'cli-telemetry');
-    expect(parameters.sort()).toEqual(['stackName', ...Object.keys(DEFAULT_SETTINGS)].sort());
+    expect(parameters.sort()).toEqual(['stackName', ...SETTING_NAMES].sort());
     for (const name of parameters) {
       expect(rows.has(name), `${name} has a row`).toBe(true);
       const value = name === 'stackName' ? 'ServerlessMfa' : DEFAULT_SETTINGS[name as keyof typeof DEFAULT_SETTINGS];

@@ -19,18 +19,31 @@ const EXTERNAL_IDP = {
   createTrail: false,
   alarmEmail: 'oncall@example.com',
   assertionTtlSeconds: 120,
+  webHosting: false,
+  webAuthnRpId: 'app.example.com',
+  webAuthnOrigins: ['https://app.example.com'],
 };
+
+/** Without the hosted web client, which the stand-alone cdk.json turns on: the relying party must be named. */
+const WITHOUT_WEB = { webHosting: 'false', webAuthnRpId: 'app.example.com' };
 
 let synth: Synthesized;
 let external: Synthesized;
 let hostedSignIn: Synthesized;
+let web: Synthesized;
+let withoutWeb: Synthesized;
 
 // Function code is bundled and checked in bundling.test.ts; here only the template matters.
 beforeAll(() => {
   synth = synthesize({ context: SKIP_BUNDLING });
   external = synthesize({ context: SKIP_BUNDLING, settings: EXTERNAL_IDP });
-  hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
+  hostedSignIn = synthesize({ context: { ...SKIP_BUNDLING, ...WITHOUT_WEB, userPoolCallbackUrls: 'https://app.example.com/,http://localhost:3000/' } });
+  withoutWeb = synthesize({ context: { ...SKIP_BUNDLING, ...WITHOUT_WEB } });
+  web = synthesize({ context: { ...SKIP_BUNDLING, webHosting: 'true' } });
 });
+
+/** The service's own functions (the web deployment adds CDK's bucket-deployment handler). */
+const serviceFunctions = (s: Synthesized) => resources(s, 'AWS::Lambda::Function').filter(([, fn]) => String(fn.Properties!.Description).startsWith('serverless-mfa '));
 
 /** The function serving each route, followed from the API route through its integration. */
 function functionOfRoute(s: Synthesized, routeKey: string): { id: string; properties: Record<string, unknown> } {
@@ -79,10 +92,10 @@ describe('API', () => {
   });
 
   it('uses the default user pool as first-factor issuer when none is configured', () => {
-    const poolId = logicalId(synth.stack.identityProvider!.userPool);
-    const clientId = logicalId(synth.stack.identityProvider!.client);
-    synth.template.resourceCountIs('AWS::Cognito::UserPool', 1);
-    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+    const poolId = logicalId(withoutWeb.stack.identityProvider!.userPool);
+    const clientId = logicalId(withoutWeb.stack.identityProvider!.client);
+    withoutWeb.template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    withoutWeb.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
@@ -90,13 +103,13 @@ describe('API', () => {
         Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: poolId }]] },
       },
     });
-    synth.template.hasResourceProperties('AWS::Cognito::UserPool', {
+    withoutWeb.template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       DeletionProtection: 'ACTIVE',
       Policies: { PasswordPolicy: Match.objectLike({ MinimumLength: 12, RequireSymbols: true }) },
     });
-    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlowsUserPoolClient: false });
-    synth.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+    withoutWeb.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false, AllowedOAuthFlowsUserPoolClient: false });
+    withoutWeb.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
   });
 
   it('gives the default user pool a hosted sign-in (code + PKCE) for the configured callback URLs', () => {
@@ -156,8 +169,9 @@ describe('functions', () => {
     expect(LAMBDA_RUNTIME.name).toBe(newestNode.runtime.name);
     expect(newestNode.major).toBeGreaterThanOrEqual(22);
 
-    const functions = resources(synth, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(ROUTES.length);
+    const functions = serviceFunctions(synth);
+    // One per route, plus the change-event publisher.
+    expect(functions).toHaveLength(ROUTES.length + 1);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: LAMBDA_RUNTIME.name,
@@ -171,7 +185,7 @@ describe('functions', () => {
   });
 
   it('log to their own log group with retention, kept when the stack is deleted', () => {
-    for (const [, fn] of resources(synth, 'AWS::Lambda::Function')) {
+    for (const [, fn] of serviceFunctions(synth)) {
       const groupId = (fn.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(resource(synth, groupId)).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     }
@@ -186,8 +200,9 @@ describe('functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: 'ServerlessMfa',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        MFA_ISSUER: { 'Fn::GetAtt': [logicalId(external.stack.api.httpApi), 'ApiEndpoint'] },
-        MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+        MFA_ISSUER: { 'Fn::GetAtt': [logicalId(external.stack.mfa.api.httpApi), 'ApiEndpoint'] },
+        MFA_WEBAUTHN_RP_ID: 'app.example.com',
+        MFA_WEBAUTHN_ORIGINS: 'https://app.example.com',
         MFA_TOTP_ISSUER_NAME: 'serverless-mfa',
         MFA_ASSERTION_TTL_SECONDS: '120',
       });
@@ -195,7 +210,7 @@ describe('functions', () => {
       expect('MFA_TABLE_NAME' in env).toBe(route.access.table.length > 0);
       expect('MFA_TOTP_KEY_ID' in env).toBe(route.access.secretKey.length > 0);
       expect('MFA_SIGNING_KEY_ID' in env).toBe(route.access.signingKey.length > 0);
-      if (route.access.signingKey.length > 0) expect(env.MFA_SIGNING_KEY_ID).toEqual(arnOf(logicalId(external.stack.dataAndKeys.signingKey)));
+      if (route.access.signingKey.length > 0) expect(env.MFA_SIGNING_KEY_ID).toEqual(arnOf(logicalId(external.stack.mfa.dataAndKeys.signingKey)));
 
       // What Lambda would see once CloudFormation resolves the references.
       const resolved = Object.fromEntries(
@@ -211,10 +226,10 @@ describe('functions', () => {
 
 describe('least privilege', () => {
   const ids = () => ({
-    table: logicalId(synth.stack.dataAndKeys.table),
-    tableKey: logicalId(synth.stack.dataAndKeys.tableKey),
-    totpKey: logicalId(synth.stack.dataAndKeys.totpSecretKey),
-    signingKey: logicalId(synth.stack.dataAndKeys.signingKey),
+    table: logicalId(synth.stack.mfa.dataAndKeys.table),
+    tableKey: logicalId(synth.stack.mfa.dataAndKeys.tableKey),
+    totpKey: logicalId(synth.stack.mfa.dataAndKeys.totpSecretKey),
+    signingKey: logicalId(synth.stack.mfa.dataAndKeys.signingKey),
   });
 
   it('grants each function only the table actions its route lists, on the table', () => {
@@ -260,7 +275,7 @@ describe('least privilege', () => {
   });
 
   it('has no wildcard action anywhere, and a wildcard resource only for X-Ray', () => {
-    for (const [, role] of resources(synth, 'AWS::IAM::Role')) expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+    for (const [, fn] of serviceFunctions(synth)) expect(resource(synth, roleOf({ properties: fn.Properties! })).Properties!.ManagedPolicyArns).toBeUndefined();
     for (const route of ROUTES) {
       const grants = roleGrants(synth, roleOf(functionOfRoute(synth, routeKey(route))));
       for (const grant of grants) {
@@ -284,7 +299,7 @@ describe('least privilege', () => {
 
 describe('data and keys', () => {
   it('stores MFA data in an on-demand table with PITR, deletion protection, customer-managed encryption and TTL, retained', () => {
-    const table = resource(synth, logicalId(synth.stack.dataAndKeys.table));
+    const table = resource(synth, logicalId(synth.stack.mfa.dataAndKeys.table));
     expect(table).toMatchObject({
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -292,7 +307,7 @@ describe('data and keys', () => {
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
-        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(logicalId(synth.stack.dataAndKeys.tableKey)) },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: arnOf(logicalId(synth.stack.mfa.dataAndKeys.tableKey)) },
         TimeToLiveSpecification: { AttributeName: MFA_TABLE.timeToLiveAttribute, Enabled: true },
         KeySchema: [
           { AttributeName: MFA_TABLE.partitionKey, KeyType: 'HASH' },
@@ -303,7 +318,7 @@ describe('data and keys', () => {
   });
 
   it('seals TOTP secrets with a rotating symmetric key whose policy refuses any use without the encryption context', () => {
-    const key = resource(synth, logicalId(synth.stack.dataAndKeys.totpSecretKey));
+    const key = resource(synth, logicalId(synth.stack.mfa.dataAndKeys.totpSecretKey));
     expect(key).toMatchObject({ DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
     expect(key.Properties!.KeySpec ?? 'SYMMETRIC_DEFAULT').toBe('SYMMETRIC_DEFAULT');
     const denies = (key.Properties!.KeyPolicy as { Statement: Statement[] }).Statement.filter((statement) => statement.Effect === 'Deny');
@@ -322,14 +337,14 @@ describe('data and keys', () => {
   });
 
   it('signs assertions with an ECC_NIST_P256 SIGN_VERIFY key, retained', () => {
-    expect(resource(synth, logicalId(synth.stack.dataAndKeys.signingKey))).toMatchObject({
+    expect(resource(synth, logicalId(synth.stack.mfa.dataAndKeys.signingKey))).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' },
     });
   });
 
   it('encrypts the table with its own rotating key, retained', () => {
-    expect(resource(synth, logicalId(synth.stack.dataAndKeys.tableKey))).toMatchObject({
+    expect(resource(synth, logicalId(synth.stack.mfa.dataAndKeys.tableKey))).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: { EnableKeyRotation: true },
     });
@@ -338,7 +353,7 @@ describe('data and keys', () => {
 
 describe('audit trail', () => {
   it('records all management events and the MFA table data events, with log file validation', () => {
-    const trail = resource(synth, logicalId(synth.stack.auditTrail!.trail));
+    const trail = resource(synth, logicalId(synth.stack.mfa.auditTrail!.trail));
     expect(trail.Properties).toMatchObject({ EnableLogFileValidation: true, IsLogging: true, IsMultiRegionTrail: true });
     expect(trail.Properties!.EventSelectors).toBeUndefined();
     const [management, table] = trail.Properties!.AdvancedEventSelectors as { Name: string; FieldSelectors: unknown[] }[];
@@ -348,13 +363,13 @@ describe('audit trail', () => {
       FieldSelectors: [
         { Field: 'eventCategory', Equals: ['Data'] },
         { Field: 'resources.type', Equals: ['AWS::DynamoDB::Table'] },
-        { Field: 'resources.ARN', Equals: [arnOf(logicalId(synth.stack.dataAndKeys.table))] },
+        { Field: 'resources.ARN', Equals: [arnOf(logicalId(synth.stack.mfa.dataAndKeys.table))] },
       ],
     });
   });
 
   it('writes to an encrypted, versioned, public-access-blocked, SSL-only bucket with a lifecycle rule, retained', () => {
-    const bucketId = logicalId(synth.stack.auditTrail!.bucket);
+    const bucketId = logicalId(synth.stack.mfa.auditTrail!.bucket);
     expect(resource(synth, bucketId)).toMatchObject({
       DeletionPolicy: 'Retain',
       Properties: {
@@ -384,11 +399,11 @@ describe('audit trail', () => {
 });
 
 describe('alarms', () => {
-  const topicRef = () => ({ Ref: logicalId(synth.stack.alarms.topic) });
+  const topicRef = () => ({ Ref: logicalId(synth.stack.mfa.alarms.topic) });
   const alarms = () => resources(synth, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
 
   it('watch every function for errors and throttles', () => {
-    for (const [id, fn] of resources(synth, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of serviceFunctions(synth)) {
       for (const metric of ['Errors', 'Throttles']) {
         const alarm = alarms().find(
           (candidate) =>
@@ -409,7 +424,7 @@ describe('alarms', () => {
   it('watch API 5xx responses', () => {
     expect(alarms().find((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5xx')).toMatchObject({
       Dimensions: [
-        { Name: 'ApiId', Value: { Ref: logicalId(synth.stack.api.httpApi) } },
+        { Name: 'ApiId', Value: { Ref: logicalId(synth.stack.mfa.api.httpApi) } },
         { Name: 'Stage', Value: '$default' },
       ],
       Statistic: 'Sum',
@@ -444,7 +459,7 @@ describe('alarms', () => {
 describe('outputs', () => {
   it('are all documented in docs/deploying.md', () => {
     const deploying = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
-    for (const s of [synth, hostedSignIn]) {
+    for (const s of [synth, hostedSignIn, web]) {
       for (const name of Object.keys(s.template.toJSON().Outputs as object)) expect(deploying, name).toContain(`\`${name}\``);
     }
   });
@@ -454,9 +469,9 @@ describe('outputs', () => {
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining(['ApiUrl', 'MfaIssuer', 'FirstFactorIssuerUrl', 'TableName', 'TableKeyArn', 'TotpSecretKeyArn', 'SigningKeyArn', 'TrailBucketName', 'AlarmTopicArn']),
     );
-    expect(outputs.MfaIssuer!.Value).toEqual({ 'Fn::GetAtt': [logicalId(synth.stack.api.httpApi), 'ApiEndpoint'] });
-    expect(outputs.TrailBucketName!.Value).toEqual({ Ref: logicalId(synth.stack.auditTrail!.bucket) });
-    expect(outputs.SigningKeyArn!.Value).toEqual(arnOf(logicalId(synth.stack.dataAndKeys.signingKey)));
+    expect(outputs.MfaIssuer!.Value).toEqual({ 'Fn::GetAtt': [logicalId(synth.stack.mfa.api.httpApi), 'ApiEndpoint'] });
+    expect(outputs.TrailBucketName!.Value).toEqual({ Ref: logicalId(synth.stack.mfa.auditTrail!.bucket) });
+    expect(outputs.SigningKeyArn!.Value).toEqual(arnOf(logicalId(synth.stack.mfa.dataAndKeys.signingKey)));
   });
 });
 
@@ -469,9 +484,12 @@ describe('cdk-nag (AwsSolutions and Serverless packs, run on every synth)', () =
     expect(external.findings).toEqual([]);
   });
 
+  it('reports no unacknowledged finding with the web client hosted', () => {
+    expect(web.findings).toEqual([]);
+  });
+
   it('acknowledges only on the resources concerned, each with a concrete reason', () => {
-    const acknowledgements = synth.app.node
-      .findAll()
+    const acknowledgements = [synth, web].flatMap((s) => s.app.node.findAll())
       .flatMap((construct) =>
         construct.node.metadata
           .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnElement, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { afterAll } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import type { ServerlessMfaStack } from '../../lib/serverless-mfa-stack.js';
 import type { ServerlessMfaSettings } from '../../lib/settings.js';
@@ -15,6 +16,12 @@ export function cdkJsonContext(): Record<string, unknown> {
 }
 
 let processOutdir: string | undefined;
+
+// Registered in every test file that imports this helper: its output directory goes with it.
+afterAll(() => {
+  if (processOutdir) rmSync(processOutdir, { recursive: true, force: true });
+  processOutdir = undefined;
+});
 
 /** Context that makes NodejsFunction skip esbuild (the template still names a code asset). */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

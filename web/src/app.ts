@@ -2,23 +2,24 @@ import type { MfaClient } from '../../client/index.js';
 import type { WebClientConfig } from './config.js';
 import type { FirstFactor } from './first-factor.js';
 import { describeError, isSessionExpired } from './messages.js';
+import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { Shell } from './shell.js';
-import { showSignIn } from './screens/sign-in.js';
 
-/** What every screen works with: the one API client, the session, the page frame. */
+/** What every screen works with: the one API client, the session, the page frame, the router. */
 export interface App {
   config: WebClientConfig;
   firstFactor: FirstFactor;
   client: MfaClient;
   session: Session;
   shell: Shell;
+  router: Router<App>;
 }
 
 export function signOut(app: App, note?: string): void {
   app.session.signOut();
   app.shell.setAccount(undefined, () => {});
-  showSignIn(app, note);
+  app.router.go('sign-in', { note });
 }
 
 /** Errors no screen has a better answer for: an expired session signs out, the rest is said plainly. */

@@ -66,3 +66,16 @@ export async function recoveryCodesOnScreen(page: Page): Promise<string[]> {
 export function totpRow(page: Page) {
   return page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'One time password' }) });
 }
+
+/** The "Security keys" row on the profile. */
+export function securityKeysRow(page: Page) {
+  return page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Security keys' }) });
+}
+
+/** One authenticator in "Your authenticators", found by its name (its heading). */
+export function authenticatorRow(page: Page, name: string) {
+  return page
+    .getByRole('list', { name: 'Your authenticators' })
+    .getByRole('listitem')
+    .filter({ has: page.getByRole('heading', { level: 3, name, exact: true }) });
+}

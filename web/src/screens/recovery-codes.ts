@@ -1,8 +1,8 @@
 import { signOut, type App } from '../app.js';
 import { copyText } from '../clipboard.js';
 import { button, h, uniqueId } from '../dom.js';
-import { showProfile } from './profile.js';
-import { SIGN_IN_AGAIN_NOTE } from './set-up.js';
+import { signInAgainNote } from '../messages.js';
+import type { Routes } from '../router.js';
 
 export const RECOVERY_CODES_FILE_NAME = 'serverless-mfa-recovery-codes.txt';
 
@@ -11,7 +11,7 @@ export const RECOVERY_CODES_FILE_NAME = 'serverless-mfa-recovery-codes.txt';
  * them. After first set-up the user is signed out to sign in again with MFA (Defguard's flow);
  * after regenerating, back to the profile.
  */
-export function showRecoveryCodes(app: App, codes: string[], reason: 'enrolled' | 'regenerated'): void {
+export function showRecoveryCodes(app: App, { codes, reason, kind = 'totp' }: Routes['recovery-codes']): void {
   const username = app.session.username ?? '';
   const text = recoveryCodesFile(username, codes);
   const checkboxId = uniqueId('saved');
@@ -22,8 +22,8 @@ export function showRecoveryCodes(app: App, codes: string[], reason: 'enrolled' 
   });
   proceed.addEventListener('click', () => {
     if (!checkbox.checked) return;
-    if (reason === 'enrolled') signOut(app, SIGN_IN_AGAIN_NOTE);
-    else showProfile(app, { note: 'Your new recovery codes are active. The old ones no longer work.' });
+    if (reason === 'enrolled') signOut(app, signInAgainNote(kind, true));
+    else app.router.go('profile', { note: 'Your new recovery codes are active. The old ones no longer work.' });
   });
 
   app.shell.show({
@@ -32,7 +32,7 @@ export function showRecoveryCodes(app: App, codes: string[], reason: 'enrolled' 
       h(
         'p',
         { className: 'lead' },
-        'If you lose your phone, a recovery code is the only way to sign in. Each code works once. ',
+        'If you lose your phone or key, a recovery code is the only way to sign in. Each code works once. ',
         h('strong', {}, 'They are shown only now:'),
         ' keep them somewhere safe, such as a password manager.',
       ),

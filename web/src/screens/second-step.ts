@@ -1,32 +1,42 @@
-import { signOut, type App } from '../app.js';
-import { codeForm } from '../code-form.js';
-import { button } from '../dom.js';
-import { showProfile } from './profile.js';
+import type { MfaStatus } from '../../../client/index.js';
+import { reportError, signOut, type App } from '../app.js';
+import { button, h } from '../dom.js';
+import { proofForm, proofMethodsOf } from '../proof-form.js';
+import type { Routes } from '../router.js';
 
-/** Screen 2: MFA is on, so the first factor alone is not enough: verify a code to get the assertion. */
-export function showSecondStep(app: App): void {
-  const form = codeForm(app, {
-    allowRecoveryCode: true,
+/**
+ * Screen 2: MFA is on, so the first factor alone is not enough: a code, a recovery code or a
+ * security key gets the assertion.
+ */
+export function showSecondStep(app: App, { status }: Routes['second-step']): void {
+  if (status) return render(app, status);
+  app.shell.show({ title: 'Two-factor authentication', body: [h('p', { className: 'muted' }, 'Loading…')] });
+  app.client.getMfaStatus().then(
+    (fetched) => render(app, fetched),
+    (error: unknown) => reportError(app, error),
+  );
+}
+
+function render(app: App, status: MfaStatus): void {
+  const form = proofForm(app, {
+    methods: proofMethodsOf(status),
     intro: {
       code: 'Open your authenticator app and enter the code it shows for this account.',
-      recoveryCode: 'Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication.',
+      'recovery-code': 'Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication.',
+      'security-key': 'Use the security key or passkey you added to this account.',
     },
-    submit: async (factor) => {
-      const verified = await app.client.verifyMfa(factor);
+    submit: async (proof) => {
+      const verified = await app.client.verifyMfa(proof);
       app.session.holdAssertion(verified);
-      showProfile(app, {
-        note: verified.method === 'recovery_code' ? `Signed in with a recovery code. ${plural(verified.recoveryCodesRemaining)} left.` : 'Signed in with two-factor authentication.',
-      });
+      app.router.go('profile', { note: signedInNote(verified.method, verified.recoveryCodesRemaining) });
     },
     actions: [button('Cancel', () => signOut(app), { variant: 'link' })],
   });
-  app.shell.show({
-    title: 'Two-factor authentication',
-    body: [form.element],
-    focus: form.field,
-  });
+  app.shell.show({ title: 'Two-factor authentication', body: [form.element], focus: form.field });
 }
 
-function plural(count: number): string {
-  return count === 1 ? '1 recovery code' : `${count} recovery codes`;
+function signedInNote(method: 'totp' | 'recovery_code' | 'webauthn', remaining: number): string {
+  if (method === 'recovery_code') return `Signed in with a recovery code. ${remaining === 1 ? '1 recovery code' : `${remaining} recovery codes`} left.`;
+  if (method === 'webauthn') return 'Signed in with your security key.';
+  return 'Signed in with two-factor authentication.';
 }

@@ -1,23 +1,26 @@
 import { MfaProblemError, type TotpEnrollment } from '../../../client/index.js';
 import { reportError, signOut, type App } from '../app.js';
 import { copyText } from '../clipboard.js';
-import { codeForm } from '../code-form.js';
-import { button, h, timeOfDay } from '../dom.js';
-import { describeError } from '../messages.js';
-import { showProfile } from './profile.js';
-import { showRecoveryCodes } from './recovery-codes.js';
+import { button, h, textField, timeOfDay } from '../dom.js';
+import { describeError, signInAgainNote } from '../messages.js';
+import { proofForm } from '../proof-form.js';
+import type { Routes } from '../router.js';
 
-/** Defguard's guide: once the method is on, the user is signed out to sign in again using MFA. */
-export const SIGN_IN_AGAIN_NOTE = 'Two-factor authentication is on. Sign in again using your authenticator app.';
+export const DEFAULT_APP_NAME = 'Authenticator app';
 
-/** Screen 4: a new secret as a QR code and as text, confirmed with the first code the app shows. */
-export function showSetUp(app: App): void {
+/**
+ * Screen 4: a new secret as a QR code and as text, confirmed with the first code the app shows.
+ * The first app starts here; another app arrives with the enrollment its step-up started.
+ */
+export function showSetUp(app: App, { enrollment }: Routes['set-up']): void {
+  if (enrollment) return renderSetUp(app, enrollment, true);
   app.shell.show({ title: 'Set up one time password', body: [h('p', { className: 'muted' }, 'Preparing your QR code…')] });
   app.client.startTotpEnrollment().then(
-    (enrollment) => renderSetUp(app, enrollment),
+    (started) => renderSetUp(app, started, false),
     (error: unknown) => {
-      if (error instanceof MfaProblemError && error.code === 'totp_already_enabled') {
-        showProfile(app, { note: describeError(error) });
+      // MFA was switched on elsewhere meanwhile: another app needs a proof first.
+      if (error instanceof MfaProblemError && (error.code === 'totp_already_enabled' || error.code === 'step_up_required')) {
+        app.router.go('profile', { note: describeError(error) });
       } else {
         reportError(app, error);
       }
@@ -25,17 +28,24 @@ export function showSetUp(app: App): void {
   );
 }
 
-function renderSetUp(app: App, enrollment: TotpEnrollment): void {
-  const form = codeForm(app, {
-    allowRecoveryCode: false,
+/** `afterStepUp`: MFA is on, and the enrollment was started with a proof. */
+function renderSetUp(app: App, enrollment: TotpEnrollment, afterStepUp: boolean): void {
+  const name = textField({ label: 'App name', hint: 'To tell your apps apart, such as "Phone" or "Bitwarden".', maxLength: 64 });
+  name.input.value = DEFAULT_APP_NAME;
+  const form = proofForm(app, {
+    methods: { code: true, recoveryCode: false, securityKey: false },
     context: 'enrollment',
-    submit: async (factor) => {
-      if (!('code' in factor)) return;
-      const confirmed = await app.client.confirmTotpEnrollment({ code: factor.code });
-      if (confirmed.recoveryCodes) showRecoveryCodes(app, confirmed.recoveryCodes, 'enrolled');
-      else signOut(app, SIGN_IN_AGAIN_NOTE);
+    submit: async (proof) => {
+      if (!('code' in proof)) return;
+      const confirmed = await app.client.confirmTotpEnrollment({ code: proof.code, name: name.input.value.trim() || DEFAULT_APP_NAME });
+      if (confirmed.recoveryCodes) app.router.go('recovery-codes', { codes: confirmed.recoveryCodes, reason: 'enrolled', kind: 'totp' });
+      else signOut(app, signInAgainNote('totp', false));
     },
-    actions: [button('Start again', () => showSetUp(app), { variant: 'link' }), button('Cancel', () => showProfile(app), { variant: 'link' })],
+    actions: [
+      // Another app's enrollment began with a proof, so starting again asks for one again.
+      button('Start again', () => (afterStepUp ? app.router.go('step-up', { action: 'add-app' }) : app.router.go('set-up')), { variant: 'link' }),
+      button('Cancel', () => app.router.go('profile'), { variant: 'link' }),
+    ],
   });
 
   const secret = h('code', { className: 'secret' }, groupsOfFour(enrollment.secret));
@@ -61,7 +71,7 @@ function renderSetUp(app: App, enrollment: TotpEnrollment): void {
       h('p', {}, "Can't scan it? Choose to enter a setup key in the app and type this secret:"),
       h('div', { className: 'secret-row' }, secret, button('Copy secret', () => void copyText(app, enrollment.secret, 'Secret copied.'))),
     ),
-    h('li', {}, h('p', {}, 'Enter the code the app now shows to confirm:'), form.element),
+    h('li', {}, h('p', {}, 'Name the app, then enter the code it now shows to confirm:'), name.wrapper, form.element),
   );
   app.shell.show({ title: 'Set up one time password', body: [steps] });
 }

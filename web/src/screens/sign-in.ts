@@ -2,8 +2,7 @@ import { onSubmit, signOut, type App } from '../app.js';
 import { h, textField } from '../dom.js';
 import type { FirstFactorResult } from '../first-factor.js';
 import { describeError } from '../messages.js';
-import { showProfile } from './profile.js';
-import { showSecondStep } from './second-step.js';
+import type { Routes } from '../router.js';
 
 /** Usernames the dev issuer accepts (local/dev-identity-provider.ts); also fine as a login hint. */
 const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
@@ -12,7 +11,7 @@ const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
  * Screen 1: the first factor, through the configured identity provider (locally the dev
  * issuer: any username, no password). Then the MFA state decides whether a second step is needed.
  */
-export function showSignIn(app: App, note?: string, error?: string): void {
+export function showSignIn(app: App, { note, error }: Routes['sign-in']): void {
   const username = textField({ label: 'Username', autocomplete: 'username', hint: app.firstFactor.hint });
   const form = h(
     'form',
@@ -51,6 +50,6 @@ export async function continueAfterFirstFactor(app: App, { token, username }: Fi
   app.session.signIn(username, token);
   const status = await app.client.getMfaStatus();
   app.shell.setAccount(username, () => signOut(app));
-  if (status.mfaEnabled) showSecondStep(app);
-  else showProfile(app, { status });
+  if (status.mfaEnabled) app.router.go('second-step', { status });
+  else app.router.go('profile', { status });
 }

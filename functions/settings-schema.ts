@@ -1,0 +1,95 @@
+// The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
+import * as z from 'zod';
+
+/**
+ * The service settings an operator chooses at deploy time and the functions read at cold start,
+ * each validated by one schema: the CDK app checks them at synth (lib/settings.ts), the functions
+ * check the environment variables the stack derives from them (functions/config.ts). Both sides
+ * read values that may arrive as text (`-c name=value`, environment variables), so numbers are
+ * coerced and lists may be comma-separated.
+ */
+
+/** A list given as an array or as comma-separated text (`a, b`); blanks are dropped. */
+export function commaSeparated<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter((part) => part.length > 0)
+        : value,
+    z.array(item, { error: 'must be a list or a comma-separated string' }),
+  );
+}
+
+const isLocalHost = (host: string) => host === 'localhost' || host === '127.0.0.1';
+
+/** A browser origin: `https://host[:port]` (plain http only for localhost), no path, no wildcard. */
+export const Origin = z
+  .string()
+  .trim()
+  .refine((value) => {
+    const match = /^(https?):\/\/([a-z0-9.-]+)(:\d{1,5})?$/i.exec(value);
+    return match !== null && (match[1] === 'https' || isLocalHost(match[2]!.toLowerCase()));
+  }, 'is not an origin (https://host[:port], no path, no wildcard; http only for localhost)');
+
+/** A JSON object given as text (environment variables, `-c name='{...}'`) or as an object; blank text is `{}`. */
+function jsonObject<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    if (value.trim() === '') return {};
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }, schema);
+}
+
+export const ServiceSettingSchemas = {
+  /**
+   * `aud` of the MFA assertions this service signs, by the first-factor audience (client id) the
+   * user signed in with; an audience not named here is used as is.
+   */
+  assertionAudienceMap: jsonObject(
+    z.record(z.string().min(1, 'must map non-empty audiences'), z.string().min(1, 'must map to non-empty audiences'), { error: 'must be a JSON object of non-empty strings' }),
+  ),
+  /** Name shown in authenticator apps. */
+  totpIssuerName: z.string().trim().min(1, 'must be a non-empty string').max(64, 'must be at most 64 characters'),
+  /** Lifetime of an MFA assertion in seconds. */
+  assertionTtlSeconds: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(30, 'must be between 30 and 300')
+    .max(300, 'must be between 30 and 300'),
+  /** WebAuthn relying party id: a registrable domain (no scheme, port or path). */
+  webAuthnRpId: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, 'must be a domain name (no scheme, port or path)'),
+  /** Origins WebAuthn ceremonies may come from (the pages that call navigator.credentials). */
+  webAuthnOrigins: commaSeparated(Origin).refine((origins) => origins.length > 0, 'must name at least one origin'),
+} as const;
+
+/** The environment variable each service setting reaches the functions through. */
+export const SERVICE_SETTING_ENV = {
+  assertionAudienceMap: 'MFA_ASSERTION_AUDIENCE_MAP',
+  totpIssuerName: 'MFA_TOTP_ISSUER_NAME',
+  assertionTtlSeconds: 'MFA_ASSERTION_TTL_SECONDS',
+  webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
+  webAuthnOrigins: 'MFA_WEBAUTHN_ORIGINS',
+} as const satisfies Record<keyof typeof ServiceSettingSchemas, string>;
+
+export type ServiceSettings = { [K in keyof typeof ServiceSettingSchemas]: z.output<(typeof ServiceSettingSchemas)[K]> };
+
+/** The environment variables for the given settings (unset ones are left out: the functions apply their defaults). */
+export function serviceEnvironment(settings: { [K in keyof ServiceSettings]?: ServiceSettings[K] | undefined }): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(settings) as [keyof ServiceSettings, ServiceSettings[keyof ServiceSettings] | undefined][]) {
+    if (value === undefined) continue;
+    environment[SERVICE_SETTING_ENV[name]] = Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return environment;
+}

@@ -1,0 +1,154 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FeaturePlan, UserPool } from 'aws-cdk-lib/aws-cognito';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, routeById, type RouteDefinition } from '../../functions/http/routes.js';
+import { ServerlessMfa, SettingsError } from '../../lib/index.js';
+import { SKIP_BUNDLING } from './synth.js';
+
+/** Operator routes as the lead will add them (auth: 'iam', under /admin), served here by an existing handler file. */
+const ADMIN_ROUTES: RouteDefinition[] = [
+  { ...routeById('getMfaStatus'), id: 'adminGetUserMfa', method: 'GET', path: '/admin/v1/users/{userId}/mfa', auth: 'iam' },
+  // Publishes a signal directly (an `events` entry in its access, which RouteAccess does not have yet).
+  {
+    ...routeById('getMfaStatus'),
+    id: 'adminResetUserMfa',
+    method: 'POST',
+    path: '/admin/v1/users/{userId}/mfa/reset',
+    auth: 'iam',
+    access: { ...routeById('getMfaStatus').access, events: ['events:PutEvents'] } as RouteDefinition['access'],
+  },
+];
+
+/** A consumer's own stack: its user pool, its alarm topic, and serverless-mfa embedded as one construct. */
+class ConsumerStack extends Stack {
+  readonly mfa: ServerlessMfa;
+  readonly pool: UserPool;
+  constructor(scope: App, id: string) {
+    super(scope, id);
+    this.pool = new UserPool(this, 'Users', { featurePlan: FeaturePlan.ESSENTIALS, passwordPolicy: { minLength: 12, requireSymbols: true, requireDigits: true, requireLowercase: true, requireUppercase: true } });
+    const client = this.pool.addClient('App', { generateSecret: false, oAuth: { callbackUrls: ['https://app.example.com/'] } });
+    const domain = this.pool.addDomain('SignIn', { cognitoDomain: { domainPrefix: 'consumer-example' } });
+    Validations.of(this.pool).acknowledge(
+      { id: 'AwsSolutions-COG2', reason: 'Consumer test fixture: the second factor is the serverless-mfa construct under test, not Cognito MFA.' },
+      { id: 'AwsSolutions-COG3', reason: 'Consumer test fixture: advanced security is the consumer’s choice, not part of the construct under test.' },
+      { id: 'AwsSolutions-COG8', reason: 'Consumer test fixture: the threat-protection plan is the consumer’s choice, not part of the construct under test.' },
+    );
+    const topicKey = new Key(this, 'OnCallKey', { enableKeyRotation: true });
+    const alarmTopic = new Topic(this, 'OnCall', { masterKey: topicKey, enforceSSL: true });
+    this.mfa = new ServerlessMfa(this, 'Mfa', {
+      firstFactor: { userPool: this.pool, clients: [client], signInDomain: domain },
+      assertionAudienceMap: { [client.userPoolClientId]: 'https://api.consumer.example' },
+      webHosting: true,
+      alarmTopic,
+      routes: [...ROUTES, ...ADMIN_ROUTES],
+    });
+  }
+}
+
+let outdir: string;
+let app: App;
+let stack: ConsumerStack;
+let template: Template;
+let findings: { rule: string; paths: string[] }[];
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'mfa-consumer-'));
+  app = new App({ outdir, context: SKIP_BUNDLING });
+  stack = new ConsumerStack(app, 'Consumer');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (caught) {
+    error = caught;
+  }
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+    pluginReports: { violations: { ruleName: string; violatingConstructs?: { constructPath: string }[] }[] }[];
+  };
+  findings = report.pluginReports.flatMap((plugin) => plugin.violations.map((v) => ({ rule: v.ruleName, paths: (v.violatingConstructs ?? []).map((c) => c.constructPath) })));
+  if (error && findings.length === 0) throw error;
+  template = Template.fromJSON(app.synth().getStackByName('Consumer').template as Record<string, unknown>);
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const resolve = (value: unknown) => stack.resolve(value);
+
+describe('ServerlessMfa embedded in a consumer stack', () => {
+  it('synthesizes with zero cdk-nag findings (AwsSolutions and Serverless)', () => {
+    expect(findings).toEqual([]);
+  });
+
+  it("accepts the consumer's user pool tokens: its issuer and app client", () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: {
+        Audience: [resolve(stack.mfa.firstFactor.audience[0])],
+        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', resolve(stack.pool.userPoolId)]] },
+      },
+    });
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+  });
+
+  it("sends alarms and key-use alerts to the consumer's topic instead of creating one", () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const topicRef = resolve(stack.mfa.alarms.topic.topicArn);
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) expect(rule.Properties.Targets[0].Arn).toEqual(topicRef);
+  });
+
+  it('puts IAM-authorised routes behind the IAM authorizer and first-factor routes behind the JWT authorizer', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType?: string });
+    for (const route of ADMIN_ROUTES) expect(routes.find((r) => r.RouteKey === `${route.method} ${route.path}`)?.AuthorizationType).toBe('AWS_IAM');
+    for (const route of ROUTES.filter((r) => r.auth === 'first-factor')) expect(routes.find((r) => r.RouteKey === `${route.method} ${route.path}`)?.AuthorizationType).toBe('JWT');
+  });
+
+  it('outputs a managed policy allowing execute-api:Invoke on exactly the IAM-authorised routes', () => {
+    const policy = stack.mfa.adminInvokePolicy!;
+    expect(policy).toBeDefined();
+    const [document] = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).map((p) => p.Properties.PolicyDocument as { Statement: { Effect: string; Action: unknown; Resource: unknown[] }[] });
+    expect(document!.Statement).toHaveLength(1);
+    expect(document!.Statement[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+    const expected = ADMIN_ROUTES.map((route) => resolve(stack.mfa.api.httpApi.arnForExecuteApi(route.method, route.path.replace(/\{[^}]+\}/g, '*'), '*')));
+    expect(document!.Statement[0]!.Resource).toEqual(expected);
+    expect(JSON.stringify(document)).not.toContain('/v1/mfa/');
+    expect(JSON.stringify(expected[1])).toContain('/POST/admin/v1/users/*/mfa/reset');
+  });
+
+  it('lets a route whose access lists events:PutEvents put events on the bus, and no other route', () => {
+    const bus = resolve(stack.mfa.changeEvents.bus.eventBusArn);
+    const puts = (routeId: string) => {
+      const role = resolve(stack.mfa.functions.byRoute.get(routeId)!.fn.role.roleName) as { Ref: string };
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([role]))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('events:'));
+    };
+    expect(puts('adminResetUserMfa')).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Resource: bus })]);
+    for (const route of ROUTES) expect(puts(route.id), route.id).toEqual([]);
+    const env = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) => String(fn.Properties.Description).includes('adminResetUserMfa'))!.Properties.Environment.Variables;
+    expect(env.MFA_EVENT_BUS_NAME).toEqual(resolve(stack.mfa.changeEvents.bus.eventBusName));
+  });
+
+  it('validates its props with the same schema as the context parameters', () => {
+    const scratch = new Stack(new App({ context: SKIP_BUNDLING }), 'Scratch');
+    const firstFactor = { issuerUrl: 'https://login.example.com/', audience: ['app'] };
+    expect(() => new ServerlessMfa(scratch, 'A', { firstFactor, totpIssuerName: 'x'.repeat(65) })).toThrow(SettingsError);
+    expect(() => new ServerlessMfa(scratch, 'B', { firstFactor, webAuthnOrigins: ['https://app.example.com/path'] })).toThrow(/webAuthnOrigins.0 is not an origin/);
+    expect(() => new ServerlessMfa(scratch, 'C', { firstFactor, ...({ webHostng: true } as object) })).toThrow(/unknown setting webHostng/);
+    expect(() => new ServerlessMfa(scratch, 'D', { firstFactor: { ...firstFactor, audience: [] } })).toThrow(/audience/);
+  });
+
+  it('needs the hosted sign-in domain to host the web client with a user pool', () => {
+    const scratch = new Stack(new App({ context: SKIP_BUNDLING }), 'Scratch');
+    const pool = new UserPool(scratch, 'Pool');
+    expect(() => new ServerlessMfa(scratch, 'Mfa', { firstFactor: { userPool: pool, clients: [pool.addClient('C')] }, webHosting: true })).toThrow(/signInDomain/);
+  });
+});

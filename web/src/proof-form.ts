@@ -1,0 +1,156 @@
+import type { MfaStatus, SecondFactor } from '../../client/index.js';
+import { onSubmit, reportError, type App } from './app.js';
+import { button, h, textField } from './dom.js';
+import { describeError, isSessionExpired, type ProofContext } from './messages.js';
+import { getKeyAssertion, PreparedOptions, securityKeysSupported } from './security-key.js';
+
+const CODE_PATTERN = /^[0-9]{6}$/;
+
+type Mode = 'code' | 'recovery-code' | 'security-key';
+
+/** Which proofs the user can give: an app's code, a recovery code, a security key. */
+export interface ProofMethods {
+  code: boolean;
+  recoveryCode: boolean;
+  securityKey: boolean;
+}
+
+/** What the user has set up, as the MFA status says (keys only where this browser can use them). */
+export function proofMethodsOf(status: MfaStatus): ProofMethods {
+  return {
+    code: status.methods.totp.enabled,
+    recoveryCode: status.mfaEnabled,
+    securityKey: status.methods.webauthn.enabled && securityKeysSupported(),
+  };
+}
+
+export interface ProofForm {
+  element: HTMLElement;
+  /** What should get focus when the screen opens: the field, or the key's button. */
+  field: HTMLElement;
+}
+
+/**
+ * The one form that asks for a proof wherever one is needed (second sign-in step, set-up, the
+ * step-ups): "Authentication code", switchable to "Recovery code", and "Use a security key"
+ * when the user has one. `submit` makes the API call; a refusal is announced, the field marked
+ * invalid and focused for another try. The key's challenge is fetched as soon as the form is
+ * drawn, so the click calls the browser at once (inside the gesture, as Safari needs).
+ */
+export function proofForm(
+  app: App,
+  options: {
+    methods: ProofMethods;
+    context?: 'code' | 'enrollment';
+    /** A sentence above the field, per mode (e.g. what to open, where the codes were saved). */
+    intro?: Partial<Record<Mode, string>>;
+    submit: (proof: SecondFactor) => Promise<void>;
+    actions?: HTMLElement[];
+  },
+): ProofForm {
+  const { methods } = options;
+  const container = h('div', { className: 'code-form' });
+  const challenge = methods.securityKey ? new PreparedOptions(() => app.client.startWebAuthnChallenge()) : undefined;
+  challenge?.prepare();
+  let keyRunning = false;
+
+  const useKey = async (trigger: HTMLButtonElement) => {
+    if (!challenge || keyRunning) return;
+    keyRunning = true;
+    container.setAttribute('aria-busy', 'true');
+    app.shell.showStatus("Use your security key now: follow your browser's prompt.");
+    try {
+      // With the challenge already here, the browser is called before anything is awaited.
+      const ready = challenge.takeReady();
+      const assertion = await getKeyAssertion((ready ?? (await challenge.take())).value.options);
+      await options.submit({ webauthn: assertion });
+    } catch (error) {
+      if (isSessionExpired(error)) return reportError(app, error);
+      app.shell.showError(describeError(error, 'security-key'));
+      trigger.focus();
+      challenge.prepare();
+    } finally {
+      keyRunning = false;
+      container.removeAttribute('aria-busy');
+    }
+  };
+
+  const keyButton = (variant: 'primary' | 'link') => {
+    const trigger: HTMLButtonElement = button('Use a security key', () => void useKey(trigger), { variant });
+    return trigger;
+  };
+
+  const switches = (mode: Mode) => [
+    methods.code && mode !== 'code' ? button('Use your authenticator app', () => switchTo('code'), { variant: 'link' }) : null,
+    methods.recoveryCode && mode !== 'recovery-code' ? button('Use a recovery code', () => switchTo('recovery-code'), { variant: 'link' }) : null,
+    methods.securityKey && mode !== 'security-key' ? keyButton('link') : null,
+  ];
+
+  const render = (mode: Mode): ProofForm => {
+    const intro = options.intro?.[mode] ? h('p', { className: 'lead' }, options.intro[mode]) : null;
+    if (mode === 'security-key') {
+      const primary = keyButton('primary');
+      const element = h('div', { className: 'form' }, intro, h('div', { className: 'actions' }, primary, ...switches(mode), ...(options.actions ?? [])));
+      return { element, field: primary };
+    }
+    const isCode = mode === 'code';
+    const field = isCode
+      ? textField({
+          label: 'Authentication code',
+          hint: 'The 6-digit code your authenticator app shows now.',
+          autocomplete: 'one-time-code',
+          inputMode: 'numeric',
+          maxLength: 9,
+          className: 'input-code',
+        })
+      : textField({
+          label: 'Recovery code',
+          hint: 'One of the recovery codes you saved. Each code works once.',
+          autocapitalize: 'characters',
+          maxLength: 64,
+          className: 'input-code input-recovery-code',
+        });
+    const form = h('form', { className: 'form', noValidate: true }, intro, field.wrapper);
+    form.append(
+      h(
+        'div',
+        { className: 'actions' },
+        h('button', { type: 'submit', className: 'button button-primary' }, 'Verify'),
+        ...switches(mode),
+        ...(options.actions ?? []),
+      ),
+    );
+    const context: ProofContext = isCode ? (options.context ?? 'code') : 'recovery-code';
+
+    const refuse = (message: string) => {
+      field.setError(message);
+      app.shell.showError(message, { shownInline: true });
+      field.input.focus();
+      field.input.select();
+    };
+
+    onSubmit(form, async () => {
+      const value = field.input.value.trim();
+      if (isCode && !CODE_PATTERN.test(value.replace(/\s/g, ''))) return refuse('Enter the 6 digits your authenticator app shows.');
+      if (!isCode && value === '') return refuse('Enter one of your recovery codes.');
+      try {
+        await options.submit(isCode ? { code: value.replace(/\s/g, '') } : { recoveryCode: value });
+      } catch (error) {
+        if (isSessionExpired(error)) return reportError(app, error);
+        refuse(describeError(error, context));
+      }
+    });
+    return { element: form, field: field.input };
+  };
+
+  const switchTo = (mode: Mode) => {
+    app.shell.clearMessages();
+    const current = render(mode);
+    container.replaceChildren(current.element);
+    current.field.focus();
+  };
+
+  const first = render(methods.code ? 'code' : methods.securityKey ? 'security-key' : 'recovery-code');
+  container.append(first.element);
+  return { element: container, field: first.field };
+}
