@@ -416,6 +416,15 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect((await item())!.authenticators!.M![confirmed.authenticator.id]!.M!.counter!.N).toBe('1');
     });
 
+    it('is not refused by a code lockout: keys count in their own lane', async () => {
+      const key = new SoftwareAuthenticator();
+      await registerKey(key);
+      await addApp(await keyProof(key));
+      for (let i = 0; i < 5; i++) await expect(t.service.verify(actor, { code: '000000' })).rejects.toBeInstanceOf(InvalidCodeError);
+      await expect(t.service.verify(actor, { code: '000000' })).rejects.toBeInstanceOf(TooManyAttemptsError);
+      await expect(t.service.verify(actor, await keyProof(key))).resolves.toMatchObject({ method: 'webauthn' });
+    });
+
     it('limits key checks to 10 a minute (the proof lane of recovery codes), and a refusal leaves the challenge usable', async () => {
       const key = new SoftwareAuthenticator();
       await registerKey(key);
