@@ -100,9 +100,9 @@ export async function authenticationOptions(
  * Whether the client says the ceremony ran in a frame of another origin (`crossOrigin: true`,
  * or a `topOrigin`). WebAuthn L3 7.1 step 10 and 7.2 step 13 leave it to the relying party to
  * expect that; this service offers no sign-in inside another site's frame (its web client sends
- * `frame-ancestors 'none'`), so such a response is
- * refused. The library refuses a `topOrigin` only at authentication and never checks
- * `crossOrigin`. Unreadable client data counts as cross-origin (the library refuses it anyway).
+ * `frame-ancestors 'none'`), so such a response is refused. The library refuses a `topOrigin`
+ * only at authentication and never checks `crossOrigin`. Unreadable client data counts as
+ * cross-origin (the library refuses it anyway).
  */
 function embeddedCrossOrigin(clientDataJSON: string): boolean {
   try {
