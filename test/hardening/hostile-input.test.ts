@@ -9,6 +9,7 @@ import { actorOf, MAX_BODY_BYTES, parseBody, type HttpEvent } from '../../functi
 import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
+import { SoftwareAuthenticator } from '../support/software-authenticator.js';
 import { snapshotTable } from '../support/table-snapshot.js';
 
 /** Requests per property run, sent at once; runs × batch is the number of requests. */
@@ -37,6 +38,9 @@ beforeAll(async () => {
   // A user with MFA and a lockout in progress (the clock stands still): it gets every request, well-formed ones too.
   lockedUser = await h.enrolledUser(`protected-locked-${randomUUID()}`);
   for (let i = 0; i < 5; i++) await h.call('POST', '/v1/mfa/verify', lockedUser.token, { code: '000000' });
+  // Recovery codes and keys count in a lane of their own (10 a minute): fill it too, so that a well-formed proof of any kind is refused unwritten.
+  const stranger = new SoftwareAuthenticator();
+  for (let i = 0; i < 10; i++) await h.call('POST', '/v1/mfa/verify', lockedUser.token, { webauthn: stranger.assert({ challenge: 'AAAA' }) });
 });
 afterAll(() => h?.stop());
 
