@@ -192,6 +192,7 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     ['another RP ID hash', { rpId: 'evil.example' }],
     ['the wrong client data type', { type: 'webauthn.other' }],
     ['no user presence', { flags: { up: false } }],
+    ['backed up without being backup eligible (BS without BE)', { flags: { be: false, bs: true } }],
     ['a cross-origin ceremony', { crossOrigin: true }],
     ['another credential type', { credentialType: 'password' }],
   ];
