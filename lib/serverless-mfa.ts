@@ -108,7 +108,6 @@ export class ServerlessMfa extends Construct {
     this.functions = new RouteFunctions(this, 'Functions', {
       routes,
       dataAndKeys: this.dataAndKeys,
-      changeEvents: this.changeEvents,
       environment: {
         MFA_ISSUER: this.api.url,
         ...serviceEnvironment({

@@ -9,6 +9,13 @@ export const DEV_TOKEN_TTL_SECONDS = 3600;
 /** Where the provider's RSA key lives under the data directory (created on first start, kept across restarts). */
 export const DEV_IDENTITY_KEY_FILE = join('keys', 'dev-identity-provider-rs256.jwk.json');
 
+/** The audience of local operator tokens (POST /dev/admin-token): never a user's token's. */
+export const LOCAL_ADMIN_AUDIENCE = 'serverless-mfa-local-admin';
+/** The IAM principal an operator token stands for on the local server. */
+export const LOCAL_ADMIN_PRINCIPAL = 'arn:aws:iam::000000000000:user/local-admin';
+
+export const DevAdminTokenRequest = z.strictObject({});
+
 export const DevTokenRequest = z.strictObject({
   sub: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@+-]+$/),
   email: z.email().max(254).optional(),
@@ -54,6 +61,21 @@ export class DevIdentityProvider {
     });
   }
 
+  /**
+   * A token the local server accepts on `/admin` routes in place of a SigV4 signature (and on
+   * no other route: its audience is not the app's, so `verify` refuses it).
+   */
+  issueAdminToken(nowMs = Date.now()): Promise<string> {
+    const iat = Math.floor(nowMs / 1000);
+    return this.sign({ iss: this.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: LOCAL_ADMIN_PRINCIPAL, iat, nbf: iat, exp: iat + DEV_TOKEN_TTL_SECONDS });
+  }
+
+  /** The operator principal of a local admin token, or null for any other token (a user's included). */
+  async verifyAdmin(token: string): Promise<string | null> {
+    const payload = await this.verifyOnce(token, LOCAL_ADMIN_AUDIENCE);
+    return typeof payload?.sub === 'string' && payload.sub.startsWith('arn:') ? payload.sub : null;
+  }
+
   /** Any claims under this provider's key and `kid` (tests use it for access-token shapes: `client_id`, `scope`). */
   async sign(claims: JWTPayload): Promise<string> {
     const { privateKey, publicJwk } = await this.loadKey();
@@ -86,7 +108,7 @@ export class DevIdentityProvider {
     return payload;
   }
 
-  private async verifyOnce(token: string): Promise<JWTPayload | null> {
+  private async verifyOnce(token: string, audience: string = this.audience): Promise<JWTPayload | null> {
     try {
       const { kid } = decodeProtectedHeader(token);
       if (typeof kid !== 'string' || kid.length === 0) return null;
@@ -96,7 +118,7 @@ export class DevIdentityProvider {
         algorithms: ['RS256'],
         requiredClaims: ['exp', 'sub'],
       });
-      const audienceMatches = payload.aud !== undefined ? [payload.aud].flat().includes(this.audience) : payload.client_id === this.audience;
+      const audienceMatches = payload.aud !== undefined ? [payload.aud].flat().includes(audience) : payload.client_id === audience;
       return audienceMatches ? payload : null;
     } catch {
       return null;

@@ -4,8 +4,9 @@ import { createServices, type PortFactories } from '../functions/composition.js'
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
-import { DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
+import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { ChangeEventLog } from './change-event-log.js';
 import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
@@ -31,6 +32,8 @@ export interface LocalStackOptions {
   /** Authorization scopes per route id (tests; the route table configures none yet). */
   routeScopes?: LocalServerOptions['routeScopes'];
   lambdaAuthorizedRoutes?: LocalServerOptions['lambdaAuthorizedRoutes'];
+  /** Append the table stream's change events to `<dataDir>/events.jsonl` (`npm start` does). */
+  changeEventLog?: boolean;
 }
 
 export interface LocalStack {
@@ -41,6 +44,8 @@ export interface LocalStack {
   identity: DevIdentityProvider;
   /** The environment the handlers were composed from. */
   env: NodeJS.ProcessEnv;
+  /** The change event log's file, when it runs. */
+  eventsPath?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -102,6 +107,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     },
     {
+      method: 'POST',
+      path: '/dev/admin-token',
+      handle: async (_request, response, body) => {
+        let parsed;
+        try {
+          parsed = DevAdminTokenRequest.safeParse(body.trim() ? JSON.parse(body) : {});
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed?.success) return send(response, problemResponse(new InvalidRequestError('Send {}.')));
+        send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ token: await identity.issueAdminToken() }) });
+      },
+    },
+    {
       method: 'GET',
       path: '/dev/jwks.json',
       handle: async (_request, response) =>
@@ -124,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await dynamo?.stop();
     throw error;
   }
+  const eventLog = options.changeEventLog ? await ChangeEventLog.start({ dynamoDbEndpoint: endpoint, tableName, dataDir }) : undefined;
 
   return {
     url,
@@ -132,9 +152,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     dynamoDbEndpoint: endpoint,
     identity,
     env,
+    eventsPath: eventLog?.path,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await eventLog?.stop();
       await dynamo?.stop();
     },
   };

@@ -96,6 +96,16 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   }
 
   let claims: Record<string, string | number | boolean | string[]> | undefined;
+  let iamPrincipal: string | undefined;
+  if (match.route.auth === 'iam') {
+    // In place of API Gateway's IAM authorizer (SigV4): a local operator token, and nothing else.
+    const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
+    iamPrincipal = (token ? await options.identity.verifyAdmin(token) : null) ?? undefined;
+    if (!iamPrincipal) {
+      send(response, problemResponse(new UnauthorizedError()), { 'WWW-Authenticate': 'Bearer' });
+      return;
+    }
+  }
   let scopes: string[] | undefined;
   if (match.route.auth === 'first-factor') {
     const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -109,7 +119,7 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     scopes = requiredScopes.length > 0 ? scopesOf(payload) : [];
   }
 
-  const event = toEvent(request, url, method, body, match.route, claims, scopes, match.pathParameters);
+  const event = toEvent(request, url, method, body, match.route, claims, scopes, match.pathParameters, iamPrincipal);
   send(response, await match.handler(event, lambdaContext(match.route, event.requestContext.requestId)));
 }
 
@@ -221,6 +231,7 @@ function toEvent(
   claims?: Record<string, string | number | boolean | string[]>,
   scopes: string[] = [],
   pathParameters: Record<string, string> = {},
+  iamPrincipal?: string,
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -255,10 +266,16 @@ function toEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
       ...(claims ? { authorizer: { jwt: { claims, scopes } } } : {}),
+      ...(iamPrincipal ? { authorizer: { iam: iamAuthorizerContext(iamPrincipal) } } : {}),
     },
     ...(body.length > 0 ? { body } : {}),
     isBase64Encoded: false,
   } as HttpEvent;
+}
+
+/** What API Gateway's IAM authorizer puts in payload 2.0's `requestContext.authorizer.iam`. */
+function iamAuthorizerContext(userArn: string) {
+  return { accessKey: 'LOCAL', accountId: '000000000000', callerId: 'LOCAL', cognitoIdentity: null, principalOrgId: null, userArn, userId: 'LOCAL' };
 }
 
 /**

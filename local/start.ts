@@ -11,8 +11,8 @@ const { startLocalStack } = await import('./local-stack.js');
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.MFA_DATA_DIR ?? '.data';
 
-const stack = await startLocalStack({ dataDir, port });
-console.log(`serverless-mfa is ready at ${stack.url}  (data in ${dataDir}, DynamoDB Local at ${stack.dynamoDbEndpoint})`);
+const stack = await startLocalStack({ dataDir, port, changeEventLog: true });
+console.log(`serverless-mfa is ready at ${stack.url}  (data in ${dataDir}, DynamoDB Local at ${stack.dynamoDbEndpoint}, change events in ${stack.eventsPath})`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -16,21 +16,23 @@ import {
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, problemBody, type ProblemCode } from '../functions/http/problems.js';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { ProblemResponse } from '../functions/http/schemas.js';
-import { DevTokenRequest } from '../local/dev-identity-provider.js';
+import { DevAdminTokenRequest, DevTokenRequest } from '../local/dev-identity-provider.js';
 
 const FIRST_FACTOR_SCHEME = 'firstFactor';
+const OPERATOR_SCHEME = 'operatorIam';
 /** Marks operations that only the local server has (`npm start`); they are never deployed. */
 const LOCAL_ONLY_EXTENSION = 'x-local-only';
 const LOCAL_ONLY_TAG = 'Local development';
+const ADMIN_TAG = 'Administration';
 
 /** Problems every route can answer besides its own. */
 const SHARED_PROBLEMS = ['internal_error', 'service_unavailable'] as const satisfies readonly ProblemCode[];
-/** What the first-factor check adds on authenticated routes. */
+/** What the first-factor check (or, locally, the operator token check) adds on authenticated routes. */
 const FIRST_FACTOR_PROBLEMS = ['unauthorized'] as const satisfies readonly ProblemCode[];
 
 /** Every problem code an operation can answer with: its own, the authorizer's and the shared ones. */
 function problemsOf(route: Pick<RouteDefinition, 'auth' | 'problems'>): ProblemCode[] {
-  const codes: ProblemCode[] = [...route.problems, ...(route.auth === 'first-factor' ? FIRST_FACTOR_PROBLEMS : []), ...SHARED_PROBLEMS];
+  const codes: ProblemCode[] = [...route.problems, ...(route.auth !== 'public' ? FIRST_FACTOR_PROBLEMS : []), ...SHARED_PROBLEMS];
   return [...new Set(codes)];
 }
 
@@ -70,6 +72,7 @@ export const REQUIRED_HEADERS_EXTENSION = 'x-required-headers';
  */
 const GATEWAY_ANSWERS = {
   401: { message: 'Unauthorized', when: 'the JWT authorizer refuses the first-factor token (missing, expired, wrong issuer or audience)' },
+  403: { message: 'Forbidden', when: "the IAM authorizer refuses the call: no or a wrong SigV4 signature, or a principal without the admin policy" },
   404: { message: 'Not Found', when: 'no route matches the method and path (a wrong method too: API Gateway has no 405)' },
   429: { message: 'Too Many Requests', when: 'the stage throttle is exceeded (no Retry-After)' },
   500: { message: 'Internal Server Error', when: 'the function crashed' },
@@ -148,7 +151,23 @@ function problemResponses(codes: readonly ProblemCode[], gatewayStatuses: readon
 
 /** What API Gateway itself can answer on a deployed route. */
 function gatewayStatusesOf(route: RouteDefinition): GatewayStatus[] {
-  return [...(route.auth === 'first-factor' ? [401 as const] : []), 429, 500, 503];
+  return [...(route.auth === 'first-factor' ? [401 as const] : route.auth === 'iam' ? [403 as const] : []), 429, 500, 503];
+}
+
+function tagOf(route: RouteDefinition): string {
+  if (route.path.startsWith('/admin/')) return ADMIN_TAG;
+  return route.path.startsWith('/v1/') ? 'MFA' : 'Assertion verification';
+}
+
+function securityOf(route: RouteDefinition): Array<Record<string, string[]>> {
+  switch (route.auth) {
+    case 'first-factor':
+      return [{ [FIRST_FACTOR_SCHEME]: [] }];
+    case 'iam':
+      return [{ [OPERATOR_SCHEME]: [] }];
+    case 'public':
+      return [];
+  }
 }
 
 function jsonBody(schema: z.ZodType) {
@@ -165,8 +184,8 @@ function operationFor(route: RouteDefinition): ZodOpenApiOperationObject {
   return {
     operationId: route.id,
     summary: route.summary,
-    tags: [route.path.startsWith('/v1/') ? 'MFA' : 'Assertion verification'],
-    security: route.auth === 'first-factor' ? [{ [FIRST_FACTOR_SCHEME]: [] }] : [],
+    tags: [tagOf(route)],
+    security: securityOf(route),
     ...(route.pathParameters ? { requestParams: { path: route.pathParameters } } : {}),
     ...(route.request ? { requestBody: requestBodyFor(route.request) } : {}),
     responses: {
@@ -201,6 +220,22 @@ const LOCAL_ONLY_OPERATIONS: Record<string, { post: ZodOpenApiOperationObject }>
       },
     },
   },
+  '/dev/admin-token': {
+    post: {
+      operationId: 'createDevAdminToken',
+      summary: 'Local only: an operator token for the `/admin/v1` routes, in place of a SigV4 signature.',
+      description:
+        "Stands in for IAM on `npm start`: the local server accepts this token as `Authorization: Bearer` on `/admin` routes (and on no other route; a user's token is refused there) and hands the function the local principal `arn:aws:iam::000000000000:user/local-admin`. **Not deployed**: in the cloud, `/admin/v1` needs a SigV4 signature of a principal with the admin policy.",
+      tags: [LOCAL_ONLY_TAG],
+      [LOCAL_ONLY_EXTENSION]: true,
+      security: [],
+      requestBody: { required: false, description: 'Optional; `{}`.', ...jsonBody(DevAdminTokenRequest.meta({ id: 'DevAdminTokenRequest', example: {} })) },
+      responses: {
+        '200': { description: 'An operator token, valid for an hour.', ...jsonBody(DevTokenResponse) },
+        ...problemResponses(['invalid_request', 'payload_too_large', 'internal_error'], []),
+      },
+    },
+  },
 };
 
 /** Answers for requests outside the table; the local server sends them, the docs list them. */
@@ -225,7 +260,8 @@ server answers \`421 misdirected_request\` to a request whose \`Host\` is not it
 
 **In AWS**, API Gateway answers some requests itself, as \`application/json\` \`{"message": ...}\`
 (\`GatewayError\`): 401 when its JWT authorizer refuses the token, 404 for any unknown method or
-path, 429 when throttled, 500/503 when the function fails or times out. Each operation lists them
+path, 429 when throttled, 500/503 when the function fails or times out; on \`/admin/v1\`, 403 when
+its IAM authorizer refuses the SigV4 signature. Each operation lists them
 beside the service's problems; the typed client maps them to the problem code of the same status.
 
 \`/v1\` responses carry secrets (TOTP secrets, recovery codes, assertions) and are sent with
@@ -256,6 +292,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     tags: [
       { name: 'MFA', description: 'Enroll, verify and manage the second factor of the signed-in user.' },
       { name: 'Assertion verification', description: 'What an app backend needs to verify MFA assertions.' },
+      { name: ADMIN_TAG, description: "Support staff: look at, reset or unlock a user's MFA. IAM-authorised (SigV4), never with a user's token; every call is audited with the caller's principal and reason." },
       { name: LOCAL_ONLY_TAG, description: 'Only on the local server (`npm start`); never deployed.' },
     ],
     paths: { ...paths, ...LOCAL_ONLY_OPERATIONS },
@@ -266,6 +303,14 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: "The first-factor token (JWT) from the app's identity provider; its `sub` is the user.",
+        },
+        [OPERATOR_SCHEME]: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "AWS Signature Version 4 (service `execute-api`) of an IAM principal with the stack's admin policy, checked by API Gateway's IAM authorizer (`npm run admin` signs from the standard credential chain). Locally: `Bearer` and a token from `POST /dev/admin-token`.",
+          'x-amazon-apigateway-authtype': 'awsSigv4',
         },
       },
       responses: UNMATCHED_REQUEST_RESPONSES,

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 
@@ -35,6 +36,17 @@ export function actorOf(event: HttpEvent): Actor {
 function firstFactorAudience(value: unknown): string | undefined {
   const first = Array.isArray(value) ? value[0] : typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1').trim().split(/[\s,]+/)[0] : undefined;
   return typeof first === 'string' && first.length > 0 && first.length <= 256 ? first : undefined;
+}
+
+/**
+ * The operator of an IAM-authorised route: the principal whose SigV4 signature API Gateway's
+ * IAM authorizer verified (payload 2.0: `requestContext.authorizer.iam.userArn`).
+ */
+export function operatorOf(event: HttpEvent): Operator {
+  const authorizer = 'authorizer' in event.requestContext ? (event.requestContext.authorizer as { iam?: { userArn?: unknown } } | undefined) : undefined;
+  const principal = authorizer?.iam?.userArn;
+  if (typeof principal !== 'string' || !principal.startsWith('arn:') || principal.length > 2048) throw new UnauthorizedError();
+  return { principal, audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp } };
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   VerifyRequest,
   VerifyResponse,
 } from './schemas.js';
+import { AdminActionRequest, AdminMfaStatusResponse, AdminUserPathParameters } from './admin-schemas.js';
 
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem';
 export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
@@ -43,6 +44,10 @@ export interface RouteDefinition {
   path: string;
   /** File under functions/handlers/ (without extension) that exports `handler`. */
   handler: string;
+  /**
+   * `first-factor`: the user's JWT (API Gateway's JWT authorizer). `iam`: an operator's SigV4
+   * signature (API Gateway's IAM authorizer), never a user's token.
+   */
   auth: 'public' | 'first-factor' | 'iam';
   summary: string;
   request?: z.ZodType;
@@ -58,6 +63,10 @@ export interface RouteDefinition {
 const CODE_CHECK_PROBLEMS = ['invalid_request', 'invalid_code', 'too_many_attempts', 'payload_too_large', 'unsupported_media_type'] as const;
 /** Routes that take any proof of a current factor, a key's assertion included. */
 const PROOF_PROBLEMS = [...CODE_CHECK_PROBLEMS, 'invalid_credential'] as const;
+/** Operator routes: the user's item is read and written by the operator's call (the user's token plays no part). */
+const ADMIN_PROBLEMS = ['invalid_request', 'user_not_found'] as const;
+const ADMIN_BODY_PROBLEMS = [...ADMIN_PROBLEMS, 'payload_too_large', 'unsupported_media_type'] as const;
+
 /** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */
 const PROOF_TABLE_ACCESS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
@@ -243,6 +252,48 @@ export const ROUTES = [
     response: AuthenticatorsLeftResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
     access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+  },
+  {
+    id: 'adminGetMfaStatus',
+    method: 'GET',
+    path: '/admin/v1/users/{userId}/mfa',
+    handler: 'admin-get-mfa-status',
+    auth: 'iam',
+    summary: "Support staff: a user's MFA state with its authenticators, recovery codes left and lockout (IAM-authorised).",
+    pathParameters: AdminUserPathParameters,
+    successStatus: 200,
+    response: AdminMfaStatusResponse,
+    problems: ADMIN_PROBLEMS,
+    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'adminResetMfa',
+    method: 'POST',
+    path: '/admin/v1/users/{userId}/mfa/reset',
+    handler: 'admin-reset-mfa',
+    auth: 'iam',
+    summary:
+      'Support staff: remove every authenticator and recovery code and clear the lockout, for a user who lost every factor; the user enrolls afresh (IAM-authorised, audited with the reason).',
+    request: AdminActionRequest,
+    pathParameters: AdminUserPathParameters,
+    successStatus: 200,
+    response: AdminMfaStatusResponse,
+    problems: ADMIN_BODY_PROBLEMS,
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'adminUnlockMfa',
+    method: 'POST',
+    path: '/admin/v1/users/{userId}/mfa/unlock',
+    handler: 'admin-unlock-mfa',
+    auth: 'iam',
+    summary: "Support staff: clear a user's lockout only (IAM-authorised, audited with the reason).",
+    request: AdminActionRequest,
+    pathParameters: AdminUserPathParameters,
+    successStatus: 200,
+    response: AdminMfaStatusResponse,
+    problems: ADMIN_BODY_PROBLEMS,
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
   },
 ] as const satisfies readonly RouteDefinition[];
 

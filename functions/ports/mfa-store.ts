@@ -85,9 +85,11 @@ export interface MfaStore {
 
   /**
    * Gives back a counted code check that turned out to be a right code already spent (a double
-   * click, a client's retry): it was no guess. Best effort, never below zero.
+   * click, a client's retry): it was no guess. Best effort, never below zero. The `events`
+   * (the replayed-code signal) are recorded by whichever of its writes applies, and by a write
+   * of their own when none does.
    */
-  refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void>;
+  refundCodeAttempt(userId: string, counted: CountedAttempt, now: number, events?: readonly ChangeEvent[]): Promise<void>;
 
   /**
    * Consumes the proof, applies the effect and, for a code, resets the failure count, in one
@@ -120,6 +122,16 @@ export interface MfaStore {
 
   /** Renames one authenticator; conflict when it does not exist. */
   renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /**
+   * An operator's reset: removes every authenticator, recovery code, pending enrollment and
+   * challenge, and clears the lockout and rate-limit counters, so that the user enrolls afresh.
+   * Conflict when the user has no item.
+   */
+  resetMfa(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /** An operator's unlock: clears the lock and the attempt counters only. Conflict when the user has no item. */
+  clearLock(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /** Rewrites an item stored in version 1's shape (`record.legacy`) in today's; conflict when it changed since read. */
   migrateLegacy(record: MfaRecord, now: number): Promise<WriteResult>;

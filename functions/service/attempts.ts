@@ -1,3 +1,4 @@
+import type { ChangeEvent } from '../domain/change-events.js';
 import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   countAttempt,
@@ -91,7 +92,9 @@ export class AttemptEngine {
       const method = methodOf(factor);
       if (evaluation.refused === 'spent') {
         // A right code already used: no guess, so its attempt is given back.
-        if (counted) await store.refundCodeAttempt(actor.userId, counted, now);
+        // The replayed-code signal rides on the refund's write (a failure path: no call of its own on success).
+        const signal: ChangeEvent[] = [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }];
+        if (counted) await store.refundCodeAttempt(actor.userId, counted, now, signal);
         audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
         throw new InvalidCodeError();
       }
@@ -205,6 +208,8 @@ function writingUntil(store: MfaStore, deadline: number): MfaStore {
     putAuthenticationChallenge: inTime(store.putAuthenticationChallenge.bind(store)),
     addRegisteredKey: inTime(store.addRegisteredKey.bind(store)),
     renameAuthenticator: inTime(store.renameAuthenticator.bind(store)),
+    resetMfa: inTime(store.resetMfa.bind(store)),
+    clearLock: inTime(store.clearLock.bind(store)),
     migrateLegacy: inTime(store.migrateLegacy.bind(store)),
   };
 }

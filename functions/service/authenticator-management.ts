@@ -4,7 +4,8 @@ import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { AttemptEngine } from './attempts.js';
 import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { recoveryCodeSetOnce } from './recovery-code-sets.js';
-import { methodOfProof, requireMfaEnabled } from './verification.js';
+import type { Proof } from '../ports/mfa-store.js';
+import { methodOfProof, recoveryCodeUsedEvents, requireMfaEnabled } from './verification.js';
 import { authenticatorView, type AuthenticatorView } from './views.js';
 
 export interface AuthenticatorsLeft {
@@ -45,7 +46,13 @@ export class AuthenticatorManagement {
         if (!found?.authenticators.some((a) => a.id === authenticatorId)) throw new AuthenticatorNotFoundError();
       },
       commit: async (found, proof, now, store) => ({
-        result: await store.commitProof(actor.userId, proof, { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length }, now, removalEvents(actor, found, [authenticatorId])),
+        result: await store.commitProof(
+          actor.userId,
+          proof,
+          { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length },
+          now,
+          removalEvents(actor, found, proof, [authenticatorId]),
+        ),
       }),
     });
     const removed = record.authenticators.find((a) => a.id === authenticatorId)!;
@@ -65,7 +72,7 @@ export class AuthenticatorManagement {
       commit: async (found, proof, now, store) => {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
         const effect = ids.length > 0 ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length } as const) : ({ kind: 'none' } as const);
-        return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, ids)) };
+        return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, proof, ids)) };
       },
     });
     this.auditProof(actor, proof, 'disable');
@@ -83,7 +90,10 @@ export class AuthenticatorManagement {
       commit: async (_record, proof, now, store) => {
         // Generated only once the proof is known to be good: wrong codes cost no KDF work.
         const { codes, hashes } = await newRecoveryCodeSet();
-        const events: ChangeEvent[] = [{ event: 'recovery_codes.regenerated', requestId: actor.audit.requestId, method: methodOfProof(proof), recoveryCodesRemaining: hashes.length }];
+        const events: ChangeEvent[] = [
+          ...recoveryCodeUsedEvents(actor, proof, hashes.length),
+          { event: 'recovery_codes.regenerated', requestId: actor.audit.requestId, method: methodOfProof(proof), recoveryCodesRemaining: hashes.length },
+        ];
         const result = await store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now, events);
         return { result, value: codes };
       },
@@ -98,16 +108,21 @@ export class AuthenticatorManagement {
   }
 }
 
-/** The events of removing `ids` from `record`: one per authenticator, and MFA disabled when none remain. */
-function removalEvents(actor: Actor, record: MfaRecord, ids: readonly string[]): ChangeEvent[] {
+/**
+ * The events of removing `ids` from `record` with `proof`: the recovery code it spent, one per
+ * authenticator, and MFA disabled when none remain (the recovery codes go with it).
+ */
+function removalEvents(actor: Actor, record: MfaRecord, proof: Proof, ids: readonly string[]): ChangeEvent[] {
   const requestId = actor.audit.requestId;
-  const events: ChangeEvent[] = ids.map((id) => ({
+  const removesAll = ids.length > 0 && ids.length === record.authenticators.length;
+  const events: ChangeEvent[] = recoveryCodeUsedEvents(actor, proof, removesAll ? 0 : record.recoveryCodeHashes.length - 1);
+  events.push(...ids.map((id): ChangeEvent => ({
     event: 'authenticator.removed',
     requestId,
     method: record.authenticators.find((a) => a.id === id)?.kind,
     authenticatorId: id,
-  }));
-  if (ids.length > 0 && ids.length === record.authenticators.length) events.push({ event: 'mfa.disabled', requestId });
+  })));
+  if (removesAll) events.push({ event: 'mfa.disabled', requestId });
   return events;
 }
 

@@ -1,4 +1,5 @@
 import type { RegistrationResponseJSON } from '../methods/webauthn/webauthn.js';
+import { Administration, type AdminMfaStatus, type Operator } from './administration.js';
 import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
@@ -9,6 +10,7 @@ import { WebAuthnRegistration, type ChallengeStarted, type KeyRegistered, type R
 
 export type { Actor, MfaServiceDeps, MfaSettings, SecondFactor } from './context.js';
 export type { MfaStatus } from './views.js';
+export type { AdminMfaStatus, Operator } from './administration.js';
 
 /**
  * The MFA use cases, one method per route. Each delegates to the use-case module of its
@@ -19,6 +21,7 @@ export class MfaService {
   private readonly webauthn: WebAuthnRegistration;
   private readonly verification: Verification;
   private readonly management: AuthenticatorManagement;
+  private readonly administration: Administration;
 
   constructor(private readonly deps: MfaServiceDeps) {
     const attempts = new AttemptEngine(deps);
@@ -26,6 +29,7 @@ export class MfaService {
     this.webauthn = new WebAuthnRegistration(deps, attempts);
     this.verification = new Verification(deps, attempts);
     this.management = new AuthenticatorManagement(deps, attempts);
+    this.administration = new Administration(deps);
   }
 
   async status(actor: Actor): Promise<MfaStatus> {
@@ -70,5 +74,17 @@ export class MfaService {
 
   removeAuthenticator(actor: Actor, authenticatorId: string, factor: SecondFactor): Promise<AuthenticatorsLeft> {
     return this.management.remove(actor, authenticatorId, factor);
+  }
+
+  adminStatus(operator: Operator, userId: string): Promise<AdminMfaStatus> {
+    return this.administration.status(operator, userId);
+  }
+
+  adminReset(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+    return this.administration.reset(operator, userId, reason);
+  }
+
+  adminUnlock(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+    return this.administration.unlock(operator, userId, reason);
   }
 }

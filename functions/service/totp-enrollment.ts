@@ -6,6 +6,7 @@ import { buildOtpauthUri, generateTotpSecret, toBase32 } from '../methods/totp/t
 import type { AttemptEngine } from './attempts.js';
 import { audit, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
+import { recoveryCodeUsedEvents } from './verification.js';
 
 /** The QR code of `otpauthUri` is drawn by the enrollment handler: no other function bundles a QR encoder. */
 export interface EnrollmentStarted {
@@ -39,8 +40,14 @@ export class TotpEnrollment {
         operation: 'enroll',
         requires: 'mfa-enabled',
         precondition: requireRoomForOneMore,
-        commit: async (_record, proof, at, writer) => ({
-          result: await writer.commitProof(actor.userId, proof, { kind: 'start_totp_enrollment', pending: { sealedSecret, expiresAt, proved: true } }, at),
+        commit: async (record, proof, at, writer) => ({
+          result: await writer.commitProof(
+            actor.userId,
+            proof,
+            { kind: 'start_totp_enrollment', pending: { sealedSecret, expiresAt, proved: true } },
+            at,
+            recoveryCodeUsedEvents(actor, proof, record.recoveryCodeHashes.length - 1),
+          ),
         }),
       });
     } else if ((await store.putPendingEnrollment(actor.userId, { sealedSecret, expiresAt, proved: false }, now)) === 'conflict') {

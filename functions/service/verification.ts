@@ -62,10 +62,7 @@ export class Verification {
           amr: amrOf(proof),
           ...(nonce !== undefined ? { nonce } : {}),
         });
-        const events: ChangeEvent[] =
-          proof.kind === 'recovery_code'
-            ? [{ event: 'recovery_code.used', requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: found.recoveryCodeHashes.length - 1 }]
-            : [];
+        const events = recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1);
         const result = await store.commitProof(actor.userId, proof, { kind: 'none' }, now, events);
         return { result, value: { assertion, exp } };
       },
@@ -80,6 +77,16 @@ export class Verification {
       recoveryCodesRemaining: record.recoveryCodeHashes.length - (method === 'recovery_code' ? 1 : 0),
     };
   }
+}
+
+/**
+ * The event of a proof that spent a recovery code, with the count left after the write (the
+ * audit trail's `mfa.recovery_code.used`, for whoever tells the user their codes run low).
+ */
+export function recoveryCodeUsedEvents(actor: Actor, proof: Proof, remainingAfter: number): ChangeEvent[] {
+  return proof.kind === 'recovery_code'
+    ? [{ event: 'recovery_code.used', requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: Math.max(0, remainingAfter) }]
+    : [];
 }
 
 export const methodOfProof = (proof: Proof): FactorMethod => (proof.kind === 'recovery_code' ? 'recovery_code' : proof.kind === 'webauthn' ? 'webauthn' : 'totp');

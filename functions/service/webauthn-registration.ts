@@ -24,6 +24,7 @@ import type { AttemptEngine } from './attempts.js';
 import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
+import { recoveryCodeUsedEvents } from './verification.js';
 import { authenticatorView, type AuthenticatorView } from './views.js';
 
 const MAX_ROUNDS = 16;
@@ -67,7 +68,8 @@ export class WebAuthnRegistration {
         commit: async (found, proof, now, writer) => {
           const userHandle = found.webauthnUserHandle ?? newHandle;
           const registration = { challenge, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
-          const result = await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now);
+          const events = recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1);
+          const result = await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now, events);
           return { result, value: registration.expiresAt };
         },
       });

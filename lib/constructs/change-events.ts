@@ -17,7 +17,7 @@ export interface ChangeEventsProps {
   logLevel: string;
 }
 
-/** The environment variable naming the bus, for the publisher and for functions that publish directly. */
+/** The environment variable naming the bus, for the publisher. */
 export const EVENT_BUS_ENV = 'MFA_EVENT_BUS_NAME';
 
 /** Attempts per batch before its records go to the dead-letter queue (bisecting on each error). */

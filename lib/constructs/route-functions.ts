@@ -2,15 +2,12 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../functions/http/routes.js';
 import { handlerEntry } from '../bundling.js';
-import type { ChangeEvents } from './change-events.js';
 import type { DataAndKeys } from './data-and-keys.js';
 import { MfaFunction } from './mfa-function.js';
 
 export interface RouteFunctionsProps {
   routes: readonly RouteDefinition[];
   dataAndKeys: DataAndKeys;
-  /** Routes whose access lists `events: ['events:PutEvents']` publish security signals directly. */
-  changeEvents: ChangeEvents;
   /** Configuration every function reads at cold start (functions/config.ts). */
   environment: Record<string, string>;
   logRetention: RetentionDays;
@@ -40,8 +37,6 @@ export class RouteFunctions extends Construct {
         asyncFailureDestination: 'Only API Gateway invokes this function, synchronously: on-failure destinations apply to asynchronous invocations only.',
       });
       props.dataAndKeys.grantRouteAccess(fn, route.access);
-      // Not in RouteAccess yet: a route that publishes directly (a refused replay changes no state) will list it.
-      if ((route.access as { events?: readonly string[] }).events?.includes('events:PutEvents')) props.changeEvents.grantPublish(fn);
       this.byRoute.set(route.id, { route, fn });
     }
   }

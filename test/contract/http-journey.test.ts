@@ -150,6 +150,8 @@ describe('HTTP journey when storage fails', () => {
     putAuthenticationChallenge: fail,
     addRegisteredKey: fail,
     renameAuthenticator: fail,
+    resetMfa: fail,
+    clearLock: fail,
     migrateLegacy: fail,
   };
 

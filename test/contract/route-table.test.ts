@@ -9,12 +9,12 @@ const routes = ROUTES as readonly RouteDefinition[];
 
 /** The API contract as the service promises it, stated here independently of the generator. */
 function promisedProblems(route: RouteDefinition): ProblemCode[] {
-  return [...new Set<ProblemCode>([...route.problems, ...(route.auth === 'first-factor' ? ['unauthorized' as const] : []), 'internal_error', 'service_unavailable'])];
+  return [...new Set<ProblemCode>([...route.problems, ...(route.auth !== 'public' ? ['unauthorized' as const] : []), 'internal_error', 'service_unavailable'])];
 }
 
-/** In AWS, API Gateway answers these itself: its authorizer, its throttle, a failed or timed-out function. */
+/** In AWS, API Gateway answers these itself: its authorizer (JWT: 401, IAM: 403), its throttle, a failed or timed-out function. */
 function gatewayStatuses(route: RouteDefinition): number[] {
-  return [...(route.auth === 'first-factor' ? [401] : []), 429, 500, 503];
+  return [...(route.auth === 'first-factor' ? [401] : route.auth === 'iam' ? [403] : []), 429, 500, 503];
 }
 
 function operations(): Array<{ method: string; path: string; operation: oas31.OperationObject & { 'x-local-only'?: boolean } }> {
@@ -72,7 +72,14 @@ describe('route table and openapi.json', () => {
 
   it.each(routes.map((route) => [route.id, route] as const))('requires the first-factor bearer token on %s exactly when the route does', (_id, route) => {
     const operation = document.paths![route.path]![route.method.toLowerCase() as 'get' | 'post']!;
-    expect(operation.security).toEqual(route.auth === 'first-factor' ? [{ firstFactor: [] }] : []);
+    expect(operation.security).toEqual(route.auth === 'first-factor' ? [{ firstFactor: [] }] : route.auth === 'iam' ? [{ operatorIam: [] }] : []);
+  });
+
+  it('puts every operator route under /admin/v1 behind IAM, and no other route', () => {
+    const admin = routes.filter((route) => route.path.startsWith('/admin/'));
+    expect(admin.map((route) => route.id).sort()).toEqual(['adminGetMfaStatus', 'adminResetMfa', 'adminUnlockMfa']);
+    expect(routes.filter((route) => route.auth === 'iam')).toEqual(admin);
+    for (const route of admin) expect(route.path.startsWith('/admin/v1/')).toBe(true);
   });
 
   it.each(routes.map((route) => [route.id, route] as const))('documents a request body for %s exactly when the route parses one', (_id, route) => {

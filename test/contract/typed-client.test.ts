@@ -26,8 +26,11 @@ function clientWith(reply: () => Response = () => Response.json({})) {
 }
 
 const document = readCommittedDocument();
+/** The operator's API (`/admin/v1`, SigV4) and its local token are not the app's: `npm run admin` calls them, not this client. */
+const isOperatorOnly = (operation: unknown) =>
+  ((operation as oas31.OperationObject).tags ?? []).includes('Administration') || (operation as oas31.OperationObject).operationId === 'createDevAdminToken';
 const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
-  Object.entries(item ?? {}).map(([method, operation]) => ({
+  Object.entries(item ?? {}).filter(([, operation]) => !isOperatorOnly(operation)).map(([method, operation]) => ({
     id: (operation as { operationId: string }).operationId,
     method: method.toUpperCase(),
     path,
@@ -133,7 +136,11 @@ describe('typed client', () => {
 function gatewayAnswers(): Array<[number, string]> {
   const answers = new Map<number, string>();
   const responses = [
-    ...Object.values(document.paths ?? {}).flatMap((item) => Object.values(item ?? {}).flatMap((operation) => Object.entries((operation as oas31.OperationObject).responses ?? {}))),
+    ...Object.values(document.paths ?? {}).flatMap((item) =>
+      Object.values(item ?? {})
+        .filter((operation) => !isOperatorOnly(operation))
+        .flatMap((operation) => Object.entries((operation as oas31.OperationObject).responses ?? {})),
+    ),
     ...Object.entries(document.components?.responses ?? {}).map(([, response]) => ['404', response] as const),
   ];
   for (const [status, response] of responses) {

@@ -30,6 +30,8 @@ class SwitchableStore implements MfaStore {
   putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
   addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
   renameAuthenticator: MfaStore['renameAuthenticator'] = (...args) => this.target.renameAuthenticator(...args);
+  resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
+  clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);
   migrateLegacy: MfaStore['migrateLegacy'] = (...args) => this.target.migrateLegacy(...args);
 }
 
@@ -85,9 +87,6 @@ function effectOf(item: Item | undefined, before: Item | undefined): string {
     {},
   );
   if (item.pendingSecret) described.pendingSecret = same(item.pendingSecret, before?.pendingSecret) ? 'the pending secret' : 'a new secret';
-  if (item.totpSecret) {
-    described.totpSecret = same(item.totpSecret, before?.totpSecret) ? 'the active secret' : same(item.totpSecret, before?.pendingSecret) ? 'the pending secret' : 'another secret';
-  }
   if (item.recoveryCodes?.SS) {
     const old = new Set(before?.recoveryCodes?.SS ?? []);
     const kept = item.recoveryCodes.SS.filter((hash) => old.has(hash)).length;

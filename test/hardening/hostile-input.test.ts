@@ -9,7 +9,6 @@ import { actorOf, MAX_BODY_BYTES, parseBody, type HttpEvent } from '../../functi
 import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
-import { SoftwareAuthenticator } from '../support/software-authenticator.js';
 import { snapshotTable } from '../support/table-snapshot.js';
 
 /** Requests per property run, sent at once; runs × batch is the number of requests. */
@@ -38,9 +37,6 @@ beforeAll(async () => {
   // A user with MFA and a lockout in progress (the clock stands still): it gets every request, well-formed ones too.
   lockedUser = await h.enrolledUser(`protected-locked-${randomUUID()}`);
   for (let i = 0; i < 5; i++) await h.call('POST', '/v1/mfa/verify', lockedUser.token, { code: '000000' });
-  // Recovery codes and keys count in a lane of their own (10 a minute): fill it too, so that a well-formed proof of any kind is refused unwritten.
-  const stranger = new SoftwareAuthenticator();
-  for (let i = 0; i < 10; i++) await h.call('POST', '/v1/mfa/verify', lockedUser.token, { webauthn: stranger.assert({ challenge: 'AAAA' }) });
 });
 afterAll(() => h?.stop());
 
@@ -227,11 +223,19 @@ async function unlockSacrificialUsers() {
   }
 }
 
+/**
+ * What a locked user's item may show after well-formed recovery codes or key responses: a code
+ * lockout does not refuse them, so each takes a slot of the rate window (and writes, so the
+ * write id and outbox turn over). Everything else must stay byte for byte.
+ */
+const RATE_WINDOW_ATTRIBUTES = new Set(['proofTimes', 'lastWriteId', 'outbox']);
+
 async function protectedSnapshot(): Promise<string> {
   const sacrificial = Object.values(sacrificialUsers).map(({ sub }) => `"USER#${sub}"`);
   return (await snapshotTable(h.client, h.tableName))
     .split('\n')
     .filter((line) => !sacrificial.some((key) => line.includes(key)))
+    .map((line) => (line === '' ? line : JSON.stringify((JSON.parse(line) as Array<[string, unknown]>).filter(([name]) => !RATE_WINDOW_ATTRIBUTES.has(name)))))
     .join('\n');
 }
 

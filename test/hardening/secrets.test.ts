@@ -53,7 +53,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mfa-secrets-'));
   sealer = new IndiscreetSealer(LocalSecretSealer.inDataDir(dataDir));
   // Its own DynamoDB Local, on disk under dataDir, so that its files can be searched afterwards.
-  stack = await startLocalStack({ dataDir, overrides: { clock, sealer } });
+  stack = await startLocalStack({ dataDir, overrides: { clock, sealer }, changeEventLog: true });
   capture = captureProcessOutput();
   for (let i = 0; i < 3; i++) await journey(`secrets-${randomUUID()}`);
 }, 120_000);
@@ -205,6 +205,24 @@ describe('secrets at rest', () => {
     const rawSecrets = secrets.totpSecrets.filter((base32) => raw.includes(Buffer.from(secretBytes(base32))));
     expect({ found, rawSecrets }).toEqual({ found: [], rawSecrets: [] });
   }, 120_000);
+});
+
+describe('secrets in change events', () => {
+  it('keeps every TOTP secret, code, recovery code and token out of the change events (events.jsonl, from the table stream)', async () => {
+    const users = new Set<string>();
+    let text = '';
+    for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      text = await readFile(stack.eventsPath!, 'utf8').catch(() => '');
+      const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { detail: { event: string; userId: string } });
+      for (const line of lines) if (line.detail.event === 'lockout.started') users.add(line.detail.userId);
+      if (users.size >= 3) break;
+    }
+    expect(users.size).toBeGreaterThanOrEqual(3);
+    for (const event of ['mfa.enabled', 'recovery_codes.regenerated', 'code.replay_refused', 'recovery_code.used']) expect(text).toContain(`"event":"${event}"`);
+    expect(spellings().filter((value) => text.includes(value))).toEqual([]);
+    const codePattern = new RegExp(`(?<![0-9A-Za-z])(${[...new Set(secrets.codes)].join('|')})(?![0-9A-Za-z])`);
+    expect(text.split('\n').filter((line) => codePattern.test(line))).toEqual([]);
+  });
 });
 
 // Last, so that it reads the log lines of everything above: journeys, failures, a 503, a 500 and lockouts.

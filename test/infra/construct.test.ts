@@ -8,23 +8,12 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, routeById, type RouteDefinition } from '../../functions/http/routes.js';
+import { ROUTES, type RouteDefinition } from '../../functions/http/routes.js';
 import { ServerlessMfa, SettingsError } from '../../lib/index.js';
 import { SKIP_BUNDLING } from './synth.js';
 
-/** Operator routes as the lead will add them (auth: 'iam', under /admin), served here by an existing handler file. */
-const ADMIN_ROUTES: RouteDefinition[] = [
-  { ...routeById('getMfaStatus'), id: 'adminGetUserMfa', method: 'GET', path: '/admin/v1/users/{userId}/mfa', auth: 'iam' },
-  // Publishes a signal directly (an `events` entry in its access, which RouteAccess does not have yet).
-  {
-    ...routeById('getMfaStatus'),
-    id: 'adminResetUserMfa',
-    method: 'POST',
-    path: '/admin/v1/users/{userId}/mfa/reset',
-    auth: 'iam',
-    access: { ...routeById('getMfaStatus').access, events: ['events:PutEvents'] } as RouteDefinition['access'],
-  },
-];
+/** The operator routes of the route table (auth: 'iam', under /admin). */
+const ADMIN_ROUTES: readonly RouteDefinition[] = (ROUTES as readonly RouteDefinition[]).filter((route) => route.auth === 'iam');
 
 /** A consumer's own stack: its user pool, its alarm topic, and serverless-mfa embedded as one construct. */
 class ConsumerStack extends Stack {
@@ -47,7 +36,6 @@ class ConsumerStack extends Stack {
       assertionAudienceMap: { [client.userPoolClientId]: 'https://api.consumer.example' },
       webHosting: true,
       alarmTopic,
-      routes: [...ROUTES, ...ADMIN_ROUTES],
     });
   }
 }
@@ -122,19 +110,13 @@ describe('ServerlessMfa embedded in a consumer stack', () => {
     expect(JSON.stringify(expected[1])).toContain('/POST/admin/v1/users/*/mfa/reset');
   });
 
-  it('lets a route whose access lists events:PutEvents put events on the bus, and no other route', () => {
+  it('lets only the stream publisher put events on the bus: no route function may', () => {
     const bus = resolve(stack.mfa.changeEvents.bus.eventBusArn);
-    const puts = (routeId: string) => {
-      const role = resolve(stack.mfa.functions.byRoute.get(routeId)!.fn.role.roleName) as { Ref: string };
-      return Object.values(template.findResources('AWS::IAM::Policy'))
-        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([role]))
-        .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
-        .filter((statement) => JSON.stringify(statement.Action).includes('events:'));
-    };
-    expect(puts('adminResetUserMfa')).toEqual([expect.objectContaining({ Action: 'events:PutEvents', Resource: bus })]);
-    for (const route of ROUTES) expect(puts(route.id), route.id).toEqual([]);
-    const env = Object.values(template.findResources('AWS::Lambda::Function')).find((fn) => String(fn.Properties.Description).includes('adminResetUserMfa'))!.Properties.Environment.Variables;
-    expect(env.MFA_EVENT_BUS_NAME).toEqual(resolve(stack.mfa.changeEvents.bus.eventBusName));
+    const putters = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutEvents'));
+    expect(putters).toHaveLength(1);
+    expect(JSON.stringify(putters[0]!.Properties.PolicyDocument)).toContain(JSON.stringify(bus));
+    const publisherRole = resolve(stack.mfa.changeEvents.publisher.role.roleName);
+    expect(putters[0]!.Properties.Roles).toEqual([publisherRole]);
   });
 
   it('validates its props with the same schema as the context parameters', () => {

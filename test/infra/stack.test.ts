@@ -68,13 +68,16 @@ describe('API', () => {
     }
   });
 
-  it('puts every first-factor route behind the JWT authorizer and leaves only the well-known routes public', () => {
+  it('puts every first-factor route behind the JWT authorizer, every operator route behind IAM, and leaves only the well-known routes public', () => {
     const [[authorizerId]] = resources(synth, 'AWS::ApiGatewayV2::Authorizer') as [[string, unknown]];
     for (const route of ROUTES) {
       const [, r] = resources(synth, 'AWS::ApiGatewayV2::Route').find(([, candidate]) => candidate.Properties!.RouteKey === routeKey(route))!;
       if (route.auth === 'first-factor') {
         expect(route.path.startsWith('/v1/')).toBe(true);
         expect(r.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      } else if (route.auth === 'iam') {
+        expect(route.path.startsWith('/admin/v1/')).toBe(true);
+        expect(r.Properties!.AuthorizationType).toBe('AWS_IAM');
       } else {
         expect(route.path.startsWith('/.well-known/')).toBe(true);
         expect(r.Properties!.AuthorizationType ?? 'NONE').toBe('NONE');

@@ -6,6 +6,7 @@ import { stepAt } from '../../functions/methods/totp/totp.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import type { RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';
+import { storedApps } from '../support/table-snapshot.js';
 
 /** LOAD_USERS overrides the count, for quick runs (such as checking that a broken build fails it). */
 const USERS = Number(process.env.LOAD_USERS ?? 200);
@@ -107,13 +108,13 @@ describe(`load: ${USERS} users run the whole journey concurrently against the lo
     const { Items: items = [] } = await h.client.send(new ScanCommand({ TableName: h.tableName, ConsistentRead: true }));
     const bySub = new Map(items.map((item) => [item.pk!.S!.replace(/^USER#/, ''), item]));
     expect(items).toHaveLength(USERS);
-    const lastStep = String(stepAt(h.clock.now()) + 1);
+    const lastStep = stepAt(h.clock.now()) + 1;
     for (const { sub, disables } of users) {
       const item = bySub.get(sub);
       const state = {
-        totp: item?.totpSecret !== undefined,
+        totp: storedApps(item).length === 1,
         codes: item?.recoveryCodes?.SS?.length ?? 0,
-        lastStep: item?.lastStep?.N,
+        lastStep: storedApps(item)[0]?.lastStep,
         pending: item?.pendingSecret !== undefined,
         failures: item?.failures?.N,
         locked: item?.lockedUntil !== undefined,

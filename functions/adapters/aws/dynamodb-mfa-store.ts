@@ -139,17 +139,24 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void> {
+  async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number, events: readonly ChangeEvent[] = []): Promise<void> {
     const decrement = (fields: string[]) => {
       const w = new Write(now);
       w.set.push(...fields.map((field) => `${field} = ${field} - :one`));
       w.value(':one', num(1));
       w.value(':windowStart', num(counted.windowStart));
       w.conditions.push(`${ATTR.windowStart} = :windowStart`, ...fields.map((field) => `${field} >= :one`));
-      return this.send(userId, w, []);
+      return this.send(userId, w, events);
     };
     // When a success reset the consecutive count in between, only the failure window still holds the attempt.
-    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict') await decrement([ATTR.windowFailures]);
+    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict' && (await decrement([ATTR.windowFailures])).result === 'conflict') {
+      if (events.length > 0) {
+        // Nothing left to give back: the events still need a write to carry them to the stream.
+        const w = new Write(now);
+        w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+        await this.send(userId, w, events);
+      }
+    }
     if (counted.lockedUntil !== undefined) {
       // The lock this very attempt started goes with it (unless another attempt has started a newer one).
       const w = new Write(now);
@@ -307,6 +314,35 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
+  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    w.remove.push(
+      ATTR.authenticators,
+      ATTR.recoveryCodes,
+      ATTR.pendingSecret,
+      ATTR.pendingExpiresAt,
+      ATTR.pendingProved,
+      ATTR.registration,
+      ATTR.authentication,
+      ATTR.userHandle,
+      LEGACY.secret,
+      LEGACY.enabledAt,
+      LEGACY.lastUsedAt,
+      LEGACY.lastStep,
+    );
+    this.clearCounters(w);
+    w.idleTtl();
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async clearLock(userId: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    this.clearCounters(w);
+    return (await this.send(userId, w, events)).result;
+  }
+
   async migrateLegacy(record: MfaRecord, now: number): Promise<WriteResult> {
     const legacy = record.authenticators.find((a) => a.kind === 'totp' && record.legacy);
     if (!legacy || legacy.kind !== 'totp') return 'ok';
@@ -333,6 +369,18 @@ export class DynamoDbMfaStore implements MfaStore {
       w.set.push(`${w.authenticator(authenticator.id)} = ${w.value(':authenticator', authenticatorToAttribute(authenticator))}`);
     }
     if (recoveryCodeHashes) w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
+  }
+
+  /** No lock, no failures, a fresh failure window, no recovery-code or key attempts counted. */
+  private clearCounters(w: Write): void {
+    w.value(':zero', num(0));
+    w.set.push(
+      `${ATTR.failures} = :zero`,
+      `${ATTR.windowStart} = :now`,
+      `${ATTR.windowFailures} = :zero`,
+      `${ATTR.proofTimes} = ${w.value(':noProofAttempts', { L: NO_PROOF_ATTEMPTS.map(num) })}`,
+    );
+    w.remove.push(ATTR.lockedUntil);
   }
 
   /** Lockout counters and the rate window start with the item, so the first check of any kind counts its attempt in one write. */

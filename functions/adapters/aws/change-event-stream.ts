@@ -1,0 +1,74 @@
+import { CHANGE_EVENTS, EVENT_SOURCE, type ChangeEventName, type PublishedChangeEvent } from '../../domain/change-events.js';
+import type { ProofMethod } from '../../methods/kinds.js';
+import { ATTR, MFA_TABLE } from './mfa-item.js';
+
+/**
+ * From the table's stream to change events: the one converter, used by the stream function in
+ * the cloud and by the local stream reader. Every write replaces the item's outbox with its own
+ * events (or removes it), so the NewImage of each stream record holds exactly the events of the
+ * write that committed them: nothing is published for a write that did not apply, and a write
+ * the SDK re-sent after a lost response committed (and streamed) once.
+ */
+
+/** An attribute as both a Lambda stream event (JSON) and the DynamoDB Streams client carry it. */
+export interface StreamAttribute {
+  S?: string | undefined;
+  N?: string | undefined;
+  L?: StreamAttribute[] | undefined;
+  M?: Record<string, StreamAttribute> | undefined;
+}
+
+export type StreamImage = Record<string, StreamAttribute>;
+
+const USER_PREFIX = 'USER#';
+const isEventName = (name: string | undefined): name is ChangeEventName => name !== undefined && Object.hasOwn(CHANGE_EVENTS, name);
+
+/**
+ * The change events a stream record's new image carries: id `${lastWriteId}:${index}` (stable
+ * across redeliveries, unique per event), the user from the partition key. An image without
+ * outbox (a write that changed no tracked state, or a TTL removal) carries none.
+ */
+export function changeEventsOfImage(image: StreamImage | undefined): PublishedChangeEvent[] {
+  const outbox = image?.[ATTR.outbox]?.L;
+  const pk = image?.[MFA_TABLE.partitionKey]?.S;
+  const writeId = image?.[ATTR.lastWriteId]?.S;
+  if (!outbox || !pk?.startsWith(USER_PREFIX) || !writeId) return [];
+  const userId = pk.slice(USER_PREFIX.length);
+  return outbox.flatMap((entry, index): PublishedChangeEvent[] => {
+    const m = entry.M;
+    const event = m?.event?.S;
+    const at = Number(m?.at?.N);
+    if (!m || !isEventName(event) || !Number.isFinite(at)) return [];
+    const published: PublishedChangeEvent = { id: `${writeId}:${index}`, event, userId, at: new Date(at).toISOString(), requestId: m.requestId?.S ?? '' };
+    if (m.method?.S) published.method = m.method.S as ProofMethod;
+    if (m.authenticatorId?.S) published.authenticatorId = m.authenticatorId.S;
+    if (m.recoveryCodesRemaining?.N !== undefined) published.recoveryCodesRemaining = Number(m.recoveryCodesRemaining.N);
+    return [published];
+  });
+}
+
+/** The event as an EventBridge rule's target receives it (and as the local events.jsonl holds it). */
+export interface DeliveredChangeEvent {
+  source: typeof EVENT_SOURCE;
+  'detail-type': (typeof CHANGE_EVENTS)[ChangeEventName];
+  time: string;
+  detail: PublishedChangeEvent;
+}
+
+/** `detail` in a fixed field order: exactly the documented fields, nothing else. */
+export function detailOf(event: PublishedChangeEvent): PublishedChangeEvent {
+  return {
+    id: event.id,
+    event: event.event,
+    userId: event.userId,
+    ...(event.method !== undefined ? { method: event.method } : {}),
+    ...(event.authenticatorId !== undefined ? { authenticatorId: event.authenticatorId } : {}),
+    ...(event.recoveryCodesRemaining !== undefined ? { recoveryCodesRemaining: event.recoveryCodesRemaining } : {}),
+    at: event.at,
+    requestId: event.requestId,
+  };
+}
+
+export function deliveredEventOf(event: PublishedChangeEvent): DeliveredChangeEvent {
+  return { source: EVENT_SOURCE, 'detail-type': CHANGE_EVENTS[event.event], time: event.at, detail: detailOf(event) };
+}

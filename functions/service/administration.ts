@@ -1,0 +1,88 @@
+import type { ChangeEvent } from '../domain/change-events.js';
+import { UserNotFoundError } from '../domain/errors.js';
+import { isLocked } from '../domain/lockout.js';
+import type { MfaRecord } from '../domain/mfa-record.js';
+import type { AuditContext, AuditEventName } from '../ports/audit-log.js';
+import { iso, type MfaServiceDeps } from './context.js';
+import { statusOf, type MfaStatus } from './views.js';
+
+/** Who is acting on a user's MFA: an operator, named by the IAM principal that signed the call. */
+export interface Operator {
+  /** The caller's IAM principal ARN, as API Gateway's IAM authorizer verified it. */
+  principal: string;
+  audit: Omit<AuditContext, 'principal'>;
+}
+
+/** A user's MFA state as support staff see it: the user's own view plus the lockout. */
+export interface AdminMfaStatus extends MfaStatus {
+  userId: string;
+  lock: {
+    locked: boolean;
+    /** Consecutive failed code checks. */
+    failures: number;
+    /** Until when code checks are refused (null when no lock stands). */
+    lockedUntil: string | null;
+  };
+}
+
+/**
+ * What support staff may do to a user's MFA (IAM-authorised, never with a user's token): look,
+ * reset everything so the user enrolls afresh (every factor lost), or lift a lock. Every call is
+ * audited with the operator's principal and reason; reset and unlock record their change event
+ * in the same conditional write.
+ */
+export class Administration {
+  constructor(private readonly deps: Pick<MfaServiceDeps, 'store' | 'audit' | 'clock'>) {}
+
+  async status(operator: Operator, userId: string): Promise<AdminMfaStatus> {
+    const record = await this.deps.store.get(userId);
+    if (!record) {
+      this.audit(operator, 'mfa.admin.status', userId, 'refused');
+      throw new UserNotFoundError();
+    }
+    this.audit(operator, 'mfa.admin.status', userId, 'success');
+    return adminStatusOf(record, this.deps.clock.now());
+  }
+
+  /** Removes every authenticator, recovery code, pending setup and challenge, and clears the lock. */
+  reset(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+    return this.act(operator, userId, reason, 'mfa.admin.reset', 'admin.reset', (now, events) => this.deps.store.resetMfa(userId, now, events));
+  }
+
+  /** Clears the lock and the attempt counters; the user's factors stay as they are. */
+  unlock(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+    return this.act(operator, userId, reason, 'mfa.admin.unlock', 'admin.unlock', (now, events) => this.deps.store.clearLock(userId, now, events));
+  }
+
+  private async act(
+    operator: Operator,
+    userId: string,
+    reason: string,
+    auditEvent: AuditEventName,
+    changeEvent: ChangeEvent['event'],
+    write: (now: number, events: ChangeEvent[]) => Promise<'ok' | 'conflict'>,
+  ): Promise<AdminMfaStatus> {
+    const now = this.deps.clock.now();
+    if ((await write(now, [{ event: changeEvent, requestId: operator.audit.requestId }])) === 'conflict') {
+      this.audit(operator, auditEvent, userId, 'refused', reason);
+      throw new UserNotFoundError();
+    }
+    this.audit(operator, auditEvent, userId, 'success', reason);
+    const record = await this.deps.store.get(userId);
+    if (!record) throw new UserNotFoundError();
+    return adminStatusOf(record, now);
+  }
+
+  private audit(operator: Operator, event: AuditEventName, userId: string, outcome: 'success' | 'refused', reason?: string): void {
+    this.deps.audit.record({ event, userId, outcome, ...(reason !== undefined ? { reason } : {}) }, { ...operator.audit, principal: operator.principal });
+  }
+}
+
+export function adminStatusOf(record: MfaRecord, now: number): AdminMfaStatus {
+  const locked = isLocked(record, now);
+  return {
+    userId: record.userId,
+    ...statusOf(record),
+    lock: { locked, failures: record.failures, lockedUntil: locked ? iso(record.lockedUntil) : null },
+  };
+}
