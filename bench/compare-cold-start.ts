@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { routeById, ROUTES } from '../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS, PROJECT_ROOT } from '../lib/bundling.js';
-import { lambdaLikeEnv } from './cold-start.js';
+import { LAMBDA_NODE, lambdaLikeEnv } from './cold-start.js';
 import { median, round } from './stats.js';
 
 const [ref, runsArg, ...handlers] = process.argv.slice(2);
@@ -38,12 +38,12 @@ try {
   const probe = 'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
   const time = (file: string, env: NodeJS.ProcessEnv) => {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', probe, pathToFileURL(file).href], { env, encoding: 'utf8' });
+    const result = spawnSync(LAMBDA_NODE, ['--input-type=module', '-e', probe, pathToFileURL(file).href], { env, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${file}: ${result.stderr.slice(-1000)}`);
     return { processMs: Number(process.hrtime.bigint() - started) / 1e6, importMs: Number(result.stdout) };
   };
 
-  process.stdout.write(`cold start, ${ref} -> working tree, median of ${runs} fresh processes each (interleaved)\n`);
+  process.stdout.write(`cold start on Lambda's Node (${LAMBDA_NODE}), ${ref} -> working tree, median of ${runs} fresh processes each (interleaved)\n`);
   process.stdout.write('handler                        KB before -> after    process ms before -> after    import ms before -> after\n');
   for (const route of routes) {
     const env = lambdaLikeEnv(routeById(route.id));

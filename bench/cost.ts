@@ -1,4 +1,4 @@
-import type { AwsCall } from './aws-calls.js';
+import type { AwsCall } from '../harness/aws-calls.js';
 import { round } from './stats.js';
 
 /**
@@ -137,4 +137,58 @@ export function costPerMillionVerifications(input: { calls: readonly AwsCall[]; 
     },
     prices: PRICES,
   };
+}
+
+/**
+ * Amazon Cognito's published price per monthly active user (user pools, 2026), for comparison.
+ * Cognito's price covers the whole sign-in (first factor, hosted UI, federation); this service
+ * is only the second factor, behind whatever first factor the operator runs.
+ */
+export const COGNITO_PER_MAU_USD = { lite: 0.0055, essentials: 0.015, plus: 0.02, published: '2026' } as const;
+
+/** The sign-ins a monthly active user is assumed to make, each with one second-factor verification. */
+export const SIGN_INS_PER_MONTHLY_ACTIVE_USER = 30;
+
+export interface MethodCost {
+  /** The scenario of harness/minimum-aws-calls.ts whose measured calls are priced. */
+  scenario: string;
+  usdPerMillionVerifications: number;
+  usdPerMonthlyActiveUser: number;
+  /** Cognito's per-MAU price over this method's, per tier. */
+  cognitoMultiple: { lite: number; essentials: number; plus: number };
+  kmsShare: number;
+  figure: CostFigure;
+}
+
+/**
+ * Cost per million verifications and per monthly active user (at SIGN_INS_PER_MONTHLY_ACTIVE_USER
+ * sign-ins) for each sign-in method, from its measured calls and its handler's own work.
+ * A method without a measured scenario yet (WebAuthn until it lands) is simply not passed.
+ */
+export function costByMethod(
+  methods: Record<string, { scenario: string; calls: readonly AwsCall[]; measuredComputeMs: number }>,
+  itemBytes: number,
+): Record<string, MethodCost> {
+  return Object.fromEntries(
+    Object.entries(methods).map(([method, input]) => {
+      const figure = costPerMillionVerifications({ calls: input.calls, measuredComputeMs: input.measuredComputeMs, itemBytes });
+      const perMau = (figure.totalUsd / 1e6) * SIGN_INS_PER_MONTHLY_ACTIVE_USER;
+      const kms = figure.lines.filter((line) => line.item.startsWith('KMS')).reduce((sum, line) => sum + line.usdPerMillion, 0);
+      return [
+        method,
+        {
+          scenario: input.scenario,
+          usdPerMillionVerifications: figure.totalUsd,
+          usdPerMonthlyActiveUser: round(perMau, 6),
+          cognitoMultiple: {
+            lite: round(COGNITO_PER_MAU_USD.lite / perMau, 1),
+            essentials: round(COGNITO_PER_MAU_USD.essentials / perMau, 1),
+            plus: round(COGNITO_PER_MAU_USD.plus / perMau, 1),
+          },
+          kmsShare: round(kms / figure.totalUsd, 3),
+          figure,
+        },
+      ];
+    }),
+  );
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: starts DynamoDB Local, measures AWS calls per operation, verify/confirm
- * latency against the storage floor and throughput (local stack, in a child process), cold
- * starts of the Lambda bundles against SDK-only floors, and the cost per million verifications.
+ * latency against the storage floor and throughput (local stack, in a child process on Node 24,
+ * what Lambda runs), cold starts of the Lambda bundles against SDK-only floors on Node 24 and,
+ * for comparison, on this machine's Node, and the cost per million verifications.
  * Prints a table, writes bench/results/latest.json and appends a dated row to docs/benchmarks.md.
  *
  *   npm run bench                 full run (a few minutes on two shared cores)
@@ -14,9 +15,9 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_AWS_ENV, startDynamoDbLocal } from '../local/dynamodb-local.js';
-import { measureColdStarts } from './cold-start.js';
-import { costPerMillionVerifications } from './cost.js';
-import type { LatencyResults } from './latency.js';
+import { buildColdStartBundles, LAMBDA_NODE, machineNode, measureColdStarts, nodeRuntime } from './cold-start.js';
+import { costByMethod, costPerMillionVerifications } from './cost.js';
+import type { LatencyResults } from './latency/index.js';
 import { appendResultsRow, buildResults, printSummary, writeResults } from './report.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +35,9 @@ Object.assign(process.env, LOCAL_AWS_ENV, {
 
 function runLatencyChild(dynamoDbEndpoint: string, profileDir: string | undefined): Promise<LatencyResults> {
   return new Promise((resolveRun, reject) => {
-    const child = fork(join(BENCH_DIR, 'latency-child.ts'), [JSON.stringify({ dynamoDbEndpoint, quick, profileDir })], {
+    const child = fork(join(BENCH_DIR, 'latency', 'child.ts'), [JSON.stringify({ dynamoDbEndpoint, quick, profileDir })], {
+      // Lambda's Node (24), whatever Node runs this script.
+      execPath: LAMBDA_NODE,
       execArgv: ['--import', 'tsx'],
       // stdout is where the handlers write their audit lines, as in Lambda: kept, but discarded.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -65,7 +68,7 @@ log('starting DynamoDB Local (in memory)');
 const dynamo = await startDynamoDbLocal();
 try {
   log('AWS calls per operation (real AWS adapters, KMS answered in-process)');
-  const { measureAwsCalls } = await import('./aws-calls.js');
+  const { measureAwsCalls } = await import('../harness/aws-calls.js');
   const awsCalls = await measureAwsCalls({ dynamoDbEndpoint: dynamo.endpoint });
 
   const profileDir = profile ? join(BENCH_DIR, 'results', 'profiles') : undefined;
@@ -74,21 +77,38 @@ try {
   const latency = await runLatencyChild(dynamo.endpoint, profileDir);
 
   log('cold starts');
-  const coldStarts = await measureColdStarts({
-    runs: quick ? 3 : 30,
-    buildDir: join(BENCH_DIR, '.build', 'cold-start'),
+  const bundles = await buildColdStartBundles(join(BENCH_DIR, '.build', 'cold-start'));
+  const lambdaNode = nodeRuntime(LAMBDA_NODE);
+  const coldStarts = await measureColdStarts(bundles, {
+    node: lambdaNode,
+    rounds: 3,
+    runsPerRound: quick ? 1 : 10,
     sourceMapProbe: 'verifyMfa',
     profileDir,
-    profileRoutes: ['verifyMfa', 'getOpenIdConfiguration'],
+    profileRoutes: ['verifyMfa', 'getOpenIdConfiguration', 'getJwks'],
     log,
   });
+  // For comparison, this machine's Node (20 here), with fewer runs.
+  const thisNode = nodeRuntime(machineNode());
+  const coldStartsOnThisNode =
+    thisNode.version === lambdaNode.version ? undefined : await measureColdStarts(bundles, { node: thisNode, rounds: 3, runsPerRound: quick ? 1 : 5, log });
 
   const cost = costPerMillionVerifications({
     calls: awsCalls['verifyMfa (TOTP)'],
     measuredComputeMs: latency.lambdaVerify.computeMs,
     itemBytes: latency.item.bytesWithKmsCiphertext,
   });
-  const results = buildResults({ quick, awsCalls, latency, coldStarts, cost, loadBefore, loadAfter: loadavg(), seconds: (Date.now() - started) / 1000 });
+  // By method: a recovery code's own work is its request over the same storage floor (mostly its KDF evaluation).
+  // WebAuthn joins once its scenario is in harness/minimum-aws-calls.ts and its phase in bench/latency/index.ts.
+  const recoveryComputeMs = Math.max(0, latency.recoveryVerify.requestMs.medianMs - latency.recoveryVerify.floorMs.medianMs);
+  const costs = costByMethod(
+    {
+      totp: { scenario: 'verifyMfa (TOTP)', calls: awsCalls['verifyMfa (TOTP)'], measuredComputeMs: latency.lambdaVerify.computeMs },
+      recoveryCode: { scenario: 'verifyMfa (recovery code)', calls: awsCalls['verifyMfa (recovery code)'], measuredComputeMs: recoveryComputeMs },
+    },
+    latency.item.bytesWithKmsCiphertext,
+  );
+  const results = buildResults({ quick, awsCalls, latency, coldStarts, coldStartsOnThisNode, cost, costs, loadBefore, loadAfter: loadavg(), seconds: (Date.now() - started) / 1000 });
   const file = await writeResults(results);
   const doc = await appendResultsRow(results);
   printSummary(results);

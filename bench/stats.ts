@@ -32,3 +32,18 @@ export function round(value: number, digits = 2): number {
 
 /** Milliseconds since `start` (from `performance.now()`). */
 export const elapsedMs = (start: number): number => performance.now() - start;
+
+/**
+ * A figure measured in several rounds of one run: the median of the rounds is the figure, and
+ * the rounds themselves and their spread (max - min) are reported beside it.
+ */
+export interface Repeated {
+  value: number;
+  rounds: number[];
+  spread: number;
+}
+
+export function repeated(rounds: readonly number[]): Repeated {
+  const values = rounds.map((value) => round(value, 3));
+  return { value: round(median(values), 3), rounds: values, spread: round(Math.max(...values) - Math.min(...values), 3) };
+}

@@ -1,9 +1,8 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { assertionSigningKey, KMS_CLIENT_CONFIG } from './adapters/assertion-signing-key.js';
 import { DynamoDbMfaStore } from './adapters/aws/dynamodb-mfa-store.js';
-import { KmsAssertionSigner } from './adapters/aws/kms-assertion-signer.js';
 import { KmsSecretSealer } from './adapters/aws/kms-secret-sealer.js';
-import { LocalAssertionSigner } from './adapters/local/local-assertion-signer.js';
 import { LocalSecretSealer } from './adapters/local/local-secret-sealer.js';
 import { PowertoolsAuditLog } from './adapters/powertools-audit-log.js';
 import { loadConfig, type Config } from './config.js';
@@ -46,7 +45,7 @@ export function dynamoDbClientConfig(config: Pick<Config, 'dynamoDbEndpoint'>): 
   return { ...(config.dynamoDbEndpoint ? { endpoint: config.dynamoDbEndpoint } : {}), maxAttempts: 3 };
 }
 
-export const KMS_CLIENT_CONFIG: KMSClientConfig = { maxAttempts: 3 };
+export { assertionSigningKey, KMS_CLIENT_CONFIG };
 
 /** The MFA table: DynamoDB in the cloud and locally (DynamoDB Local). */
 export const mfaTable: NonNullable<PortFactories['table']> = (config, clients) =>
@@ -57,12 +56,6 @@ export const totpSecretKey: NonNullable<PortFactories['secretKey']> = (config, c
   config.adapters === 'aws'
     ? new KmsSecretSealer((clients.kms ??= new KMSClient(KMS_CLIENT_CONFIG)), config.totpKeyId!)
     : LocalSecretSealer.inDataDir(config.dataDir);
-
-/** The assertion-signing key: an ECC KMS key, or a P-256 JWK file locally. */
-export const assertionSigningKey: NonNullable<PortFactories['signingKey']> = (config, clients) =>
-  config.adapters === 'aws'
-    ? new KmsAssertionSigner((clients.kms ??= new KMSClient(KMS_CLIENT_CONFIG)), config.signingKeyId!)
-    : LocalAssertionSigner.inDataDir(config.dataDir);
 
 /** A port this function has no access to: using it is a programming error, caught loudly. */
 function notGranted<T extends object>(port: string): T {

@@ -1,11 +1,11 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
 import type { RouteAccess } from './http/routes.js';
+import { ConfigurationError } from './public-config.js';
 import { ServiceSettingSchemas } from './settings-schema.js';
 
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-}
+// Defined beside the public functions' zod-free reader (their bundles carry no zod); one class for both.
+export { ConfigurationError };
 
 const Environment = z.object({
   MFA_ADAPTERS: z.enum(['aws', 'local']).default('aws'),

@@ -1,7 +1,6 @@
-import { defineHandler } from '../http/lambda-handler.js';
-import { routeById } from '../http/routes.js';
+import { definePublicHandler } from '../http/public-handler.js';
 
-export const { handler, withServices, ports } = defineHandler(routeById('getOpenIdConfiguration'), {}, async (_event, { config }) => ({
+export const { handler, withServices, ports } = definePublicHandler({}, async (_event, { config }) => ({
   status: 200,
   body: {
     issuer: config.issuer,

@@ -3,8 +3,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type PortFactories, type Services } from '../composition.js';
 import { logger, metrics } from '../observability.js';
-import { PROBLEM_CONTENT_TYPE, problemBody, problemFor } from './problems.js';
 import type { HttpEvent } from './request.js';
+import { problemResult, respond } from './responses.js';
 import type { RouteDefinition } from './routes.js';
 
 export interface HttpResult {
@@ -15,16 +15,6 @@ export interface HttpResult {
 
 export type Endpoint = (event: HttpEvent, services: Services) => Promise<HttpResult>;
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-
-/** Responses carry secrets (TOTP secrets, recovery codes, assertions): never cache or sniff them. */
-const SECURITY_HEADERS = {
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-};
-
-function respond(status: number, body: unknown, contentType: string, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: status, headers: { 'Content-Type': contentType, ...SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
-}
 
 /**
  * Flushes the audit metrics (failures, lockouts) after each invocation that recorded any.
@@ -38,12 +28,9 @@ const publishMetricsIfAny: middy.MiddlewareObj<HttpEvent, APIGatewayProxyStructu
 
 /** The one place that turns an error into an HTTP response: problem+json, details only for 4xx. */
 export function problemResponse(error: unknown): APIGatewayProxyStructuredResultV2 {
-  const problem = problemFor(error);
-  const body = problemBody(problem);
-  if (body.status >= 500) {
-    logger.error('request failed', { code: problem.code, errorName: (error as Error)?.name ?? typeof error });
-  }
-  return respond(body.status, body, PROBLEM_CONTENT_TYPE, problem.headers);
+  const { response, failure } = problemResult(error);
+  if (failure) logger.error('request failed', failure);
+  return response;
 }
 
 /**

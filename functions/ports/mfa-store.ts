@@ -102,8 +102,11 @@ export interface MfaStore {
   /** Stores (or replaces) a pending TOTP enrollment; conflict when MFA is on (that needs commitProof). */
   putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;
 
-  /** Stores (or replaces) a pending key registration and the user handle (kept once set); conflict when MFA is on. */
-  putRegistration(userId: string, registration: PendingChallenge, userHandle: string, now: number): Promise<WriteResult>;
+  /**
+   * Stores (or replaces) a pending key registration, keeping the user's handle or setting
+   * `newUserHandle` when there is none, and returns the handle stored; conflict when MFA is on.
+   */
+  putRegistration(userId: string, registration: PendingChallenge, newUserHandle: string, now: number): Promise<{ result: WriteResult; userHandle?: string | undefined }>;
 
   /** Stores (or replaces) the pending authentication challenge; conflict unless MFA is on. */
   putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult>;

@@ -78,18 +78,13 @@ export class WebAuthnRegistration {
       // As stored, not a later reading of the clock.
       expiresAt = stored!;
     } else {
+      // MFA is off (the write's condition), so there are no keys to exclude and nothing to read first.
+      const now = clock.now();
+      expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
+      const stored = await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, newHandle, now);
+      if (stored.result === 'conflict' || !stored.userHandle) throw new StepUpRequiredError();
+      handle = stored.userHandle;
       keys = [];
-      // A conflict is MFA turned on meanwhile, or a concurrent first start that stored its own
-      // handle (a double click): the next round reads which.
-      for (let round = 0; ; round++) {
-        if (round === MAX_ROUNDS) throw new ContentionError();
-        const record = await store.get(actor.userId);
-        if (mfaEnabled(record)) throw new StepUpRequiredError();
-        const now = clock.now();
-        expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-        handle = record?.webauthnUserHandle ?? newHandle;
-        if ((await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, handle, now)) === 'ok') break;
-      }
     }
     const options = await registrationOptions(settings.relyingParty, {
       challenge,

@@ -57,4 +57,16 @@ describe('handler bundles', () => {
     await build({ ...options, entryPoints: [handlerEntry(route)], outfile });
     expect(readFileSync(outfile, 'utf8')).toBe(deployed.code);
   });
+
+  it.each(['getOpenIdConfiguration', 'getJwks'] as const)('of the public %s hold no zod, middy, route schemas or service', async (id) => {
+    const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: [handlerEntry(routeById(id))], write: false, metafile: true, outdir: 'unused' });
+    // What the bundle holds: modules esbuild read but shook out entirely contribute no bytes.
+    const output = Object.values(metafile.outputs).find((entry) => entry.entryPoint)!;
+    const inputs = Object.entries(output.inputs).flatMap(([path, input]) => (input.bytesInOutput > 0 ? [path] : []));
+    expect(inputs.some((path) => path.includes('node_modules/zod/'))).toBe(false);
+    expect(inputs.some((path) => path.includes('node_modules/@middy/'))).toBe(false);
+    expect(inputs).not.toContain('functions/http/schemas.ts');
+    expect(inputs.filter((path) => path.startsWith('functions/service/') || path.startsWith('functions/domain/totp'))).toEqual([]);
+    if (id === 'getOpenIdConfiguration') expect(inputs.some((path) => path.includes('node_modules/@aws-sdk/'))).toBe(false);
+  });
 });

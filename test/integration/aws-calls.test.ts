@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeById } from '../../functions/http/routes.js';
 import { loadRouteHandlers } from '../../local/local-stack.js';
-import { measureAwsCalls, MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from '../../bench/aws-calls.js';
+import { measureAwsCalls, MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from '../../harness/aws-calls.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 
 const SCENARIOS = Object.keys(MINIMUM_AWS_CALLS) as ScenarioName[];

@@ -1,19 +1,7 @@
-import type { Clock } from '../../functions/domain/clock.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../../functions/ports/audit-log.js';
 
-/** A clock the test moves by hand. */
-export class ManualClock implements Clock {
-  constructor(private current: number = Date.UTC(2026, 10, 28, 12, 0, 0)) {}
-  now(): number {
-    return this.current;
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-  set(ms: number): void {
-    this.current = ms;
-  }
-}
+/** Defined in harness/ (the benchmarks use it too); re-exported for the tests that import their fakes from here. */
+export { ManualClock } from '../../harness/manual-clock.js';
 
 /** Keeps audit events in memory so tests can assert on the trail. */
 export class RecordingAuditLog implements AuditLog {

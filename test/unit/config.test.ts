@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, loadConfig } from '../../functions/config.js';
+import { loadPublicConfig } from '../../functions/public-config.js';
 import { routeById } from '../../functions/http/routes.js';
 import { createServices } from '../../functions/composition.js';
 
@@ -67,5 +68,41 @@ describe('configuration', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  describe('of the public functions (read without zod)', () => {
+    const PUBLIC = { MFA_ISSUER: 'https://mfa.example.com/', MFA_SIGNING_KEY_ID: 's' };
+    const cases: [string, NodeJS.ProcessEnv][] = [
+      ['complete', PUBLIC],
+      ['no issuer', { MFA_SIGNING_KEY_ID: 's' }],
+      ['a malformed issuer', { ...PUBLIC, MFA_ISSUER: 'not a url' }],
+      ['no signing key', { MFA_ISSUER: PUBLIC.MFA_ISSUER }],
+      ['an empty signing key', { ...PUBLIC, MFA_SIGNING_KEY_ID: '' }],
+      ['unknown adapters', { ...PUBLIC, MFA_ADAPTERS: 'disk' }],
+      ['local adapters', { ...PUBLIC, MFA_ADAPTERS: 'local', MFA_DATA_DIR: '/tmp/mfa' }],
+      ['local adapters inside Lambda', { ...PUBLIC, MFA_ADAPTERS: 'local', AWS_LAMBDA_FUNCTION_NAME: 'jwks' }],
+    ];
+    const outcome = (read: () => unknown) => {
+      try {
+        return { config: read() };
+      } catch (error) {
+        return { error: `${(error as Error).name}: ${(error as Error).message}` };
+      }
+    };
+
+    it.each(cases)('answer as loadConfig does for the key set, given %s', (_name, env) => {
+      const full = outcome(() => loadConfig(routeById('getJwks').access, { MFA_ASSERTION_AUDIENCE: 'app', ...env }));
+      const light = outcome(() => loadPublicConfig(env, { signingKey: true }));
+      expect(light.error).toBe(full.error);
+      if (!full.error) {
+        const { adapters, signingKeyId, dataDir, issuer } = full.config as ReturnType<typeof loadConfig>;
+        expect(light.config).toEqual({ adapters, signingKeyId, dataDir, issuer });
+      }
+    });
+
+    it('need no signing key for the discovery document', () => {
+      expect(loadPublicConfig({ MFA_ISSUER: 'https://mfa.example.com' }, { signingKey: false }).issuer).toBe('https://mfa.example.com');
+      expect(() => loadPublicConfig({}, { signingKey: false })).toThrow(/Invalid or missing configuration: MFA_ISSUER/);
+    });
   });
 });

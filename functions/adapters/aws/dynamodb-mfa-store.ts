@@ -247,7 +247,7 @@ export class DynamoDbMfaStore implements MfaStore {
           `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(effect.registration))}`,
           `${ATTR.userHandle} = ${w.value(':userHandle', { S: effect.userHandle })}`,
         );
-        // The options handed out carry this handle: it must be the one stored (as in putRegistration).
+        // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
         break;
     }
@@ -268,19 +268,24 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, [])).result;
   }
 
-  async putRegistration(userId: string, registration: PendingChallenge, userHandle: string, now: number): Promise<WriteResult> {
+  async putRegistration(
+    userId: string,
+    registration: PendingChallenge,
+    newUserHandle: string,
+    now: number,
+  ): Promise<{ result: WriteResult; userHandle?: string | undefined }> {
     const w = new Write(now);
     w.set.push(
       `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(registration))}`,
-      `${ATTR.userHandle} = ${w.value(':userHandle', { S: userHandle })}`,
+      `${ATTR.userHandle} = if_not_exists(${ATTR.userHandle}, ${w.value(':userHandle', { S: newUserHandle })})`,
     );
-    // The options handed out carry this handle: it must be the one stored.
-    w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
     this.startCounters(w);
     w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
     w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(registration.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
     w.conditions.push(MFA_OFF);
-    return (await this.send(userId, w, [])).result;
+    // The item comes back with the write: the options handed out carry the handle it holds.
+    const { result, item } = await this.send(userId, w, [], true);
+    return { result, userHandle: result === 'ok' ? item?.[ATTR.userHandle]?.S : undefined };
   }
 
   async putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult> {

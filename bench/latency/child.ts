@@ -3,7 +3,7 @@
  * handlers write their audit lines there as in Lambda, where they are part of the work. Results
  * go back over IPC; progress goes to stderr.
  */
-import { measureLatency, type LatencyOptions } from './latency.js';
+import { measureLatency, type LatencyOptions } from './index.js';
 
 const { dynamoDbEndpoint, quick, profileDir } = JSON.parse(process.argv[2] ?? '{}') as { dynamoDbEndpoint: string; quick?: boolean; profileDir?: string };
 const log = (line: string) => process.stderr.write(`  ${line}\n`);
@@ -11,12 +11,13 @@ const log = (line: string) => process.stderr.write(`  ${line}\n`);
 const options: LatencyOptions = quick
   ? {
       dynamoDbEndpoint,
-      verifyPairs: 60,
+      rounds: 3,
+      verifyPairs: 20,
       warmup: 10,
       confirmSamples: 2,
       recoverySamples: 2,
       concurrency: [1, 8, 32],
-      blocksPerConcurrency: 2,
+      blocksPerConcurrency: 1,
       opsPerBlock: (concurrency) => Math.max(20, concurrency * 3),
       handlerPairs: 40,
       profileDir,
@@ -24,13 +25,15 @@ const options: LatencyOptions = quick
     }
   : {
       dynamoDbEndpoint,
-      verifyPairs: 400,
+      // Three rounds of each latency figure: the figure is their median, the spread is reported.
+      rounds: 3,
+      verifyPairs: 150,
       warmup: 60,
       confirmSamples: 8,
       recoverySamples: 10,
       concurrency: [1, 8, 32],
       // Short blocks, many of them: verify and floor blocks then see nearly the same machine load.
-      blocksPerConcurrency: 8,
+      blocksPerConcurrency: 4,
       opsPerBlock: (concurrency) => Math.max(40, concurrency * 5),
       handlerPairs: 300,
       profileDir,

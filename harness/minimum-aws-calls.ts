@@ -59,6 +59,31 @@ export const MINIMUM_AWS_CALLS = {
     calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
     why: 'Count the attempt in the write that reads the item, check the code, remove secret and codes in one conditional write.',
   },
+  'startWebAuthnRegistration (first method)': {
+    route: 'startWebAuthnRegistration',
+    calls: ['dynamodb:UpdateItem'],
+    why: 'One conditional write that stores the challenge while MFA is off and keeps (or sets) the user handle, returning it (ReturnValues): nothing to read first, as a user without MFA has no keys to exclude.',
+  },
+  'startWebAuthnRegistration (TOTP proof)': {
+    route: 'startWebAuthnRegistration',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'A further key needs a proof: count the attempt in the write that reads the item, check the code, store the challenge and spend the code in one conditional write.',
+  },
+  'startWebAuthnChallenge (no security key)': {
+    route: 'startWebAuthnChallenge',
+    calls: ['dynamodb:GetItem'],
+    why: 'One read shows the user has no key: refused, nothing written.',
+  },
+  renameAuthenticator: {
+    route: 'renameAuthenticator',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: "Read the authenticator (its kind names the change event, recorded in the same write as the new name), then one conditional write.",
+  },
+  'removeAuthenticator (TOTP)': {
+    route: 'removeAuthenticator',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'Count the attempt in the write that reads the item, check the code, remove the authenticator (and, for the last, the recovery codes) in one conditional write.',
+  },
 } as const satisfies Record<string, AwsScenario>;
 
 export type ScenarioName = keyof typeof MINIMUM_AWS_CALLS;

@@ -8,13 +8,14 @@ import { lambdaContext as localLambdaContext } from '../local/server.js';
  * The event API Gateway (HTTP API, payload 2.0) hands a function after its JWT authorizer
  * accepted a first-factor token for `sub`: what the handlers get in Lambda, without the HTTP hop.
  */
-export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string; body?: unknown } = {}): HttpEvent {
+export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string; body?: unknown; pathParameters?: Record<string, string> } = {}): HttpEvent {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const now = Date.now();
+  const rawPath = route.path.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(options.pathParameters?.[name] ?? ''));
   return {
     version: '2.0',
     routeKey: `${route.method} ${route.path}`,
-    rawPath: route.path,
+    rawPath,
     rawQueryString: '',
     headers: { 'content-type': 'application/json', host: 'mfa.example.com', 'user-agent': 'serverless-mfa-bench' },
     requestContext: {
@@ -22,14 +23,15 @@ export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string;
       apiId: 'bench',
       domainName: 'mfa.example.com',
       domainPrefix: 'mfa',
-      http: { method: route.method, path: route.path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'serverless-mfa-bench' },
+      http: { method: route.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'serverless-mfa-bench' },
       requestId: randomUUID(),
       routeKey: `${route.method} ${route.path}`,
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
-      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com` }, scopes: [] } } } : {}),
+      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app' }, scopes: [] } } } : {}),
     },
+    ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: false,
   } as HttpEvent;

@@ -1,0 +1,111 @@
+import { quietAttemptGuard } from '../../functions/domain/lockout.js';
+import type { Clock } from '../../functions/domain/clock.js';
+import { authenticatorsOf, type TotpAuthenticator } from '../../functions/domain/mfa-record.js';
+import { stepAt } from '../../functions/methods/totp/totp.js';
+import type { MfaRecord, MfaStore } from '../../functions/ports/mfa-store.js';
+import { MINIMUM_AWS_CALLS } from '../../harness/minimum-aws-calls.js';
+import { elapsedMs } from '../stats.js';
+import type { UserPool } from './load.js';
+
+/**
+ * The floors a request is measured against: the storage calls its route needs, sent straight
+ * to the same DynamoDB Local through the same store adapter and SDK client configuration.
+ * Every direct store call of the latency benchmark is here (the floors, and seeding users):
+ * the verify floor follows the route's minimum-call table (the one the integration test holds
+ * `verifyMfa` to), and refuses to run when that table changes, rather than going stale.
+ */
+
+/** The DynamoDB calls a TOTP verification needs, from the minimum-call table. */
+export const VERIFY_STORAGE_CALLS: readonly string[] = MINIMUM_AWS_CALLS['verifyMfa (TOTP)'].calls.filter((call) => call.startsWith('dynamodb:'));
+const EXPECTED_VERIFY_STORAGE = ['dynamodb:UpdateItem', 'dynamodb:UpdateItem'];
+if (VERIFY_STORAGE_CALLS.join() !== EXPECTED_VERIFY_STORAGE.join()) {
+  throw new Error(`verifyMfa's storage calls are now ${VERIFY_STORAGE_CALLS.join(' + ')}; bench/latency/floors.ts sends ${EXPECTED_VERIFY_STORAGE.join(' + ')}: update the floor.`);
+}
+
+export type Floor = () => Promise<number>;
+
+const codeGuard = (now: number, requires: 'mfa-enabled' | 'pending-enrollment') => ({ requires, lane: 'code' as const, ...quietAttemptGuard(now) });
+
+function onlyApp(record: MfaRecord | undefined): TotpAuthenticator {
+  const app = authenticatorsOf(record, 'totp')[0];
+  if (!app) throw new Error('A floor user has no authenticator app.');
+  return app;
+}
+
+/** Spends the next step of the user's app, as a verification's last write does. */
+async function spendNextStep(store: MfaStore, userId: string, app: TotpAuthenticator, now: number): Promise<void> {
+  const result = await store.commitProof(userId, { kind: 'totp', authenticatorId: app.id, sealedSecret: app.sealedSecret, step: app.lastStep + 1 }, { kind: 'none' }, now);
+  if (result !== 'ok') throw new Error('The storage floor write was refused.');
+}
+
+/**
+ * A TOTP verification's storage: the conditional UpdateItem that counts the attempt and
+ * returns the item, then the conditional UpdateItem that spends the step.
+ */
+export function verifyStorageFloor(store: MfaStore, pool: UserPool, clock: Clock): Floor {
+  return () =>
+    pool.with(async (user) => {
+      const started = performance.now();
+      const now = clock.now();
+      const quiet = await store.countQuietAttempt(user.sub, codeGuard(now, 'mfa-enabled'), now);
+      if (!quiet.counted) throw new Error('The storage floor count write was refused.');
+      await spendNextStep(store, user.sub, onlyApp(quiet.record), now);
+      return elapsedMs(started);
+    });
+}
+
+/** The floor as the issue first defined it: GetItem + one conditional UpdateItem. Reported beside the verify ratio. */
+export function getItemPlusOneWriteFloor(store: MfaStore, pool: UserPool, clock: Clock): Floor {
+  return () =>
+    pool.with(async (user) => {
+      const started = performance.now();
+      const now = clock.now();
+      await spendNextStep(store, user.sub, onlyApp(await store.get(user.sub)), now);
+      return elapsedMs(started);
+    });
+}
+
+/** Confirms a user's pending enrollment in storage, with a given recovery-code set: seeding without a KDF per user. */
+export async function enableSeededTotp(
+  store: MfaStore,
+  userId: string,
+  input: { pendingSealed: Uint8Array; step: number; recoveryCodeHashes: string[] },
+  now: number,
+): Promise<void> {
+  const app: TotpAuthenticator = { id: `bench-${input.step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: input.pendingSealed, lastStep: input.step };
+  const result = await store.commitProof(
+    userId,
+    { kind: 'pending_totp', sealedSecret: input.pendingSealed, step: input.step },
+    { kind: 'add_authenticator', authenticator: app, authenticatorCount: 0, recoveryCodeHashes: input.recoveryCodeHashes },
+    now,
+  );
+  if (result !== 'ok') throw new Error('Could not seed an enrolled user.');
+}
+
+/**
+ * A confirm's storage for a user with a pending enrollment (written untimed first, as the
+ * enrollment route would): the count write that reads the pending secret, the enabling write.
+ */
+export async function confirmStorageFloor(
+  store: MfaStore,
+  user: { sub: string; sealedSecret: Uint8Array },
+  recoveryCodeHashes: string[],
+  clock: Clock,
+): Promise<number> {
+  await store.putPendingEnrollment(user.sub, { sealedSecret: user.sealedSecret, expiresAt: clock.now() + 600_000, proved: false }, clock.now());
+  const started = performance.now();
+  const now = clock.now();
+  const quiet = await store.countQuietAttempt(user.sub, codeGuard(now, 'pending-enrollment'), now);
+  if (!quiet.counted) throw new Error('The confirm floor count write was refused.');
+  const step = stepAt(now);
+  const app: TotpAuthenticator = { id: `bench-confirm-${step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: quiet.record!.pending!.sealedSecret, lastStep: step };
+  const enabled = await store.commitProof(
+    user.sub,
+    { kind: 'pending_totp', sealedSecret: quiet.record!.pending!.sealedSecret, step },
+    { kind: 'add_authenticator', authenticator: app, authenticatorCount: 0, recoveryCodeHashes },
+    now,
+  );
+  const ms = elapsedMs(started);
+  if (enabled !== 'ok') throw new Error('The confirm floor write was refused.');
+  return ms;
+}
