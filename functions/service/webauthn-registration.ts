@@ -61,7 +61,7 @@ export class WebAuthnRegistration {
     let handle: string;
     let keys: WebAuthnAuthenticator[];
     if (factor) {
-      const { record } = await this.attempts.run(actor, factor, {
+      const { record, value: stored } = await this.attempts.run<number>(actor, factor, {
         operation: 'register',
         requires: 'mfa-enabled',
         precondition: requireRoomForOneMore,
@@ -69,12 +69,14 @@ export class WebAuthnRegistration {
           const userHandle = found.webauthnUserHandle ?? newHandle;
           const registration = { challenge, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
           const events = recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1);
-          return { result: await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now, events) };
+          const result = await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now, events);
+          return { result, value: registration.expiresAt };
         },
       });
       handle = record.webauthnUserHandle ?? newHandle;
       keys = authenticatorsOf(record, 'webauthn');
-      expiresAt = clock.now() + WEBAUTHN_CEREMONY_TTL_MS;
+      // As stored, not a later reading of the clock.
+      expiresAt = stored!;
     } else {
       // MFA is off (the write's condition), so there are no keys to exclude and nothing to read first.
       const now = clock.now();

@@ -245,8 +245,10 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'start_webauthn_registration':
         w.set.push(
           `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(effect.registration))}`,
-          `${ATTR.userHandle} = if_not_exists(${ATTR.userHandle}, ${w.value(':userHandle', { S: effect.userHandle })})`,
+          `${ATTR.userHandle} = ${w.value(':userHandle', { S: effect.userHandle })}`,
         );
+        // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
+        w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
         break;
     }
     return (await this.send(userId, w, events)).result;

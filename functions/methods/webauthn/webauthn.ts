@@ -57,6 +57,7 @@ export async function registrationOptions(
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
   const { verifyRegistrationResponse } = await library();
   try {
+    if (embeddedCrossOrigin(response.response.clientDataJSON)) return null;
     const result = await verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
@@ -95,6 +96,23 @@ export async function authenticationOptions(
   });
 }
 
+/**
+ * Whether the client says the ceremony ran in a frame of another origin (`crossOrigin: true`,
+ * or a `topOrigin`). WebAuthn L3 7.1 step 10 and 7.2 step 13 leave it to the relying party to
+ * expect that; this service offers no sign-in inside another site's frame (its web client sends
+ * `frame-ancestors 'none'`), so such a response is refused. The library refuses a `topOrigin`
+ * only at authentication and never checks `crossOrigin`. Unreadable client data counts as
+ * cross-origin (the library refuses it anyway).
+ */
+function embeddedCrossOrigin(clientDataJSON: string): boolean {
+  try {
+    const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
+    return typeof data !== 'object' || data === null || (data as { crossOrigin?: unknown }).crossOrigin === true || 'topOrigin' in data;
+  } catch {
+    return true;
+  }
+}
+
 /** The signature counter in authenticator data (bytes 33-36, big-endian), or null when it is too short. */
 function counterOf(response: AuthenticationResponseJSON): number | null {
   const data = Buffer.from(response.response.authenticatorData, 'base64url');
@@ -116,6 +134,10 @@ export async function proveWebAuthn(
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
   const pending = record.authentication;
   if (!key || response.rawId !== response.id || !pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
+  if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
+  // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
+  const { userHandle } = response.response;
+  if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
   const { verifyAuthenticationResponse } = await library();
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
