@@ -12,6 +12,7 @@ import { InProcessKms } from './in-process-kms.js';
 import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
+import { SoftwareAuthenticator } from './software-authenticator.js';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
 
 export { MINIMUM_AWS_CALLS, type AwsCall, type AwsScenario, type ScenarioName } from './minimum-aws-calls.js';
@@ -76,7 +77,7 @@ export interface AwsHarness {
   /** The storage adapter over the same DynamoDB client the functions use. */
   store: DynamoDbMfaStore;
   /** Invokes a route's handler as Lambda would (one container per route) and returns the calls it made. */
-  invoke(route: RouteId, options?: { sub?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
+  invoke(route: RouteId, options?: { sub?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
   close(): void;
 }
 
@@ -100,7 +101,6 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_TOTP_KEY_ID: BENCH_KEY_IDS.totp,
     MFA_SIGNING_KEY_ID: BENCH_KEY_IDS.signing,
     MFA_ISSUER: 'https://mfa.example.com',
-    MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
   };
@@ -170,9 +170,24 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     nextStep();
     expectStatus('disableTotp (TOTP)', await harness.invoke('disableTotp', { sub, body: { code: code(secret) } }), 200);
 
-    // The authenticator routes (WebAuthn ceremonies that need a key's signature are not here yet:
-    // confirmWebAuthnRegistration and verifyMfa with a key need a software authenticator).
-    expectStatus('startWebAuthnRegistration (first method)', await harness.invoke('startWebAuthnRegistration', { sub: `aws-calls-key-${randomUUID()}`, body: {} }), 201);
+    // A security key as the first method, then a sign-in with it (a software authenticator on node:crypto).
+    const keyUser = `aws-calls-key-${randomUUID()}`;
+    const key = new SoftwareAuthenticator({ origin: 'https://mfa.example.com', rpId: 'mfa.example.com' });
+    const registration = expectStatus('startWebAuthnRegistration (first method)', await harness.invoke('startWebAuthnRegistration', { sub: keyUser, body: {} }), 201);
+    expectStatus(
+      'confirmWebAuthnRegistration (first method)',
+      await harness.invoke('confirmWebAuthnRegistration', { sub: keyUser, body: { credential: key.register(registration.json.options) } }),
+      200,
+    );
+    const challenge = expectStatus('startWebAuthnChallenge', await harness.invoke('startWebAuthnChallenge', { sub: keyUser, body: {} }), 201);
+    expectStatus('verifyMfa (security key)', await harness.invoke('verifyMfa', { sub: keyUser, body: { webauthn: key.assert(challenge.json.options) } }), 200);
+
+    // The operator routes, as the IAM authorizer hands them over.
+    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';
+    expectStatus('adminGetMfaStatus', await harness.invoke('adminGetMfaStatus', { operatorArn, pathParameters: { userId: keyUser } }), 200);
+    expectStatus('adminUnlockMfa', await harness.invoke('adminUnlockMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42' } }), 200);
+    expectStatus('adminResetMfa', await harness.invoke('adminResetMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42: lost every factor' } }), 200);
+
     const owner = `aws-calls-owner-${randomUUID()}`;
     const ownerSecret: string = (await harness.invoke('startTotpEnrollment', { sub: owner, body: {} })).json.secret;
     await harness.invoke('confirmTotpEnrollment', { sub: owner, body: { code: code(ownerSecret) } });

@@ -6,9 +6,13 @@ import { lambdaContext as localLambdaContext } from '../local/server.js';
 
 /**
  * The event API Gateway (HTTP API, payload 2.0) hands a function after its JWT authorizer
- * accepted a first-factor token for `sub`: what the handlers get in Lambda, without the HTTP hop.
+ * accepted a first-factor token for `sub` (or its IAM authorizer a SigV4 signature of
+ * `operatorArn`): what the handlers get in Lambda, without the HTTP hop.
  */
-export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string; body?: unknown; pathParameters?: Record<string, string> } = {}): HttpEvent {
+export function apiGatewayEvent(
+  route: RouteDefinition,
+  options: { sub?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> } = {},
+): HttpEvent {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const now = Date.now();
   const rawPath = route.path.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(options.pathParameters?.[name] ?? ''));
@@ -30,6 +34,8 @@ export function apiGatewayEvent(route: RouteDefinition, options: { sub?: string;
       time: new Date(now).toUTCString(),
       timeEpoch: now,
       ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app' }, scopes: [] } } } : {}),
+      // What the IAM authorizer passes on an operator route: the caller's verified principal.
+      ...(options.operatorArn ? { authorizer: { iam: { userArn: options.operatorArn } } } : {}),
     },
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     ...(body === undefined ? {} : { body }),

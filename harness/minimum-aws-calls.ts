@@ -69,6 +69,36 @@ export const MINIMUM_AWS_CALLS = {
     calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
     why: 'A further key needs a proof: count the attempt in the write that reads the item, check the code, store the challenge and spend the code in one conditional write.',
   },
+  'confirmWebAuthnRegistration (first method)': {
+    route: 'confirmWebAuthnRegistration',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the pending challenge (the attestation is verified against it before anything is written), then one conditional write that adds the key, consumes the challenge and stores the first recovery codes. No KMS: a public key is no secret.',
+  },
+  startWebAuthnChallenge: {
+    route: 'startWebAuthnChallenge',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: "Read the user's keys (the options list them), then store the challenge.",
+  },
+  'verifyMfa (security key)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "Count the check in the rate window in the write that reads the item, verify the signature with the stored public key (no Decrypt), sign, then consume the challenge and move the counter by compare-and-swap.",
+  },
+  adminGetMfaStatus: {
+    route: 'adminGetMfaStatus',
+    calls: ['dynamodb:GetItem'],
+    why: 'One item per user.',
+  },
+  adminUnlockMfa: {
+    route: 'adminUnlockMfa',
+    calls: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    why: 'One conditional write (the user exists) that clears the lock and records the event, then the status it answers with.',
+  },
+  adminResetMfa: {
+    route: 'adminResetMfa',
+    calls: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+    why: 'One conditional write that removes every factor and code and records the event, then the status it answers with.',
+  },
   'startWebAuthnChallenge (no security key)': {
     route: 'startWebAuthnChallenge',
     calls: ['dynamodb:GetItem'],

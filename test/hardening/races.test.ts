@@ -101,7 +101,7 @@ describe('races through the HTTP layer on DynamoDB Local', () => {
     expect(await validCount(user.recoveryCodes, hashes)).toBe(0);
   });
 
-  it('never leaves a secret without recovery codes, or codes without a secret, when disable races verification', async () => {
+  it('never leaves recovery codes without a secret, nor anything after a disable that succeeded, when disable races verification', async () => {
     for (let trial = 0; trial < 6; trial++) {
       const user = await h.enrolledUser();
       h.clock.advance(30_000);
@@ -121,9 +121,8 @@ describe('races through the HTTP layer on DynamoDB Local', () => {
       const item = await readUserItem(h.client, h.tableName, user.sub);
       const hasSecret = storedApps(item).length > 0;
       const codes = item?.recoveryCodes?.SS?.length ?? 0;
-      expect({ hasSecret, hasCodes: codes > 0 }).toSatisfy(
-        (state: { hasSecret: boolean; hasCodes: boolean }) => state.hasSecret === state.hasCodes,
-      );
+      // Codes never outlive the secret; a secret may outlive its codes when the verifications spent them all.
+      if (!hasSecret) expect(codes).toBe(0);
       if (disabled!.status === 200) expect(hasSecret).toBe(false);
       const status = await h.call('GET', '/v1/mfa', user.token);
       expect(status.json.mfaEnabled).toBe(hasSecret);

@@ -9,7 +9,7 @@ vi.hoisted(() => {
 
 import { captureProcessOutput } from '../support/output-capture.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
-import { SoftwareAuthenticator } from '../support/software-authenticator.js';
+import { SoftwareAuthenticator } from '../../harness/software-authenticator.js';
 
 /**
  * What the key routes leave in the logs: the audit trail names a counter regression (a possible

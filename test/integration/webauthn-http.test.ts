@@ -5,7 +5,7 @@ import { expectDocumentedResponse } from '../support/api.js';
 import { startHardeningStack, type HardeningStack } from '../support/hardening-stack.js';
 import type { RawResponse } from '../support/raw-http.js';
 import { codeAt } from '../support/service.js';
-import { SoftwareAuthenticator, type ResponseKnobs } from '../support/software-authenticator.js';
+import { SoftwareAuthenticator, type ResponseKnobs } from '../../harness/software-authenticator.js';
 import { canonicalItem, readUserItem } from '../support/table-snapshot.js';
 
 /**

@@ -20,7 +20,7 @@ import { generateRecoveryCodes, hashRecoveryCodes } from '../../functions/method
 import { generateTotpSecret, toBase32 } from '../../functions/methods/totp/totp.js';
 import { TOTP_SECRET_PURPOSE } from '../../functions/service/context.js';
 import type { Actor, SecondFactor } from '../../functions/service/mfa-service.js';
-import { SoftwareAuthenticator, type ResponseKnobs } from '../support/software-authenticator.js';
+import { SoftwareAuthenticator, type ResponseKnobs } from '../../harness/software-authenticator.js';
 import { codeAt, createTestService, newActor } from '../support/service.js';
 import { canonicalItem, readUserItem, storedApps, type Item } from '../support/table-snapshot.js';
 

@@ -9,7 +9,7 @@ import {
   type RegistrationResponseJSON,
   type RelyingParty,
 } from '../../functions/methods/webauthn/webauthn.js';
-import { cbor, SoftwareAuthenticator, type ResponseKnobs } from '../support/software-authenticator.js';
+import { cbor, SoftwareAuthenticator, type ResponseKnobs } from '../../harness/software-authenticator.js';
 import { TEST_VECTOR_RP, WEBAUTHN_TEST_VECTORS, type WebAuthnTestVector } from '../support/webauthn-test-vectors.js';
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');

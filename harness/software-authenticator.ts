@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../../functions/methods/webauthn/webauthn.js';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../functions/methods/webauthn/webauthn.js';
 
 /**
  * A security key in software (node:crypto), for server-side tests: it answers creation and
