@@ -250,7 +250,7 @@ export const OpenIdConfigurationResponse = z
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['none'],
       subject_types_supported: ['public'],
-      claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr'],
+      claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr', 'nonce'],
     },
   });
 
