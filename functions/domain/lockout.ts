@@ -122,3 +122,24 @@ export function countProofAttempt(state: ProofRateState, nowMs: number): number[
 export function quietProofGuard(nowMs: number): { oldestAtMost: number } {
   return { oldestAtMost: nowMs - PROOF_WINDOW_MS };
 }
+
+/** Fractions of a millisecond a check's time may carry: multiples of 2^-12 stay exact in a double of today's epoch milliseconds. */
+export const PROOF_TIME_FRACTIONS = 4096;
+
+/**
+ * The time a check is recorded at: `nowMs` less `fraction` (1 to PROOF_TIME_FRACTIONS - 1) parts
+ * of PROOF_TIME_FRACTIONS of a millisecond, so that checks counted in the same millisecond are
+ * told apart and one can be given back. Less, not more: the wait it implies never rounds up a second.
+ */
+export function proofAttemptTime(nowMs: number, fraction: number): number {
+  return nowMs - fraction / PROOF_TIME_FRACTIONS;
+}
+
+/**
+ * The window with the check recorded at `at` given back: it leaves, and a free slot takes the
+ * oldest place (the first slot decides whether the next check may count). Null when `at` is not in it.
+ */
+export function refundProofAttempt(times: readonly number[], at: number): number[] | null {
+  const index = times.indexOf(at);
+  return index < 0 ? null : [0, ...times.slice(0, index), ...times.slice(index + 1)];
+}

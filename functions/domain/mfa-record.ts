@@ -56,11 +56,15 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   authenticators: Authenticator[];
   /** Encoded hashes of the unused recovery codes of the account. */
   recoveryCodeHashes: string[];
+  /** Encoded hashes of the current set's used codes: a copy of one is a right code already spent, not a guess. */
+  spentRecoveryCodeHashes?: string[] | undefined;
   pending?: PendingEnrollment | undefined;
   registration?: PendingChallenge | undefined;
   authentication?: PendingChallenge | undefined;
   /** The random WebAuthn user handle (never the subject). */
   webauthnUserHandle?: string | undefined;
+  /** The authentication challenge last consumed: a copy of the response that answered it is spent, not a guess. */
+  webauthnLastChallenge?: string | undefined;
   /** Stored in the shape of version 1 (one TOTP secret in top-level attributes): migrated by the next attempt. */
   legacy: boolean;
 }

@@ -47,11 +47,12 @@ export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment';
  * When counting an attempt needs no decision (see domain/lockout.ts): for a code, the failure
  * count is one of `failuresIn`, the failure window began after `windowStartAfter` and holds
  * fewer than `windowFailuresBelow` failures, and no lock stands; for a recovery code or key,
- * the oldest of the last checks in the sliding window happened at or before `oldestAtMost`.
+ * the oldest of the last checks in the sliding window happened at or before `oldestAtMost`; the
+ * check is recorded at `at` (unique to the attempt, so that it can be given back).
  */
 export type QuietAttemptGuard = { requires: AttemptRequires } & (
   | { lane: 'code'; failuresIn: readonly number[]; windowStartAfter: number; windowFailuresBelow: number }
-  | { lane: 'proof'; oldestAtMost: number }
+  | { lane: 'proof'; oldestAtMost: number; at: number }
 );
 
 /** `counted`: the attempt was counted and `record` is the item after it; else `record` is the item as found (or none). */
@@ -90,6 +91,15 @@ export interface MfaStore {
    * of their own when none does.
    */
   refundCodeAttempt(userId: string, counted: CountedAttempt, now: number, events?: readonly ChangeEvent[]): Promise<void>;
+
+  /**
+   * Gives back a counted recovery-code or key check, recorded at `at`, that turned out to be a
+   * right proof already spent: its time leaves the sliding window and a free slot (0) takes the
+   * oldest place, so the next check may count at once. `known` is the window as last read (to
+   * find the slot without a read). Best effort: nothing when the time has left the window. The
+   * `events` are recorded by its write, or by one of their own when there is nothing to give back.
+   */
+  refundProofAttempt(userId: string, at: number, now: number, known?: readonly number[], events?: readonly ChangeEvent[]): Promise<void>;
 
   /**
    * Consumes the proof, applies the effect and, for a code, resets the failure count, in one

@@ -1,10 +1,13 @@
+import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
 import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   countAttempt,
   countProofAttempt,
   isLocked,
+  proofAttemptTime,
   proofRetryAfterSeconds,
+  PROOF_TIME_FRACTIONS,
   quietAttemptGuard,
   quietProofGuard,
   retryAfterSeconds,
@@ -66,6 +69,8 @@ export class AttemptEngine {
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
     let counted: CountedAttempt | undefined;
+    /** A recovery-code or key check: the time it was counted at in the sliding window. */
+    let proofAt: number | undefined;
     let isCounted = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
@@ -76,7 +81,7 @@ export class AttemptEngine {
       } else {
         const count = await this.count(actor, store, lane, plan, now);
         if (!count) continue;
-        ({ record, counted } = count);
+        ({ record, counted, proofAt } = count);
         isCounted = true;
       }
       if (record.legacy) {
@@ -91,12 +96,13 @@ export class AttemptEngine {
       }
       const method = methodOf(factor);
       if (evaluation.refused === 'spent') {
-        // A right code already used: no guess, so its attempt is given back.
+        // A right code (or key response) already used: no guess, so its attempt is given back.
         // The replayed-code signal rides on the refund's write (a failure path: no call of its own on success).
         const signal: ChangeEvent[] = [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }];
         if (counted) await store.refundCodeAttempt(actor.userId, counted, now, signal);
+        if (proofAt !== undefined) await store.refundProofAttempt(actor.userId, proofAt, now, record.proofTimes, signal);
         audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
-        throw new InvalidCodeError();
+        throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
       }
       if (evaluation.refused === 'counter_regression') {
         audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
@@ -122,19 +128,21 @@ export class AttemptEngine {
     lane: AttemptLane,
     plan: AttemptPlan<unknown>,
     now: number,
-  ): Promise<{ record: MfaRecord; counted: CountedAttempt | undefined } | null> {
-    const guard = lane === 'code' ? { lane, requires: plan.requires, ...quietAttemptGuard(now) } : { lane, requires: plan.requires, ...quietProofGuard(now) };
+  ): Promise<{ record: MfaRecord; counted: CountedAttempt | undefined; proofAt: number | undefined } | null> {
+    // Unique to this attempt (within its millisecond), so that the check can be given back if it was a copy.
+    const at = proofAttemptTime(now, randomInt(1, PROOF_TIME_FRACTIONS));
+    const guard = lane === 'code' ? { lane, requires: plan.requires, ...quietAttemptGuard(now) } : { lane, requires: plan.requires, at, ...quietProofGuard(now) };
     const quiet = await store.countQuietAttempt(actor.userId, guard, now);
     const found = quiet.record;
     if (quiet.counted && found) {
       if (lane === 'proof') {
         plan.precondition(found, now);
-        return { record: found, counted: undefined };
+        return { record: found, counted: undefined, proofAt: at };
       }
       const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
       const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
       plan.precondition(record, now);
-      return { record, counted };
+      return { record, counted, proofAt: undefined };
     }
     plan.precondition(found, now);
     if (lane === 'proof') {
@@ -145,8 +153,8 @@ export class AttemptEngine {
       }
       // The quiet write found no window to count in (an item of version 1): this starts one.
       if (found.proofTimes !== undefined) return null;
-      const written = await store.countDecidedAttempt(actor.userId, { lane, proofTimes: countProofAttempt(found, now) }, now);
-      return written === 'ok' ? { record: found, counted: undefined } : null;
+      const written = await store.countDecidedAttempt(actor.userId, { lane, proofTimes: countProofAttempt(found, at) }, now);
+      return written === 'ok' ? { record: found, counted: undefined, proofAt: at } : null;
     }
     if (isLocked(found, now)) {
       audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
@@ -155,7 +163,7 @@ export class AttemptEngine {
     const counted = countAttempt(found, now);
     const events = counted.lockedUntil !== undefined ? [{ event: 'lockout.started' as const, requestId: actor.audit.requestId }] : [];
     const written = await store.countDecidedAttempt(actor.userId, { lane, previousFailures: found.failures, ...counted }, now, events);
-    return written === 'ok' ? { record: found, counted } : null;
+    return written === 'ok' ? { record: found, counted, proofAt: undefined } : null;
   }
 
   /** The proof `factor` gives against `record`, or why it gives none. */
@@ -169,7 +177,7 @@ export class AttemptEngine {
   ): Promise<Evaluation<Proof>> {
     if ('recoveryCode' in factor) {
       if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
-      return proveRecoveryCode(record.recoveryCodeHashes, factor.recoveryCode, caches.kdf);
+      return proveRecoveryCode(record.recoveryCodeHashes, factor.recoveryCode, caches.kdf, record.spentRecoveryCodeHashes);
     }
     if ('webauthn' in factor) {
       if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
@@ -202,6 +210,7 @@ function writingUntil(store: MfaStore, deadline: number): MfaStore {
     countQuietAttempt: inTime(store.countQuietAttempt.bind(store)),
     countDecidedAttempt: inTime(store.countDecidedAttempt.bind(store)),
     refundCodeAttempt: inTime(store.refundCodeAttempt.bind(store)),
+    refundProofAttempt: inTime(store.refundProofAttempt.bind(store)),
     commitProof: inTime(store.commitProof.bind(store)),
     putPendingEnrollment: inTime(store.putPendingEnrollment.bind(store)),
     putRegistration: inTime(store.putRegistration.bind(store)),

@@ -144,6 +144,7 @@ describe('HTTP journey when storage fails', () => {
     countQuietAttempt: fail,
     countDecidedAttempt: fail,
     refundCodeAttempt: fail,
+    refundProofAttempt: fail,
     commitProof: fail,
     putPendingEnrollment: fail,
     putRegistration: fail,

@@ -24,6 +24,7 @@ class SwitchableStore implements MfaStore {
   countQuietAttempt: MfaStore['countQuietAttempt'] = (...args) => this.target.countQuietAttempt(...args);
   countDecidedAttempt: MfaStore['countDecidedAttempt'] = (...args) => this.target.countDecidedAttempt(...args);
   refundCodeAttempt: MfaStore['refundCodeAttempt'] = (...args) => this.target.refundCodeAttempt(...args);
+  refundProofAttempt: MfaStore['refundProofAttempt'] = (...args) => this.target.refundProofAttempt(...args);
   commitProof: MfaStore['commitProof'] = (...args) => this.target.commitProof(...args);
   putPendingEnrollment: MfaStore['putPendingEnrollment'] = (...args) => this.target.putPendingEnrollment(...args);
   putRegistration: MfaStore['putRegistration'] = (...args) => this.target.putRegistration(...args);

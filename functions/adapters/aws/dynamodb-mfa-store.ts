@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
-import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
+import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, refundProofAttempt, type CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
 import type { DecidedAttempt, MfaStore, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
 import {
@@ -40,6 +40,7 @@ class Write {
   readonly set: string[] = [];
   readonly remove: string[] = [];
   readonly del: string[] = [];
+  readonly add: string[] = [];
   readonly conditions: string[] = [];
   readonly names: Record<string, string> = {};
   readonly values: Record<string, AttributeValue> = {};
@@ -108,7 +109,7 @@ export class DynamoDbMfaStore implements MfaStore {
       );
     } else {
       // The window keeps its length: the newest check goes in at the end, the oldest comes out.
-      w.set.push(`${ATTR.proofTimes}[${PROOF_ATTEMPTS_PER_WINDOW}] = :now`);
+      w.set.push(`${ATTR.proofTimes}[${PROOF_ATTEMPTS_PER_WINDOW}] = ${w.value(':at', num(guard.at))}`);
       w.remove.push(`${ATTR.proofTimes}[0]`);
       w.conditions.push(`${ATTR.proofTimes}[0] <= ${w.value(':oldestAtMost', num(guard.oldestAtMost))}`);
     }
@@ -166,6 +167,29 @@ export class DynamoDbMfaStore implements MfaStore {
     }
   }
 
+  async refundProofAttempt(userId: string, at: number, now: number, known?: readonly number[], events: readonly ChangeEvent[] = []): Promise<void> {
+    let times = known;
+    for (let round = 0; round < 4; round++) {
+      if (times === undefined) times = (await this.get(userId))?.proofTimes;
+      const window = times && refundProofAttempt(times, at);
+      if (!times || !window) break;
+      // Applied only to the window as read: a check counted in between shifts it, and this round reads it again.
+      const w = new Write(now);
+      w.set.push(`${ATTR.proofTimes} = ${w.value(':proofTimes', { L: window.map(num) })}`);
+      w.conditions.push(`size(${ATTR.proofTimes}) = ${w.value(':size', num(times.length))}`);
+      times.forEach((time, i) => w.conditions.push(`${ATTR.proofTimes}[${i}] = ${w.value(`:t${i}`, num(time))}`));
+      const { result, item } = await this.send(userId, w, events);
+      if (result === 'ok') return;
+      times = item ? (toRecord(userId, item).proofTimes ?? []) : [];
+    }
+    if (events.length > 0) {
+      // Nothing (more) to give back: the events still need a write to carry them to the stream.
+      const w = new Write(now);
+      w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+      await this.send(userId, w, events);
+    }
+  }
+
   async commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
     const w = new Write(now);
     const removing = effect.kind === 'remove_authenticators' ? effect.ids : [];
@@ -185,7 +209,9 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'recovery_code':
         w.conditions.push(MFA_ON, `contains(${ATTR.recoveryCodes}, ${w.value(':hash', { S: proof.hash })})`);
         if (effect.kind !== 'replace_recovery_codes' && !removesAll) {
+          // The used code's hash stays with the set: a copy of it is then recognised as spent, not counted as a guess.
           w.del.push(`${ATTR.recoveryCodes} ${w.value(':hashSet', { SS: [proof.hash] })}`);
+          w.add.push(`${ATTR.spentRecoveryCodes} :hashSet`);
         }
         break;
       case 'webauthn': {
@@ -203,6 +229,8 @@ export class DynamoDbMfaStore implements MfaStore {
           );
         }
         w.remove.push(pending);
+        // The consumed challenge is kept: a copy of this response is then recognised as spent, not counted as a guess.
+        if (!removesAll) w.set.push(`${ATTR.lastChallenge} = :challenge`);
         break;
       }
       case 'pending_totp':
@@ -218,6 +246,7 @@ export class DynamoDbMfaStore implements MfaStore {
         break;
       case 'replace_recovery_codes':
         w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: effect.hashes })}`);
+        w.remove.push(ATTR.spentRecoveryCodes);
         break;
       case 'add_authenticator':
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
@@ -225,7 +254,7 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
         if (removesAll) {
-          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.authentication, ATTR.registration);
+          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.spentRecoveryCodes, ATTR.authentication, ATTR.lastChallenge, ATTR.registration);
           w.idleTtl();
         } else {
           for (const id of effect.ids) {
@@ -325,11 +354,13 @@ export class DynamoDbMfaStore implements MfaStore {
     w.remove.push(
       ATTR.authenticators,
       ATTR.recoveryCodes,
+      ATTR.spentRecoveryCodes,
       ATTR.pendingSecret,
       ATTR.pendingExpiresAt,
       ATTR.pendingProved,
       ATTR.registration,
       ATTR.authentication,
+      ATTR.lastChallenge,
       ATTR.userHandle,
       LEGACY.secret,
       LEGACY.enabledAt,
@@ -373,7 +404,10 @@ export class DynamoDbMfaStore implements MfaStore {
       w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(count))}`);
       w.set.push(`${w.authenticator(authenticator.id)} = ${w.value(':authenticator', authenticatorToAttribute(authenticator))}`);
     }
-    if (recoveryCodeHashes) w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
+    if (recoveryCodeHashes) {
+      w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
+      w.remove.push(ATTR.spentRecoveryCodes);
+    }
   }
 
   /** No lock, no failures, a fresh failure window, no recovery-code or key attempts counted. */
@@ -420,7 +454,7 @@ export class DynamoDbMfaStore implements MfaStore {
     const remove = [...new Set(w.remove)];
     if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
     else remove.push(ATTR.outbox);
-    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
+    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
     const condition = w.conditions.join(' AND ');
     if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
     try {

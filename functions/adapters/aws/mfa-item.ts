@@ -12,9 +12,11 @@ import type { Authenticator, MfaRecord, PendingChallenge } from '../../domain/mf
  * | pk, sk | S | `USER#<sub>`, `MFA` |
  * | authenticators | M | authenticator id -> M (AUTHENTICATOR below); absent when MFA is off |
  * | recoveryCodes | SS | scrypt hashes of the unused recovery codes |
+ * | spentRecoveryCodes | SS | scrypt hashes of the current set's used codes (a copy of one is refused as spent, not counted) |
  * | pendingSecret, pendingExpiresAt, pendingProved | B, N, BOOL | a TOTP app being set up |
  * | webauthnRegistration, webauthnAuthentication | M | pending challenges (PENDING_CHALLENGE) |
  * | webauthnUserHandle | S | the random WebAuthn user handle |
+ * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
  * | proofTimes | L | the last 10 recovery-code and key checks, oldest first: the rate limit's sliding window |
  * | outbox | L | the change events of the last write (see the events stream) |
@@ -32,12 +34,14 @@ export const MFA_TABLE = {
 export const ATTR = {
   authenticators: 'authenticators',
   recoveryCodes: 'recoveryCodes',
+  spentRecoveryCodes: 'spentRecoveryCodes',
   pendingSecret: 'pendingSecret',
   pendingExpiresAt: 'pendingExpiresAt',
   pendingProved: 'pendingProved',
   registration: 'webauthnRegistration',
   authentication: 'webauthnAuthentication',
   userHandle: 'webauthnUserHandle',
+  lastChallenge: 'webauthnLastChallenge',
   failures: 'failures',
   lockedUntil: 'lockedUntil',
   windowStart: 'windowStart',
@@ -175,12 +179,14 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     userId,
     authenticators: [...(legacy ? [legacy] : []), ...stored].sort(byCreation),
     recoveryCodeHashes: item[ATTR.recoveryCodes]?.SS ?? [],
+    spentRecoveryCodeHashes: item[ATTR.spentRecoveryCodes]?.SS ?? [],
     pending: pendingSecret
       ? { sealedSecret: pendingSecret, expiresAt: readNum(item[ATTR.pendingExpiresAt]) ?? 0, proved: item[ATTR.pendingProved]?.BOOL ?? false }
       : undefined,
     registration: pendingChallengeFromAttribute(item[ATTR.registration]),
     authentication: pendingChallengeFromAttribute(item[ATTR.authentication]),
     webauthnUserHandle: item[ATTR.userHandle]?.S,
+    webauthnLastChallenge: item[ATTR.lastChallenge]?.S,
     failures: readNum(item[ATTR.failures]) ?? 0,
     lockedUntil: readNum(item[ATTR.lockedUntil]),
     windowStart: readNum(item[ATTR.windowStart]),

@@ -119,11 +119,23 @@ function counterOf(response: AuthenticationResponseJSON): number | null {
   return data.length >= 37 ? data.readUInt32BE(33) : null;
 }
 
+/** The challenge the client data says the response answers, or null when it cannot be read. */
+function challengeOf(clientDataJSON: string): string | null {
+  try {
+    const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
+    const challenge = (data as { challenge?: unknown } | null)?.challenge;
+    return typeof challenge === 'string' ? challenge : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Checks a key's assertion against the pending authentication challenge and the key stored
  * for its credential id: WebAuthn L3 7.2 (through the library) and the signature counter
  * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
- * counter becomes part of the proof.
+ * counter becomes part of the proof. A verified response to the challenge last consumed (not
+ * the pending one) is a copy of a right response already spent (a double click, a retry): no guess.
  */
 export async function proveWebAuthn(
   rp: RelyingParty,
@@ -133,27 +145,35 @@ export async function proveWebAuthn(
 ): Promise<Evaluation<Extract<Proof, { kind: 'webauthn' }> & { backupEligible: boolean }>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
   const pending = record.authentication;
-  if (!key || response.rawId !== response.id || !pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
+  if (!key || response.rawId !== response.id) return { refused: 'wrong' };
   if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
   const { userHandle } = response.response;
   if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
   const { verifyAuthenticationResponse } = await library();
-  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
-  try {
-    verified = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: pending.challenge,
-      expectedOrigin: [...rp.origins],
-      expectedRPID: rp.id,
-      // The counter rule is applied below, after the signature is known to be the key's.
-      credential: { id: key.credentialId, publicKey: key.publicKey as Uint8Array<ArrayBuffer>, counter: 0, transports: key.transports as never },
-      requireUserVerification: false,
-    });
-  } catch {
-    return { refused: 'wrong' };
+  const verify = async (expectedChallenge: string) => {
+    try {
+      const verified = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge,
+        expectedOrigin: [...rp.origins],
+        expectedRPID: rp.id,
+        // The counter rule is applied below, after the signature is known to be the key's.
+        credential: { id: key.credentialId, publicKey: key.publicKey as Uint8Array<ArrayBuffer>, counter: 0, transports: key.transports as never },
+        requireUserVerification: false,
+      });
+      return verified.verified ? verified : null;
+    } catch {
+      return null;
+    }
+  };
+  const last = record.webauthnLastChallenge;
+  if (last !== undefined && last !== pending?.challenge && challengeOf(response.response.clientDataJSON) === last) {
+    return (await verify(last)) ? { refused: 'spent' } : { refused: 'wrong' };
   }
-  if (!verified.verified) return { refused: 'wrong' };
+  if (!pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
+  const verified = await verify(pending.challenge);
+  if (!verified) return { refused: 'wrong' };
   const counter = verified.authenticationInfo.newCounter;
   if (counter !== counterOf(response)) return { refused: 'wrong' };
   if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression' };
