@@ -159,6 +159,28 @@ describe('MfaService on DynamoDB Local', () => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       expect((await t.service.status(actor)).recoveryCodes.remaining).toBe(9);
     });
+    it('refuses copies of one right recovery code arriving at once as spent: one succeeds, the window keeps one slot for the burst', async () => {
+      const { secret, recoveryCodes } = await enroll(t, actor);
+      const results = await Promise.allSettled(Array.from({ length: 30 }, () => t.service.verify(actor, { recoveryCode: recoveryCodes[2]! })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === 'rejected') expect([InvalidCodeError, TooManyAttemptsError].some((E) => r.reason instanceof E), String(r.reason)).toBe(true);
+      }
+      const inWindow = (record: Awaited<ReturnType<typeof t.deps.store.get>>) => (record?.proofTimes ?? []).filter((time) => time > t.clock.now() - 60_000);
+      const after = await t.deps.store.get(actor.userId);
+      expect(inWindow(after), 'only the success holds a slot of the window').toHaveLength(1);
+      expect(after?.spentRecoveryCodeHashes).toHaveLength(1);
+      expect(t.audit.names()).toContain('mfa.code.replay_refused');
+      // One more copy afterwards: spent, and no slot taken; another code works at once.
+      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
+      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[3]! })).resolves.toMatchObject({ method: 'recovery_code', recoveryCodesRemaining: 8 });
+      expect(inWindow(await t.deps.store.get(actor.userId))).toHaveLength(2);
+      // A new set forgets the old set's used codes: a code of the old set is then wrong, and counted.
+      await t.service.regenerateRecoveryCodes(actor, { code: codeAt(secret, t.clock) });
+      expect((await t.deps.store.get(actor.userId))?.spentRecoveryCodeHashes).toEqual([]);
+      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
+      expect(inWindow(await t.deps.store.get(actor.userId))).toHaveLength(3);
+    });
   });
 
   describe('step-up operations', () => {

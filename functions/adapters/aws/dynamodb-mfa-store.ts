@@ -169,7 +169,7 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async refundProofAttempt(userId: string, at: number, now: number, known?: readonly number[], events: readonly ChangeEvent[] = []): Promise<void> {
     let times = known;
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 16; round++) {
       if (times === undefined) times = (await this.get(userId))?.proofTimes;
       const window = times && refundProofAttempt(times, at);
       if (!times || !window) break;
