@@ -13,6 +13,9 @@ import {
   PROOF_ATTEMPTS_PER_WINDOW,
   PROOF_WINDOW_MS,
   proofRetryAfterSeconds,
+  proofAttemptTime,
+  PROOF_TIME_FRACTIONS,
+  refundProofAttempt,
   quietProofGuard,
   retryAfterSeconds,
 } from '../../functions/domain/lockout.js';
@@ -116,5 +119,25 @@ describe('rate limit of recovery codes and security keys', () => {
 
   it('counts quietly exactly when the oldest of the last checks is a window old', () => {
     expect(quietProofGuard(NOW)).toEqual({ oldestAtMost: NOW - PROOF_WINDOW_MS });
+  });
+
+  it('tells checks of one millisecond apart, exactly, without moving a wait past the next second', () => {
+    const times = Array.from({ length: PROOF_TIME_FRACTIONS - 1 }, (_, i) => proofAttemptTime(NOW, i + 1));
+    expect(new Set(times).size).toBe(PROOF_TIME_FRACTIONS - 1);
+    for (const time of times) {
+      expect(Number(String(time))).toBe(time);
+      expect(time).toBeGreaterThan(NOW - 1);
+      expect(time).toBeLessThan(NOW);
+    }
+    expect(proofRetryAfterSeconds({ proofTimes: [times[0]!] }, NOW)).toBe(60);
+  });
+
+  it('gives a check back: its time leaves the window and a free slot takes the oldest place', () => {
+    const full = Array.from({ length: PROOF_ATTEMPTS_PER_WINDOW }, (_, i) => NOW + i);
+    expect(proofRetryAfterSeconds({ proofTimes: full }, NOW + 10)).toBe(60);
+    const back = refundProofAttempt(full, NOW + 4)!;
+    expect(back).toEqual([0, ...full.slice(0, 4), ...full.slice(5)]);
+    expect(proofRetryAfterSeconds({ proofTimes: back }, NOW + 10)).toBe(0);
+    expect(refundProofAttempt(full, NOW + 99)).toBeNull();
   });
 });
