@@ -88,6 +88,8 @@ describe('web client (Chromium against the local stack)', () => {
     expect(download.suggestedFilename()).toMatch(/\.txt$/);
     const downloaded = await readFile(await download.path(), 'utf8');
     expect(downloaded.split('\n').filter((line) => recoveryCodes.includes(line))).toEqual(recoveryCodes);
+    // The download may take the page's focus, and the Clipboard API writes only for a focused document: the user is back on the page.
+    await page.bringToFront();
     await page.getByRole('button', { name: 'Copy', exact: true }).click();
     await expectStatus(page, /Recovery codes copied/);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(downloaded);
