@@ -67,7 +67,9 @@ export interface CostFigure {
  * Cost of one million successful TOTP verifications from the calls one makes (measured), the
  * verify handler's measured compute, the item size (request units) and the list prices.
  */
-export function costPerMillionVerifications(input: { calls: readonly AwsCall[]; measuredComputeMs: number; itemBytes: number }): CostFigure {
+/** `requests`: API Gateway requests and Lambda invocations per verification (a key sign-in fetches its challenge first: 2). */
+export function costPerMillionVerifications(input: { calls: readonly AwsCall[]; measuredComputeMs: number; itemBytes: number; requests?: number }): CostFigure {
+  const requests = input.requests ?? 1;
   const count = (call: AwsCall) => input.calls.filter((candidate) => candidate === call).length;
   const rruPerRead = Math.max(1, Math.ceil(input.itemBytes / 4096));
   const wruPerWrite = Math.max(1, Math.ceil(input.itemBytes / 1024));
@@ -78,8 +80,8 @@ export function costPerMillionVerifications(input: { calls: readonly AwsCall[]; 
   const kmsAsymmetric = count('kms:Sign') + count('kms:GetPublicKey');
 
   const lines: CostLine[] = [
-    { item: 'API Gateway HTTP API request', perVerification: 1, unit: 'request', unitPriceUsd: PRICES.apiGatewayHttpApiPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: PRICES.apiGatewayHttpApiPerMillionRequests },
-    { item: 'Lambda request', perVerification: 1, unit: 'request', unitPriceUsd: PRICES.lambdaPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: PRICES.lambdaPerMillionRequests },
+    { item: 'API Gateway HTTP API request', perVerification: requests, unit: 'request', unitPriceUsd: PRICES.apiGatewayHttpApiPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: requests * PRICES.apiGatewayHttpApiPerMillionRequests },
+    { item: 'Lambda request', perVerification: requests, unit: 'request', unitPriceUsd: PRICES.lambdaPerMillionRequests, priceUnit: 'per million requests', usdPerMillion: requests * PRICES.lambdaPerMillionRequests },
     {
       item: `Lambda duration (arm64, ${FUNCTION_MEMORY_MB} MB, ${billedDurationMs} ms billed)`,
       perVerification: round(gbSeconds, 6),
@@ -166,12 +168,12 @@ export interface MethodCost {
  * A method without a measured scenario yet (WebAuthn until it lands) is simply not passed.
  */
 export function costByMethod(
-  methods: Record<string, { scenario: string; calls: readonly AwsCall[]; measuredComputeMs: number }>,
+  methods: Record<string, { scenario: string; calls: readonly AwsCall[]; measuredComputeMs: number; requests?: number }>,
   itemBytes: number,
 ): Record<string, MethodCost> {
   return Object.fromEntries(
     Object.entries(methods).map(([method, input]) => {
-      const figure = costPerMillionVerifications({ calls: input.calls, measuredComputeMs: input.measuredComputeMs, itemBytes });
+      const figure = costPerMillionVerifications({ calls: input.calls, measuredComputeMs: input.measuredComputeMs, itemBytes, ...(input.requests ? { requests: input.requests } : {}) });
       const perMau = (figure.totalUsd / 1e6) * SIGN_INS_PER_MONTHLY_ACTIVE_USER;
       const kms = figure.lines.filter((line) => line.item.startsWith('KMS')).reduce((sum, line) => sum + line.usdPerMillion, 0);
       return [

@@ -99,12 +99,22 @@ try {
     itemBytes: latency.item.bytesWithKmsCiphertext,
   });
   // By method: a recovery code's own work is its request over the same storage floor (mostly its KDF evaluation).
-  // WebAuthn joins once its scenario is in harness/minimum-aws-calls.ts and its phase in bench/latency/index.ts.
   const recoveryComputeMs = Math.max(0, latency.recoveryVerify.requestMs.medianMs - latency.recoveryVerify.floorMs.medianMs);
   const costs = costByMethod(
     {
       totp: { scenario: 'verifyMfa (TOTP)', calls: awsCalls['verifyMfa (TOTP)'], measuredComputeMs: latency.lambdaVerify.computeMs },
       recoveryCode: { scenario: 'verifyMfa (recovery code)', calls: awsCalls['verifyMfa (recovery code)'], measuredComputeMs: recoveryComputeMs },
+      ...(latency.webauthnVerify
+        ? {
+            // A key sign-in is two requests: the challenge, then the verification.
+            webauthn: {
+              scenario: 'startWebAuthnChallenge + verifyMfa (security key)',
+              calls: [...awsCalls.startWebAuthnChallenge, ...awsCalls['verifyMfa (security key)']],
+              measuredComputeMs: Math.max(0, latency.webauthnVerify.requestMs.medianMs - latency.webauthnVerify.floorMs.medianMs),
+              requests: 2,
+            },
+          }
+        : {}),
     },
     latency.item.bytesWithKmsCiphertext,
   );

@@ -9,6 +9,7 @@ import { lambdaVerifyPhase } from './phases/lambda-verify.js';
 import { recoveryVerifyPhase } from './phases/recovery-verify.js';
 import { throughputPhase } from './phases/throughput.js';
 import { verifyPhase } from './phases/verify.js';
+import { webauthnVerifyPhase } from './phases/webauthn-verify.js';
 
 export type { LatencyOptions, LatencyPhase, LatencyResults, ThroughputFigure } from './context.js';
 
@@ -16,7 +17,7 @@ export type { LatencyOptions, LatencyPhase, LatencyResults, ThroughputFigure } f
  * The phases of one latency run. A new sign-in method adds its phase here (a WebAuthn
  * verification, say, returning its own key of LatencyResults) and its figure in bench/report.ts.
  */
-export const LATENCY_PHASES: readonly LatencyPhase[] = [verifyPhase, confirmPhase, recoveryVerifyPhase, throughputPhase, lambdaVerifyPhase];
+export const LATENCY_PHASES: readonly LatencyPhase[] = [verifyPhase, webauthnVerifyPhase, confirmPhase, recoveryVerifyPhase, throughputPhase, lambdaVerifyPhase];
 
 export async function measureLatency(options: LatencyOptions, phases: readonly LatencyPhase[] = LATENCY_PHASES): Promise<LatencyResults> {
   const bench = await openLatencyBench(options);

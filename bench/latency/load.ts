@@ -49,7 +49,7 @@ export function totpCodeFor(user: BenchUser, clock: ManualClock): string {
 
 export class HttpClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 128 });
-  constructor(private readonly port: number) {}
+  constructor(readonly port: number) {}
 
   post(path: string, token: string, body: unknown): Promise<{ status: number; text: string; ms: number }> {
     return this.send('POST', path, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(body));
