@@ -34,7 +34,9 @@ export class TotpEnrollment {
     const secret = generateTotpSecret(random);
     const now = clock.now();
     const expiresAt = now + settings.enrollmentTtlSeconds * 1000;
-    const sealedSecret = await sealer.seal(secret, sealContextOf(actor));
+    // Sealed once, and with a proof only once the proof is known to be good: a wrong one costs no KMS call.
+    let sealing: Promise<Uint8Array> | undefined;
+    const sealed = () => (sealing ??= sealer.seal(secret, sealContextOf(actor)));
     if (factor) {
       await this.attempts.run(actor, factor, {
         operation: 'enroll',
@@ -44,13 +46,13 @@ export class TotpEnrollment {
           result: await writer.commitProof(
             actor.userId,
             proof,
-            { kind: 'start_totp_enrollment', pending: { sealedSecret, expiresAt, proved: true } },
+            { kind: 'start_totp_enrollment', pending: { sealedSecret: await sealed(), expiresAt, proved: true } },
             at,
             recoveryCodeUsedEvents(actor, proof, record.recoveryCodeHashes.length - 1),
           ),
         }),
       });
-    } else if ((await store.putPendingEnrollment(actor.userId, { sealedSecret, expiresAt, proved: false }, now)) === 'conflict') {
+    } else if ((await store.putPendingEnrollment(actor.userId, { sealedSecret: await sealed(), expiresAt, proved: false }, now)) === 'conflict') {
       // MFA is on: another app needs a proof of a current factor.
       const record = await store.get(actor.userId);
       throw authenticatorsOf(record, 'totp').length > 0 ? new TotpAlreadyEnabledError() : new StepUpRequiredError();
