@@ -201,26 +201,16 @@ export class AttemptEngine {
 
 /** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */
 function writingUntil(store: MfaStore, deadline: number): MfaStore {
-  const inTime =
-    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      performance.now() < deadline ? write(...args) : Promise.reject(new ContentionError());
-  return {
-    get: (userId) => store.get(userId),
-    countQuietAttempt: inTime(store.countQuietAttempt.bind(store)),
-    countDecidedAttempt: inTime(store.countDecidedAttempt.bind(store)),
-    refundCodeAttempt: inTime(store.refundCodeAttempt.bind(store)),
-    refundProofAttempt: inTime(store.refundProofAttempt.bind(store)),
-    commitProof: inTime(store.commitProof.bind(store)),
-    putPendingEnrollment: inTime(store.putPendingEnrollment.bind(store)),
-    putRegistration: inTime(store.putRegistration.bind(store)),
-    putAuthenticationChallenge: inTime(store.putAuthenticationChallenge.bind(store)),
-    addRegisteredKey: inTime(store.addRegisteredKey.bind(store)),
-    renameAuthenticator: inTime(store.renameAuthenticator.bind(store)),
-    resetMfa: inTime(store.resetMfa.bind(store)),
-    clearLock: inTime(store.clearLock.bind(store)),
-    migrateLegacy: inTime(store.migrateLegacy.bind(store)),
-  };
+  // Every method but `get` writes: each of them, present and future, is held to the deadline.
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const member: unknown = Reflect.get(target, name, receiver);
+      if (typeof member !== 'function') return member;
+      const method = member as (...args: unknown[]) => Promise<unknown>;
+      if (name === 'get') return method.bind(target);
+      return (...args: unknown[]) => (performance.now() < deadline ? method.apply(target, args) : Promise.reject(new ContentionError()));
+    },
+  });
 }
 
 function failureEvent(operation: Operation): AuditEventName {
