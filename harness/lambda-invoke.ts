@@ -11,7 +11,7 @@ import { lambdaContext as localLambdaContext } from '../local/server.js';
  */
 export function apiGatewayEvent(
   route: RouteDefinition,
-  options: { sub?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> } = {},
+  options: { sub?: string; sessionId?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> } = {},
 ): HttpEvent {
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   const now = Date.now();
@@ -33,7 +33,7 @@ export function apiGatewayEvent(
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
-      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app' }, scopes: [] } } } : {}),
+      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app', sid: options.sessionId ?? `${options.sub}-session` }, scopes: [] } } } : {}),
       // What the IAM authorizer passes on an operator route: the caller's verified principal.
       ...(options.operatorArn ? { authorizer: { iam: { userArn: options.operatorArn } } } : {}),
     },

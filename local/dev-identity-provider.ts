@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
@@ -55,6 +55,9 @@ export class DevIdentityProvider {
       aud: this.audience,
       sub: input.sub,
       ...(input.email ? { email: input.email } : {}),
+      // Every sign-in is a session of its own, as at a real identity provider.
+      sid: randomUUID(),
+      jti: randomUUID(),
       iat,
       nbf: iat,
       exp: iat + DEV_TOKEN_TTL_SECONDS,

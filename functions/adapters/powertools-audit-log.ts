@@ -30,6 +30,7 @@ export class PowertoolsAuditLog implements AuditLog {
       ...(event.authenticatorId ? { authenticatorId: event.authenticatorId } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
       ...(context.principal ? { principal: context.principal } : {}),
+      ...(context.sessionId ? { sessionId: context.sessionId } : {}),
     });
     if (event.outcome === 'failure') this.metrics?.addMetric(AUDIT_METRICS.failedCodeChecks, MetricUnit.Count, 1);
     if (event.event === 'mfa.lockout.started') this.metrics?.addMetric(AUDIT_METRICS.lockouts, MetricUnit.Count, 1);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Operator } from '../service/administration.js';
@@ -21,13 +22,35 @@ export function actorOf(event: HttpEvent): Actor {
   const audience = firstFactorAudience(claims?.aud) ?? firstFactorAudience(claims?.client_id);
   // API Gateway's JWT authorizer admits a token only for a configured `aud` (or, without one, `client_id`).
   if (audience === undefined) throw new UnauthorizedError();
+  const sessionId = firstFactorSessionOf(claims, event);
   return {
     userId: sub,
     accountName: email ?? sub,
     audience,
-    audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp },
+    sessionId,
+    audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp, sessionId },
   };
 }
+
+/**
+ * The first-factor session a token belongs to: its `sid` (OIDC providers, Keycloak, Auth0),
+ * else `origin_jti` (Cognito access tokens keep it across refreshes), else `jti`, else the token
+ * itself. What is kept is a digest (22 base64url characters), never the claim or the token: it
+ * names the session in limits, pending ceremonies and audit lines, and is never answered.
+ */
+export function firstFactorSessionOf(claims: Record<string, unknown> | undefined, event: Pick<HttpEvent, 'headers'>): string {
+  for (const claim of ['sid', 'origin_jti', 'jti'] as const) {
+    const value = claims?.[claim];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return sessionDigest(`${claim}:${value}`);
+  }
+  const authorization = event.headers?.authorization ?? event.headers?.Authorization ?? '';
+  const token = authorization.replace(/^Bearer\s+/i, '').trim();
+  // API Gateway's JWT authorizer only admits a request that carries its token; without one, there is no session to name.
+  if (token.length === 0) throw new UnauthorizedError();
+  return sessionDigest(`token:${token}`);
+}
+
+const sessionDigest = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
  * The app a first-factor token was issued to. API Gateway hands claims over as strings, an

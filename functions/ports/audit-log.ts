@@ -34,6 +34,8 @@ export interface AuditContext {
   sourceIp: string;
   /** The IAM principal ARN of an admin call. */
   principal?: string | undefined;
+  /** The first-factor session of a user's call (a digest, see `Actor.sessionId`). */
+  sessionId?: string | undefined;
 }
 
 export interface AuditEvent {

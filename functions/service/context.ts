@@ -37,6 +37,12 @@ export interface Actor {
   accountName: string;
   /** The app the first factor was issued to: the token's `aud`, else its `client_id`. */
   audience?: string | undefined;
+  /**
+   * The first-factor session (a digest of the token's `sid`, `origin_jti` or `jti`, else of the
+   * token): limits on unguessable proofs, pending ceremonies and replay allowances are kept per
+   * session, so that another session of the same user (a password holder's) cannot spend them.
+   */
+  sessionId: string;
   audit: AuditContext;
 }
 

@@ -44,7 +44,15 @@ let counter = 0;
 export function newActor(prefix = 'user'): Actor {
   counter += 1;
   const userId = `${prefix}-${process.pid}-${Date.now()}-${counter}`;
-  return { userId, accountName: `${userId}@example.com`, audience: 'acme-app', audit: { requestId: `req-${counter}`, sourceIp: '198.51.100.7' } };
+  const sessionId = `session-${counter}`;
+  return { userId, accountName: `${userId}@example.com`, audience: 'acme-app', sessionId, audit: { requestId: `req-${counter}`, sourceIp: '198.51.100.7', sessionId } };
+}
+
+/** Another first-factor session of the same user (a second sign-in, or a password holder's). */
+export function otherSessionOf(actor: Actor): Actor {
+  counter += 1;
+  const sessionId = `session-${counter}`;
+  return { ...actor, sessionId, audit: { ...actor.audit, requestId: `req-${counter}`, sessionId } };
 }
 
 /** Decodes the base32 secret the enrollment returned, as an authenticator app would. */
