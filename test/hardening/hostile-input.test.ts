@@ -225,10 +225,10 @@ async function unlockSacrificialUsers() {
 
 /**
  * What a locked user's item may show after well-formed recovery codes or key responses: a code
- * lockout does not refuse them, so each takes a slot of the rate window (and writes, so the
+ * lockout does not refuse them, so each takes a slot of the rate windows (the session's and the user's ceiling; and writes, so the
  * write id and outbox turn over). Everything else must stay byte for byte.
  */
-const RATE_WINDOW_ATTRIBUTES = new Set(['proofTimes', 'lastWriteId', 'outbox']);
+const RATE_WINDOW_ATTRIBUTES = new Set(['proofTimes', 'sessions', 'lastWriteId', 'outbox']);
 
 async function protectedSnapshot(): Promise<string> {
   const sacrificial = Object.values(sacrificialUsers).map(({ sub }) => `"USER#${sub}"`);
