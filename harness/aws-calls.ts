@@ -77,7 +77,7 @@ export interface AwsHarness {
   /** The storage adapter over the same DynamoDB client the functions use. */
   store: DynamoDbMfaStore;
   /** Invokes a route's handler as Lambda would (one container per route) and returns the calls it made. */
-  invoke(route: RouteId, options?: { sub?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
+  invoke(route: RouteId, options?: { sub?: string; sessionId?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
   close(): void;
 }
 
@@ -164,6 +164,12 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     nextStep();
     expectStatus('verifyMfa (TOTP)', await harness.invoke('verifyMfa', { sub, body: { code: code(secret) } }), 200);
     expectStatus('verifyMfa (recovery code)', await harness.invoke('verifyMfa', { sub, body: { recoveryCode: recoveryCodes[0] } }), 200);
+    const secondSession = `${sub}-second-sign-in`;
+    expectStatus(
+      "verifyMfa (recovery code, a session's first check)",
+      await harness.invoke('verifyMfa', { sub, sessionId: secondSession, body: { recoveryCode: recoveryCodes[1] } }),
+      200,
+    );
     expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
     nextStep();
     expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
