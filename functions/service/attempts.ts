@@ -178,7 +178,7 @@ export class AttemptEngine {
     }
     // The session's first check (its entry is made here), or an item of an earlier version (its ceiling window is widened).
     const after = sessionWithCheck(entry, at);
-    const session = this.sessionChange(actor, found, entry, after, now);
+    const session = sessionChangeOf(found, actor.sessionId, entry, after, now);
     const stored = found.proofTimes?.length === USER_PROOF_CEILING;
     const ceilingAfter = slideWindow(ceiling, at);
     const { result } = await store.changeSession(
@@ -189,18 +189,6 @@ export class AttemptEngine {
     );
     if (result === 'conflict') return null;
     return { record: { ...found, sessions: { ...found.sessions, [actor.sessionId]: after }, proofTimes: ceilingAfter }, at };
-  }
-
-  /** A change of the actor's session entry from `before` to `after`, making room among the others when it is new. */
-  private sessionChange(actor: Actor, record: MfaRecord, before: SessionLimits | undefined, after: SessionLimits, now: number): SessionChange {
-    const drop = before ? [] : sessionsToDrop(record.sessions, actor.sessionId, now);
-    return {
-      sessionId: actor.sessionId,
-      before,
-      after,
-      mapExists: record.sessions !== undefined,
-      drop: drop.map((sessionId) => ({ sessionId, entry: record.sessions![sessionId]! })),
-    };
   }
 
   /**
@@ -232,7 +220,7 @@ export class AttemptEngine {
       const events: ChangeEvent[] = decision.event ? [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }] : [];
       const changed = await store.changeSession(
         actor.userId,
-        this.sessionChange(actor, record, entry, decision.entry, now),
+        sessionChangeOf(record, actor.sessionId, entry, decision.entry, now),
         index >= 0 ? { kind: 'give_back', index, at: count.at! } : undefined,
         now,
         events,
@@ -295,6 +283,18 @@ export class AttemptEngine {
     }
     return proveTotpCode(actor.userId, authenticatorsOf(record, 'totp'), factor.code, now, open);
   }
+}
+
+/** A change of a session's entry from `before` to `after` (as read in `record`), making room among the others when it is new. */
+export function sessionChangeOf(record: MfaRecord, sessionId: string, before: SessionLimits | undefined, after: SessionLimits, now: number): SessionChange {
+  const drop = before ? [] : sessionsToDrop(record.sessions, sessionId, now);
+  return {
+    sessionId,
+    before,
+    after,
+    mapExists: record.sessions !== undefined,
+    drop: drop.map((dropped) => ({ sessionId: dropped, entry: record.sessions![dropped]! })),
+  };
 }
 
 /** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */
