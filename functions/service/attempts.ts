@@ -117,7 +117,7 @@ export class AttemptEngine {
       }
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
-      if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, counted.lockedUntil, now);
+      if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, { ...counted, lockedUntil: counted.lockedUntil }, now);
       throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
     }
     throw new ContentionError();
@@ -233,10 +233,10 @@ export class AttemptEngine {
   }
 
   /** Publishes the start of the lock this attempt's count wrote, only while that lock stands as committed. */
-  private async confirmLockout(actor: Actor, store: MfaStore, lockedUntil: number, now: number): Promise<void> {
+  private async confirmLockout(actor: Actor, store: MfaStore, counted: CountedAttempt & { lockedUntil: number }, now: number): Promise<void> {
     const events: ChangeEvent[] = [{ event: 'lockout.started', requestId: actor.audit.requestId }];
-    if ((await store.confirmLockout(actor.userId, lockedUntil, now, events)) === 'ok') {
-      audit(this.deps, actor, 'mfa.lockout.started', 'refused', { lockedUntil: new Date(lockedUntil).toISOString() });
+    if ((await store.confirmLockout(actor.userId, counted.lockedUntil, now, events)) === 'ok') {
+      audit(this.deps, actor, 'mfa.lockout.started', 'refused', { failures: counted.failures, lockedUntil: new Date(counted.lockedUntil).toISOString() });
     }
   }
 

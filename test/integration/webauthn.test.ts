@@ -123,7 +123,8 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
         authenticators: [confirmed.authenticator],
       });
       const stored = (await item())!;
-      expect(stored.webauthnRegistration).toBeUndefined();
+      // The session's pending registration was consumed with the write that added the key.
+      expect(stored.webauthnRegistrations!.M).toEqual({});
       expect(stored.authenticators!.M![confirmed.authenticator.id]!.M!.credentialId!.S).toBe(key.credentialId);
       expect(t.audit.names()).toContain('mfa.webauthn.enabled');
       // The recovery codes work.
@@ -169,7 +170,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       // Counted at now, less a unique fraction of a millisecond (so that a copy's check can be given back).
       expect(t.clock.now() - Number(after.proofTimes!.L!.at(-1)!.N)).toBeGreaterThan(0);
       expect(t.clock.now() - Number(after.proofTimes!.L!.at(-1)!.N)).toBeLessThan(1);
-      expect(after.webauthnRegistration).toEqual(before.webauthnRegistration);
+      expect(after.webauthnRegistrations).toEqual(before.webauthnRegistrations);
     });
 
     it('refuses to confirm, while MFA is on, a registration started without a proof before it was', async () => {
@@ -310,7 +311,8 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect(payload).toMatchObject({ sub: actor.userId, amr: ['mfa', 'pop', 'hwk'], nonce: 'n-1' });
       const stored = (await item())!;
       expect(stored.authenticators!.M![confirmed.authenticator.id]!.M!.counter!.N).toBe('42');
-      expect(stored.webauthnAuthentication).toBeUndefined();
+      // The session's challenge was consumed with the write that moved the counter.
+      expect(stored.webauthnChallenges!.M).toEqual({});
       const view = (await t.service.status(actor)).authenticators[0]!;
       expect(view.lastUsedAt).toBe(new Date(t.clock.now()).toISOString());
       expect(t.audit.events.at(-1)).toMatchObject({ event: 'mfa.verify.succeeded', method: 'webauthn', authenticatorId: confirmed.authenticator.id });

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { ContentionError } from '../../domain/errors.js';
-import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING, type CountedAttempt } from '../../domain/lockout.js';
+import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
-import { freshSession, pendingToDrop } from '../../domain/sessions.js';
+import { freshSession } from '../../domain/sessions.js';
 import type {
   CeilingChange,
   DecidedAttempt,
@@ -43,74 +43,8 @@ import {
   type Item,
   type PendingKind,
 } from './mfa-item.js';
-
-/** Items of users without an active method linger this long after their last change, then expire. */
-const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
-
-const MFA_ON = `(attribute_exists(${ATTR.authenticators}) OR attribute_exists(${LEGACY.secret}))`;
-const MFA_OFF = `(attribute_not_exists(${ATTR.authenticators}) AND attribute_not_exists(${LEGACY.secret}))`;
-const NOT_LOCKED = `(attribute_not_exists(${ATTR.lockedUntil}) OR ${ATTR.lockedUntil} <= :now)`;
-
-/**
- * One UpdateItem being put together: clauses, a condition, and the placeholders they use.
- * Nested authenticator fields are always named through placeholders (several are reserved words).
- */
-class Write {
-  readonly set: string[] = [];
-  readonly remove: string[] = [];
-  readonly del: string[] = [];
-  readonly add: string[] = [];
-  readonly conditions: string[] = [];
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, AttributeValue> = {};
-  private ids = 0;
-
-  constructor(readonly now: number) {}
-
-  value(placeholder: string, value: AttributeValue): string {
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  /** `authenticators.#aN` for one authenticator id. */
-  authenticator(id: string): string {
-    const placeholder = `#a${this.ids++}`;
-    this.names[placeholder] = id;
-    return `${ATTR.authenticators}.${placeholder}`;
-  }
-
-  field(path: string, field: string): string {
-    this.names[`#${field}`] = field;
-    return `${path}.#${field}`;
-  }
-
-  /** `map.#kN` for one key of a map attribute keyed by ids (sessions, pending ceremonies). */
-  key(map: string, id: string): string {
-    const placeholder = `#k${this.ids++}`;
-    this.names[placeholder] = id;
-    return `${map}.${placeholder}`;
-  }
-
-  /** The session's pending enrollment, confirmable now: unexpired, and started with a proof unless MFA is off. */
-  pendingConfirmable(sessionId: string): string {
-    const pending = this.key(ATTR.pendingEnrollments, sessionId);
-    this.value(':true', { BOOL: true });
-    return `attribute_exists(${pending}) AND ${this.field(pending, PENDING_ENROLLMENT.expiresAt)} > :now AND (${this.field(pending, PENDING_ENROLLMENT.proved)} = :true OR ${MFA_OFF})`;
-  }
-
-  resetCodeFailures(): void {
-    this.set.push(`${ATTR.failures} = :zero`, `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :one) - :one`);
-    this.value(':zero', num(0));
-    this.value(':one', num(1));
-    this.remove.push(ATTR.lockedUntil);
-  }
-
-  idleTtl(): void {
-    this.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
-    this.set.push('#ttl = :ttl');
-    this.value(':ttl', num(Math.ceil(this.now / 1000) + IDLE_ITEM_TTL_SECONDS));
-  }
-}
+import { IDLE_ITEM_TTL_SECONDS, MFA_OFF, MFA_ON, NOT_LOCKED, Write } from './item-write.js';
+import { changeSessionEntry, countInCeiling, pendingMapOf, putPending } from './session-writes.js';
 
 /** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
 export class DynamoDbMfaStore implements MfaStore {
@@ -574,81 +508,6 @@ export class DynamoDbMfaStore implements MfaStore {
       throw error;
     }
   }
-}
-
-/** One more check (or a check given back) in the user's ceiling window, conditioned as `change` says. */
-function countInCeiling(w: Write, change: CeilingChange): void {
-  switch (change.kind) {
-    case 'count':
-      w.set.push(`${ATTR.proofTimes}[${USER_PROOF_CEILING}] = ${w.value(':ceilingAt', num(change.at))}`);
-      w.remove.push(`${ATTR.proofTimes}[0]`);
-      w.conditions.push(
-        `${ATTR.proofTimes}[0] <= ${w.value(':ceilingOldestAtMost', num(change.oldestAtMost))}`,
-        `size(${ATTR.proofTimes}) = ${w.value(':ceilingSize', num(USER_PROOF_CEILING))}`,
-      );
-      break;
-    case 'replace':
-      w.set.push(`${ATTR.proofTimes} = ${w.value(':ceilingAfter', { L: change.after.map(num) })}`);
-      w.conditions.push(
-        change.before === undefined ? `attribute_not_exists(${ATTR.proofTimes})` : `${ATTR.proofTimes} = ${w.value(':ceilingBefore', { L: change.before.map(num) })}`,
-      );
-      break;
-    case 'give_back':
-      // In place: every session writes this window, so it is not rewritten whole; the free slot counts once it reaches the front.
-      w.set.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':free', num(0))}`);
-      w.conditions.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':givenBack', num(change.at))}`);
-      break;
-  }
-}
-
-/** One session's entry written whole, only if still as read; other sessions' entries dropped only if still as read. */
-function changeSessionEntry(w: Write, change: SessionChange): void {
-  if (!change.mapExists) {
-    w.set.push(`${ATTR.sessions} = ${w.value(':sessions', { M: { [change.sessionId]: sessionToAttribute(change.after) } })}`);
-    w.conditions.push(`attribute_not_exists(${ATTR.sessions})`);
-    return;
-  }
-  const entry = w.key(ATTR.sessions, change.sessionId);
-  w.set.push(`${entry} = ${w.value(':sessionAfter', sessionToAttribute(change.after))}`);
-  w.conditions.push(change.before === undefined ? `attribute_not_exists(${entry})` : `${entry} = ${w.value(':sessionBefore', sessionToAttribute(change.before))}`);
-  change.drop.forEach((dropped, i) => {
-    const path = w.key(ATTR.sessions, dropped.sessionId);
-    w.remove.push(path);
-    w.conditions.push(`${path} = ${w.value(`:droppedSession${i}`, sessionToAttribute(dropped.entry))}`);
-  });
-}
-
-/** The map of pending ceremonies of `kind` as read, for the next write to drop from. */
-function pendingMapOf(record: MfaRecord, kind: PendingKind): PendingMapRead {
-  switch (kind) {
-    case 'enrollment':
-      return record.pendingEnrollments;
-    case 'registration':
-      return record.registrations;
-    case 'challenge':
-      return record.challenges;
-  }
-}
-
-/**
- * The session's pending ceremony of `kind` stored, replacing its own; other sessions' expired
- * ones and, past MAX_PENDING_PER_USER, the oldest are dropped (each only if still as read), and
- * the map must still hold what was read, so that concurrent starts can never leave more.
- */
-function putPending(w: Write, kind: PendingKind, sessionId: string, entry: AttributeValue, read: PendingMapRead): void {
-  const map = PENDING_MAP[kind];
-  if (read === undefined) {
-    w.set.push(`${map} = ${w.value(':pendingMap', { M: { [sessionId]: entry } })}`);
-    w.conditions.push(`attribute_not_exists(${map})`);
-    return;
-  }
-  w.set.push(`${w.key(map, sessionId)} = ${w.value(':pendingEntry', entry)}`);
-  w.conditions.push(`size(${map}) = ${w.value(':pendingCount', num(Object.keys(read).length))}`);
-  pendingToDrop(read, sessionId, w.now).forEach((dropped, i) => {
-    const path = w.key(map, dropped);
-    w.remove.push(path);
-    w.conditions.push(`${w.field(path, PENDING_CHALLENGE.createdAt)} = ${w.value(`:droppedPending${i}`, num(read[dropped]!.createdAt))}`);
-  });
 }
 
 /** The outbox: this write's change events, each a map of the event's own fields (the stream adds id, user and time). */
