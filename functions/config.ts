@@ -24,6 +24,7 @@ const Environment = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
+  MFA_REMEMBER_DEVICE_DAYS: ServiceSettingSchemas.rememberDeviceDays.default(30),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -41,6 +42,8 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Days a remembered browser stays remembered; 0: remembering is off. */
+  rememberDeviceDays: number;
 }
 
 /**
@@ -80,5 +83,6 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    rememberDeviceDays: e.MFA_REMEMBER_DEVICE_DAYS,
   };
 }

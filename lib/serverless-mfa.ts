@@ -114,6 +114,7 @@ export class ServerlessMfa extends Construct {
           ...(Object.keys(options.assertionAudienceMap).length > 0 ? { assertionAudienceMap: options.assertionAudienceMap } : {}),
           totpIssuerName: options.totpIssuerName,
           assertionTtlSeconds: options.assertionTtlSeconds,
+          rememberDeviceDays: options.rememberDeviceDays,
           webAuthnRpId,
           webAuthnOrigins,
         }),

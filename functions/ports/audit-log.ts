@@ -27,7 +27,10 @@ export type AuditEventName =
   | 'mfa.lockout.refused'
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
-  | 'mfa.admin.unlock';
+  | 'mfa.admin.unlock'
+  | 'mfa.device.remembered'
+  | 'mfa.device.challenge.started'
+  | 'mfa.device.forgotten';
 
 export interface AuditContext {
   requestId: string;
@@ -47,7 +50,9 @@ export interface AuditEvent {
   authenticatorId?: string | undefined;
   failures?: number | undefined;
   lockedUntil?: string | undefined;
-  /** Why an operator acted (admin calls only). */
+  /** A remembered browser's id (device events). */
+  deviceId?: string | undefined;
+  /** Why an operator acted (admin calls), or why a remembered browser was forgotten. */
   reason?: string | undefined;
 }
 

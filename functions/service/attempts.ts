@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
+import { ContentionError, DeviceProofNotAcceptedError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   countAttempt,
   countProofAttempt,
@@ -16,6 +16,7 @@ import {
 } from '../domain/lockout.js';
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { Evaluation } from '../methods/evaluation.js';
+import { proveDevice } from '../methods/device/device.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
 import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
 import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
@@ -51,7 +52,14 @@ export interface Attempted<T> {
   value?: T | undefined;
 }
 
+/** Codes can be guessed; recovery codes, keys' and remembered browsers' signatures cannot. */
 const laneOf = (factor: SecondFactor): AttemptLane => ('code' in factor ? 'code' : 'proof');
+
+/** A remembered browser's signature signs a user in, and does nothing else: never a step-up. */
+const acceptsProof = (factor: SecondFactor, operation: Operation): boolean => !('device' in factor) || operation === 'verify';
+
+/** A refused key or device signature is an invalid credential; a refused code, an invalid code. */
+const refusalOf = (factor: SecondFactor): Error => ('webauthn' in factor || 'device' in factor ? new InvalidCredentialError() : new InvalidCodeError());
 
 /**
  * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
@@ -65,6 +73,8 @@ export class AttemptEngine {
 
   async run<T>(actor: Actor, factor: SecondFactor, plan: AttemptPlan<T>): Promise<Attempted<T>> {
     const { clock } = this.deps;
+    // Refused before anything is counted or written.
+    if (!acceptsProof(factor, plan.operation)) throw new DeviceProofNotAcceptedError();
     const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
@@ -102,7 +112,7 @@ export class AttemptEngine {
         if (counted) await store.refundCodeAttempt(actor.userId, counted, now, signal);
         if (proofAt !== undefined) await store.refundProofAttempt(actor.userId, proofAt, now, record.proofTimes, signal);
         audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
-        throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+        throw refusalOf(factor);
       }
       if (evaluation.refused === 'counter_regression') {
         audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
@@ -111,7 +121,7 @@ export class AttemptEngine {
       if (counted?.lockedUntil !== undefined) {
         audit(this.deps, actor, 'mfa.lockout.started', 'refused', { failures: counted.failures, lockedUntil: new Date(counted.lockedUntil).toISOString() });
       }
-      throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+      throw refusalOf(factor);
     }
     throw new ContentionError();
   }
@@ -182,6 +192,11 @@ export class AttemptEngine {
     if ('webauthn' in factor) {
       if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
       return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now);
+    }
+    if ('device' in factor) {
+      // Remembering off: no remembered browser signs anyone in, even one remembered before.
+      if (plan.requires === 'pending-enrollment' || this.deps.settings.rememberDeviceDays === 0) return { refused: 'wrong' };
+      return proveDevice(record, factor.device, { sessionId: actor.sessionId, app: actor.audience ?? '' }, now);
     }
     const open = (sealed: Uint8Array): Promise<Uint8Array> => {
       const key = Buffer.from(sealed).toString('base64');

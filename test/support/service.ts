@@ -17,6 +17,7 @@ export const TEST_SETTINGS = {
   audienceMap: {},
   assertionTtlSeconds: 300,
   enrollmentTtlSeconds: 600,
+  rememberDeviceDays: 30,
   relyingParty: { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] },
 };
 
