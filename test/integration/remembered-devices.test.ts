@@ -4,7 +4,7 @@ import { DeviceNotFoundError, DeviceProofNotAcceptedError, InvalidCredentialErro
 import type { Actor, SecondFactor } from '../../functions/service/mfa-service.js';
 import { SoftwareAuthenticator } from '../../harness/software-authenticator.js';
 import { changeEventsOf } from '../support/change-events.js';
-import { DeviceKey } from '../support/device-key.js';
+import { DeviceKey } from '../../harness/device-key.js';
 import { codeAt, createTestService, newActor, otherSessionOf, TEST_SETTINGS } from '../support/service.js';
 import { canonicalItem, readUserItem, type Item } from '../support/table-snapshot.js';
 
