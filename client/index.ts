@@ -58,8 +58,9 @@ export type AuthenticatorsLeft = z.infer<typeof AuthenticatorsLeftResponse>;
 export type DeviceChallenge = z.infer<typeof DeviceChallengeResponse>;
 export type RememberedDevices = z.infer<typeof DevicesResponse>;
 export type RememberedDevice = RememberedDevices['devices'][number];
-/** The public half of a remembered browser's key, as `crypto.subtle.exportKey('jwk', publicKey)` gives it. */
-export type DevicePublicKeyJwk = Extract<VerifyMfaRequest, { rememberDevice?: unknown }>['rememberDevice'] extends infer R ? NonNullable<R> extends { publicKey: infer K } ? K : never : never;
+/** `rememberDevice` of a sign-in: the browser key's public JWK (as `crypto.subtle.exportKey('jwk', publicKey)` gives it) and a name. */
+export type RememberDevice = NonNullable<Extract<VerifyMfaRequest, { code: string }>['rememberDevice']>;
+export type DevicePublicKeyJwk = RememberDevice['publicKey'];
 
 export interface MfaClientOptions {
   /** The API's base URL, e.g. `http://localhost:3000` or the API Gateway URL. */

@@ -127,6 +127,7 @@ export class ServerlessMfa extends Construct {
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,
+      rememberDeviceDays: options.rememberDeviceDays,
       identityProvider: {
         type: 'oidc',
         issuer: this.firstFactor.issuerUrl,

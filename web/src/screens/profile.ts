@@ -2,6 +2,7 @@ import type { Authenticator, MfaStatus } from '../../../client/index.js';
 import { reportError, type App } from '../app.js';
 import { button, dateAndTime, h, uniqueId } from '../dom.js';
 import type { Routes } from '../router.js';
+import { rememberedBrowsersSection } from './remembered-browsers.js';
 import { securityKeysSupported } from '../security-key.js';
 
 /** At or below this many unused recovery codes the profile asks the user to regenerate. */
@@ -19,7 +20,7 @@ export function showProfile(app: App, options: Routes['profile']): void {
   const render = (status: MfaStatus) => {
     // MFA switched on elsewhere since sign-in: this session has only one factor.
     if (status.mfaEnabled && !app.session.assertion) return app.router.go('second-step', { status });
-    content.replaceChildren(methodList(app, status), authenticatorList(app, status), recoveryCodesSection(app, status));
+    content.replaceChildren(methodList(app, status), authenticatorList(app, status), rememberedBrowsersSection(app, status), recoveryCodesSection(app, status));
   };
 
   if (options.status) render(options.status);
