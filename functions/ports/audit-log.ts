@@ -27,7 +27,8 @@ export type AuditEventName =
   | 'mfa.lockout.refused'
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
-  | 'mfa.admin.unlock';
+  | 'mfa.admin.unlock'
+  | 'mfa.admin.refused';
 
 export interface AuditContext {
   requestId: string;
