@@ -6,6 +6,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { serviceEnvironment } from '../functions/settings-schema.js';
+import { AdminAccess } from './constructs/admin-access.js';
 import { Alarms } from './constructs/alarms.js';
 import { MfaApi } from './constructs/api.js';
 import { AuditTrail } from './constructs/audit-trail.js';
@@ -70,6 +71,8 @@ export class ServerlessMfa extends Construct {
   readonly keyUseWatch: KeyUseWatch;
   /** `execute-api:Invoke` on exactly the IAM-authorised (`/admin/*`) routes; undefined when the route table has none. */
   readonly adminInvokePolicy: ManagedPolicy | undefined;
+  /** The support role and the principals the operator routes admit; undefined when the route table has no such route. */
+  readonly adminAccess: AdminAccess | undefined;
 
   constructor(scope: Construct, id: string, props: ServerlessMfaProps) {
     super(scope, id);
@@ -123,6 +126,10 @@ export class ServerlessMfa extends Construct {
     });
     for (const { route, fn } of this.functions.byRoute.values()) this.api.addRoute(route, fn.function);
     this.adminInvokePolicy = this.api.adminInvokePolicy(this, 'AdminInvokePolicy');
+    this.adminAccess = this.adminInvokePolicy
+      ? new AdminAccess(this, 'AdminAccess', { invokePolicy: this.adminInvokePolicy, supportRoleTrust: options.supportRoleTrust, adminPrincipalArns: options.adminPrincipalArns })
+      : undefined;
+    for (const { route, fn } of this.functions.byRoute.values()) if (route.auth === 'iam') this.adminAccess?.configure(fn);
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,

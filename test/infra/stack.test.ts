@@ -219,10 +219,17 @@ describe('functions', () => {
       const resolved = Object.fromEntries(
         Object.entries(env).map(([name, value]) => [
           name,
-          typeof value === 'string' ? value : name === 'MFA_ISSUER' ? 'https://abc123.execute-api.eu-west-1.amazonaws.com' : `resolved-${name}`,
+          typeof value === 'string'
+            ? value
+            : name === 'MFA_ISSUER'
+              ? 'https://abc123.execute-api.eu-west-1.amazonaws.com'
+              : name === 'MFA_ADMIN_PRINCIPAL_ARNS'
+                ? 'arn:aws:iam::111122223333:role/ServerlessMfa-SupportRole-ABC123'
+                : `resolved-${name}`,
         ]),
       );
-      expect(() => loadConfig(route.access, { ...resolved, AWS_LAMBDA_FUNCTION_NAME: route.id } as NodeJS.ProcessEnv)).not.toThrow();
+      expect('MFA_ADMIN_PRINCIPAL_ARNS' in env).toBe(route.auth === 'iam');
+      expect(() => loadConfig(route.access, { ...resolved, AWS_LAMBDA_FUNCTION_NAME: route.id } as NodeJS.ProcessEnv, route.auth)).not.toThrow();
     }
   });
 });
