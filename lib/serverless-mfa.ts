@@ -14,6 +14,7 @@ import { ChangeEvents } from './constructs/change-events.js';
 import { DataAndKeys } from './constructs/data-and-keys.js';
 import { KeyUseWatch } from './constructs/key-use-watch.js';
 import { RouteFunctions } from './constructs/route-functions.js';
+import { TableWriteWatch } from './constructs/table-write-watch.js';
 import { WebHosting } from './constructs/web-hosting.js';
 import { MfaOptionsSchema, parseSettings, SettingsError, type MfaOptions } from './settings.js';
 
@@ -69,6 +70,7 @@ export class ServerlessMfa extends Construct {
   readonly auditTrail: AuditTrail | undefined;
   readonly alarms: Alarms;
   readonly keyUseWatch: KeyUseWatch;
+  readonly tableWriteWatch: TableWriteWatch;
   /** `execute-api:Invoke` on exactly the IAM-authorised (`/admin/*`) routes; undefined when the route table has none. */
   readonly adminInvokePolicy: ManagedPolicy | undefined;
   /** The support role and the principals the operator routes admit; undefined when the route table has no such route. */
@@ -164,6 +166,12 @@ export class ServerlessMfa extends Construct {
         { name: 'TotpSecretKey', key: this.dataAndKeys.totpSecretKey, users: this.dataAndKeys.keyUsers.totpSecretKey },
         { name: 'SigningKey', key: this.dataAndKeys.signingKey, users: this.dataAndKeys.keyUsers.signingKey },
       ],
+    });
+    this.tableWriteWatch = new TableWriteWatch(this, 'TableWriteWatch', {
+      table: this.dataAndKeys.table,
+      writers: this.dataAndKeys.tableWriters,
+      alarms: this.alarms,
+      deadLetterQueue: this.keyUseWatch.deadLetterQueue,
     });
   }
 }
