@@ -153,6 +153,19 @@ describe('admin API (local stand-in for IAM)', () => {
     expect((await api('GET', adminPath(user.sub), await adminToken())).json.mfaEnabled).toBe(true);
   });
 
+  it('answers 403 forbidden, as openapi.json documents it, to a signed principal the local server does not name', async () => {
+    const user = await enrolledUser();
+    const now = Math.floor(Date.now() / 1000);
+    const intern = 'arn:aws:iam::000000000000:user/intern';
+    const token = await stack.identity.sign({ iss: stack.identity.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: intern, iat: now, exp: now + 600 });
+    audit.events.length = 0;
+    const { status, json } = await api('POST', adminPath(user.sub, 'reset'), token, { reason: 'Ticket 8' });
+    expect(status).toBe(403);
+    expect(json.code).toBe('forbidden');
+    expect(audit.events.map(({ event, userId, principal }) => ({ event, userId, principal }))).toEqual([{ event: 'mfa.admin.refused', userId: user.sub, principal: intern }]);
+    expect((await api('GET', adminPath(user.sub), await adminToken())).json.mfaEnabled).toBe(true);
+  });
+
   it('hands out operator tokens only for an empty body', async () => {
     const raw = createCheckedFetch({ checkRequests: false });
     const response = await raw(`${stack.url}/dev/admin-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sub":"root"}' });
