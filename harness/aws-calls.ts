@@ -61,6 +61,9 @@ export const BENCH_KEY_IDS = {
   signing: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
 };
 
+/** The role the operator routes admit here; the scenarios call them as one of its sessions. */
+export const BENCH_OPERATOR_ROLE = 'arn:aws:iam::111122223333:role/support';
+
 export interface InvokeResult {
   status: number;
   json: any;
@@ -103,6 +106,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_ISSUER: 'https://mfa.example.com',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
+    MFA_ADMIN_PRINCIPAL_ARNS: BENCH_OPERATOR_ROLE,
   };
   const modules = await loadRouteHandlers();
   const handlers = new Map<string, LambdaHttpHandler>();
@@ -189,7 +193,7 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     expectStatus('verifyMfa (security key)', await harness.invoke('verifyMfa', { sub: keyUser, body: { webauthn: key.assert(challenge.json.options) } }), 200);
 
     // The operator routes, as the IAM authorizer hands them over.
-    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';
+    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';  // a session of BENCH_OPERATOR_ROLE
     expectStatus('adminGetMfaStatus', await harness.invoke('adminGetMfaStatus', { operatorArn, pathParameters: { userId: keyUser } }), 200);
     expectStatus('adminUnlockMfa', await harness.invoke('adminUnlockMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42' } }), 200);
     expectStatus('adminResetMfa', await harness.invoke('adminResetMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42: lost every factor' } }), 200);

@@ -309,7 +309,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
           in: 'header',
           name: 'Authorization',
           description:
-            "AWS Signature Version 4 (service `execute-api`) of an IAM principal with the stack's admin policy, checked by API Gateway's IAM authorizer (`npm run admin` signs from the standard credential chain). Locally: `Bearer` and a token from `POST /dev/admin-token`.",
+            "AWS Signature Version 4 (service `execute-api`) of an IAM principal with the stack's admin policy, checked by API Gateway's IAM authorizer (`npm run admin` signs from the standard credential chain); the principal must also be one the deployment names (the support role, `adminPrincipalArns`), else 403 `forbidden`. Locally: `Bearer` and a token from `POST /dev/admin-token`.",
           'x-amazon-apigateway-authtype': 'awsSigv4',
         },
       },

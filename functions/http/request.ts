@@ -68,7 +68,8 @@ function firstFactorAudience(value: unknown): string | undefined {
 export function operatorOf(event: HttpEvent): Operator {
   const authorizer = 'authorizer' in event.requestContext ? (event.requestContext.authorizer as { iam?: { userArn?: unknown } } | undefined) : undefined;
   const principal = authorizer?.iam?.userArn;
-  if (typeof principal !== 'string' || !principal.startsWith('arn:') || principal.length > 2048) throw new UnauthorizedError();
+  // AWS's ARNs are printable ASCII: anything else cannot be a verified principal (nor reach an audit line).
+  if (typeof principal !== 'string' || !/^arn:[\x21-\x7e]+$/.test(principal) || principal.length > 2048) throw new UnauthorizedError();
   return { principal, audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp } };
 }
 

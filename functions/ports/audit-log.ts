@@ -28,7 +28,8 @@ export type AuditEventName =
   | 'mfa.proof_ceiling.reached'
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
-  | 'mfa.admin.unlock';
+  | 'mfa.admin.unlock'
+  | 'mfa.admin.refused';
 
 export interface AuditContext {
   requestId: string;

@@ -4,7 +4,7 @@ import { DynamoDbMfaStore } from '../../functions/adapters/aws/dynamodb-mfa-stor
 import { CHANGE_EVENTS, type PublishedChangeEvent } from '../../functions/domain/change-events.js';
 import { InvalidCodeError, TooManyAttemptsError } from '../../functions/domain/errors.js';
 import { LOCKOUT_THRESHOLD } from '../../functions/domain/lockout.js';
-import { MfaService, type Actor, type Operator } from '../../functions/service/mfa-service.js';
+import { MfaService, type Actor, type AdmittedOperator, type Operator } from '../../functions/service/mfa-service.js';
 import { changeEventsOf, streamOf } from '../support/change-events.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { FaultInjector } from '../support/fault-injection.js';
@@ -12,7 +12,7 @@ import { codeAt, createTestService, newActor } from '../support/service.js';
 
 type TestService = Awaited<ReturnType<typeof createTestService>>;
 
-const operator: Operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
+const supportOperator: Operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
 /** Everything secret a test handed out or typed in: none of it may appear in any event. */
 const secrets: string[] = [];
 
@@ -30,8 +30,11 @@ const shape = (events: PublishedChangeEvent[]) => events.map(({ id: _id, at: _at
 
 describe('change events from the table stream', () => {
   let t: TestService;
+  /** Admitted as the handlers admit a caller (the test settings name this principal). */
+  let operator: AdmittedOperator;
   beforeAll(async () => {
     t = await createTestService();
+    operator = t.service.admitOperator(supportOperator, undefined);
   });
 
   it('records exactly one event per committed change, and none for requests that changed nothing', async () => {
