@@ -26,7 +26,7 @@ const AuthenticatorName = z
     description: 'A name the user gives the authenticator: trimmed of leading and trailing white space, then 1-64 characters, no control or format characters (Unicode Cc, Cf).',
     example: 'YubiKey 5C',
     // The limits hold after trimming, which JSON Schema cannot say with lengths: one pattern says it of the value as sent.
-    override: ({ jsonSchema }) => {
+    override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
       delete jsonSchema.minLength;
       delete jsonSchema.maxLength;
       jsonSchema.pattern = '^\\s*[^\\s\\p{Cc}\\p{Cf}](?:[^\\p{Cc}\\p{Cf}]{0,62}[^\\s\\p{Cc}\\p{Cf}])?\\s*$';
