@@ -50,12 +50,10 @@ function unconfirmedCodesNotice(app: App, status: MfaStatus, redraw: () => void)
 function recoverySignInNotice(app: App, status: MfaStatus, redraw: () => void): HTMLElement | undefined {
   const assertion = app.session.assertion;
   if (assertion?.method !== 'recovery_code' || dismissedFor === assertion || status.authenticators.length === 0) return undefined;
-  const headingId = uniqueId('notice');
   return h(
     'section',
-    { className: 'notice notice-info', attrs: { 'aria-labelledby': headingId } },
-    h('h2', { id: headingId }, 'You signed in with a recovery code'),
-    h('p', {}, 'You signed in with a recovery code. If you lost your phone or security key, remove it and add a new one.'),
+    { className: 'notice notice-info', attrs: { 'aria-label': 'You signed in with a recovery code' } },
+    h('p', {}, h('strong', {}, 'You signed in with a recovery code.'), ' If you lost your phone or security key, remove it and add a new one.'),
     h(
       'ul',
       { className: 'notice-list', attrs: { 'aria-label': 'Authenticators you can remove' } },
@@ -63,7 +61,12 @@ function recoverySignInNotice(app: App, status: MfaStatus, redraw: () => void): 
         const nameId = uniqueId('lost');
         const remove = button('Remove', () => app.router.go('step-up', { action: 'remove', authenticator, status }), { variant: 'link' });
         remove.setAttribute('aria-describedby', nameId);
-        return h('li', {}, h('span', { id: nameId, className: 'notice-name' }, `${kindOf(authenticator)}: ${authenticator.name}`), remove);
+        return h(
+          'li',
+          {},
+          h('span', { id: nameId, className: 'notice-name' }, h('strong', {}, authenticator.name), h('span', { className: 'muted' }, ` · ${kindOf(authenticator)}`)),
+          remove,
+        );
       }),
     ),
     h(
