@@ -20,7 +20,7 @@ export class ServerlessMfaStack extends Stack {
   readonly mfa: ServerlessMfa;
 
   constructor(scope: Construct, id: string, props: ServerlessMfaStackProps = {}) {
-    super(scope, id, { description: 'serverless-mfa: TOTP second factor for web apps', ...props });
+    super(scope, id, { description: 'serverless-mfa: the second factor for web apps (authenticator apps and security keys or passkeys, with recovery codes)', ...props });
     const settings = (this.settings = resolveSettings(this.node, props.settings));
     const { firstFactorIssuerUrl, firstFactorAudience, userPoolCallbackUrls, ...options } = settings;
 

@@ -60,6 +60,13 @@ const routeKey = (route: (typeof ROUTES)[number]) => `${route.method} ${route.pa
 const roleOf = (fn: { properties: Record<string, unknown> }) => (fn.properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 const envOf = (fn: { properties: Record<string, unknown> }) => (fn.properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
+describe('descriptions', () => {
+  it('name both kinds of method: authenticator apps and security keys', () => {
+    const described = [synth.json.Description, ...resources(synth, 'AWS::ApiGatewayV2::Api').map(([, api]) => api.Properties?.Description)];
+    for (const description of described) expect(description).toMatch(/authenticator app.*security key/);
+  });
+});
+
 describe('API', () => {
   it('has exactly one route per route table entry, each invoking the function built for it', () => {
     const keys = resources(synth, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey);

@@ -68,6 +68,21 @@ describe('change events from the table stream', () => {
     ]);
   });
 
+  it('reports, when a recovery code pays for a regenerate, what was left of the old set in "used" and the new set in "regenerated"', async () => {
+    const actor = newActor('regenerate-with-code');
+    const { recoveryCodes } = await enroll(t, actor);
+    await t.service.verify(actor, { recoveryCode: recoveryCodes[0]! });
+    const fresh = await t.service.regenerateRecoveryCodes(actor, { recoveryCode: recoveryCodes[1]! });
+    secrets.push(...fresh.recoveryCodes);
+
+    const events = shape(await changeEventsOf(t.tableName, actor.userId)).slice(2);
+    expect(events).toEqual([
+      { event: 'recovery_code.used', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 9 },
+      { event: 'recovery_code.used', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 8 },
+      { event: 'recovery_codes.regenerated', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 10 },
+    ]);
+  });
+
   it('gives every event a stable unique id (the write id and its place in the write) and the time of its change', async () => {
     const actor = newActor('ids');
     const before = t.clock.now();
