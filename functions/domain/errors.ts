@@ -110,3 +110,10 @@ export class DeviceNotFoundError extends DomainError {
     super('There is no such remembered browser.');
   }
 }
+
+/** An operator route called by a principal the deployment does not name (`adminPrincipalArns`, the support role). */
+export class OperatorNotAllowedError extends DomainError {
+  constructor() {
+    super('This principal may not call the operator routes.');
+  }
+}

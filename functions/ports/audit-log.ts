@@ -25,12 +25,14 @@ export type AuditEventName =
   | 'mfa.step_up.failed'
   | 'mfa.lockout.started'
   | 'mfa.lockout.refused'
+  | 'mfa.proof_ceiling.reached'
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
   | 'mfa.admin.unlock'
   | 'mfa.device.remembered'
   | 'mfa.device.challenge.started'
-  | 'mfa.device.forgotten';
+  | 'mfa.device.forgotten'
+  | 'mfa.admin.refused';
 
 export interface AuditContext {
   requestId: string;

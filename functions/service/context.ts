@@ -21,6 +21,8 @@ export interface MfaSettings {
   /** Days a remembered browser stays remembered (fixed when remembered); 0: remembering is off. */
   rememberDeviceDays: number;
   relyingParty: RelyingParty;
+  /** The principals the operator routes admit (see `Administration.admit`); empty: nobody. */
+  adminPrincipalArns: readonly string[];
 }
 
 export interface MfaServiceDeps {

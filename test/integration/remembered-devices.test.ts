@@ -12,10 +12,11 @@ type TestService = Awaited<ReturnType<typeof createTestService>>;
 
 const DAY_MS = 24 * 3600_000;
 /** What an attempt may change on a refusal: its own counters (and the write bookkeeping). */
-const ATTEMPT_COUNTERS = ['failures', 'windowStart', 'windowFailures', 'lockedUntil', 'proofTimes', 'lastWriteId', 'outbox', 'ttl'];
+const ATTEMPT_COUNTERS = ['failures', 'windowStart', 'windowFailures', 'lockedUntil', 'proofTimes', 'sessions', 'ceilingReportedAt', 'lastWriteId', 'outbox', 'ttl'];
 const withoutCounters = (item: Item | undefined) =>
   canonicalItem(item && Object.fromEntries(Object.entries(item).filter(([name]) => !ATTEMPT_COUNTERS.includes(name))));
-const operator = { principal: 'arn:aws:sts::111122223333:assumed-role/support/alice', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
+/** The support role the test settings name (admitted as the handlers admit a caller). */
+const operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
 
 describe('remembered browsers (service on DynamoDB Local)', () => {
   let t: TestService;
@@ -266,7 +267,7 @@ describe('remembered browsers (service on DynamoDB Local)', () => {
 
     it('forgets every browser on an admin reset, in the reset\'s own write', async () => {
       const { device } = await remember();
-      const status = await t.service.adminReset(operator, actor.userId, 'ticket 7');
+      const status = await t.service.adminReset(t.service.admitOperator(operator, actor.userId), actor.userId, 'ticket 7');
       expect(status).toMatchObject({ mfaEnabled: false, devices: [], authenticators: [] });
       expect((await item())?.devices).toBeUndefined();
       const events = await changeEventsOf(t.tableName, actor.userId);

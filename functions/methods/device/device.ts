@@ -1,5 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { activeDevices, type DevicePublicKey, type MfaRecord, type PendingDeviceChallenge, type RememberedDevice } from '../../domain/mfa-record.js';
+import { MAX_PENDING_PER_USER } from '../../domain/sessions.js';
 import type { Proof } from '../../ports/mfa-store.js';
 import type { Evaluation } from '../evaluation.js';
 
@@ -14,8 +15,8 @@ export const DEVICE_CHALLENGE_BYTES = 32;
 export const DEVICE_CHALLENGE_TTL_MS = 2 * 60_000;
 /** At most this many remembered browsers per user: remembering one more forgets the oldest. */
 export const MAX_REMEMBERED_DEVICES = 20;
-/** At most this many pending device challenges per user (one per session; the oldest goes). */
-export const MAX_PENDING_DEVICE_CHALLENGES = 5;
+/** At most this many pending device challenges per user (one per session; the oldest goes), as for every other ceremony. */
+export const MAX_PENDING_DEVICE_CHALLENGES = MAX_PENDING_PER_USER;
 export const DEFAULT_DEVICE_NAME = 'Browser';
 /** Random bytes of a device id. */
 export const DEVICE_ID_BYTES = 16;
