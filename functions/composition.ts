@@ -76,7 +76,7 @@ export function createServices(
   overrides: Partial<MfaServiceDeps> = {},
   wiring: { ports?: PortFactories; clients?: AwsClients } = {},
 ): Services {
-  const config = loadConfig(route.access, env);
+  const config = loadConfig(route.access, env, route.auth);
   const ports = wiring.ports ?? {};
   const clients = wiring.clients ?? {};
   const wire = <T extends object>(key: keyof PortFactories, name: string, override: T | undefined): T => {
@@ -99,7 +99,9 @@ export function createServices(
       audienceMap: config.audienceMap,
       assertionTtlSeconds: config.assertionTtlSeconds,
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
+      rememberDeviceDays: config.rememberDeviceDays,
       relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
+      adminPrincipalArns: config.adminPrincipalArns,
     },
     ...overrides,
   };

@@ -12,6 +12,7 @@ import { InProcessKms } from './in-process-kms.js';
 import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
+import { DeviceKey } from './device-key.js';
 import { SoftwareAuthenticator } from './software-authenticator.js';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
 
@@ -61,6 +62,9 @@ export const BENCH_KEY_IDS = {
   signing: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
 };
 
+/** The role the operator routes admit here; the scenarios call them as one of its sessions. */
+export const BENCH_OPERATOR_ROLE = 'arn:aws:iam::111122223333:role/support';
+
 export interface InvokeResult {
   status: number;
   json: any;
@@ -103,6 +107,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_ISSUER: 'https://mfa.example.com',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
+    MFA_ADMIN_PRINCIPAL_ARNS: BENCH_OPERATOR_ROLE,
   };
   const modules = await loadRouteHandlers();
   const handlers = new Map<string, LambdaHttpHandler>();
@@ -171,6 +176,18 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
       200,
     );
     expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
+
+    // A remembered browser: remembered with a code, then signing in by itself; forgotten one at a time and all at once.
+    const browser = new DeviceKey();
+    nextStep();
+    const remembering = { code: code(secret), rememberDevice: { publicKey: browser.publicJwk, name: 'Chrome on Linux' } };
+    const deviceId: string = expectStatus('verifyMfa (TOTP, remember this browser)', await harness.invoke('verifyMfa', { sub, body: remembering }), 200).json.device.id;
+    const deviceChallenge = expectStatus('startDeviceChallenge', await harness.invoke('startDeviceChallenge', { sub, body: { deviceId } }), 201);
+    expectStatus('verifyMfa (remembered browser)', await harness.invoke('verifyMfa', { sub, body: browser.proof(deviceId, deviceChallenge.json.challenge) }), 200);
+    expectStatus('forgetDevice', await harness.invoke('forgetDevice', { sub, body: {}, pathParameters: { id: deviceId } }), 200);
+    nextStep();
+    await harness.invoke('verifyMfa', { sub, body: { code: code(secret), rememberDevice: { publicKey: new DeviceKey().publicJwk } } });
+    expectStatus('forgetAllDevices', await harness.invoke('forgetAllDevices', { sub, body: {} }), 200);
     nextStep();
     expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
     nextStep();
@@ -189,7 +206,7 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     expectStatus('verifyMfa (security key)', await harness.invoke('verifyMfa', { sub: keyUser, body: { webauthn: key.assert(challenge.json.options) } }), 200);
 
     // The operator routes, as the IAM authorizer hands them over.
-    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';
+    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';  // a session of BENCH_OPERATOR_ROLE
     expectStatus('adminGetMfaStatus', await harness.invoke('adminGetMfaStatus', { operatorArn, pathParameters: { userId: keyUser } }), 200);
     expectStatus('adminUnlockMfa', await harness.invoke('adminUnlockMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42' } }), 200);
     expectStatus('adminResetMfa', await harness.invoke('adminResetMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42: lost every factor' } }), 200);

@@ -8,6 +8,10 @@ import {
   ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
+  DeviceChallengeRequest,
+  DeviceChallengeResponse,
+  DevicePathParameters,
+  DevicesResponse,
   DisableResponse,
   EmptyRequest,
   EnrollmentResponse,
@@ -64,7 +68,7 @@ const CODE_CHECK_PROBLEMS = ['invalid_request', 'invalid_code', 'too_many_attemp
 /** Routes that take any proof of a current factor, a key's assertion included. */
 const PROOF_PROBLEMS = [...CODE_CHECK_PROBLEMS, 'invalid_credential'] as const;
 /** Operator routes: the user's item is read and written by the operator's call (the user's token plays no part). */
-const ADMIN_PROBLEMS = ['invalid_request', 'user_not_found'] as const;
+const ADMIN_PROBLEMS = ['invalid_request', 'forbidden', 'user_not_found'] as const;
 const ADMIN_BODY_PROBLEMS = [...ADMIN_PROBLEMS, 'payload_too_large', 'unsupported_media_type'] as const;
 
 /** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */
@@ -144,7 +148,8 @@ export const ROUTES = [
     path: '/v1/mfa/verify',
     handler: 'verify-mfa',
     auth: 'first-factor',
-    summary: 'Second step of sign-in: check a TOTP code, a recovery code or a security key and issue a signed MFA assertion.',
+    summary:
+      "Second step of sign-in: check a TOTP code, a recovery code, a security key or a remembered browser's signature and issue a signed MFA assertion; with a real factor, optionally remember this browser (`rememberDevice`).",
     request: VerifyRequest,
     successStatus: 200,
     response: VerifyResponse,
@@ -223,6 +228,47 @@ export const ROUTES = [
     successStatus: 201,
     response: ChallengeResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'webauthn_not_enabled'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'startDeviceChallenge',
+    method: 'POST',
+    path: '/v1/mfa/device/challenge',
+    handler: 'start-device-challenge',
+    auth: 'first-factor',
+    summary:
+      "A challenge for a browser remembered for this app, valid 2 minutes and bound to this sign-in's session (replacing its pending one): its signature is a `{device}` proof for POST /v1/mfa/verify.",
+    request: DeviceChallengeRequest,
+    successStatus: 201,
+    response: DeviceChallengeResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'forgetDevice',
+    method: 'POST',
+    path: '/v1/mfa/devices/{id}/forget',
+    handler: 'forget-device',
+    auth: 'first-factor',
+    summary: 'Forget one remembered browser (of any app): its next sign-in asks for a second factor. No proof needed: forgetting only takes access away.',
+    request: EmptyRequest,
+    pathParameters: DevicePathParameters,
+    successStatus: 200,
+    response: DevicesResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+  },
+  {
+    id: 'forgetAllDevices',
+    method: 'POST',
+    path: '/v1/mfa/devices/forget-all',
+    handler: 'forget-all-devices',
+    auth: 'first-factor',
+    summary: 'Forget every remembered browser, of every app. No proof needed.',
+    request: EmptyRequest,
+    successStatus: 200,
+    response: DevicesResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type'],
     access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
   },
   {
