@@ -101,6 +101,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_TOTP_KEY_ID: BENCH_KEY_IDS.totp,
     MFA_SIGNING_KEY_ID: BENCH_KEY_IDS.signing,
     MFA_ISSUER: 'https://mfa.example.com',
+    MFA_FIRST_FACTOR_AUDIENCES: 'serverless-mfa-app',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
   };
