@@ -1,6 +1,6 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment, WebAuthnAuthenticator } from '../domain/mfa-record.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
 
@@ -11,6 +11,18 @@ export type { MfaRecord } from '../domain/mfa-record.js';
  * (the outbox), so an event exists exactly when its change committed.
  */
 export type WriteResult = 'ok' | 'conflict';
+
+/**
+ * A write that also claims a key's credential id: `credential_in_use` when the user's item was
+ * as expected but the credential id is held already (by another user, or by a key of this one).
+ */
+export type KeyWriteResult = WriteResult | 'credential_in_use';
+
+/** The authenticators a write expects the item to hold (as read), and the credential ids of its keys. */
+export interface AuthenticatorSet {
+  authenticatorIds: readonly string[];
+  credentialIds: readonly string[];
+}
 
 /** What proves, in a write, that the user holds a current factor; the write consumes it. */
 export type Proof =
@@ -33,8 +45,12 @@ export type ProofEffect =
    * need a pending setup that was started with a proof.
    */
   | { kind: 'add_authenticator'; authenticator: Authenticator; authenticatorCount: number; recoveryCodeHashes?: string[] | undefined }
-  /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
-  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
+  /**
+   * Removes these of the `authenticatorCount` the caller read, and the uniqueness records of the
+   * keys among them (`credentialIds`) in the same transaction; removing all turns MFA off and
+   * deletes the recovery codes.
+   */
+  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number; credentialIds: readonly string[] }
   /** Starts setting up one more app (MFA is on, so only with a proof). */
   | { kind: 'start_totp_enrollment'; pending: PendingEnrollment }
   /** Starts registering one more key (MFA is on, so only with a proof). */
@@ -123,25 +139,34 @@ export interface MfaStore {
 
   /**
    * Adds a key whose registration answered the pending challenge, consuming it, with the first
-   * recovery-code set when it is the first authenticator. Conflict unless that challenge is
-   * still pending and the authenticator count is still `authenticatorCount`.
+   * recovery-code set when it is the first authenticator, and claims its credential id (a
+   * uniqueness record in the same transaction). Conflict unless that challenge is still pending
+   * and the authenticator count is still `authenticatorCount`; `credential_in_use` when the
+   * credential id is held already.
    */
   addRegisteredKey(
     userId: string,
-    input: { challenge: string; authenticator: Authenticator; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
+    input: { challenge: string; authenticator: WebAuthnAuthenticator; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
     now: number,
     events?: readonly ChangeEvent[],
-  ): Promise<WriteResult>;
+  ): Promise<KeyWriteResult>;
 
   /** Renames one authenticator; conflict when it does not exist. */
   renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /**
    * An operator's reset: removes every authenticator, recovery code, pending enrollment and
-   * challenge, and clears the lockout and rate-limit counters, so that the user enrolls afresh.
-   * Conflict when the user has no item.
+   * challenge, and clears the lockout and rate-limit counters, so that the user enrolls afresh;
+   * the keys' uniqueness records go in the same transaction. Conflict when the user has no item,
+   * or its authenticators are no longer `found` (read them again).
    */
-  resetMfa(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+  resetMfa(userId: string, now: number, events: readonly ChangeEvent[], found: AuthenticatorSet): Promise<WriteResult>;
+
+  /**
+   * Records change events that come with no change of state (a security signal, such as a
+   * suspected cloned key) in a write of their own. Conflict when the user has no item.
+   */
+  recordEvents(userId: string, now: number, events: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /** An operator's unlock: clears the lock and the attempt counters only. Conflict when the user has no item. */
   clearLock(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;

@@ -1,10 +1,13 @@
 import type { ChangeEvent } from '../domain/change-events.js';
-import { UserNotFoundError } from '../domain/errors.js';
+import { ContentionError, UserNotFoundError } from '../domain/errors.js';
 import { isLocked } from '../domain/lockout.js';
-import type { MfaRecord } from '../domain/mfa-record.js';
+import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { AuditContext, AuditEventName } from '../ports/audit-log.js';
 import { iso, type MfaServiceDeps } from './context.js';
 import { statusOf, type MfaStatus } from './views.js';
+
+/** Optimistic rounds of a reset before it gives up under contention (each round re-reads). */
+const MAX_ROUNDS = 16;
 
 /** Who is acting on a user's MFA: an operator, named by the IAM principal that signed the call. */
 export interface Operator {
@@ -44,9 +47,24 @@ export class Administration {
     return adminStatusOf(record, this.deps.clock.now());
   }
 
-  /** Removes every authenticator, recovery code, pending setup and challenge, and clears the lock. */
+  /**
+   * Removes every authenticator, recovery code, pending setup and challenge, and clears the lock.
+   * The authenticators are read first: the keys' uniqueness records go in the same write, which
+   * holds only while the authenticators are still the ones read (else it reads them again).
+   */
   reset(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
-    return this.act(operator, userId, reason, 'mfa.admin.reset', 'admin.reset', (now, events) => this.deps.store.resetMfa(userId, now, events));
+    return this.act(operator, userId, reason, 'mfa.admin.reset', 'admin.reset', async (now, events) => {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const record = await this.deps.store.get(userId);
+        if (!record) return 'conflict';
+        const found = {
+          authenticatorIds: record.legacy ? [] : record.authenticators.map((a) => a.id),
+          credentialIds: authenticatorsOf(record, 'webauthn').map((key) => key.credentialId),
+        };
+        if ((await this.deps.store.resetMfa(userId, now, events, found)) === 'ok') return 'ok';
+      }
+      throw new ContentionError();
+    });
   }
 
   /** Clears the lock and the attempt counters; the user's factors stay as they are. */

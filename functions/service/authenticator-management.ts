@@ -49,7 +49,7 @@ export class AuthenticatorManagement {
         result: await store.commitProof(
           actor.userId,
           proof,
-          { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length },
+          { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length, credentialIds: credentialIdsOf(found, [authenticatorId]) },
           now,
           removalEvents(actor, found, proof, [authenticatorId]),
         ),
@@ -71,7 +71,8 @@ export class AuthenticatorManagement {
       precondition: requireMfaEnabled,
       commit: async (found, proof, now, store) => {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
-        const effect = ids.length > 0 ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length } as const) : ({ kind: 'none' } as const);
+        const effect =
+          ids.length > 0 ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length, credentialIds: [] } as const) : ({ kind: 'none' } as const);
         return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, proof, ids)) };
       },
     });
@@ -106,6 +107,13 @@ export class AuthenticatorManagement {
   private auditProof(actor: Actor, proof: { kind: string }, operation: string): void {
     if (proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation });
   }
+}
+
+/** The credential ids of the keys among `ids`: their uniqueness records go in the same write. */
+export function credentialIdsOf(record: MfaRecord, ids: readonly string[]): string[] {
+  return authenticatorsOf(record, 'webauthn')
+    .filter((key) => ids.includes(key.id))
+    .map((key) => key.credentialId);
 }
 
 /**

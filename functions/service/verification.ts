@@ -19,7 +19,8 @@ export function requireMfaEnabled(record: MfaRecord | undefined): asserts record
 
 /**
  * Authentication method references (RFC 8176) of a proof: `pop` for a key's signature
- * (phishing-resistant), with `hwk` for a device-bound key or `swk` for a synced passkey.
+ * (phishing-resistant), with `hwk` for a key registered device-bound (BE=0) or `swk` for one
+ * registered backup-eligible (a syncable passkey), whatever the flags of later assertions say.
  */
 export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
   switch (proof.kind) {
@@ -29,7 +30,7 @@ export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
     case 'recovery_code':
       return ['mfa'];
     case 'webauthn':
-      return ['mfa', 'pop', proof.backedUp || proof.backupEligible ? 'swk' : 'hwk'];
+      return ['mfa', 'pop', proof.backupEligible ? 'swk' : 'hwk'];
   }
 }
 

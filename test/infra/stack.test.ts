@@ -462,6 +462,19 @@ describe('alarms', () => {
     }
   });
 
+  it('page on the first suspected cloned security key (the audit log\'s counter-regression metric)', () => {
+    expect(alarms().find((alarm) => alarm.MetricName === AUDIT_METRICS.suspectedKeyClones)).toMatchObject({
+      Namespace: 'ServerlessMfa',
+      Dimensions: [{ Name: 'service', Value: 'serverless-mfa' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+    });
+  });
+
   it('notify an encrypted, SSL-only SNS topic, with an email subscription when configured', () => {
     synth.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     synth.template.resourceCountIs('AWS::SNS::Subscription', 0);

@@ -2,18 +2,34 @@ import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type TransactWriteItem,
+  type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, refundProofAttempt, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
-import type { DecidedAttempt, MfaStore, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
+import type { MfaRecord, PendingChallenge, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
+import type {
+  AuthenticatorSet,
+  DecidedAttempt,
+  KeyWriteResult,
+  MfaStore,
+  Proof,
+  ProofEffect,
+  QuietAttemptGuard,
+  QuietAttemptResult,
+  WriteResult,
+} from '../../ports/mfa-store.js';
 import {
   ATTR,
   AUTHENTICATOR,
   authenticatorToAttribute,
+  CREDENTIAL,
+  credentialItem,
+  credentialKey,
   LEGACY,
   MFA_TABLE,
   num,
@@ -79,7 +95,10 @@ class Write {
   }
 }
 
-/** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
+/**
+ * MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem, or a
+ * transaction with the uniqueness records of the keys it adds or removes.
+ */
 export class DynamoDbMfaStore implements MfaStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -249,19 +268,21 @@ export class DynamoDbMfaStore implements MfaStore {
         w.remove.push(ATTR.spentRecoveryCodes);
         break;
       case 'add_authenticator':
+        // A key claims its credential id in a transaction: only addRegisteredKey adds keys.
+        if (effect.authenticator.kind === 'webauthn') throw new Error('Security keys are added by addRegisteredKey.');
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
         break;
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
+        // Each one must still be there: the credential ids removed with them are those of the keys read.
+        for (const id of effect.ids) {
+          const path = w.authenticator(id);
+          w.conditions.push(`attribute_exists(${path})`);
+          if (!removesAll) w.remove.push(path);
+        }
         if (removesAll) {
           w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.spentRecoveryCodes, ATTR.authentication, ATTR.lastChallenge, ATTR.registration);
           w.idleTtl();
-        } else {
-          for (const id of effect.ids) {
-            const path = w.authenticator(id);
-            w.conditions.push(`attribute_exists(${path})`);
-            w.remove.push(path);
-          }
         }
         break;
       case 'start_totp_enrollment':
@@ -279,6 +300,9 @@ export class DynamoDbMfaStore implements MfaStore {
         // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
         break;
+    }
+    if (effect.kind === 'remove_authenticators' && effect.credentialIds.length > 0) {
+      return this.writeReleasing(userId, w, events, effect.credentialIds);
     }
     return (await this.send(userId, w, events)).result;
   }
@@ -326,10 +350,10 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async addRegisteredKey(
     userId: string,
-    input: { challenge: string; authenticator: MfaRecord['authenticators'][number]; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
+    input: { challenge: string; authenticator: WebAuthnAuthenticator; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
     now: number,
     events: readonly ChangeEvent[] = [],
-  ): Promise<WriteResult> {
+  ): Promise<KeyWriteResult> {
     const w = new Write(now);
     const pending = ATTR.registration;
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: input.challenge })}`);
@@ -337,7 +361,16 @@ export class DynamoDbMfaStore implements MfaStore {
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
     w.remove.push(pending);
     this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes);
-    return (await this.send(userId, w, events)).result;
+    // The credential id is claimed in the same transaction: of two users racing one id, one wins.
+    const claim: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: credentialItem(userId, input.authenticator),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey },
+      },
+    };
+    return (await this.transact(userId, w, events, [claim])).result;
   }
 
   async renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
@@ -348,9 +381,16 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[], found: AuthenticatorSet): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    // The authenticators as read, no more and no fewer: the uniqueness records deleted are exactly their keys'.
+    if (found.authenticatorIds.length === 0) {
+      w.conditions.push(`attribute_not_exists(${ATTR.authenticators})`);
+    } else {
+      w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(found.authenticatorIds.length))}`);
+      for (const id of found.authenticatorIds) w.conditions.push(`attribute_exists(${w.authenticator(id)})`);
+    }
     w.remove.push(
       ATTR.authenticators,
       ATTR.recoveryCodes,
@@ -369,6 +409,13 @@ export class DynamoDbMfaStore implements MfaStore {
     );
     this.clearCounters(w);
     w.idleTtl();
+    if (found.credentialIds.length > 0) return this.writeReleasing(userId, w, events, found.credentialIds);
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async recordEvents(userId: string, now: number, events: readonly ChangeEvent[]): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
     return (await this.send(userId, w, events)).result;
   }
 
@@ -449,25 +496,12 @@ export class DynamoDbMfaStore implements MfaStore {
     returnItem = false,
   ): Promise<{ result: WriteResult; item?: Item | undefined }> {
     const writeId = randomUUID();
-    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
-    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
-    const remove = [...new Set(w.remove)];
-    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
-    else remove.push(ATTR.outbox);
-    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
-    const condition = w.conditions.join(' AND ');
-    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
     try {
       const { Attributes: written } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: userKey(userId),
-          UpdateExpression: update,
-          ...(condition ? { ConditionExpression: condition } : {}),
-          ExpressionAttributeValues: values,
+          ...this.update(userId, w, events, writeId),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...(returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
-          ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
         }),
       );
       return { result: 'ok', item: written };
@@ -478,6 +512,81 @@ export class DynamoDbMfaStore implements MfaStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * The user's item's write and `others` (uniqueness records) in one TransactWriteItems: all
+   * apply or none. The write id is also the transaction's client request token, so the SDK's
+   * re-send after a lost response is answered as done by DynamoDB (idempotent for 10 minutes).
+   * Conflict when the user's item is not as expected (or another transaction held it); else
+   * `credential_in_use` when one of `others` failed its condition.
+   */
+  private async transact(userId: string, w: Write, events: readonly ChangeEvent[], others: TransactWriteItem[]): Promise<{ result: KeyWriteResult; failed: number[] }> {
+    const writeId = randomUUID();
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: writeId,
+          TransactItems: [{ Update: { ...this.update(userId, w, events, writeId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...others],
+        }),
+      );
+      return { result: 'ok', failed: [] };
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error;
+      const [own, ...rest] = (error as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      if (own?.Code === 'ConditionalCheckFailed' && own.Item?.[ATTR.lastWriteId]?.S === writeId) return { result: 'ok', failed: [] };
+      const failed = rest.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+      if ((own?.Code ?? 'None') === 'None' && failed.length > 0) return { result: 'credential_in_use', failed };
+      return { result: 'conflict', failed: [] };
+    }
+  }
+
+  /**
+   * `w` with the release of the uniqueness records of `credentialIds`, in one transaction. A record
+   * held by another user (a duplicate of a key registered before ids were unique) is not this
+   * user's to release: the write goes again without it.
+   */
+  private async writeReleasing(userId: string, w: Write, events: readonly ChangeEvent[], credentialIds: readonly string[]): Promise<WriteResult> {
+    let releasing = [...credentialIds];
+    while (releasing.length > 0) {
+      const { result, failed } = await this.transact(userId, w, events, releasing.map((id) => this.releaseCredential(userId, id)));
+      if (result !== 'credential_in_use') return result;
+      releasing = releasing.filter((_, index) => !failed.includes(index));
+    }
+    return (await this.send(userId, w, events)).result;
+  }
+
+  /** Deletes a credential id's uniqueness record, if it is this user's (a key registered before version 3 has none). */
+  private releaseCredential(userId: string, credentialId: string): TransactWriteItem {
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: credentialKey(credentialId),
+        ConditionExpression: 'attribute_not_exists(#pk) OR #userId = :userId',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#userId': CREDENTIAL.userId },
+        ExpressionAttributeValues: { ':userId': { S: userId } },
+      },
+    };
+  }
+
+  /** The UpdateItem of `w` on the user's item, with the write id and the outbox (see `send`). */
+  private update(userId: string, w: Write, events: readonly ChangeEvent[], writeId: string): Update {
+    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
+    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
+    const remove = [...new Set(w.remove)];
+    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
+    else remove.push(ATTR.outbox);
+    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
+    const condition = w.conditions.join(' AND ');
+    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
+    return {
+      TableName: this.tableName,
+      Key: userKey(userId),
+      UpdateExpression: update,
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeValues: values,
+      ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
+    };
   }
 }
 

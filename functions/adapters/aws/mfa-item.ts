@@ -23,6 +23,10 @@ import type { Authenticator, MfaRecord, PendingChallenge } from '../../domain/mf
  * | lastWriteId | S | the id of the last write applied (lost-response detection) |
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
+ *
+ * Beside the users' items, one item per registered security key's credential id (CREDENTIAL):
+ * written in the same transaction as the key, deleted in the same transaction as the key, so a
+ * credential id belongs to at most one key of one user (WebAuthn L3 7.1 step 26).
  */
 export const MFA_TABLE = {
   partitionKey: 'pk',
@@ -80,6 +84,34 @@ export const userKey = (userId: string) => ({
   [MFA_TABLE.partitionKey]: { S: `USER#${userId}` },
   [MFA_TABLE.sortKey]: { S: 'MFA' },
 });
+
+/**
+ * A credential id's uniqueness item:
+ *
+ * | attribute | type | what |
+ * | --- | --- | --- |
+ * | pk, sk | S | `CREDENTIAL#<credential id, base64url>`, `CREDENTIAL` |
+ * | userId | S | the user whose key holds it |
+ * | authenticatorId | S | that key's authenticator id |
+ * | createdAt | N | when the key was registered |
+ *
+ * Keys registered before version 3 have none: their ids are unique per user only.
+ */
+export const CREDENTIAL = { userId: 'userId', authenticatorId: 'authenticatorId', createdAt: 'createdAt' } as const;
+
+export const credentialKey = (credentialId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `CREDENTIAL#${credentialId}` },
+  [MFA_TABLE.sortKey]: { S: 'CREDENTIAL' },
+});
+
+export function credentialItem(userId: string, key: { id: string; credentialId: string; createdAt: number }): Item {
+  return {
+    ...credentialKey(key.credentialId),
+    [CREDENTIAL.userId]: { S: userId },
+    [CREDENTIAL.authenticatorId]: { S: key.id },
+    [CREDENTIAL.createdAt]: num(key.createdAt),
+  };
+}
 
 export const num = (value: number): AttributeValue => ({ N: String(value) });
 const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
