@@ -5,7 +5,8 @@ import type { Authenticator, MfaRecord, PendingChallenge } from '../../domain/mf
  * The MFA table's item: the one place that names its attributes and converts it to the
  * domain record. Shared by the DynamoDB adapter, the local table bootstrap and the CDK stack.
  * One item per user holds everything, so every change is a single-item conditional write:
- * atomic by construction.
+ * atomic by construction (adding or removing a key also writes its credential id's item, below,
+ * in the same transaction).
  *
  * | attribute | type | what |
  * | --- | --- | --- |
