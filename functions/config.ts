@@ -1,6 +1,6 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
-import type { RouteAccess } from './http/routes.js';
+import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
 import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
 
@@ -26,6 +26,8 @@ const Environment = z.object({
   MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
   MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
   MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
+  /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
+  MFA_ADMIN_PRINCIPAL_ARNS: ServiceSettingSchemas.adminPrincipalArns.optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
@@ -48,14 +50,17 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
+  adminPrincipalArns: string[];
 }
 
 /**
- * Reads and validates configuration for a function with the given access. Called at cold
- * start: a function missing what it needs refuses to start. Inside Lambda the local
- * adapters are refused outright, so a missing KMS key can never fall back to key files.
+ * Reads and validates configuration for a function with the given access (and authorization:
+ * an operator route needs the principals it admits). Called at cold start: a function missing
+ * what it needs refuses to start. Inside Lambda the local adapters are refused outright, so a
+ * missing KMS key can never fall back to key files.
  */
-export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env, auth: RouteDefinition['auth'] = 'public'): Config {
   const parsed = Environment.safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
@@ -70,6 +75,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
     if (access.table.length > 0 && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
+    if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
@@ -89,5 +95,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
+    adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };
 }

@@ -17,6 +17,7 @@ export const CHANGE_EVENTS = {
   'lockout.started': 'MFA Lockout Started',
   'code.replay_refused': 'MFA Replayed Code Refused',
   'authenticator.clone_suspected': 'MFA Authenticator Clone Suspected',
+  'proof_ceiling.reached': 'MFA Proof Ceiling Reached',
   'admin.reset': 'MFA Admin Reset',
   'admin.unlock': 'MFA Admin Unlock',
 } as const;

@@ -6,6 +6,7 @@ import { CredentialAlreadyRegisteredError, InvalidCredentialError } from '../../
 import type { Actor, SecondFactor } from '../../functions/service/mfa-service.js';
 import { SoftwareAuthenticator, type ResponseKnobs } from '../../harness/software-authenticator.js';
 import { changeEventsOf } from '../support/change-events.js';
+import type { Operator } from '../../functions/service/administration.js';
 import { createTestService, newActor } from '../support/service.js';
 import { readUserItem } from '../support/table-snapshot.js';
 
@@ -25,7 +26,8 @@ describe('security-key credentials (service on DynamoDB Local)', () => {
     actor = newActor();
   });
 
-  const operator = { principal: 'arn:aws:sts::111122223333:assumed-role/support/alice', audit: { requestId: 'op-1', sourceIp: '198.51.100.9' } };
+  const supportOperator: Operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
+  const operatorOf = () => t.service.admitOperator(supportOperator, undefined);
 
   /** The uniqueness item of a credential id, if any. */
   async function credentialRecord(credentialId: string) {
@@ -118,7 +120,7 @@ describe('security-key credentials (service on DynamoDB Local)', () => {
       const second = new SoftwareAuthenticator();
       await register(first);
       await register(second, actor, {}, await keyProof(first));
-      await t.service.adminReset(operator, actor.userId, 'ticket 7: lost both keys');
+      await t.service.adminReset(operatorOf(), actor.userId, 'ticket 7: lost both keys');
       expect(await credentialRecord(first.credentialId)).toBeUndefined();
       expect(await credentialRecord(second.credentialId)).toBeUndefined();
       await expect(register(first)).resolves.toMatchObject({ enabled: true });
@@ -130,7 +132,7 @@ describe('security-key credentials (service on DynamoDB Local)', () => {
       const late = new SoftwareAuthenticator();
       const started = await t.service.startWebAuthnRegistration(actor, await keyProof(first));
       await Promise.allSettled([
-        t.service.adminReset(operator, actor.userId, 'ticket 8'),
+        t.service.adminReset(operatorOf(), actor.userId, 'ticket 8'),
         t.service.confirmWebAuthnRegistration(actor, late.register(started.options)),
       ]);
       const stored = Object.values((await readUserItem(t.client, t.tableName, actor.userId))?.authenticators?.M ?? {}).map((value) => value.M?.credentialId?.S);
