@@ -74,7 +74,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
-    if (access.table.length > 0 && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
+    if (auth === 'first-factor' && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
     if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');

@@ -55,11 +55,16 @@ describe('configuration', () => {
     expect([local.webauthnRpId, local.webauthnOrigins]).toEqual(['localhost', ['http://localhost:4100']]);
   });
 
-  it('refuses to start a function with table access in AWS without the first-factor audiences, and reads them as a list', () => {
+  it('refuses to start a first-factor function in AWS without the first-factor audiences, and reads them as a list', () => {
+    const status = routeById('getMfaStatus');
     const { MFA_FIRST_FACTOR_AUDIENCES: _audiences, ...withoutAudiences } = BASE;
-    expect(() => loadConfig(routeById('getMfaStatus').access, withoutAudiences)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
-    expect(() => loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: ' , ' })).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
-    expect(loadConfig(routeById('getMfaStatus').access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: 'https://app.example.com, spa-client' }).firstFactorAudiences).toEqual([
+    expect(() => loadConfig(status.access, withoutAudiences, status.auth)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    expect(() => createServices(status, withoutAudiences)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    expect(() => loadConfig(status.access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: ' , ' }, status.auth)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    // The operators' functions take no user token: they need no audience.
+    const admin = routeById('adminGetMfaStatus');
+    expect(() => loadConfig(admin.access, { ...withoutAudiences, MFA_ADMIN_PRINCIPAL_ARNS: 'arn:aws:iam::111122223333:role/support' }, admin.auth)).not.toThrow();
+    expect(loadConfig(status.access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: 'https://app.example.com, spa-client' }, status.auth).firstFactorAudiences).toEqual([
       'https://app.example.com',
       'spa-client',
     ]);
