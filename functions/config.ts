@@ -31,6 +31,7 @@ const Environment = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
+  MFA_REMEMBER_DEVICE_DAYS: ServiceSettingSchemas.rememberDeviceDays.default(30),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -50,6 +51,8 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Days a remembered browser stays remembered; 0: remembering is off. */
+  rememberDeviceDays: number;
   /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
   adminPrincipalArns: string[];
 }
@@ -95,6 +98,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    rememberDeviceDays: e.MFA_REMEMBER_DEVICE_DAYS,
     // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
     adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };

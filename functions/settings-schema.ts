@@ -76,6 +76,12 @@ export const ServiceSettingSchemas = {
     .int('must be a whole number')
     .min(30, 'must be between 30 and 300')
     .max(300, 'must be between 30 and 300'),
+  /** Days a remembered browser stays remembered (fixed when remembered, never sliding); 0 turns remembering off. */
+  rememberDeviceDays: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be between 0 and 90')
+    .max(90, 'must be between 0 and 90'),
   /** WebAuthn relying party id: a registrable domain (no scheme, port or path). */
   webAuthnRpId: z
     .string()
@@ -93,6 +99,7 @@ export const SERVICE_SETTING_ENV = {
   assertionAudienceMap: 'MFA_ASSERTION_AUDIENCE_MAP',
   totpIssuerName: 'MFA_TOTP_ISSUER_NAME',
   assertionTtlSeconds: 'MFA_ASSERTION_TTL_SECONDS',
+  rememberDeviceDays: 'MFA_REMEMBER_DEVICE_DAYS',
   webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
   webAuthnOrigins: 'MFA_WEBAUTHN_ORIGINS',
   adminPrincipalArns: 'MFA_ADMIN_PRINCIPAL_ARNS',
