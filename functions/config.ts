@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
-import { ServiceSettingSchemas } from './settings-schema.js';
+import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
 
 // Defined beside the public functions' zod-free reader (their bundles carry no zod); one class for both.
 export { ConfigurationError };
@@ -15,6 +15,11 @@ const Environment = z.object({
   MFA_DATA_DIR: z.string().min(1).default('.data'),
   DYNAMODB_ENDPOINT: z.url().optional(),
   MFA_ISSUER: z.url(),
+  /**
+   * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
+   * stack configures it: the assertion's audience is the one of these a token carries.
+   */
+  MFA_FIRST_FACTOR_AUDIENCES: commaSeparated(z.string().min(1).max(256)).optional(),
   // The service settings use the schemas the CDK app validates the deployment settings with
   // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
   /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
@@ -38,6 +43,8 @@ export interface Config {
   dataDir: string;
   dynamoDbEndpoint: string | undefined;
   issuer: string;
+  /** The first-factor audiences the authorizer accepts (none locally unless configured: every token is then refused). */
+  firstFactorAudiences: string[];
   audienceMap: Record<string, string>;
   totpIssuerName: string;
   /** The WebAuthn relying party: configured, never taken from a request. */
@@ -70,6 +77,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
+    if (auth === 'first-factor' && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
     if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
@@ -83,6 +91,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     dataDir: e.MFA_DATA_DIR,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
     issuer: e.MFA_ISSUER.replace(/\/+$/, ''),
+    firstFactorAudiences: e.MFA_FIRST_FACTOR_AUDIENCES ?? [],
     audienceMap: e.MFA_ASSERTION_AUDIENCE_MAP,
     totpIssuerName: e.MFA_TOTP_ISSUER_NAME,
     // Locally a browser on http://localhost is a secure context; 127.0.0.1 is not.

@@ -76,8 +76,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   'confirmWebAuthnRegistration (first method)': {
     route: 'confirmWebAuthnRegistration',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: 'Read the pending challenge (the attestation is verified against it before anything is written), then one conditional write that adds the key, consumes the challenge and stores the first recovery codes. No KMS: a public key is no secret.',
+    calls: ['dynamodb:GetItem', 'dynamodb:TransactWriteItems(UpdateItem+PutItem)'],
+    why: "Read the pending challenge (the attestation is verified against it before anything is written), then one transaction: the conditional write that adds the key, consumes the challenge and stores the first recovery codes, and the put of the credential id's uniqueness item (refused if any user holds it). No KMS: a public key is no secret.",
   },
   startWebAuthnChallenge: {
     route: 'startWebAuthnChallenge',
@@ -101,8 +101,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   adminResetMfa: {
     route: 'adminResetMfa',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: 'Read the remembered browsers (each gets its forgotten event), then one conditional write that removes every factor, code and browser and records the events; the answer is the state that write left.',
+    calls: ['dynamodb:GetItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
+    why: "Read the authenticators and remembered browsers (each browser gets its forgotten event; a key's uniqueness item goes with it), then one transaction: the conditional write that removes every factor, code and browser (while the authenticators are still those read) and records the events, with the delete of each key's uniqueness item; the answer is the state that write left.",
   },
   'verifyMfa (TOTP, remember this browser)': {
     route: 'verifyMfa',
@@ -138,6 +138,11 @@ export const MINIMUM_AWS_CALLS = {
     route: 'renameAuthenticator',
     calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     why: "Read the authenticator (its kind names the change event, recorded in the same write as the new name), then one conditional write.",
+  },
+  'removeAuthenticator (security key)': {
+    route: 'removeAuthenticator',
+    calls: ['dynamodb:UpdateItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
+    why: "Count the check in the write that reads the item, verify the key's own assertion, then one transaction: the conditional write that consumes the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
   },
   'removeAuthenticator (TOTP)': {
     route: 'removeAuthenticator',

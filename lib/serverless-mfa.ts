@@ -115,6 +115,8 @@ export class ServerlessMfa extends Construct {
       dataAndKeys: this.dataAndKeys,
       environment: {
         MFA_ISSUER: this.api.url,
+        // What the JWT authorizer accepts: the functions name the assertion's audience from it.
+        MFA_FIRST_FACTOR_AUDIENCES: this.firstFactor.audience.join(','),
         ...serviceEnvironment({
           ...(Object.keys(options.assertionAudienceMap).length > 0 ? { assertionAudienceMap: options.assertionAudienceMap } : {}),
           totpIssuerName: options.totpIssuerName,

@@ -84,6 +84,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     DYNAMODB_ENDPOINT: endpoint,
     MFA_DATA_DIR: dataDir,
     MFA_ISSUER: url,
+    // What the local API Gateway stand-in's authorizer accepts: the dev identity provider's app.
+    MFA_FIRST_FACTOR_AUDIENCES: LOCAL_APP_AUDIENCE,
     MFA_WEBAUTHN_RP_ID: process.env.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     MFA_WEBAUTHN_ORIGINS: process.env.MFA_WEBAUTHN_ORIGINS ?? url,
     // The operator routes admit the local admin token's principal (POST /dev/admin-token, `npm run admin`), as the stack admits its support role.

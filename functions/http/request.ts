@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Config } from '../config.js';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
@@ -14,14 +15,16 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /**
  * The signed-in user, from the claims API Gateway's JWT authorizer verified (signature,
  * issuer, audience, expiry). The user is always the token's `sub`, never a body or path field.
+ * `accepted` are the audiences the authorizer is configured with (functions/config.ts): the
+ * actor's audience is the one of them the token carries, as the authorizer matched it.
  */
-export function actorOf(event: HttpEvent): Actor {
+export function actorOf(event: HttpEvent, accepted: Pick<Config, 'firstFactorAudiences'>): Actor {
   const claims = 'authorizer' in event.requestContext ? event.requestContext.authorizer?.jwt?.claims : undefined;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new UnauthorizedError();
   const email = typeof claims?.email === 'string' && claims.email.length <= 256 ? claims.email : undefined;
-  const audience = firstFactorAudience(claims?.aud) ?? firstFactorAudience(claims?.client_id);
   // API Gateway's JWT authorizer admits a token only for a configured `aud` (or, without one, `client_id`).
+  const audience = acceptedAudience(claims?.aud !== undefined ? claims.aud : claims?.client_id, accepted.firstFactorAudiences);
   if (audience === undefined) throw new UnauthorizedError();
   const sessionId = firstFactorSessionOf(claims, event);
   return {
@@ -54,12 +57,20 @@ export function firstFactorSessionOf(claims: Record<string, unknown> | undefined
 const sessionDigest = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
- * The app a first-factor token was issued to. API Gateway hands claims over as strings, an
- * array `aud` as "[a b]"; the first audience names the app.
+ * The audience the authorizer accepted: the first configured audience the claim names. API
+ * Gateway hands claims over as strings, an array `aud` as "[a b]"; a token of several apps
+ * (`["some-other-app", "this-app"]`) is this service's by the configured one it carries, never
+ * by its first entry. Undefined when it carries none (the authorizer would have refused it).
  */
-function firstFactorAudience(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1').trim().split(/[\s,]+/)[0] : undefined;
-  return typeof first === 'string' && first.length > 0 && first.length <= 256 ? first : undefined;
+function acceptedAudience(claim: unknown, accepted: readonly string[]): string | undefined {
+  const named = Array.isArray(claim)
+    ? claim.filter((value): value is string => typeof value === 'string')
+    : typeof claim === 'string'
+      ? /^\[(.*)\]$/.test(claim)
+        ? claim.slice(1, -1).trim().split(/\s+/)
+        : [claim]
+      : [];
+  return accepted.find((audience) => named.includes(audience));
 }
 
 /**

@@ -29,7 +29,7 @@ import {
 } from './schemas.js';
 import { AdminActionRequest, AdminMfaStatusResponse, AdminUserPathParameters } from './admin-schemas.js';
 
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem';
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem' | 'dynamodb:PutItem' | 'dynamodb:DeleteItem';
 export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
 export type SigningKeyAction = 'kms:Sign' | 'kms:GetPublicKey';
 
@@ -73,6 +73,12 @@ const ADMIN_BODY_PROBLEMS = [...ADMIN_PROBLEMS, 'payload_too_large', 'unsupporte
 
 /** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */
 const PROOF_TABLE_ACCESS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+/**
+ * Adding a key also puts its credential id's uniqueness item, removing one deletes it, each in
+ * one TransactWriteItems with the user's item (IAM authorises each of its actions by its own name).
+ */
+const KEY_ADDING_TABLE_ACCESS = [...PROOF_TABLE_ACCESS, 'dynamodb:PutItem'] as const;
+const KEY_REMOVING_TABLE_ACCESS = [...PROOF_TABLE_ACCESS, 'dynamodb:DeleteItem'] as const;
 
 /**
  * The one route table. The local server, the CDK stack, the OpenAPI generator and the tests
@@ -215,7 +221,7 @@ export const ROUTES = [
       'too_many_authenticators',
       'step_up_required',
     ],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: KEY_ADDING_TABLE_ACCESS, secretKey: [], signingKey: [] },
   },
   {
     id: 'startWebAuthnChallenge',
@@ -297,7 +303,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorsLeftResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: KEY_REMOVING_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
   },
   {
     id: 'adminGetMfaStatus',
@@ -325,7 +331,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], secretKey: [], signingKey: [] },
   },
   {
     id: 'adminUnlockMfa',

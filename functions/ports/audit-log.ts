@@ -13,6 +13,8 @@ export type AuditEventName =
   | 'mfa.webauthn.enabled'
   | 'mfa.webauthn.challenge.started'
   | 'mfa.webauthn.counter_regression'
+  | 'mfa.webauthn.credential_in_use'
+  | 'mfa.webauthn.backup_eligibility_changed'
   | 'mfa.authenticator.renamed'
   | 'mfa.authenticator.removed'
   | 'mfa.verify.succeeded'

@@ -1,13 +1,14 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import { ContentionError, OperatorNotAllowedError, UserNotFoundError } from '../domain/errors.js';
 import { isLocked } from '../domain/lockout.js';
-import type { MfaRecord } from '../domain/mfa-record.js';
+import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { AuditContext, AuditEventName } from '../ports/audit-log.js';
 import { iso, type MfaServiceDeps } from './context.js';
 import { isNamedPrincipal } from './operator-principals.js';
 import { forgottenEvents } from './remembered-devices.js';
 import { statusOf, type MfaStatus } from './views.js';
 
+/** Optimistic rounds of a reset before it gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
 
 /** Who is acting on a user's MFA: an operator, named by the IAM principal that signed the call. */
@@ -68,7 +69,9 @@ export class Administration {
   /**
    * Removes every authenticator, recovery code, pending setup and challenge and remembered
    * browser, and clears the lock. The item is read first so that each forgotten browser gets its
-   * event in the reset's own write; the answer is the state that write left.
+   * event in the reset's own write, and each key's uniqueness record goes in the same transaction
+   * (the write holds only while the authenticators are still those read); the answer is the
+   * state that write left.
    */
   async reset(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
     const { store, clock } = this.deps;
@@ -81,7 +84,11 @@ export class Administration {
       }
       const forgotten = (record.devices ?? []).map((device) => ({ id: device.id, reason: 'admin_reset' as const }));
       const events: ChangeEvent[] = [{ event: 'admin.reset', requestId: operator.audit.requestId }, ...forgottenEvents(operator, forgotten)];
-      if ((await store.resetMfa(userId, now, events, record.devices?.length ?? 0)) === 'conflict') continue;
+      const found = {
+        authenticatorIds: record.legacy ? [] : record.authenticators.map((a) => a.id),
+        credentialIds: authenticatorsOf(record, 'webauthn').map((key) => key.credentialId),
+      };
+      if ((await store.resetMfa(userId, now, events, found, record.devices?.length ?? 0)) === 'conflict') continue;
       this.audit(operator, 'mfa.admin.reset', userId, 'success', reason);
       for (const { id } of forgotten) {
         this.deps.audit.record({ event: 'mfa.device.forgotten', userId, outcome: 'success', deviceId: id, reason: 'admin_reset' }, { ...operator.audit, principal: operator.principal });

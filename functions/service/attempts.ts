@@ -28,6 +28,7 @@ import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
 import type { AttemptRequires, MfaStore, Proof, SessionChange, WriteResult } from '../ports/mfa-store.js';
 import { audit, methodOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { auditBackupEligibilityChange, signalSuspectedClone } from './webauthn-signals.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
@@ -113,7 +114,10 @@ export class AttemptEngine {
       const evaluation = await this.evaluate(actor, record, factor, plan, now, caches);
       if ('proof' in evaluation) {
         const { result, value } = await plan.commit(record, evaluation.proof, now, store);
-        if (result === 'ok') return { record, proof: evaluation.proof, value };
+        if (result === 'ok') {
+          auditBackupEligibilityChange(this.deps, actor, evaluation.proof, plan.operation);
+          return { record, proof: evaluation.proof, value };
+        }
         continue;
       }
       const method = methodOf(factor);
@@ -123,7 +127,7 @@ export class AttemptEngine {
         throw refusalOf(factor);
       }
       if (evaluation.refused === 'counter_regression') {
-        audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
+        await signalSuspectedClone(this.deps, store, actor, evaluation.authenticatorId, plan.operation, now);
       }
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });

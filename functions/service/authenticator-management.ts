@@ -50,7 +50,13 @@ export class AuthenticatorManagement {
         result: await store.commitProof(
           actor.userId,
           proof,
-          { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length, deviceCount: found.devices?.length ?? 0 },
+          {
+            kind: 'remove_authenticators',
+            ids: [authenticatorId],
+            authenticatorCount: found.authenticators.length,
+            credentialIds: credentialIdsOf(found, [authenticatorId]),
+            deviceCount: found.devices?.length ?? 0,
+          },
           now,
           removalEvents(actor, found, proof, [authenticatorId]),
         ),
@@ -75,7 +81,7 @@ export class AuthenticatorManagement {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
         const effect =
           ids.length > 0
-            ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length, deviceCount: found.devices?.length ?? 0 } as const)
+            ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length, credentialIds: [], deviceCount: found.devices?.length ?? 0 } as const)
             : ({ kind: 'none' } as const);
         return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, proof, ids)) };
       },
@@ -117,6 +123,13 @@ export class AuthenticatorManagement {
   private auditProof(actor: Actor, proof: { kind: string }, operation: string): void {
     if (proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation });
   }
+}
+
+/** The credential ids of the keys among `ids`: their uniqueness records go in the same write. */
+export function credentialIdsOf(record: MfaRecord, ids: readonly string[]): string[] {
+  return authenticatorsOf(record, 'webauthn')
+    .filter((key) => ids.includes(key.id))
+    .map((key) => key.credentialId);
 }
 
 /**

@@ -22,7 +22,8 @@ export function requireMfaEnabled(record: MfaRecord | undefined): asserts record
 
 /**
  * Authentication method references (RFC 8176) of a proof: `pop` for a key's signature
- * (phishing-resistant), with `hwk` for a device-bound key or `swk` for a synced passkey. A
+ * (phishing-resistant), with `hwk` for a key registered device-bound (BE=0) or `swk` for one
+ * registered backup-eligible (a syncable passkey), whatever the flags of later assertions say. A
  * remembered browser's key is a software key (`swk`) and never `pop`: it proves the browser, not
  * a factor presented now.
  */
@@ -34,7 +35,7 @@ export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
     case 'recovery_code':
       return ['mfa'];
     case 'webauthn':
-      return ['mfa', 'pop', proof.backedUp || proof.backupEligible ? 'swk' : 'hwk'];
+      return ['mfa', 'pop', proof.backupEligible ? 'swk' : 'hwk'];
     case 'device':
       return ['mfa', 'swk'];
   }

@@ -150,6 +150,14 @@ export class WebAuthnRegistration {
         events,
       );
       if (result === 'conflict') continue;
+      if (result === 'credential_in_use') {
+        // Held by a key of this user registered in the meantime (409), or by another user's key:
+        // refused as any unacceptable response is, never saying whose it is.
+        const again = await store.get(actor.userId);
+        if (authenticatorsOf(again, 'webauthn').some((held) => held.credentialId === key.credentialId)) throw new CredentialAlreadyRegisteredError();
+        audit(this.deps, actor, 'mfa.webauthn.credential_in_use', 'refused', { method: 'webauthn' });
+        throw new InvalidCredentialError();
+      }
       audit(this.deps, actor, 'mfa.webauthn.enabled', 'success', { method: 'webauthn', authenticatorId: key.id });
       const confirmed: KeyRegistered = { enabled: true, reauthenticate: true, authenticator: authenticatorView(key) };
       if (firstSet) confirmed.recoveryCodes = firstSet.codes;

@@ -158,6 +158,7 @@ describe('HTTP journey when storage fails', () => {
     resetMfa: fail,
     clearLock: fail,
     migrateLegacy: fail,
+    recordEvents: fail,
   };
 
   beforeAll(async () => {

@@ -38,6 +38,7 @@ class SwitchableStore implements MfaStore {
   resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
   clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);
   migrateLegacy: MfaStore['migrateLegacy'] = (...args) => this.target.migrateLegacy(...args);
+  recordEvents: MfaStore['recordEvents'] = (...args) => this.target.recordEvents(...args);
 }
 
 const injector = new FaultInjector();

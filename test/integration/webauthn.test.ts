@@ -328,9 +328,10 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       }
     });
 
-    it('issues swk for a backup-eligible key that is not backed up yet', async () => {
+    it('issues swk for a key registered backup-eligible that is not backed up yet', async () => {
       const key = new SoftwareAuthenticator();
-      await registerKey(key);
+      const started = await t.service.startWebAuthnRegistration(actor);
+      await t.service.confirmWebAuthnRegistration(actor, key.register(started.options, { flags: { be: true, bs: false } }));
       const verified = await t.service.verify(actor, await keyProof(key, { flags: { be: true, bs: false } }));
       expect(decodeJwt(verified.assertion).amr).toEqual(['mfa', 'pop', 'swk']);
     });
@@ -402,7 +403,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       const events = t.audit.events.length;
       await expect(t.service.verify(actor, regressed)).rejects.toBeInstanceOf(InvalidCredentialError);
       expect(t.audit.events.slice(events).map((e) => e.event)).toEqual(['mfa.webauthn.counter_regression', 'mfa.verify.failed']);
-      expect(t.audit.events[events]).toMatchObject({ userId: actor.userId, outcome: 'refused', method: 'webauthn', operation: 'verify' });
+      expect(t.audit.events[events]).toMatchObject({ userId: actor.userId, outcome: 'refused', method: 'webauthn', operation: 'verify', authenticatorId: expect.any(String) });
       await expect(t.service.verify(actor, await keyProof(key))).resolves.toMatchObject({ method: 'webauthn' });
     });
 

@@ -2,19 +2,24 @@ import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type TransactWriteItem,
+  type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { ContentionError } from '../../domain/errors.js';
 import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import { freshSession } from '../../domain/sessions.js';
 import { consumeDeviceProof, forgetAllDevices, forgetDevices, putDeviceChallenge, rememberDevice } from './device-writes.js';
 import type {
+  AuthenticatorSet,
   CeilingChange,
   DecidedAttempt,
+  KeyWriteResult,
   MfaStore,
   PendingMapRead,
   Proof,
@@ -28,6 +33,9 @@ import {
   ATTR,
   AUTHENTICATOR,
   authenticatorToAttribute,
+  CREDENTIAL,
+  credentialItem,
+  credentialKey,
   LEGACY,
   MFA_TABLE,
   num,
@@ -47,7 +55,10 @@ import {
 import { IDLE_ITEM_TTL_SECONDS, MFA_OFF, MFA_ON, NOT_LOCKED, Write } from './item-write.js';
 import { changeSessionEntry, countInCeiling, pendingMapOf, putPending } from './session-writes.js';
 
-/** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
+/**
+ * MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem, or a
+ * transaction with the uniqueness records of the keys it adds or removes.
+ */
 export class DynamoDbMfaStore implements MfaStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -224,6 +235,8 @@ export class DynamoDbMfaStore implements MfaStore {
         w.remove.push(ATTR.spentRecoveryCodes, ATTR.spentRecoveryCodeDigests);
         break;
       case 'add_authenticator':
+        // A key claims its credential id in a transaction: only addRegisteredKey adds keys.
+        if (effect.authenticator.kind === 'webauthn') throw new Error('Security keys are added by addRegisteredKey.');
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
         break;
       case 'remember_device':
@@ -231,6 +244,12 @@ export class DynamoDbMfaStore implements MfaStore {
         break;
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
+        // Each one must still be there: the credential ids removed with them are those of the keys read.
+        for (const id of effect.ids) {
+          const path = w.authenticator(id);
+          w.conditions.push(`attribute_exists(${path})`);
+          if (!removesAll) w.remove.push(path);
+        }
         // Removing any factor forgets every remembered browser (remembered by a factor that may be the one going).
         forgetAllDevices(w, effect.deviceCount);
         if (removesAll) {
@@ -244,12 +263,6 @@ export class DynamoDbMfaStore implements MfaStore {
             ATTR.registrations,
           );
           w.idleTtl();
-        } else {
-          for (const id of effect.ids) {
-            const path = w.authenticator(id);
-            w.conditions.push(`attribute_exists(${path})`);
-            w.remove.push(path);
-          }
         }
         break;
       case 'start_totp_enrollment':
@@ -261,6 +274,9 @@ export class DynamoDbMfaStore implements MfaStore {
         // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
         break;
+    }
+    if (effect.kind === 'remove_authenticators' && effect.credentialIds.length > 0) {
+      return this.writeReleasing(userId, w, events, effect.credentialIds);
     }
     return (await this.send(userId, w, events)).result;
   }
@@ -354,14 +370,14 @@ export class DynamoDbMfaStore implements MfaStore {
     input: {
       sessionId: string;
       challenge: string;
-      authenticator: MfaRecord['authenticators'][number];
+      authenticator: WebAuthnAuthenticator;
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
     },
     now: number,
     events: readonly ChangeEvent[] = [],
-  ): Promise<WriteResult> {
+  ): Promise<KeyWriteResult> {
     const w = new Write(now);
     const pending = w.key(ATTR.registrations, input.sessionId);
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: input.challenge })}`);
@@ -369,7 +385,16 @@ export class DynamoDbMfaStore implements MfaStore {
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
     w.remove.push(pending);
     this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes);
-    return (await this.send(userId, w, events)).result;
+    // The credential id is claimed in the same transaction: of two users racing one id, one wins.
+    const claim: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: credentialItem(userId, input.authenticator),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey },
+      },
+    };
+    return (await this.transact(userId, w, events, [claim])).result;
   }
 
   async putDeviceChallenge(userId: string, input: { pending: PendingDeviceChallenge; drop: readonly string[]; pendingCount: number }, now: number): Promise<WriteResult> {
@@ -392,11 +417,18 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = [], deviceCount?: number): Promise<WriteResult> {
+  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[], found: AuthenticatorSet, deviceCount?: number): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
     if (deviceCount !== undefined) forgetAllDevices(w, deviceCount);
     else w.remove.push(ATTR.devices, ATTR.deviceChallenges);
+    // The authenticators as read, no more and no fewer: the uniqueness records deleted are exactly their keys'.
+    if (found.authenticatorIds.length === 0) {
+      w.conditions.push(`attribute_not_exists(${ATTR.authenticators})`);
+    } else {
+      w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(found.authenticatorIds.length))}`);
+      for (const id of found.authenticatorIds) w.conditions.push(`attribute_exists(${w.authenticator(id)})`);
+    }
     w.remove.push(
       ATTR.authenticators,
       ATTR.recoveryCodes,
@@ -415,6 +447,13 @@ export class DynamoDbMfaStore implements MfaStore {
     );
     this.clearCounters(w);
     w.idleTtl();
+    if (found.credentialIds.length > 0) return this.writeReleasing(userId, w, events, found.credentialIds);
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async recordEvents(userId: string, now: number, events: readonly ChangeEvent[]): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
     return (await this.send(userId, w, events)).result;
   }
 
@@ -500,26 +539,12 @@ export class DynamoDbMfaStore implements MfaStore {
     returnItem = false,
   ): Promise<{ result: WriteResult; item?: Item | undefined }> {
     const writeId = randomUUID();
-    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
-    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
-    // A path removed whole takes what is under it along (DynamoDB refuses overlapping paths).
-    const remove = [...new Set(w.remove)].filter((path, _i, all) => !all.some((other) => path.startsWith(`${other}.`)));
-    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
-    else remove.push(ATTR.outbox);
-    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
-    const condition = w.conditions.join(' AND ');
-    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
     try {
       const { Attributes: written } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: userKey(userId),
-          UpdateExpression: update,
-          ...(condition ? { ConditionExpression: condition } : {}),
-          ExpressionAttributeValues: values,
+          ...this.update(userId, w, events, writeId),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...(returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
-          ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
         }),
       );
       return { result: 'ok', item: written };
@@ -530,6 +555,82 @@ export class DynamoDbMfaStore implements MfaStore {
       }
       throw error;
     }
+  }
+
+  /**
+   * The user's item's write and `others` (uniqueness records) in one TransactWriteItems: all
+   * apply or none. The write id is also the transaction's client request token, so the SDK's
+   * re-send after a lost response is answered as done by DynamoDB (idempotent for 10 minutes).
+   * Conflict when the user's item is not as expected (or another transaction held it); else
+   * `credential_in_use` when one of `others` failed its condition.
+   */
+  private async transact(userId: string, w: Write, events: readonly ChangeEvent[], others: TransactWriteItem[]): Promise<{ result: KeyWriteResult; failed: number[] }> {
+    const writeId = randomUUID();
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: writeId,
+          TransactItems: [{ Update: { ...this.update(userId, w, events, writeId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...others],
+        }),
+      );
+      return { result: 'ok', failed: [] };
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error;
+      const [own, ...rest] = (error as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      if (own?.Code === 'ConditionalCheckFailed' && own.Item?.[ATTR.lastWriteId]?.S === writeId) return { result: 'ok', failed: [] };
+      const failed = rest.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+      if ((own?.Code ?? 'None') === 'None' && failed.length > 0) return { result: 'credential_in_use', failed };
+      return { result: 'conflict', failed: [] };
+    }
+  }
+
+  /**
+   * `w` with the release of the uniqueness records of `credentialIds`, in one transaction. A record
+   * held by another user (a duplicate of a key registered before ids were unique) is not this
+   * user's to release: the write goes again without it.
+   */
+  private async writeReleasing(userId: string, w: Write, events: readonly ChangeEvent[], credentialIds: readonly string[]): Promise<WriteResult> {
+    let releasing = [...credentialIds];
+    while (releasing.length > 0) {
+      const { result, failed } = await this.transact(userId, w, events, releasing.map((id) => this.releaseCredential(userId, id)));
+      if (result !== 'credential_in_use') return result;
+      releasing = releasing.filter((_, index) => !failed.includes(index));
+    }
+    return (await this.send(userId, w, events)).result;
+  }
+
+  /** Deletes a credential id's uniqueness record, if it is this user's (a key registered before version 3 has none). */
+  private releaseCredential(userId: string, credentialId: string): TransactWriteItem {
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: credentialKey(credentialId),
+        ConditionExpression: 'attribute_not_exists(#pk) OR #userId = :userId',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#userId': CREDENTIAL.userId },
+        ExpressionAttributeValues: { ':userId': { S: userId } },
+      },
+    };
+  }
+
+  /** The UpdateItem of `w` on the user's item, with the write id and the outbox (see `send`). */
+  private update(userId: string, w: Write, events: readonly ChangeEvent[], writeId: string): Update {
+    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
+    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
+    // A path removed whole takes what is under it along (DynamoDB refuses overlapping paths).
+    const remove = [...new Set(w.remove)].filter((path, _i, all) => !all.some((other) => path.startsWith(`${other}.`)));
+    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
+    else remove.push(ATTR.outbox);
+    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
+    const condition = w.conditions.join(' AND ');
+    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
+    return {
+      TableName: this.tableName,
+      Key: userKey(userId),
+      UpdateExpression: update,
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeValues: values,
+      ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
+    };
   }
 }
 

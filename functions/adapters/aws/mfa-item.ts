@@ -6,7 +6,8 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * The MFA table's item: the one place that names its attributes and converts it to the
  * domain record. Shared by the DynamoDB adapter, the local table bootstrap and the CDK stack.
  * One item per user holds everything, so every change is a single-item conditional write:
- * atomic by construction.
+ * atomic by construction (adding or removing a key also writes its credential id's item, below,
+ * in the same transaction).
  *
  * | attribute | type | what |
  * | --- | --- | --- |
@@ -30,6 +31,10 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
  * | pendingSecret, pendingExpiresAt, pendingProved, webauthnRegistration, webauthnAuthentication | | version 2's one pending ceremony of each kind (PREVIOUS_PENDING): no longer read, removed by a reset |
+ *
+ * Beside the users' items, one item per registered security key's credential id (CREDENTIAL):
+ * written in the same transaction as the key, deleted in the same transaction as the key, so a
+ * credential id belongs to at most one key of one user (WebAuthn L3 7.1 step 26).
  */
 export const MFA_TABLE = {
   partitionKey: 'pk',
@@ -119,6 +124,34 @@ export const userKey = (userId: string) => ({
   [MFA_TABLE.partitionKey]: { S: `USER#${userId}` },
   [MFA_TABLE.sortKey]: { S: 'MFA' },
 });
+
+/**
+ * A credential id's uniqueness item:
+ *
+ * | attribute | type | what |
+ * | --- | --- | --- |
+ * | pk, sk | S | `CREDENTIAL#<credential id, base64url>`, `CREDENTIAL` |
+ * | userId | S | the user whose key holds it |
+ * | authenticatorId | S | that key's authenticator id |
+ * | createdAt | N | when the key was registered |
+ *
+ * Keys registered before version 3 have none: their ids are unique per user only.
+ */
+export const CREDENTIAL = { userId: 'userId', authenticatorId: 'authenticatorId', createdAt: 'createdAt' } as const;
+
+export const credentialKey = (credentialId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `CREDENTIAL#${credentialId}` },
+  [MFA_TABLE.sortKey]: { S: 'CREDENTIAL' },
+});
+
+export function credentialItem(userId: string, key: { id: string; credentialId: string; createdAt: number }): Item {
+  return {
+    ...credentialKey(key.credentialId),
+    [CREDENTIAL.userId]: { S: userId },
+    [CREDENTIAL.authenticatorId]: { S: key.id },
+    [CREDENTIAL.createdAt]: num(key.createdAt),
+  };
+}
 
 export const num = (value: number): AttributeValue => ({ N: String(value) });
 const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));

@@ -19,6 +19,8 @@ export interface RelyingParty {
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_USER_HANDLE_BYTES = 32;
 export const WEBAUTHN_CEREMONY_TTL_MS = 5 * 60_000;
+/** WebAuthn L3 7.1 step 25: a credential id longer than this is refused. */
+export const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** EdDSA, ES256, RS256: the library's default would add ML-DSA, experimental on Node 24. */
 export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
 
@@ -52,7 +54,9 @@ export async function registrationOptions(
 
 /**
  * The key a registration response registers, or null when it does not answer `challenge` for
- * this relying party (challenge, origin, rpIdHash, type, user presence, attestation, algorithm).
+ * this relying party (challenge, origin, rpIdHash, type, user presence, attestation, algorithm),
+ * names another credential in `id`/`rawId` than the one attested, or attests a credential id
+ * longer than 1023 bytes (WebAuthn L3 7.1 step 25).
  */
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
   const { verifyRegistrationResponse } = await library();
@@ -69,6 +73,9 @@ export async function verifyRegistration(rp: RelyingParty, response: Registratio
     });
     if (!result.verified) return null;
     const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
+    // The library checks `id` against `rawId`, not against the credential the authenticator data attests.
+    if (response.id !== credential.id || response.rawId !== credential.id) return null;
+    if (Buffer.from(credential.id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES) return null;
     return {
       credentialId: credential.id,
       publicKey: new Uint8Array(credential.publicKey),
@@ -130,6 +137,14 @@ function challengeOf(clientDataJSON: string): string | null {
   }
 }
 
+/** A key's proof: the write's part (Proof) and what the assertion said of its backup eligibility. */
+export type WebAuthnProof = Extract<Proof, { kind: 'webauthn' }> & {
+  /** As registered: fixed for the key's life, it names `hwk` or `swk`. */
+  backupEligible: boolean;
+  /** As this assertion's flags say (WebAuthn L3 says it never changes; platforms have flipped it). */
+  assertedBackupEligible: boolean;
+};
+
 /**
  * Checks a key's assertion against the pending authentication challenge of the session that
  * presents it (a challenge asked for by another session is never accepted) and the key stored
@@ -137,6 +152,7 @@ function challengeOf(clientDataJSON: string): string | null {
  * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
  * counter becomes part of the proof. A verified response to the challenge last consumed (not
  * the pending one) is a copy of a right response already spent (a double click, a retry): no guess.
+ * A verified response whose counter went backwards is refused as a possible clone, naming the key.
  */
 export async function proveWebAuthn(
   rp: RelyingParty,
@@ -144,7 +160,7 @@ export async function proveWebAuthn(
   response: AuthenticationResponseJSON,
   nowMs: number,
   sessionId: string,
-): Promise<Evaluation<Extract<Proof, { kind: 'webauthn' }> & { backupEligible: boolean }>> {
+): Promise<Evaluation<WebAuthnProof>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
   const pending = record.challenges?.[sessionId];
   if (!key || response.rawId !== response.id) return { refused: 'wrong' };
@@ -178,7 +194,7 @@ export async function proveWebAuthn(
   if (!verified) return { refused: 'wrong' };
   const counter = verified.authenticationInfo.newCounter;
   if (counter !== counterOf(response)) return { refused: 'wrong' };
-  if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression' };
+  if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression', authenticatorId: key.id };
   return {
     proof: {
       kind: 'webauthn',
@@ -188,7 +204,8 @@ export async function proveWebAuthn(
       previousCounter: key.counter,
       counter,
       backedUp: verified.authenticationInfo.credentialBackedUp,
-      backupEligible: verified.authenticationInfo.credentialDeviceType === 'multiDevice',
+      backupEligible: key.backupEligible,
+      assertedBackupEligible: verified.authenticationInfo.credentialDeviceType === 'multiDevice',
     },
   };
 }
