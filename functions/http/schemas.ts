@@ -131,7 +131,7 @@ export const SecondFactorRequest = z
   .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, or `webauthn` (a security key\'s assertion).' });
 export const VerifyRequest = z
   .union([...proofShapes({ nonce: Nonce.optional(), rememberDevice: RememberDevice.optional() }), z.strictObject({ device: DeviceProof, nonce: Nonce.optional() })], {
-    error: `${ONE_PROOF} (or a remembered browser's device), optionally nonce and rememberDevice`,
+    error: 'Send exactly one of code, recoveryCode, webauthn or device, and optionally nonce (and, with a code, recoveryCode or webauthn, rememberDevice)',
   })
   .meta({
     id: 'VerifyRequest',
