@@ -21,10 +21,10 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 /** A value CloudFormation resolves at deploy time (a construct's attribute) passes as is; a literal must pass `schema`. */
-function literalOr(schema: z.ZodType<string, string>) {
+function literalOr(schema: z.core.$ZodType<string, string>) {
   return z.string().transform((value, context) => {
     if (Token.isUnresolved(value)) return value;
-    const parsed = schema.safeParse(value);
+    const parsed = z.safeParse(schema, value);
     if (parsed.success) return parsed.data;
     for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return z.NEVER;
@@ -43,16 +43,16 @@ const callbackUrl = z
 /** The settings of the service itself: props of the ServerlessMfa construct. */
 export const MFA_OPTION_SCHEMAS = {
   /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
-  assertionAudienceMap: ServiceSettingSchemas.assertionAudienceMap.default({}),
-  totpIssuerName: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
+  assertionAudienceMap: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
+  totpIssuerName: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   /** Unset leaves the service default (300). */
-  assertionTtlSeconds: ServiceSettingSchemas.assertionTtlSeconds.optional(),
+  assertionTtlSeconds: z.optional(ServiceSettingSchemas.assertionTtlSeconds),
   /** Unset: the web hosting's domain when `webHosting`, else no WebAuthn relying party. */
   webAuthnRpId: literalOr(ServiceSettingSchemas.webAuthnRpId).optional(),
   /** Empty: `https://<webAuthnRpId>` (the web hosting's origin by default). */
-  webAuthnOrigins: commaSeparated(literalOr(Origin)).default([]),
+  webAuthnOrigins: z._default(commaSeparated(literalOr(Origin)), []),
   /** Browser origins allowed to call the API; empty means no CORS (server-to-server or same origin). */
-  corsAllowedOrigins: commaSeparated(literalOr(Origin)).default([]),
+  corsAllowedOrigins: z._default(commaSeparated(literalOr(Origin)), []),
   throttleRateLimit: positive.default(50),
   throttleBurstLimit: positive.default(100),
   logRetentionDays: wholeNumber
@@ -77,9 +77,9 @@ const FIRST_FACTOR_SCHEMAS = {
   /** Unset: the stack creates a Cognito user pool. */
   firstFactorIssuerUrl: httpsUrl.optional(),
   /** Accepted `aud` (or Cognito `client_id`) values; required with an issuer. */
-  firstFactorAudience: commaSeparated(z.string().trim().min(1)).default([]),
+  firstFactorAudience: z._default(commaSeparated(z.string().trim().min(1)), []),
   /** Default user pool only: redirect URLs of apps using its hosted sign-in (code + PKCE). */
-  userPoolCallbackUrls: commaSeparated(callbackUrl).default([]),
+  userPoolCallbackUrls: z._default(commaSeparated(callbackUrl), []),
 } as const;
 
 export const MfaOptionsSchema = z.object(MFA_OPTION_SCHEMAS).strict();

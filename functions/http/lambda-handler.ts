@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type PortFactories, type Services } from '../composition.js';
 import { logger, metrics } from '../observability.js';
+import { PendingSchemaMismatch } from './precompiled-schema.js';
 import type { HttpEvent } from './request.js';
 import { problemResult, respond } from './responses.js';
 import type { RouteDefinition } from './routes.js';
@@ -57,7 +58,7 @@ export function defineHandler(route: RouteDefinition, ports: PortFactories, endp
           const result = await endpoint(event, services);
           return respond(result.status, result.body, 'application/json', result.headers);
         } catch (error) {
-          return problemResponse(error);
+          return problemResponse(error instanceof PendingSchemaMismatch ? await error.explain() : error);
         }
       });
   let built: LambdaHttpHandler | undefined;

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } 
 import type { z } from 'zod';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
+import { isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 
 /** What API Gateway (HTTP API, payload 2.0) hands a function; the JWT authorizer's claims when the route has one. */
@@ -93,13 +94,30 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
       throw new InvalidRequestError('The body is not valid JSON.');
     }
   }
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    // Paths and issue kinds only: never echo the submitted values.
-    const where = result.error.issues.map((issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.code}`);
-    throw new InvalidRequestError(`The body does not match the schema (${where.slice(0, 5).join('; ')}).`);
+  // In a Lambda bundle the schema is precompiled (functions/http/precompiled-schema.ts): zod is loaded only to word a refusal.
+  if (isPrecompiled(schema)) {
+    if (schema.check(value)) return value as z.infer<S>;
+    throw new PendingSchemaMismatch(schema, value, bodyMismatch);
   }
+  const result = schema.safeParse(value);
+  if (!result.success) throw mismatchProblem(result.error);
   return result.data;
+}
+
+/** Paths and issue kinds only: never echo the submitted values. */
+function mismatchProblem(error: z.ZodError): InvalidRequestError {
+  const where = error.issues.map((issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.code}`);
+  return new InvalidRequestError(`The body does not match the schema (${where.slice(0, 5).join('; ')}).`);
+}
+
+/**
+ * The problem for a body a precompiled check refused, worded by zod. The check and zod accept
+ * the same bodies (test/infra/precompiled-schemas.test.ts); were zod ever to accept one the
+ * check refused, the body is still refused.
+ */
+function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
+  const result = schema.safeParse(value);
+  return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 
 /** The proof in a validated body (`{code}`, `{recoveryCode}` or `{webauthn}`), without the fields beside it. */
@@ -119,7 +137,12 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
  * name anything (`notFound`) answers as what it is: no such resource.
  */
 export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
-  const result = schema.safeParse(event.pathParameters ?? {});
+  const value = event.pathParameters ?? {};
+  if (isPrecompiled(schema)) {
+    if (!schema.check(value)) throw notFound();
+    return value as z.infer<S>;
+  }
+  const result = schema.safeParse(value);
   if (!result.success) throw notFound();
   return result.data;
 }
