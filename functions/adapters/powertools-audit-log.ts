@@ -1,5 +1,5 @@
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CountMetric } from '../observability.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 
 /** Metric names the alarms watch. */
@@ -7,12 +7,13 @@ export const AUDIT_METRICS = { failedCodeChecks: 'FailedCodeChecks', lockouts: '
 
 /**
  * Audit events as structured Powertools log lines (`"audit": true`, one per event) plus
- * CloudWatch metrics for failures and lockouts. Only the AuditEvent fields are written.
+ * CloudWatch metrics for failures and lockouts (counted here, written by Powertools Metrics after
+ * the invocation: functions/observability.ts). Only the AuditEvent fields are written.
  */
 export class PowertoolsAuditLog implements AuditLog {
   constructor(
     private readonly logger: Logger,
-    private readonly metrics?: Metrics,
+    private readonly countMetric?: CountMetric,
   ) {}
 
   record(event: AuditEvent, context: AuditContext): void {
@@ -32,7 +33,7 @@ export class PowertoolsAuditLog implements AuditLog {
       ...(context.principal ? { principal: context.principal } : {}),
       ...(context.sessionId ? { sessionId: context.sessionId } : {}),
     });
-    if (event.outcome === 'failure') this.metrics?.addMetric(AUDIT_METRICS.failedCodeChecks, MetricUnit.Count, 1);
-    if (event.event === 'mfa.lockout.started') this.metrics?.addMetric(AUDIT_METRICS.lockouts, MetricUnit.Count, 1);
+    if (event.outcome === 'failure') this.countMetric?.(AUDIT_METRICS.failedCodeChecks);
+    if (event.event === 'mfa.lockout.started') this.countMetric?.(AUDIT_METRICS.lockouts);
   }
 }

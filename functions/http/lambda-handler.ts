@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type PortFactories, type Services } from '../composition.js';
-import { logger, metrics } from '../observability.js';
+import { logger, publishAuditMetrics } from '../observability.js';
 import { PendingSchemaMismatch } from './precompiled-schema.js';
 import type { HttpEvent } from './request.js';
 import { problemResult, respond } from './responses.js';
@@ -18,13 +18,11 @@ export type Endpoint = (event: HttpEvent, services: Services) => Promise<HttpRes
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * Flushes the audit metrics (failures, lockouts) after each invocation that recorded any.
+ * Writes the audit metrics (failures, lockouts) after each invocation that counted any.
  * Powertools' logMetrics middleware would warn on every quiet invocation, i.e. most of them.
  */
 const publishMetricsIfAny: middy.MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> = {
-  after: () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  },
+  after: publishAuditMetrics,
 };
 
 /** The one place that turns an error into an HTTP response: problem+json, details only for 4xx. */

@@ -91,13 +91,15 @@ describe('handler bundles', () => {
     ]);
   });
 
-  it("load no validator library's full API when a function starts: zod/mini for the configuration, zod itself a chunk read only to word a refused body", async () => {
+  it("load no validator library's full API and no Metrics when a function starts: zod/mini for the configuration, zod itself a chunk read only to word a refused body", async () => {
     for (const id of ['verifyMfa', 'startTotpEnrollment', 'renameAuthenticator', 'adminResetMfa'] as const) {
       const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(routeById(id)) }, write: false, metafile: true, outdir: 'unused' });
       const inputsOf = (outputs: string[]) => outputs.flatMap((name) => Object.entries(metafile.outputs[name]!.inputs).flatMap(([path, input]) => (input.bytesInOutput > 0 ? [path] : [])));
       const atStart = inputsOf(staticallyLoaded(metafile));
       expect(atStart.filter((path) => path.includes('node_modules/zod/v4/classic/') || path.includes('node_modules/ajv/dist/core')), id).toEqual([]);
       expect(atStart, id).toContain('node_modules/zod/v4/mini/schemas.js');
+      // Powertools Metrics is loaded by the first invocation that counts a failure, not at start.
+      expect(atStart.filter((path) => path.includes('node_modules/@aws-lambda-powertools/metrics/')), id).toEqual([]);
       const all = Object.keys(metafile.outputs).filter((name) => name.endsWith('.mjs'));
       expect(inputsOf(all).some((path) => path.includes('node_modules/zod/v4/classic/')), id).toBe(true);
     }
