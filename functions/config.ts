@@ -1,6 +1,6 @@
 // zod/mini, as functions/settings-schema.ts: this runs at every cold start.
 import * as z from 'zod/mini';
-import type { RouteAccess } from './http/routes.js';
+import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
 import { ServiceSettingSchemas } from './settings-schema.js';
 
@@ -21,6 +21,8 @@ const Environment = z.object({
   MFA_ASSERTION_AUDIENCE_MAP: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
   MFA_WEBAUTHN_RP_ID: z.optional(ServiceSettingSchemas.webAuthnRpId),
   MFA_WEBAUTHN_ORIGINS: z.optional(ServiceSettingSchemas.webAuthnOrigins),
+  /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
+  MFA_ADMIN_PRINCIPAL_ARNS: z.optional(ServiceSettingSchemas.adminPrincipalArns),
   PORT: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65535))),
   MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
@@ -41,14 +43,17 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
+  adminPrincipalArns: string[];
 }
 
 /**
- * Reads and validates configuration for a function with the given access. Called at cold
- * start: a function missing what it needs refuses to start. Inside Lambda the local
- * adapters are refused outright, so a missing KMS key can never fall back to key files.
+ * Reads and validates configuration for a function with the given access (and authorization:
+ * an operator route needs the principals it admits). Called at cold start: a function missing
+ * what it needs refuses to start. Inside Lambda the local adapters are refused outright, so a
+ * missing KMS key can never fall back to key files.
  */
-export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env, auth: RouteDefinition['auth'] = 'public'): Config {
   const parsed = Environment.safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
@@ -62,6 +67,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
+    if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
@@ -80,5 +86,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
+    adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };
 }

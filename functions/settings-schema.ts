@@ -40,6 +40,19 @@ export const Origin = z.string().check(
   }, 'is not an origin (https://host[:port], no path, no wildcard; http only for localhost)'),
 );
 
+/**
+ * An IAM principal that may call the operator routes: a user or role ARN (any path), or one
+ * session of a role (an assumed-role ARN). The handlers compare an assumed-role caller by its
+ * role (functions/service/operator-principals.ts).
+ */
+export const PrincipalArn = z.string().check(
+  z.trim(),
+  z.regex(
+    /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}|sts::\d{12}:assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64})$/,
+    'is not an IAM user, role or assumed-role ARN (arn:aws:iam::123456789012:role/Name)',
+  ),
+);
+
 /** A JSON object given as text (environment variables, `-c name='{...}'`) or as an object; blank text is `{}`. */
 function jsonObject<T extends z.ZodMiniType>(schema: T) {
   return preprocess((value) => {
@@ -75,6 +88,8 @@ export const ServiceSettingSchemas = {
     .check(z.trim(), z.toLowerCase(), z.regex(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, 'must be a domain name (no scheme, port or path)')),
   /** Origins WebAuthn ceremonies may come from (the pages that call navigator.credentials). */
   webAuthnOrigins: commaSeparated(Origin).check(z.refine((origins) => origins.length > 0, 'must name at least one origin')),
+  /** The principals the operator (`/admin`) routes admit; everyone else is refused (403 `forbidden`). */
+  adminPrincipalArns: commaSeparated(PrincipalArn),
 } as const;
 
 /** The environment variable each service setting reaches the functions through. */
@@ -84,6 +99,7 @@ export const SERVICE_SETTING_ENV = {
   assertionTtlSeconds: 'MFA_ASSERTION_TTL_SECONDS',
   webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
   webAuthnOrigins: 'MFA_WEBAUTHN_ORIGINS',
+  adminPrincipalArns: 'MFA_ADMIN_PRINCIPAL_ARNS',
 } as const satisfies Record<keyof typeof ServiceSettingSchemas, string>;
 
 export type ServiceSettings = { [K in keyof typeof ServiceSettingSchemas]: z.output<(typeof ServiceSettingSchemas)[K]> };

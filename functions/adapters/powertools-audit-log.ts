@@ -3,12 +3,12 @@ import type { CountMetric } from '../observability.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 
 /** Metric names the alarms watch. */
-export const AUDIT_METRICS = { failedCodeChecks: 'FailedCodeChecks', lockouts: 'Lockouts' } as const;
+export const AUDIT_METRICS = { failedCodeChecks: 'FailedCodeChecks', lockouts: 'Lockouts', proofCeilingReached: 'ProofCeilingReached' } as const;
 
 /**
  * Audit events as structured Powertools log lines (`"audit": true`, one per event) plus
- * CloudWatch metrics for failures and lockouts (counted here, written by Powertools Metrics after
- * the invocation: functions/observability.ts). Only the AuditEvent fields are written.
+ * CloudWatch metrics for failures, lockouts and the proof ceiling reached (counted here, written by
+ * Powertools Metrics after the invocation: functions/observability.ts). Only the AuditEvent fields are written.
  */
 export class PowertoolsAuditLog implements AuditLog {
   constructor(
@@ -35,5 +35,6 @@ export class PowertoolsAuditLog implements AuditLog {
     });
     if (event.outcome === 'failure') this.countMetric?.(AUDIT_METRICS.failedCodeChecks);
     if (event.event === 'mfa.lockout.started') this.countMetric?.(AUDIT_METRICS.lockouts);
+    if (event.event === 'mfa.proof_ceiling.reached') this.countMetric?.(AUDIT_METRICS.proofCeilingReached);
   }
 }

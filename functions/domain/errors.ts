@@ -93,3 +93,10 @@ export class UserNotFoundError extends DomainError {
     super('There is no MFA state for this user.');
   }
 }
+
+/** An operator route called by a principal the deployment does not name (`adminPrincipalArns`, the support role). */
+export class OperatorNotAllowedError extends DomainError {
+  constructor() {
+    super('This principal may not call the operator routes.');
+  }
+}

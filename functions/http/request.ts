@@ -5,6 +5,7 @@ import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
 import { isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
+import { describeIssues, issueFragment } from './schema-words.js';
 
 /** What API Gateway (HTTP API, payload 2.0) hands a function; the JWT authorizer's claims when the route has one. */
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -69,7 +70,8 @@ function firstFactorAudience(value: unknown): string | undefined {
 export function operatorOf(event: HttpEvent): Operator {
   const authorizer = 'authorizer' in event.requestContext ? (event.requestContext.authorizer as { iam?: { userArn?: unknown } } | undefined) : undefined;
   const principal = authorizer?.iam?.userArn;
-  if (typeof principal !== 'string' || !principal.startsWith('arn:') || principal.length > 2048) throw new UnauthorizedError();
+  // AWS's ARNs are printable ASCII: anything else cannot be a verified principal (nor reach an audit line).
+  if (typeof principal !== 'string' || !/^arn:[\x21-\x7e]+$/.test(principal) || principal.length > 2048) throw new UnauthorizedError();
   return { principal, audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp } };
 }
 
@@ -99,15 +101,14 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
     if (schema.check(value)) return value as z.infer<S>;
     throw new PendingSchemaMismatch(schema, value, bodyMismatch);
   }
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: issueFragment });
   if (!result.success) throw mismatchProblem(result.error);
   return result.data;
 }
 
-/** Paths and issue kinds only: never echo the submitted values. */
+/** Paths and the schema's own words only: never echo the submitted values. */
 function mismatchProblem(error: z.ZodError): InvalidRequestError {
-  const where = error.issues.map((issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.code}`);
-  return new InvalidRequestError(`The body does not match the schema (${where.slice(0, 5).join('; ')}).`);
+  return new InvalidRequestError(describeIssues(error.issues));
 }
 
 /**
@@ -116,7 +117,7 @@ function mismatchProblem(error: z.ZodError): InvalidRequestError {
  * check refused, the body is still refused.
  */
 function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: issueFragment });
   return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 

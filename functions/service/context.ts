@@ -18,6 +18,8 @@ export interface MfaSettings {
   assertionTtlSeconds: number;
   enrollmentTtlSeconds: number;
   relyingParty: RelyingParty;
+  /** The principals the operator routes admit (see `Administration.admit`); empty: nobody. */
+  adminPrincipalArns: readonly string[];
 }
 
 export interface MfaServiceDeps {
