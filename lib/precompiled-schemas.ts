@@ -24,8 +24,8 @@ const EXACT_CHECKS = new Set(['min_length', 'max_length', 'length_equals', 'grea
 /**
  * Whether the JSON Schema zod writes for `schema` accepts exactly what zod accepts and zod hands
  * back the value it was given: no refinements, transforms, defaults, coercion, formats or
- * stripped keys (objects must be strict). Anything else is not precompiled: the bundle then
- * validates that schema with zod itself, as before (slower, never wrong).
+ * stripped keys (objects must be strict). Anything else is not precompiled: the function whose
+ * route uses it loads zod for it when it starts (slower, never wrong); the other functions do not.
  */
 export function precompilable(schema: z.core.$ZodType, seen = new Set<z.core.$ZodType>()): boolean {
   if (seen.has(schema)) return true;
@@ -109,7 +109,8 @@ async function inputSchemas(): Promise<Set<unknown>> {
 
 /**
  * What a handler bundle gets in place of a schema module: each input schema as a precompiled
- * check (or, if not precompilable, zod's own schema), each other export as a placeholder.
+ * check (or, if not precompilable, a handle that loads zod's own schema before the request), each
+ * other schema as a placeholder and each constant as its value.
  */
 async function bundledSchemaModule(path: string): Promise<{ main: string; checks: string }> {
   const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
@@ -121,14 +122,18 @@ async function bundledSchemaModule(path: string): Promise<{ main: string; checks
     `const zodModule = () => import(${JSON.stringify(`${path}?${WITH_ZOD}`)});`,
   ];
   for (const [name, value] of Object.entries(module).sort(([a], [b]) => a.localeCompare(b))) {
-    if (!(value instanceof z.ZodType)) throw new Error(`${path} exports ${name}, which is not a zod schema: schema modules export only schemas.`);
-    if (!inputs.has(value)) {
+    if (!(value instanceof z.ZodType)) {
+      // A constant beside the schemas (a message they share): the bundle gets its value.
+      if (typeof value === 'function' || value === undefined) throw new Error(`${path} exports ${name}, which is neither a zod schema nor a constant.`);
+      lines.push(`export const ${name} = ${JSON.stringify(value)};`);
+    } else if (!inputs.has(value)) {
       lines.push(`export const ${name} = notBundled(${JSON.stringify(name)});`);
     } else if (precompilable(value)) {
       compiled[name] = value;
       lines.push(`export const ${name} = precompiledSchema(${JSON.stringify(name)}, checks.${name}, () => zodModule().then((m) => m.${name}));`);
     } else {
-      lines.push(`export { ${name} } from ${JSON.stringify(`${path}?${WITH_ZOD}`)};`);
+      // Not precompilable (a refinement, a transform): zod validates it, loaded before the request (loadDeferredSchemas).
+      lines.push(`export const ${name} = precompiledSchema(${JSON.stringify(name)}, undefined, () => zodModule().then((m) => m.${name}));`);
     }
   }
   return { main: `${lines.join('\n')}\n`, checks: Object.keys(compiled).length > 0 ? standaloneValidators(compiled) : 'export {};\n' };

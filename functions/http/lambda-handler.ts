@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type PortFactories, type Services } from '../composition.js';
 import { logger, publishAuditMetrics } from '../observability.js';
-import { PendingSchemaMismatch } from './precompiled-schema.js';
+import { loadDeferredSchemas, PendingSchemaMismatch } from './precompiled-schema.js';
 import type { HttpEvent } from './request.js';
 import { problemResult, respond } from './responses.js';
 import type { RouteDefinition } from './routes.js';
@@ -46,6 +46,10 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
  * they composed from an explicit environment.
  */
 export function defineHandler(route: RouteDefinition, ports: PortFactories, endpoint: Endpoint) {
+  // In a bundle, a request schema that could not be precompiled loads zod now, at init; a no-op elsewhere.
+  const schemasReady = loadDeferredSchemas([route.request, route.pathParameters]);
+  // Awaited by every request, which answers any failure; never an unhandled rejection at init.
+  schemasReady.catch(() => {});
   const withServices = (services: Services): LambdaHttpHandler =>
     middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
       // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token and the codes.
@@ -53,6 +57,7 @@ export function defineHandler(route: RouteDefinition, ports: PortFactories, endp
       .use(publishMetricsIfAny)
       .handler(async (event) => {
         try {
+          await schemasReady;
           const result = await endpoint(event, services);
           return respond(result.status, result.body, 'application/json', result.headers);
         } catch (error) {

@@ -12,18 +12,40 @@ const PRECOMPILED = Symbol.for('serverless-mfa.precompiled-schema');
 
 export interface PrecompiledSchema {
   readonly [PRECOMPILED]: string;
-  /** True when the value matches the schema; what it accepts is what the zod schema accepts (test/infra/precompiled-schemas.test.ts). */
-  readonly check: (value: unknown) => boolean;
+  /**
+   * True when the value matches the schema; what it accepts is what the zod schema accepts
+   * (test/infra/precompiled-schemas.test.ts). Absent for a schema JSON Schema cannot state (a
+   * refinement, a transform): that one is validated by zod itself, loaded before the request
+   * (`loadDeferredSchemas`).
+   */
+  readonly check?: ((value: unknown) => boolean) | undefined;
   /** The zod schema itself, loaded on demand (a chunk of its own in the bundle). */
   readonly zod: () => Promise<z.ZodType>;
+  /** The zod schema once `zod()` has been awaited through `loadDeferredSchemas`. */
+  loaded?: z.ZodType;
 }
 
-export function precompiledSchema(name: string, check: (value: unknown) => boolean, zod: () => Promise<z.ZodType>): PrecompiledSchema {
+export function precompiledSchema(name: string, check: ((value: unknown) => boolean) | undefined, zod: () => Promise<z.ZodType>): PrecompiledSchema {
   return { [PRECOMPILED]: name, check, zod };
 }
 
 export function isPrecompiled(schema: unknown): schema is PrecompiledSchema {
   return typeof schema === 'object' && schema !== null && PRECOMPILED in schema;
+}
+
+/** Loads the zod schemas a route validates with that could not be precompiled; nothing for the others. */
+export async function loadDeferredSchemas(schemas: readonly unknown[]): Promise<void> {
+  await Promise.all(
+    schemas.filter((schema): schema is PrecompiledSchema => isPrecompiled(schema) && !schema.check && !schema.loaded).map(async (schema) => {
+      schema.loaded = await schema.zod();
+    }),
+  );
+}
+
+/** The zod schema to validate with when there is no precompiled check: a programming error if not loaded. */
+export function deferredZodSchema(schema: PrecompiledSchema): z.ZodType {
+  if (!schema.loaded) throw new Error(`${schema[PRECOMPILED]} was not loaded before the request (loadDeferredSchemas).`);
+  return schema.loaded;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } 
 import type { z } from 'zod';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
-import { isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
+import { deferredZodSchema, isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 import { describeIssues, issueFragment } from './schema-words.js';
 
@@ -97,13 +97,13 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
     }
   }
   // In a Lambda bundle the schema is precompiled (functions/http/precompiled-schema.ts): zod is loaded only to word a refusal.
-  if (isPrecompiled(schema)) {
+  if (isPrecompiled(schema) && schema.check) {
     if (schema.check(value)) return value as z.infer<S>;
     throw new PendingSchemaMismatch(schema, value, bodyMismatch);
   }
-  const result = schema.safeParse(value, { error: issueFragment });
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value, { error: issueFragment });
   if (!result.success) throw mismatchProblem(result.error);
-  return result.data;
+  return result.data as z.infer<S>;
 }
 
 /** Paths and the schema's own words only: never echo the submitted values. */
@@ -139,11 +139,11 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
  */
 export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
   const value = event.pathParameters ?? {};
-  if (isPrecompiled(schema)) {
+  if (isPrecompiled(schema) && schema.check) {
     if (!schema.check(value)) throw notFound();
     return value as z.infer<S>;
   }
-  const result = schema.safeParse(value);
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value);
   if (!result.success) throw notFound();
-  return result.data;
+  return result.data as z.infer<S>;
 }

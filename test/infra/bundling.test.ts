@@ -57,7 +57,7 @@ describe('handler bundles', () => {
     tempDirs.push(dir);
     await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(route) }, outdir: dir });
     // Chunk names hash the source maps too, whose paths are relative to the output folder: compare the code with the names set aside.
-    const anonymous = (code: string) => code.replace(/(chunk|dist-es|esm|schemas)-[A-Z0-9]{8}/g, '$1-*');
+    const anonymous = (code: string) => code.replace(/-[A-Z0-9]{8}\.mjs/g, '-*.mjs');
     expect(anonymous(readFileSync(join(dir, 'index.mjs'), 'utf8'))).toBe(anonymous(deployed.code));
     expect(readdirSync(dir).length).toBe(readdirSync(deployed.dir).length);
   });
@@ -92,7 +92,7 @@ describe('handler bundles', () => {
   });
 
   it("load no validator library's full API and no Metrics when a function starts: zod/mini for the configuration, zod itself a chunk read only to word a refused body", async () => {
-    for (const id of ['verifyMfa', 'startTotpEnrollment', 'renameAuthenticator', 'adminResetMfa'] as const) {
+    for (const id of ['verifyMfa', 'startTotpEnrollment', 'removeAuthenticator', 'adminResetMfa'] as const) {
       const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(routeById(id)) }, write: false, metafile: true, outdir: 'unused' });
       const inputsOf = (outputs: string[]) => outputs.flatMap((name) => Object.entries(metafile.outputs[name]!.inputs).flatMap(([path, input]) => (input.bytesInOutput > 0 ? [path] : [])));
       const atStart = inputsOf(staticallyLoaded(metafile));

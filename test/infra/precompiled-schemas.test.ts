@@ -19,6 +19,8 @@ const INPUTS: Record<string, z.ZodType> = Object.fromEntries(
   ]),
 );
 
+const PRECOMPILED = Object.keys(INPUTS).filter((name) => precompilable(INPUTS[name]!));
+
 type JsonSchema = { [key: string]: unknown };
 
 /** Values the JSON Schema accepts (as far as a generator can aim), to be mutated below. */
@@ -98,17 +100,18 @@ beforeAll(async () => {
     for (const [name, schema] of Object.entries(INPUTS)) {
       const exported = Object.keys(real).find((key) => real[key] === schema);
       const precompiled = exported ? bundled[module]![exported] : undefined;
-      if (isPrecompiled(precompiled)) checks[name] = precompiled.check;
+      if (isPrecompiled(precompiled) && precompiled.check) checks[name] = precompiled.check;
     }
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('precompiled request schemas', () => {
-  it('cover every schema a route validates input with: all of them are precompiled into the bundles', () => {
-    expect(Object.keys(INPUTS).length).toBeGreaterThan(8);
-    for (const [name, schema] of Object.entries(INPUTS)) expect(precompilable(schema), name).toBe(true);
-    expect(Object.keys(checks).sort()).toEqual(Object.keys(INPUTS).sort());
+  it('cover every schema a route validates input with that JSON Schema can state exactly; the others (refinements, transforms) stay zod', () => {
+    expect(PRECOMPILED.length).toBeGreaterThan(8);
+    expect(Object.keys(checks).sort()).toEqual([...PRECOMPILED].sort());
+    // Today's exceptions: the authenticator name is trimmed and counted by a refinement.
+    expect(Object.keys(INPUTS).filter((name) => !PRECOMPILED.includes(name)).sort()).toEqual(['confirmTotpEnrollmentRequest', 'confirmWebAuthnRegistrationRequest', 'renameAuthenticatorRequest']);
   });
 
   it('refuse what zod cannot hand back unchanged or JSON Schema cannot state (refinements, transforms, formats, stripped keys)', async () => {
@@ -123,7 +126,7 @@ describe('precompiled request schemas', () => {
     expect(precompilable(z.object({ a: z.string() }))).toBe(false);
   });
 
-  it.each(Object.keys(INPUTS))('%s: the compiled check accepts exactly what zod accepts', (name) => {
+  it.each(PRECOMPILED)('%s: the compiled check accepts exactly what zod accepts', (name) => {
     const schema = INPUTS[name]!;
     const json = jsonSchemaOf(schema);
     const valid = arbitraryOf(json, json);
