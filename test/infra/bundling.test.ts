@@ -9,6 +9,7 @@ import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../functions/composition.js';
 import { routeById } from '../../functions/http/routes.js';
+import { withServices as unbundledRename } from '../../functions/handlers/rename-authenticator.js';
 import { withServices as unbundledVerifyMfa } from '../../functions/handlers/verify-mfa.js';
 import { apiGatewayEvent, lambdaContext } from '../../harness/lambda-invoke.js';
 import { HANDLER_ESBUILD_OPTIONS, handlerEntry } from '../../lib/bundling.js';
@@ -88,6 +89,26 @@ describe('handler bundles', () => {
       [{ code: '123456' }, 'n-1'],
       [{ recoveryCode: 'AAAA-BBBB' }, undefined],
       [{ recoveryCode: 'AAAA-BBBB' }, undefined],
+    ]);
+  });
+
+  it('validate a body whose schema is not precompilable (a refinement, a transform) with zod loaded at init, as the unbundled handler does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mfa-rename-'));
+    tempDirs.push(dir);
+    const rename = routeById('renameAuthenticator');
+    await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(rename) }, outdir: dir });
+    const bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { withServices: typeof unbundledRename };
+    const renamed: unknown[][] = [];
+    const services = { mfa: { renameAuthenticator: async (...args: unknown[]) => (renamed.push(args), { id: 'key-1' }) } } as unknown as Services;
+    for (const body of [{ name: '  YubiKey  ' }, { name: '' }, { name: 'x'.repeat(65) }, { name: 5 }, { name: 'ok', extra: 1 }]) {
+      const event = apiGatewayEvent(rename, { sub: 'user-1', body, pathParameters: { id: 'key-1' } });
+      const [fromBundle, fromSource] = [await bundled.withServices(services)(event, lambdaContext(rename)), await unbundledRename(services)(event, lambdaContext(rename))];
+      expect(fromBundle, JSON.stringify(body)).toEqual(fromSource);
+    }
+    // The one good name reached the service trimmed, from each handler.
+    expect(renamed.map((args) => args.slice(1))).toEqual([
+      ['key-1', 'YubiKey'],
+      ['key-1', 'YubiKey'],
     ]);
   });
 
