@@ -99,6 +99,7 @@ export function createServices(
       audienceMap: config.audienceMap,
       assertionTtlSeconds: config.assertionTtlSeconds,
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
+      rememberDeviceDays: config.rememberDeviceDays,
       relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
       adminPrincipalArns: config.adminPrincipalArns,
     },

@@ -26,6 +26,7 @@ const Environment = z.object({
   PORT: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65535))),
   MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
+  MFA_REMEMBER_DEVICE_DAYS: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
   AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
@@ -43,6 +44,8 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Days a remembered browser stays remembered; 0: remembering is off. */
+  rememberDeviceDays: number;
   /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
   adminPrincipalArns: string[];
 }
@@ -86,6 +89,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    rememberDeviceDays: e.MFA_REMEMBER_DEVICE_DAYS,
     // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
     adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };

@@ -82,6 +82,10 @@ export const ServiceSettingSchemas = {
   assertionTtlSeconds: z.coerce
     .number({ error: 'must be a whole number' })
     .check(z.int('must be a whole number'), z.gte(30, 'must be between 30 and 300'), z.lte(300, 'must be between 30 and 300')),
+  /** Days a remembered browser stays remembered (fixed when remembered, never sliding); 0 turns remembering off. */
+  rememberDeviceDays: z.coerce
+    .number({ error: 'must be a whole number' })
+    .check(z.int('must be a whole number'), z.gte(0, 'must be between 0 and 90'), z.lte(90, 'must be between 0 and 90')),
   /** WebAuthn relying party id: a registrable domain (no scheme, port or path). */
   webAuthnRpId: z
     .string()
@@ -97,6 +101,7 @@ export const SERVICE_SETTING_ENV = {
   assertionAudienceMap: 'MFA_ASSERTION_AUDIENCE_MAP',
   totpIssuerName: 'MFA_TOTP_ISSUER_NAME',
   assertionTtlSeconds: 'MFA_ASSERTION_TTL_SECONDS',
+  rememberDeviceDays: 'MFA_REMEMBER_DEVICE_DAYS',
   webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
   webAuthnOrigins: 'MFA_WEBAUTHN_ORIGINS',
   adminPrincipalArns: 'MFA_ADMIN_PRINCIPAL_ARNS',

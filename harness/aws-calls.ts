@@ -12,6 +12,7 @@ import { InProcessKms } from './in-process-kms.js';
 import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
+import { DeviceKey } from './device-key.js';
 import { SoftwareAuthenticator } from './software-authenticator.js';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
 
@@ -175,6 +176,18 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
       200,
     );
     expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
+
+    // A remembered browser: remembered with a code, then signing in by itself; forgotten one at a time and all at once.
+    const browser = new DeviceKey();
+    nextStep();
+    const remembering = { code: code(secret), rememberDevice: { publicKey: browser.publicJwk, name: 'Chrome on Linux' } };
+    const deviceId: string = expectStatus('verifyMfa (TOTP, remember this browser)', await harness.invoke('verifyMfa', { sub, body: remembering }), 200).json.device.id;
+    const deviceChallenge = expectStatus('startDeviceChallenge', await harness.invoke('startDeviceChallenge', { sub, body: { deviceId } }), 201);
+    expectStatus('verifyMfa (remembered browser)', await harness.invoke('verifyMfa', { sub, body: browser.proof(deviceId, deviceChallenge.json.challenge) }), 200);
+    expectStatus('forgetDevice', await harness.invoke('forgetDevice', { sub, body: {}, pathParameters: { id: deviceId } }), 200);
+    nextStep();
+    await harness.invoke('verifyMfa', { sub, body: { code: code(secret), rememberDevice: { publicKey: new DeviceKey().publicJwk } } });
+    expectStatus('forgetAllDevices', await harness.invoke('forgetAllDevices', { sub, body: {} }), 200);
     nextStep();
     expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
     nextStep();

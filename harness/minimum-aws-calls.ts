@@ -101,8 +101,33 @@ export const MINIMUM_AWS_CALLS = {
   },
   adminResetMfa: {
     route: 'adminResetMfa',
-    calls: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-    why: 'One conditional write that removes every factor and code and records the event, then the status it answers with.',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the remembered browsers (each gets its forgotten event), then one conditional write that removes every factor, code and browser and records the events; the answer is the state that write left.',
+  },
+  'verifyMfa (TOTP, remember this browser)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "As a TOTP sign-in: the browser's public key is stored by the same conditional write that spends the code (no call of its own).",
+  },
+  startDeviceChallenge: {
+    route: 'startDeviceChallenge',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: "Read the browser (unknown, expired or another app's is 404 with nothing written), then store the session's challenge while the browser is still remembered.",
+  },
+  'verifyMfa (remembered browser)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "Count the check in the write that reads the item, verify the P-256 signature with the stored public key (no Decrypt), sign, then consume the session's challenge.",
+  },
+  forgetDevice: {
+    route: 'forgetDevice',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the browsers (404 for an unknown one), then one conditional write that forgets it with its event.',
+  },
+  forgetAllDevices: {
+    route: 'forgetAllDevices',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the browsers (one event each), then one conditional write that forgets them all; none to forget: the read only.',
   },
   'startWebAuthnChallenge (no security key)': {
     route: 'startWebAuthnChallenge',

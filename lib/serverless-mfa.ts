@@ -119,6 +119,7 @@ export class ServerlessMfa extends Construct {
           ...(Object.keys(options.assertionAudienceMap).length > 0 ? { assertionAudienceMap: options.assertionAudienceMap } : {}),
           totpIssuerName: options.totpIssuerName,
           assertionTtlSeconds: options.assertionTtlSeconds,
+          rememberDeviceDays: options.rememberDeviceDays,
           webAuthnRpId,
           webAuthnOrigins,
         }),
@@ -135,6 +136,7 @@ export class ServerlessMfa extends Construct {
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,
+      rememberDeviceDays: options.rememberDeviceDays,
       identityProvider: {
         type: 'oidc',
         issuer: this.firstFactor.issuerUrl,

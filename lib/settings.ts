@@ -53,6 +53,8 @@ export const MFA_OPTION_SCHEMAS = {
   totpIssuerName: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   /** Unset leaves the service default (300). */
   assertionTtlSeconds: z.optional(ServiceSettingSchemas.assertionTtlSeconds),
+  /** Days a remembered browser stays remembered (0 turns "remember this browser" off; at most 90). */
+  rememberDeviceDays: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
   /** Unset: the web hosting's domain when `webHosting`, else no WebAuthn relying party. */
   webAuthnRpId: literalOr(ServiceSettingSchemas.webAuthnRpId).optional(),
   /** Empty: `https://<webAuthnRpId>` (the web hosting's origin by default). */

@@ -11,6 +11,7 @@ import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
 import { webRoutes } from './web-routes.js';
+import { ServiceSettingSchemas } from '../functions/settings-schema.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
 import { InvalidRequestError } from '../functions/http/problems.js';
 
@@ -132,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const server = createLocalServer({
     routes,
     identity,
-    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])],
+    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ rememberDeviceDays: options.overrides?.settings?.rememberDeviceDays ?? (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)) }), ...(options.extraRoutes ?? [])],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
     ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });

@@ -29,6 +29,7 @@ export class PowertoolsAuditLog implements AuditLog {
       ...(event.failures !== undefined ? { failures: event.failures } : {}),
       ...(event.lockedUntil ? { lockedUntil: event.lockedUntil } : {}),
       ...(event.authenticatorId ? { authenticatorId: event.authenticatorId } : {}),
+      ...(event.deviceId ? { deviceId: event.deviceId } : {}),
       ...(event.reason ? { reason: event.reason } : {}),
       ...(context.principal ? { principal: context.principal } : {}),
       ...(context.sessionId ? { sessionId: context.sessionId } : {}),

@@ -121,10 +121,13 @@ function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
   return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 
-/** The proof in a validated body (`{code}`, `{recoveryCode}` or `{webauthn}`), without the fields beside it. */
-export function secondFactorOf(body: { code: string } | { recoveryCode: string } | { webauthn: object }): SecondFactor {
+/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}` or, at sign-in, `{device}`), without the fields beside it. */
+export function secondFactorOf(
+  body: { code: string } | { recoveryCode: string } | { webauthn: object } | { device: { id: string; challenge: string; signature: string } },
+): SecondFactor {
   if ('code' in body) return { code: body.code };
   if ('recoveryCode' in body) return { recoveryCode: body.recoveryCode };
+  if ('device' in body) return { device: { id: body.device.id, challenge: body.device.challenge, signature: body.device.signature } };
   return { webauthn: body.webauthn as Extract<SecondFactor, { webauthn: unknown }>['webauthn'] };
 }
 

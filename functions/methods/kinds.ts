@@ -3,12 +3,14 @@ import type { AttemptLane } from '../domain/lockout.js';
 /**
  * The method kinds, written once. An authenticator is one of the user's registered factors
  * (an authenticator app or a security key); a proof is what a request presents to show it
- * holds a current factor: a code from an app, a recovery code, or a key's signature.
+ * holds a current factor: a code from an app, a recovery code, or a key's signature; at sign-in
+ * also a remembered browser's signature.
  */
 export const AUTHENTICATOR_KINDS = ['totp', 'webauthn'] as const;
 export type AuthenticatorKind = (typeof AUTHENTICATOR_KINDS)[number];
 
-export const PROOF_METHODS = ['totp', 'recovery_code', 'webauthn'] as const;
+/** `device`: a remembered browser's signature (only ever a sign-in's second step, never a step-up). */
+export const PROOF_METHODS = ['totp', 'recovery_code', 'webauthn', 'device'] as const;
 export type ProofMethod = (typeof PROOF_METHODS)[number];
 
 /**
@@ -21,6 +23,7 @@ export const PROOF_LANES = {
   totp: 'guessable',
   recovery_code: 'unguessable',
   webauthn: 'unguessable',
+  device: 'unguessable',
 } as const satisfies Record<ProofMethod, AttemptLane>;
 
 /** At most this many authenticators per user, of all kinds together. */

@@ -29,6 +29,9 @@ export type AuditEventName =
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
   | 'mfa.admin.unlock'
+  | 'mfa.device.remembered'
+  | 'mfa.device.challenge.started'
+  | 'mfa.device.forgotten'
   | 'mfa.admin.refused';
 
 export interface AuditContext {
@@ -49,7 +52,9 @@ export interface AuditEvent {
   authenticatorId?: string | undefined;
   failures?: number | undefined;
   lockedUntil?: string | undefined;
-  /** Why an operator acted (admin calls only). */
+  /** A remembered browser's id (device events). */
+  deviceId?: string | undefined;
+  /** Why an operator acted (admin calls), or why a remembered browser was forgotten. */
   reason?: string | undefined;
 }
 

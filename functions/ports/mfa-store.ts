@@ -1,6 +1,6 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, RememberedDevice } from '../domain/mfa-record.js';
 import type { SessionLimits } from '../domain/sessions.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
@@ -22,7 +22,12 @@ export type Proof =
   /** A key's verified assertion over the session's pending challenge; the counter moves from `previousCounter`. */
   | { kind: 'webauthn'; authenticatorId: string; sessionId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
   /** A code of the app the session is setting up (confirming its pending enrollment). */
-  | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number };
+  | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number }
+  /**
+   * A remembered browser's signature over its session's pending device challenge (consumed);
+   * `authTime`: when a real factor was last proven on it.
+   */
+  | { kind: 'device'; deviceId: string; sessionId: string; challenge: string; authTime: number };
 
 /** Another session's pending ceremony to drop (only if it is still the one read: same `createdAt`). */
 export interface PendingDrop {
@@ -40,8 +45,13 @@ export type ProofEffect =
    * need a pending setup that was started with a proof.
    */
   | { kind: 'add_authenticator'; authenticator: Authenticator; authenticatorCount: number; recoveryCodeHashes?: string[] | undefined }
-  /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
-  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
+  /**
+   * Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and
+   * deletes the recovery codes. Every remembered browser goes too (the `deviceCount` read).
+   */
+  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number; deviceCount: number }
+  /** Remembers a browser (a sign-in's proof of a real factor), forgetting `forget` (expired ones, the oldest past the limit) of the `deviceCount` read. */
+  | { kind: 'remember_device'; device: RememberedDevice; forget: string[]; deviceCount: number }
   /**
    * Starts setting up one more app in the session (MFA is on, so only with a proof), replacing
    * that session's pending one; `pendingRead` is the map as read (undefined: none), from which
@@ -204,15 +214,29 @@ export interface MfaStore {
     events?: readonly ChangeEvent[],
   ): Promise<WriteResult>;
 
+  /**
+   * Stores the session's pending device challenge (replacing its previous one) and drops the
+   * pending challenges of the `drop` sessions, on the `pendingCount` pending challenges read;
+   * conflict unless the device is still remembered for that app and not expired.
+   */
+  putDeviceChallenge(userId: string, input: { pending: PendingDeviceChallenge; drop: readonly string[]; pendingCount: number }, now: number): Promise<WriteResult>;
+
+  /**
+   * Forgets these remembered browsers (all of them, and every pending device challenge, when
+   * `ids` is every one of the `deviceCount` read). Conflict when one of them is gone or the count changed.
+   */
+  forgetDevices(userId: string, ids: readonly string[], deviceCount: number, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
   /** Renames one authenticator; conflict when it does not exist. */
   renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /**
    * An operator's reset: removes every authenticator, recovery code, pending enrollment and
-   * challenge, and clears the lockout and rate-limit counters, so that the user enrolls afresh.
-   * Conflict when the user has no item.
+   * challenge, remembered browser, and clears the lockout and rate-limit counters, so that the
+   * user enrolls afresh. Conflict when the user has no item, or (with `deviceCount`) when the
+   * number of remembered browsers is no longer the one read.
    */
-  resetMfa(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+  resetMfa(userId: string, now: number, events?: readonly ChangeEvent[], deviceCount?: number): Promise<WriteResult>;
 
   /** An operator's unlock: clears the lock and the attempt counters only. Conflict when the user has no item. */
   clearLock(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
+import { ContentionError, DeviceProofNotAcceptedError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   ceilingWindowOf,
   countAttempt,
@@ -20,6 +20,7 @@ import {
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, type SessionLimits } from '../domain/sessions.js';
 import type { Evaluation } from '../methods/evaluation.js';
+import { proveDevice } from '../methods/device/device.js';
 import { PROOF_LANES } from '../methods/kinds.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
 import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
@@ -56,6 +57,7 @@ export interface Attempted<T> {
   value?: T | undefined;
 }
 
+/** Codes can be guessed; recovery codes, keys' and remembered browsers' signatures cannot (methods/kinds.ts PROOF_LANES). */
 const laneOf = (factor: SecondFactor): AttemptLane => PROOF_LANES[methodOf(factor)];
 
 /** What counting an attempt found: the record to evaluate, and how the attempt was counted (to give it back). */
@@ -66,6 +68,12 @@ interface Count {
   /** An unguessable proof: the time it was counted at, in the session's window and the ceiling's. */
   at?: number | undefined;
 }
+
+/** A remembered browser's signature signs a user in, and does nothing else: never a step-up. */
+const acceptsProof = (factor: SecondFactor, operation: Operation): boolean => !('device' in factor) || operation === 'verify';
+
+/** A refused key or device signature is an invalid credential; a refused code, an invalid code. */
+const refusalOf = (factor: SecondFactor): Error => ('webauthn' in factor || 'device' in factor ? new InvalidCredentialError() : new InvalidCodeError());
 
 /**
  * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
@@ -81,6 +89,8 @@ export class AttemptEngine {
 
   async run<T>(actor: Actor, factor: SecondFactor, plan: AttemptPlan<T>): Promise<Attempted<T>> {
     const { clock } = this.deps;
+    // Refused before anything is counted or written.
+    if (!acceptsProof(factor, plan.operation)) throw new DeviceProofNotAcceptedError();
     const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
@@ -110,7 +120,7 @@ export class AttemptEngine {
       if (evaluation.refused === 'spent') {
         // A right code (or key response) already used: no guess, so its attempt is given back, within the session's allowance.
         await this.giveBack(actor, store, record, count, { spentKey: evaluation.spentKey, method }, plan, now);
-        throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+        throw refusalOf(factor);
       }
       if (evaluation.refused === 'counter_regression') {
         audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
@@ -118,7 +128,7 @@ export class AttemptEngine {
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
       if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, counted.lockedUntil, now);
-      throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+      throw refusalOf(factor);
     }
     throw new ContentionError();
   }
@@ -279,6 +289,11 @@ export class AttemptEngine {
     if ('webauthn' in factor) {
       if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
       return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now, actor.sessionId);
+    }
+    if ('device' in factor) {
+      // Remembering off: no remembered browser signs anyone in, even one remembered before.
+      if (plan.requires === 'pending-enrollment' || this.deps.settings.rememberDeviceDays === 0) return { refused: 'wrong' };
+      return proveDevice(record, factor.device, { sessionId: actor.sessionId, app: actor.audience ?? '' }, now);
     }
     const open = (sealed: Uint8Array): Promise<Uint8Array> => {
       const key = Buffer.from(sealed).toString('base64');

@@ -7,6 +7,7 @@ import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 import type { MfaStore } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
+import type { DeviceProofInput } from '../methods/device/device.js';
 
 export interface MfaSettings {
   /** Shown in authenticator apps (the otpauth issuer) and as the WebAuthn relying party's name. */
@@ -17,6 +18,8 @@ export interface MfaSettings {
   audienceMap: Readonly<Record<string, string>>;
   assertionTtlSeconds: number;
   enrollmentTtlSeconds: number;
+  /** Days a remembered browser stays remembered (fixed when remembered); 0: remembering is off. */
+  rememberDeviceDays: number;
   relyingParty: RelyingParty;
   /** The principals the operator routes admit (see `Administration.admit`); empty: nobody. */
   adminPrincipalArns: readonly string[];
@@ -48,12 +51,16 @@ export interface Actor {
   audit: AuditContext;
 }
 
-/** A proof of a current factor: exactly one of a code, a recovery code or a key's assertion. */
-export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON };
+/**
+ * A proof of a current factor: exactly one of a code, a recovery code or a key's assertion; at
+ * sign-in (verify) only, also a remembered browser's signature over its challenge.
+ */
+export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON } | { device: DeviceProofInput };
 
 export type FactorMethod = ProofMethod;
 
-export const methodOf = (factor: SecondFactor): FactorMethod => ('code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'webauthn');
+export const methodOf = (factor: SecondFactor): FactorMethod =>
+  'code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'device' in factor ? 'device' : 'webauthn';
 
 export const TOTP_SECRET_PURPOSE = 'totp-secret';
 

@@ -3,6 +3,7 @@ import { Administration, type AdminMfaStatus, type AdmittedOperator, type Operat
 import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
+import { RememberedDevices, type DeviceChallengeStarted, type DeviceView, type RememberDeviceRequest } from './remembered-devices.js';
 import { TotpEnrollment, type EnrollmentConfirmed, type EnrollmentStarted } from './totp-enrollment.js';
 import { Verification, type Verified } from './verification.js';
 import { statusOf, type AuthenticatorView, type MfaStatus } from './views.js';
@@ -10,6 +11,7 @@ import { WebAuthnRegistration, type ChallengeStarted, type KeyRegistered, type R
 
 export type { Actor, MfaServiceDeps, MfaSettings, SecondFactor } from './context.js';
 export type { MfaStatus } from './views.js';
+export type { DeviceView, RememberDeviceRequest } from './remembered-devices.js';
 export type { AdminMfaStatus, AdmittedOperator, Operator } from './administration.js';
 
 /**
@@ -22,6 +24,7 @@ export class MfaService {
   private readonly verification: Verification;
   private readonly management: AuthenticatorManagement;
   private readonly administration: Administration;
+  private readonly devices: RememberedDevices;
 
   constructor(private readonly deps: MfaServiceDeps) {
     const attempts = new AttemptEngine(deps);
@@ -30,10 +33,11 @@ export class MfaService {
     this.verification = new Verification(deps, attempts);
     this.management = new AuthenticatorManagement(deps, attempts);
     this.administration = new Administration(deps);
+    this.devices = new RememberedDevices(deps);
   }
 
   async status(actor: Actor): Promise<MfaStatus> {
-    return statusOf(await this.deps.store.get(actor.userId));
+    return statusOf(await this.deps.store.get(actor.userId), this.deps.clock.now());
   }
 
   startTotpEnrollment(actor: Actor, factor?: SecondFactor): Promise<EnrollmentStarted> {
@@ -56,8 +60,20 @@ export class MfaService {
     return this.webauthn.challenge(actor);
   }
 
-  verify(actor: Actor, factor: SecondFactor, nonce?: string): Promise<Verified> {
-    return this.verification.verify(actor, factor, nonce);
+  verify(actor: Actor, factor: SecondFactor, nonce?: string, rememberDevice?: RememberDeviceRequest): Promise<Verified> {
+    return this.verification.verify(actor, factor, nonce, rememberDevice);
+  }
+
+  startDeviceChallenge(actor: Actor, deviceId: string): Promise<DeviceChallengeStarted> {
+    return this.devices.challenge(actor, deviceId);
+  }
+
+  forgetDevice(actor: Actor, deviceId: string): Promise<{ devices: DeviceView[] }> {
+    return this.devices.forget(actor, deviceId);
+  }
+
+  forgetAllDevices(actor: Actor): Promise<{ devices: DeviceView[] }> {
+    return this.devices.forgetAll(actor);
   }
 
   regenerateRecoveryCodes(actor: Actor, factor: SecondFactor): Promise<{ recoveryCodes: string[] }> {

@@ -151,6 +151,8 @@ describe('HTTP journey when storage fails', () => {
     putPendingEnrollment: fail,
     putRegistration: fail,
     putAuthenticationChallenge: fail,
+    putDeviceChallenge: fail,
+    forgetDevices: fail,
     addRegisteredKey: fail,
     renameAuthenticator: fail,
     resetMfa: fail,

@@ -32,6 +32,8 @@ class SwitchableStore implements MfaStore {
   putRegistration: MfaStore['putRegistration'] = (...args) => this.target.putRegistration(...args);
   putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
   addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
+  putDeviceChallenge: MfaStore['putDeviceChallenge'] = (...args) => this.target.putDeviceChallenge(...args);
+  forgetDevices: MfaStore['forgetDevices'] = (...args) => this.target.forgetDevices(...args);
   renameAuthenticator: MfaStore['renameAuthenticator'] = (...args) => this.target.renameAuthenticator(...args);
   resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
   clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);

@@ -121,6 +121,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
         methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [confirmed.authenticator],
+        devices: [],
       });
       const stored = (await item())!;
       expect(stored.webauthnRegistration).toBeUndefined();

@@ -7,6 +7,8 @@ export interface WebClientConfig {
   /** Origin (and optional base path) of the MFA API, without a trailing slash. */
   apiBaseUrl: string;
   identityProvider: IdentityProviderConfig;
+  /** The service's `rememberDeviceDays`: how long "Remember this browser" lasts; 0 hides it. Default 30. */
+  rememberDeviceDays: number;
 }
 
 export type IdentityProviderConfig = DevIdentityProviderConfig | OidcIdentityProviderConfig;
@@ -49,10 +51,14 @@ export async function loadConfig(location: { origin: string }, fetchConfig: type
 
 export function parseConfig(raw: unknown, location: { origin: string }): WebClientConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config.json must hold a JSON object.');
-  const { apiBaseUrl, identityProvider } = raw as Record<string, unknown>;
+  const { apiBaseUrl, identityProvider, rememberDeviceDays } = raw as Record<string, unknown>;
+  if (rememberDeviceDays !== undefined && !(Number.isInteger(rememberDeviceDays) && (rememberDeviceDays as number) >= 0 && (rememberDeviceDays as number) <= 90)) {
+    throw new ConfigError('config.json: rememberDeviceDays must be a whole number from 0 to 90.');
+  }
   return {
     apiBaseUrl: apiBaseUrl === undefined ? location.origin : webUrl(apiBaseUrl, 'apiBaseUrl').replace(/\/+$/, ''),
     identityProvider: identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location),
+    rememberDeviceDays: (rememberDeviceDays as number | undefined) ?? 30,
   };
 }
 

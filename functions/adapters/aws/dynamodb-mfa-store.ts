@@ -9,8 +9,9 @@ import {
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { ContentionError } from '../../domain/errors.js';
 import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
 import { freshSession, pendingToDrop } from '../../domain/sessions.js';
+import { consumeDeviceProof, forgetAllDevices, forgetDevices, putDeviceChallenge, rememberDevice } from './device-writes.js';
 import type {
   CeilingChange,
   DecidedAttempt,
@@ -269,6 +270,9 @@ export class DynamoDbMfaStore implements MfaStore {
         if (!removesAll) w.set.push(`${ATTR.lastChallenge} = :challenge`);
         break;
       }
+      case 'device':
+        consumeDeviceProof(w, proof);
+        break;
       case 'pending_totp': {
         const pending = w.key(ATTR.pendingEnrollments, proof.sessionId);
         w.conditions.push(`${w.field(pending, PENDING_ENROLLMENT.secret)} = ${w.value(':pendingSecret', { B: proof.sealedSecret })}`, w.pendingConfirmable(proof.sessionId));
@@ -288,8 +292,13 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'add_authenticator':
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
         break;
+      case 'remember_device':
+        rememberDevice(w, effect.device, effect.forget, effect.deviceCount);
+        break;
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
+        // Removing any factor forgets every remembered browser (remembered by a factor that may be the one going).
+        forgetAllDevices(w, effect.deviceCount);
         if (removesAll) {
           w.remove.push(
             ATTR.authenticators,
@@ -429,6 +438,18 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
+  async putDeviceChallenge(userId: string, input: { pending: PendingDeviceChallenge; drop: readonly string[]; pendingCount: number }, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    putDeviceChallenge(w, input.pending, input.drop, input.pendingCount);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async forgetDevices(userId: string, ids: readonly string[], deviceCount: number, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    forgetDevices(w, ids, deviceCount);
+    return (await this.send(userId, w, events)).result;
+  }
+
   async renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
     const w = new Write(now);
     const path = w.authenticator(authenticatorId);
@@ -437,9 +458,11 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = [], deviceCount?: number): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    if (deviceCount !== undefined) forgetAllDevices(w, deviceCount);
+    else w.remove.push(ATTR.devices, ATTR.deviceChallenges);
     w.remove.push(
       ATTR.authenticators,
       ATTR.recoveryCodes,
@@ -659,6 +682,8 @@ function outboxValue(events: readonly ChangeEvent[], now: number, values: Record
       if (event.method) m.method = { S: event.method };
       if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
       if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
+      if (event.deviceId) m.deviceId = { S: event.deviceId };
+      if (event.reason) m.reason = { S: event.reason };
       return { M: m };
     }),
   };

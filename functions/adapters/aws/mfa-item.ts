@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, RememberedDevice } from '../../domain/mfa-record.js';
 import type { SessionLimits } from '../../domain/sessions.js';
 
 /**
@@ -20,6 +20,8 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | webauthnUserHandle | S | the random WebAuthn user handle |
  * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
+ * | devices | M | device id -> M (DEVICE below): remembered browsers (public keys only) |
+ * | deviceChallenges | M | first-factor session digest -> M (DEVICE_CHALLENGE below): its pending device challenge |
  * | proofTimes | L | the last 100 recovery-code and key checks of all sessions, oldest first: the per-user ceiling's sliding window |
  * | sessions | M | session id -> M (SESSION): per-session limits, at most 32 entries |
  * | ceilingReportedAt | N | when reaching the ceiling was last reported (at most once a minute) |
@@ -53,6 +55,8 @@ export const ATTR = {
   windowStart: 'windowStart',
   windowFailures: 'windowFailures',
   proofTimes: 'proofTimes',
+  devices: 'devices',
+  deviceChallenges: 'deviceChallenges',
   outbox: 'outbox',
   lastWriteId: 'lastWriteId',
 } as const;
@@ -73,6 +77,21 @@ export const AUTHENTICATOR = {
   backupEligible: 'backupEligible',
   backedUp: 'backedUp',
 } as const;
+
+/** Fields of one remembered browser's map: its public key's coordinates, never anything secret. */
+export const DEVICE = {
+  name: 'name',
+  app: 'app',
+  x: 'x',
+  y: 'y',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  expiresAt: 'expiresAt',
+  authTime: 'authTime',
+} as const;
+
+/** Fields of a session's pending device challenge. */
+export const DEVICE_CHALLENGE = { deviceId: 'deviceId', app: 'app', challenge: 'challenge', expiresAt: 'expiresAt' } as const;
 
 /** Fields of a pending challenge's map. */
 export const PENDING_CHALLENGE = { challenge: 'challenge', createdAt: 'createdAt', expiresAt: 'expiresAt', proved: 'proved' } as const;
@@ -240,6 +259,61 @@ function bySession<T>(value: AttributeValue | undefined, read: (entry: Attribute
   );
 }
 
+export function deviceToAttribute(device: RememberedDevice): AttributeValue {
+  const m: Item = {
+    [DEVICE.name]: { S: device.name },
+    [DEVICE.app]: { S: device.app },
+    [DEVICE.x]: { S: device.publicKey.x },
+    [DEVICE.y]: { S: device.publicKey.y },
+    [DEVICE.createdAt]: num(device.createdAt),
+    [DEVICE.expiresAt]: num(device.expiresAt),
+    [DEVICE.authTime]: num(device.authTime),
+  };
+  if (device.lastUsedAt !== undefined) m[DEVICE.lastUsedAt] = num(device.lastUsedAt);
+  return { M: m };
+}
+
+function deviceFromAttribute(id: string, value: AttributeValue): RememberedDevice | undefined {
+  const m = value.M;
+  const x = m?.[DEVICE.x]?.S;
+  const y = m?.[DEVICE.y]?.S;
+  if (!m || !x || !y) return undefined;
+  return {
+    id,
+    name: m[DEVICE.name]?.S ?? '',
+    app: m[DEVICE.app]?.S ?? '',
+    publicKey: { x, y },
+    createdAt: readNum(m[DEVICE.createdAt]) ?? 0,
+    lastUsedAt: readNum(m[DEVICE.lastUsedAt]),
+    expiresAt: readNum(m[DEVICE.expiresAt]) ?? 0,
+    authTime: readNum(m[DEVICE.authTime]) ?? 0,
+  };
+}
+
+export function deviceChallengeToAttribute(pending: PendingDeviceChallenge): AttributeValue {
+  return {
+    M: {
+      [DEVICE_CHALLENGE.deviceId]: { S: pending.deviceId },
+      [DEVICE_CHALLENGE.app]: { S: pending.app },
+      [DEVICE_CHALLENGE.challenge]: { S: pending.challenge },
+      [DEVICE_CHALLENGE.expiresAt]: num(pending.expiresAt),
+    },
+  };
+}
+
+function deviceChallengeFromAttribute(sessionId: string, value: AttributeValue): PendingDeviceChallenge | undefined {
+  const m = value.M;
+  const challenge = m?.[DEVICE_CHALLENGE.challenge]?.S;
+  if (!m || !challenge) return undefined;
+  return {
+    sessionId,
+    deviceId: m[DEVICE_CHALLENGE.deviceId]?.S ?? '',
+    app: m[DEVICE_CHALLENGE.app]?.S ?? '',
+    challenge,
+    expiresAt: readNum(m[DEVICE_CHALLENGE.expiresAt]) ?? 0,
+  };
+}
+
 /** The legacy app as today's authenticator (version 1 had no names: the default one). */
 function legacyAuthenticator(item: Item): Authenticator | undefined {
   const secret = item[LEGACY.secret]?.B;
@@ -282,6 +356,16 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     windowStart: readNum(item[ATTR.windowStart]),
     windowFailures: readNum(item[ATTR.windowFailures]),
     proofTimes: readTimes(item[ATTR.proofTimes]),
+    devices: Object.entries(item[ATTR.devices]?.M ?? {})
+      .flatMap(([id, value]) => {
+        const device = deviceFromAttribute(id, value);
+        return device ? [device] : [];
+      })
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)),
+    deviceChallenges: Object.entries(item[ATTR.deviceChallenges]?.M ?? {}).flatMap(([sessionId, value]) => {
+      const pending = deviceChallengeFromAttribute(sessionId, value);
+      return pending ? [pending] : [];
+    }),
     legacy: legacy !== undefined,
   };
 }
