@@ -84,7 +84,7 @@ describe('handler bundles', () => {
       expect(fromBundle, JSON.stringify(body)).toEqual(fromSource);
     }
     // The two well-formed bodies reached the service, once from each handler, with the same proof and nonce.
-    expect(verified.map((args) => args.slice(1))).toEqual([
+    expect(verified.map((args) => args.slice(1, 3))).toEqual([
       [{ code: '123456' }, 'n-1'],
       [{ code: '123456' }, 'n-1'],
       [{ recoveryCode: 'AAAA-BBBB' }, undefined],
