@@ -9,7 +9,7 @@ import { loadConfig, type Config } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { cryptoRandom } from './domain/random.js';
 import type { RouteDefinition } from './http/routes.js';
-import { logger, metrics } from './observability.js';
+import { countMetric, logger } from './observability.js';
 import type { AssertionSigner } from './ports/assertion-signer.js';
 import type { MfaStore } from './ports/mfa-store.js';
 import type { SecretSealer } from './ports/secret-sealer.js';
@@ -90,7 +90,7 @@ export function createServices(
     store: wire('table', 'the MFA table', overrides.store),
     sealer: wire('secretKey', 'the TOTP secret key', overrides.sealer),
     signer: wire('signingKey', 'the assertion signing key', overrides.signer),
-    audit: new PowertoolsAuditLog(logger, metrics),
+    audit: new PowertoolsAuditLog(logger, countMetric),
     clock: systemClock,
     random: cryptoRandom,
     settings: {

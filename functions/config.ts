@@ -1,5 +1,5 @@
-// The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
-import * as z from 'zod';
+// zod/mini, as functions/settings-schema.ts: this runs at every cold start.
+import * as z from 'zod/mini';
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
 import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
@@ -8,31 +8,31 @@ import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
 export { ConfigurationError };
 
 const Environment = z.object({
-  MFA_ADAPTERS: z.enum(['aws', 'local']).default('aws'),
-  MFA_TABLE_NAME: z.string().min(1).optional(),
-  MFA_TOTP_KEY_ID: z.string().min(1).optional(),
-  MFA_SIGNING_KEY_ID: z.string().min(1).optional(),
-  MFA_DATA_DIR: z.string().min(1).default('.data'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  MFA_ADAPTERS: z._default(z.enum(['aws', 'local']), 'aws'),
+  MFA_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+  MFA_TOTP_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  MFA_SIGNING_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  MFA_DATA_DIR: z._default(z.string().check(z.minLength(1)), '.data'),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   MFA_ISSUER: z.url(),
   /**
    * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
    * stack configures it: the assertion's audience is the one of these a token carries.
    */
-  MFA_FIRST_FACTOR_AUDIENCES: commaSeparated(z.string().min(1).max(256)).optional(),
+  MFA_FIRST_FACTOR_AUDIENCES: z.optional(commaSeparated(z.string().check(z.minLength(1), z.maxLength(256)))),
   // The service settings use the schemas the CDK app validates the deployment settings with
   // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
   /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
-  MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
-  MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
-  MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
+  MFA_ASSERTION_AUDIENCE_MAP: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
+  MFA_WEBAUTHN_RP_ID: z.optional(ServiceSettingSchemas.webAuthnRpId),
+  MFA_WEBAUTHN_ORIGINS: z.optional(ServiceSettingSchemas.webAuthnOrigins),
   /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
-  MFA_ADMIN_PRINCIPAL_ARNS: ServiceSettingSchemas.adminPrincipalArns.optional(),
-  PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
-  MFA_REMEMBER_DEVICE_DAYS: ServiceSettingSchemas.rememberDeviceDays.default(30),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  MFA_ADMIN_PRINCIPAL_ARNS: z.optional(ServiceSettingSchemas.adminPrincipalArns),
+  PORT: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65535))),
+  MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
+  MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
+  MFA_REMEMBER_DEVICE_DAYS: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
 export interface Config {

@@ -135,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const server = createLocalServer({
     routes,
     identity,
-    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ rememberDeviceDays: options.overrides?.settings?.rememberDeviceDays ?? ServiceSettingSchemas.rememberDeviceDays.default(30).parse(env.MFA_REMEMBER_DEVICE_DAYS) }), ...(options.extraRoutes ?? [])],
+    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ rememberDeviceDays: options.overrides?.settings?.rememberDeviceDays ?? (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)) }), ...(options.extraRoutes ?? [])],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
     ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
+import { deferredZodSchema, isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 import { describeIssues, issueFragment } from './schema-words.js';
 
@@ -106,10 +107,29 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
       throw new InvalidRequestError('The body is not valid JSON.');
     }
   }
+  // In a Lambda bundle the schema is precompiled (functions/http/precompiled-schema.ts): zod is loaded only to word a refusal.
+  if (isPrecompiled(schema) && schema.check) {
+    if (schema.check(value)) return value as z.infer<S>;
+    throw new PendingSchemaMismatch(schema, value, bodyMismatch);
+  }
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value, { error: issueFragment });
+  if (!result.success) throw mismatchProblem(result.error);
+  return result.data as z.infer<S>;
+}
+
+/** Paths and the schema's own words only: never echo the submitted values. */
+function mismatchProblem(error: z.ZodError): InvalidRequestError {
+  return new InvalidRequestError(describeIssues(error.issues));
+}
+
+/**
+ * The problem for a body a precompiled check refused, worded by zod. The check and zod accept
+ * the same bodies (test/infra/precompiled-schemas.test.ts); were zod ever to accept one the
+ * check refused, the body is still refused.
+ */
+function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
   const result = schema.safeParse(value, { error: issueFragment });
-  // Paths and the schema's own words only: never echo the submitted values.
-  if (!result.success) throw new InvalidRequestError(describeIssues(result.error.issues));
-  return result.data;
+  return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 
 /** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}` or, at sign-in, `{device}`), without the fields beside it. */
@@ -132,7 +152,12 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
  * name anything (`notFound`) answers as what it is: no such resource.
  */
 export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
-  const result = schema.safeParse(event.pathParameters ?? {});
+  const value = event.pathParameters ?? {};
+  if (isPrecompiled(schema) && schema.check) {
+    if (!schema.check(value)) throw notFound();
+    return value as z.infer<S>;
+  }
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value);
   if (!result.success) throw notFound();
-  return result.data;
+  return result.data as z.infer<S>;
 }

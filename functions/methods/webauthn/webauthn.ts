@@ -2,6 +2,7 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON
 import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import type { Proof } from '../../ports/mfa-store.js';
 import { spentKeyOf, type Evaluation } from '../evaluation.js';
+import { verifyAssertion } from './assertion.js';
 
 /**
  * Security keys and passkeys (WebAuthn Level 3), with @simplewebauthn/server for the
@@ -148,7 +149,7 @@ export type WebAuthnProof = Extract<Proof, { kind: 'webauthn' }> & {
 /**
  * Checks a key's assertion against the pending authentication challenge of the session that
  * presents it (a challenge asked for by another session is never accepted) and the key stored
- * for its credential id: WebAuthn L3 7.2 (through the library) and the signature counter
+ * for its credential id: WebAuthn L3 7.2 (the library's checks, assertion.ts) and the signature counter
  * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
  * counter becomes part of the proof. A verified response to the challenge last consumed (not
  * the pending one) is a copy of a right response already spent (a double click, a retry): no guess.
@@ -168,23 +169,9 @@ export async function proveWebAuthn(
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
   const { userHandle } = response.response;
   if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
-  const { verifyAuthenticationResponse } = await library();
-  const verify = async (expectedChallenge: string) => {
-    try {
-      const verified = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge,
-        expectedOrigin: [...rp.origins],
-        expectedRPID: rp.id,
-        // The counter rule is applied below, after the signature is known to be the key's.
-        credential: { id: key.credentialId, publicKey: key.publicKey as Uint8Array<ArrayBuffer>, counter: 0, transports: key.transports as never },
-        requireUserVerification: false,
-      });
-      return verified.verified ? verified : null;
-    } catch {
-      return null;
-    }
-  };
+  // The library's checks with node:crypto and the key parsed once per container (assertion.ts).
+  const verify = (expectedChallenge: string) =>
+    verifyAssertion(response, { challenge: expectedChallenge, origins: rp.origins, rpId: rp.id }, { id: key.credentialId, publicKey: key.publicKey });
   const last = record.webauthnLastChallenge;
   if (last !== undefined && last !== pending?.challenge && challengeOf(response.response.clientDataJSON) === last) {
     return (await verify(last)) ? { refused: 'spent', spentKey: spentKeyOf('webauthn', last) } : { refused: 'wrong' };
@@ -192,7 +179,7 @@ export async function proveWebAuthn(
   if (!pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
   const verified = await verify(pending.challenge);
   if (!verified) return { refused: 'wrong' };
-  const counter = verified.authenticationInfo.newCounter;
+  const counter = verified.newCounter;
   if (counter !== counterOf(response)) return { refused: 'wrong' };
   if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression', authenticatorId: key.id };
   return {
@@ -203,9 +190,9 @@ export async function proveWebAuthn(
       challenge: pending.challenge,
       previousCounter: key.counter,
       counter,
-      backedUp: verified.authenticationInfo.credentialBackedUp,
+      backedUp: verified.credentialBackedUp,
       backupEligible: key.backupEligible,
-      assertedBackupEligible: verified.authenticationInfo.credentialDeviceType === 'multiDevice',
+      assertedBackupEligible: verified.credentialDeviceType === 'multiDevice',
     },
   };
 }
