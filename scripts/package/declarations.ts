@@ -81,7 +81,7 @@ export function makeDeclarationsStandAlone(options: DeclarationOptions): { files
       const used = foreignNamesIn(statement, foreign);
       if (used.size === 0) continue;
       if (ts.isTypeAliasDeclaration(statement)) {
-        const original = source.statements.find((candidate) => ts.isTypeAliasDeclaration(candidate) && candidate.name.text === statement.name.text);
+        const original = source.statements.filter(ts.isTypeAliasDeclaration).find((candidate) => candidate.name.text === statement.name.text);
         if (!original) throw new Error(`${file}: no type alias ${statement.name.text} in ${source.fileName}.`);
         edits.push({ start: statement.type.getStart(), end: statement.type.getEnd(), text: spellOut(checker.getTypeAtLocation(original.name), checker) });
         continue;
