@@ -26,9 +26,10 @@ const CONSUMER_PACKAGES = [...Object.keys(packageJson.dependencies), ...Object.k
 async function main(): Promise<void> {
   rmSync(DIST, { recursive: true, force: true });
   const { functions } = await buildAssets();
-  console.log(`assets: ${functions.length} functions and the web client`);
+  // Progress goes to stderr: `npm pack --json` prints the result on stdout.
+  console.error(`assets: ${functions.length} functions and the web client`);
 
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: ['ignore', 2, 2] });
   // tsc also compiled what the entry points import from functions/, web/ and lib/: only the
   // verifier's and the client's JavaScript ship as compiled; the construct ships bundled.
   for (const folder of ['functions', 'web']) rmSync(join(DIST, folder), { recursive: true, force: true });
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   });
 
   const { files } = standAloneDeclarations();
-  console.log(`dist: the construct, the verifier and the client; ${files.length} declaration files`);
+  console.error(`dist: the construct, the verifier and the client; ${files.length} declaration files`);
 }
 
 export function standAloneDeclarations(): { files: string[] } {

@@ -17,6 +17,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
+import { publint } from 'publint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_APP_AUDIENCE, startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { launchChromium } from '../e2e/support/browser.js';
@@ -29,6 +30,7 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const NODE24 = join(ROOT, 'node_modules', 'node24', 'bin', 'node');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+const ATTW = join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
 const MINUTES = 60_000;
 
 /** The versions this repository tests with: installed from the npm cache when it has them. */
@@ -54,10 +56,12 @@ function project(name: string, extra: Record<string, unknown> = {}): string {
   return dir;
 }
 
-beforeAll(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'mfa-consumer-'));
-
-  // What a fresh clone would pack: the tracked files as they are now, with this checkout's dependencies.
+/**
+ * What a fresh clone would pack: the tracked files as they are now, with this checkout's
+ * dependencies (`prepack` builds in the copy, never touching this checkout's assets/ and dist/).
+ * SERVERLESS_MFA_TARBALL names an already packed tarball instead, to iterate on this file.
+ */
+async function packCleanCopy(): Promise<string> {
   const copy = join(scratch, 'repository');
   const { stdout: tracked } = await run('git', ['ls-files', '-z'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   for (const file of tracked.split('\0').filter(Boolean)) {
@@ -65,9 +69,16 @@ beforeAll(async () => {
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     cpSync(join(ROOT, file), join(copy, file));
   }
+
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   const packed = JSON.parse(await npm(copy, ['pack', '--json', '--pack-destination', scratch])) as { filename: string }[];
-  tarball = join(scratch, packed[0]!.filename);
+  return join(scratch, packed[0]!.filename);
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'mfa-consumer-'));
+
+  tarball = process.env.SERVERLESS_MFA_TARBALL ?? (await packCleanCopy());
 
   backendDir = project('backend', { type: 'module' });
   await npm(backendDir, [...NPM_INSTALL, tarball]);
@@ -120,6 +131,23 @@ describe('the packed tarball', () => {
     expect(outside).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'CHANGELOG.md', 'README.md', 'dist/index.js', 'dist/verifier/index.js', 'dist/client/index.js', 'assets/web/index.html']));
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('passes publint with no message, suggestions included', async () => {
+    const { messages } = await publint({ pack: { tarball: readFileSync(tarball).buffer as ArrayBuffer }, level: 'suggestion', strict: true });
+    expect(messages.map((message) => `${message.type} ${message.code} ${message.path.join('.')}`)).toEqual([]);
+  });
+
+  // The esm-only profile: CommonJS callers load these ES modules with require(esm) (engines:
+  // Node 20.19+ or 22.12+), so attw's check of a CommonJS build that does not exist is left out.
+  it('passes Are the Types Wrong (attw, esm-only profile) with no problem, for every entry point', async () => {
+    const result = await run(process.execPath, [ATTW, tarball, '--profile', 'esm-only', '--format', 'json'], { maxBuffer: 16 * 1024 * 1024 }).then(
+      ({ stdout }) => stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+    const report = JSON.parse(result) as { analysis: { entrypoints: Record<string, unknown> }; problems?: unknown[] };
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './client', './package.json', './verifier', './verifier/dynamodb-replay-cache']);
+    expect(report.problems ?? []).toEqual([]);
   });
 });
 
@@ -205,7 +233,12 @@ describe('a CDK app with its own user pool (the construct)', () => {
     expect(new Set(used).size).toBe(packagedCode.size);
   });
 
-  it('needs no esbuild and none of our sources', () => {
+  it('needs no esbuild and none of our sources: the construct imports only aws-cdk-lib, constructs, cdk-nag and Node', () => {
+    const construct = readFileSync(join(cdkDir, 'node_modules', 'serverless-mfa', 'dist', 'index.js'), 'utf8');
+    const imported = new Set([...construct.matchAll(/(?:^|[;\s])(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((match) => (match[1] ?? match[2])!));
+    expect([...imported].filter((specifier) => !/^(node:|aws-cdk-lib(\/|$)|constructs$)/.test(specifier))).toEqual([]);
+    expect(construct).toContain('"cdk-nag"');
+
     const installed = readdirSync(join(cdkDir, 'node_modules'));
     expect(installed).not.toContain('esbuild');
     expect(installed).not.toContain('@esbuild');
