@@ -22,9 +22,9 @@ export function handlerEntry(route: Pick<RouteDefinition, 'handler'>): string {
 const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 'node:module'; const require = __mfaCreateRequire(import.meta.url);";
 
 /**
- * How every handler is bundled, as plain esbuild options: the stack's functions are built with
- * these (lib/constructs/mfa-function.ts), and anything else that must bundle a handler exactly
- * as deployed (benchmarks, size checks) passes them to esbuild with an `outdir` and
+ * How every handler is bundled, as plain esbuild options: the functions the construct deploys
+ * are built with these (scripts/package/assets.ts), and anything else that must bundle a handler
+ * exactly as deployed (benchmarks, size checks) passes them to esbuild with an `outdir` and
  * `entryPoints: {index: handlerEntry(route)}`.
  *
  * The AWS SDK v3 is bundled, not taken from the runtime: the deployed code runs the SDK version

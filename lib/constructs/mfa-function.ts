@@ -20,8 +20,9 @@ export interface MfaFunctionProps {
 
 /**
  * A Lambda function with the team's defaults, in one place: pre-built code (ESM, minified,
- * source maps, lazily loaded chunks; built by scripts/package/assets.ts), arm64, the newest Node.js runtime, active X-Ray tracing,
- * Powertools environment, its own role (no managed policies) and its own retained log group.
+ * source maps, lazily loaded chunks; built by scripts/package/assets.ts), arm64, the newest
+ * Node.js runtime, active X-Ray tracing, Powertools environment, its own role (no managed
+ * policies) and its own retained log group.
  * Callers add permissions with `addToRolePolicy` and configuration with `addEnvironment`, and
  * acknowledge the dead-letter findings for how the function is invoked (`acknowledgeInvocation`).
  */
