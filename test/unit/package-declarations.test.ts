@@ -69,7 +69,8 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 export declare const StatusSchema: Schema<{ enabled: boolean; count: number; since: string | null }>;
 `;
 
-describe('stand-alone declarations (scripts/package/declarations.ts)', () => {
+// Each case compiles two small programs with the standard library: seconds alone, a minute on a loaded machine.
+describe('stand-alone declarations (scripts/package/declarations.ts)', { timeout: 5 * 60_000 }, () => {
   it('spells out the types of modules that do not ship, in aliases, in place and as local aliases', () => {
     const project = emitted({
       'internal/types.ts': INTERNAL_TYPES,
