@@ -96,7 +96,7 @@ describe('the documentation', () => {
 
   it('describes the service by both kinds of method (package.json, openapi.json and the /docs page it feeds)', () => {
     const described = [(JSON.parse(read('package.json')) as { description: string }).description, (JSON.parse(read('openapi.json')) as { info: { description: string } }).info.description];
-    for (const description of described) expect(description).toMatch(/authenticator apps?\W+\(TOTP[\s\S]*security keys?(?: or |\/)passkeys?\W*\(WebAuthn\)/);
+    for (const description of described) expect(description).toMatch(/authenticator apps?\W+\(TOTP[\s\S]*security keys?(?: or | and |\/)passkeys?\W*\(WebAuthn\)/);
   });
 
   describe('lockout figures, against functions/domain/lockout.ts', () => {

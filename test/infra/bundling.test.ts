@@ -18,6 +18,8 @@ import { MfaFunction } from '../../lib/constructs/mfa-function.js';
 const route = routeById('verifyMfa');
 let deployed: { dir: string; code: string };
 const tempDirs: string[] = [];
+/** The first-factor audience the handlers' events carry, accepted as the stack configures it. */
+const ACCEPTED = { firstFactorAudiences: ['serverless-mfa-app'] };
 afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -76,7 +78,7 @@ describe('handler bundles', () => {
   it('validate bodies with the precompiled checks and word a refused body as the unbundled handler does (zod loaded only then)', async () => {
     const bundled = (await import(pathToFileURL(join(deployed.dir, 'index.mjs')).href)) as { withServices: typeof unbundledVerifyMfa };
     const verified: unknown[][] = [];
-    const services = { mfa: { verify: async (...args: unknown[]) => (verified.push(args), { assertion: 'signed' }) } } as unknown as Services;
+    const services = { mfa: { verify: async (...args: unknown[]) => (verified.push(args), { assertion: 'signed' }) }, config: ACCEPTED } as unknown as Services;
     const bodies = [{ code: '123456', nonce: 'n-1' }, { recoveryCode: 'AAAA-BBBB' }, { code: 123456 }, { code: '123456', extra: true }, { webauthn: { id: 'x' } }, [], 'text'];
     for (const body of bodies) {
       const event = apiGatewayEvent(route, { sub: 'user-1', body });
@@ -99,7 +101,7 @@ describe('handler bundles', () => {
     await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(rename) }, outdir: dir });
     const bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { withServices: typeof unbundledRename };
     const renamed: unknown[][] = [];
-    const services = { mfa: { renameAuthenticator: async (...args: unknown[]) => (renamed.push(args), { id: 'key-1' }) } } as unknown as Services;
+    const services = { mfa: { renameAuthenticator: async (...args: unknown[]) => (renamed.push(args), { id: 'key-1' }) }, config: ACCEPTED } as unknown as Services;
     for (const body of [{ name: '  YubiKey  ' }, { name: '' }, { name: 'x'.repeat(65) }, { name: 5 }, { name: 'ok', extra: 1 }]) {
       const event = apiGatewayEvent(rename, { sub: 'user-1', body, pathParameters: { id: 'key-1' } });
       const [fromBundle, fromSource] = [await bundled.withServices(services)(event, lambdaContext(rename)), await unbundledRename(services)(event, lambdaContext(rename))];
