@@ -39,8 +39,15 @@ export async function signInWithKeyboard(page: Page, username: string): Promise<
   await page.keyboard.press('Enter');
 }
 
-/** Types into the focused field and presses Enter, as a keyboard user would. */
+/**
+ * Types into the focused field and presses Enter, as a keyboard user would. A screen may show
+ * its heading before its form (the second step loads the user's methods first), so this waits
+ * until the focus is in a text field, as a user waits to see the cursor before typing.
+ */
 export async function typeAndSubmit(page: Page, value: string): Promise<void> {
+  await expect
+    .poll(() => page.evaluate(() => document.activeElement instanceof HTMLInputElement && ['text', 'password', 'email', 'tel', ''].includes(document.activeElement.type)), { timeout: 5_000 })
+    .toBe(true);
   await page.keyboard.type(value);
   await page.keyboard.press('Enter');
 }
