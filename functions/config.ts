@@ -24,6 +24,11 @@ const Environment = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
+  MFA_EMAIL_CODES: ServiceSettingSchemas.emailCodes.default(false),
+  MFA_EMAIL_FROM: ServiceSettingSchemas.emailFrom.optional(),
+  MFA_EMAIL_CONFIGURATION_SET: ServiceSettingSchemas.emailConfigurationSet.optional(),
+  /** Local only: the SMTP server mail goes to (MailDev, which `npm start` starts). */
+  MFA_SMTP_URL: z.url().optional(),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
 
@@ -41,6 +46,11 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Codes by email are offered; the routes that send them have `mail` access and `emailFrom`. */
+  emailCodes: boolean;
+  emailFrom: string | undefined;
+  emailConfigurationSet: string | undefined;
+  smtpUrl: string | undefined;
 }
 
 /**
@@ -62,8 +72,12 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
+    // A function that sends codes refuses to start without the address it sends from (fail closed).
+    if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_EMAIL_FROM) missing.push('MFA_EMAIL_FROM');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
+  } else if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_SMTP_URL) {
+    missing.push('MFA_SMTP_URL');
   }
   if (missing.length > 0) throw new ConfigurationError(`Missing configuration: ${missing.join(', ')}.`);
   return {
@@ -80,5 +94,9 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    emailCodes: e.MFA_EMAIL_CODES,
+    emailFrom: e.MFA_EMAIL_FROM ?? (e.MFA_ADAPTERS === 'local' ? 'no-reply@localhost.localdomain' : undefined),
+    emailConfigurationSet: e.MFA_EMAIL_CONFIGURATION_SET,
+    smtpUrl: e.MFA_SMTP_URL,
   };
 }

@@ -23,11 +23,14 @@ export function actorOf(event: HttpEvent): Actor {
   // API Gateway's JWT authorizer admits a token only for a configured `aud` (or, without one, `client_id`).
   if (audience === undefined) throw new UnauthorizedError();
   const sessionId = firstFactorSessionOf(claims, event);
+  // API Gateway hands claims over as strings ("true"); other callers may keep JSON's boolean.
+  const emailVerified = claims?.email_verified === true || claims?.email_verified === 'true';
   return {
     userId: sub,
     accountName: email ?? sub,
     audience,
     sessionId,
+    ...(email !== undefined && emailVerified && isEmailAddress(email) ? { verifiedEmail: email } : {}),
     audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp, sessionId },
   };
 }
@@ -49,6 +52,9 @@ export function firstFactorSessionOf(claims: Record<string, unknown> | undefined
   if (token.length === 0) throw new UnauthorizedError();
   return sessionDigest(`token:${token}`);
 }
+
+/** What a verified `email` claim must look like to be mailed to: one `@`, no spaces or control characters. */
+const isEmailAddress = (value: string): boolean => /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+\.[^@\s\p{Cc}]+$/u.test(value);
 
 const sessionDigest = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
@@ -102,16 +108,17 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
   return result.data;
 }
 
-/** The proof in a validated body (`{code}`, `{recoveryCode}` or `{webauthn}`), without the fields beside it. */
-export function secondFactorOf(body: { code: string } | { recoveryCode: string } | { webauthn: object }): SecondFactor {
+/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}` or `{emailCode}`), without the fields beside it. */
+export function secondFactorOf(body: { code: string } | { recoveryCode: string } | { webauthn: object } | { emailCode: string }): SecondFactor {
   if ('code' in body) return { code: body.code };
   if ('recoveryCode' in body) return { recoveryCode: body.recoveryCode };
+  if ('emailCode' in body) return { emailCode: body.emailCode };
   return { webauthn: body.webauthn as Extract<SecondFactor, { webauthn: unknown }>['webauthn'] };
 }
 
 /** The proof in a body that may also be `{}`, or undefined for `{}`. */
 export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
-  return 'code' in body || 'recoveryCode' in body || 'webauthn' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
+  return 'code' in body || 'recoveryCode' in body || 'webauthn' in body || 'emailCode' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
 }
 
 /**

@@ -6,9 +6,12 @@ import {
   AuthenticatorsLeftResponse,
   ChallengeResponse,
   ConfirmEnrollmentRequest,
+  ConfirmEmailEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
   DisableResponse,
+  EmailCodeSentResponse,
+  EmailEnabledResponse,
   EmptyRequest,
   EnrollmentResponse,
   JwksResponse,
@@ -28,13 +31,16 @@ import { AdminActionRequest, AdminMfaStatusResponse, AdminUserPathParameters } f
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem';
 export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
 export type SigningKeyAction = 'kms:Sign' | 'kms:GetPublicKey';
+export type MailAction = 'ses:SendEmail';
 
 /** What a route's function may touch: its IAM policy and its required configuration follow from this. */
 export interface RouteAccess {
   table: readonly TableAction[];
-  /** Actions on the TOTP-secret key, always under the `totp-secret` encryption-context purpose. */
+  /** Actions on the secret key, always under one of its encryption-context purposes (`totp-secret`, `email-code`). */
   secretKey: readonly SecretKeyAction[];
   signingKey: readonly SigningKeyAction[];
+  /** Sending mail (SES), from the deployment's `emailFrom` address only. */
+  mail: readonly MailAction[];
 }
 
 export interface RouteDefinition {
@@ -85,7 +91,7 @@ export const ROUTES = [
     successStatus: 200,
     response: OpenIdConfigurationResponse,
     problems: [],
-    access: { table: [], secretKey: [], signingKey: [] },
+    access: { table: [], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'getJwks',
@@ -97,7 +103,7 @@ export const ROUTES = [
     successStatus: 200,
     response: JwksResponse,
     problems: [],
-    access: { table: [], secretKey: [], signingKey: ['kms:GetPublicKey'] },
+    access: { table: [], secretKey: [], signingKey: ['kms:GetPublicKey'], mail: [] },
   },
   {
     id: 'getMfaStatus',
@@ -109,7 +115,7 @@ export const ROUTES = [
     successStatus: 200,
     response: MfaStatusResponse,
     problems: [],
-    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'startTotpEnrollment',
@@ -123,7 +129,7 @@ export const ROUTES = [
     successStatus: 201,
     response: EnrollmentResponse,
     problems: [...PROOF_PROBLEMS, 'totp_already_enabled', 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'confirmTotpEnrollment',
@@ -136,7 +142,7 @@ export const ROUTES = [
     successStatus: 200,
     response: ConfirmEnrollmentResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'enrollment_not_found', 'totp_already_enabled', 'step_up_required', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'verifyMfa',
@@ -149,7 +155,7 @@ export const ROUTES = [
     successStatus: 200,
     response: VerifyResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'], mail: [] },
   },
   {
     id: 'regenerateRecoveryCodes',
@@ -162,7 +168,7 @@ export const ROUTES = [
     successStatus: 200,
     response: RecoveryCodesResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'disableTotp',
@@ -175,7 +181,7 @@ export const ROUTES = [
     successStatus: 200,
     response: DisableResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'startWebAuthnRegistration',
@@ -188,7 +194,7 @@ export const ROUTES = [
     successStatus: 201,
     response: RegistrationOptionsResponse,
     problems: [...PROOF_PROBLEMS, 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'confirmWebAuthnRegistration',
@@ -210,7 +216,7 @@ export const ROUTES = [
       'too_many_authenticators',
       'step_up_required',
     ],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'startWebAuthnChallenge',
@@ -223,7 +229,57 @@ export const ROUTES = [
     successStatus: 201,
     response: ChallengeResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'webauthn_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+  },
+  {
+    id: 'startEmailEnrollment',
+    method: 'POST',
+    path: '/v1/mfa/email/enrollment',
+    handler: 'start-email-enrollment',
+    auth: 'first-factor',
+    summary:
+      "Start adding email codes: an 8-digit code, valid 10 minutes, to the token's verified `email`. While MFA is on, the body carries a proof of a current factor. 404 when the deployment does not offer email codes.",
+    request: OptionalProofRequest,
+    successStatus: 201,
+    response: EmailCodeSentResponse,
+    problems: [
+      ...PROOF_PROBLEMS,
+      'not_found',
+      'email_not_verified',
+      'email_already_enabled',
+      'step_up_required',
+      'mfa_not_enabled',
+      'too_many_authenticators',
+      'too_many_emails',
+    ],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [], mail: ['ses:SendEmail'] },
+  },
+  {
+    id: 'confirmEmailEnrollment',
+    method: 'POST',
+    path: '/v1/mfa/email/enrollment/confirm',
+    handler: 'confirm-email-enrollment',
+    auth: 'first-factor',
+    summary: 'Confirm email codes with the code the mail carried (and optionally name the method); returns recovery codes when this is the first method.',
+    request: ConfirmEmailEnrollmentRequest,
+    successStatus: 200,
+    response: EmailEnabledResponse,
+    problems: [...CODE_CHECK_PROBLEMS, 'not_found', 'email_already_enabled', 'step_up_required', 'too_many_authenticators'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
+  },
+  {
+    id: 'startEmailChallenge',
+    method: 'POST',
+    path: '/v1/mfa/email/challenge',
+    handler: 'start-email-challenge',
+    auth: 'first-factor',
+    summary:
+      "Email a new code for this session (replacing this session's pending one), valid 10 minutes: its answer is an `{emailCode}` proof. At most 5 mails per user in 15 minutes.",
+    request: EmptyRequest,
+    successStatus: 201,
+    response: EmailCodeSentResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'not_found', 'email_not_enabled', 'too_many_emails'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt'], signingKey: [], mail: ['ses:SendEmail'] },
   },
   {
     id: 'renameAuthenticator',
@@ -237,7 +293,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'authenticator_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'removeAuthenticator',
@@ -251,7 +307,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorsLeftResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'adminGetMfaStatus',
@@ -264,7 +320,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_PROBLEMS,
-    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'adminResetMfa',
@@ -279,7 +335,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'adminUnlockMfa',
@@ -293,7 +349,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [], mail: [] },
   },
 ] as const satisfies readonly RouteDefinition[];
 

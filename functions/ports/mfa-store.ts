@@ -1,6 +1,6 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEnrollment } from '../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../domain/mfa-record.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
 
@@ -21,7 +21,11 @@ export type Proof =
   /** A key's verified assertion over the pending challenge; the counter moves from `previousCounter`. */
   | { kind: 'webauthn'; authenticatorId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
   /** A code of the app being set up (confirming a pending enrollment). */
-  | { kind: 'pending_totp'; sealedSecret: Uint8Array; step: number };
+  | { kind: 'pending_totp'; sealedSecret: Uint8Array; step: number }
+  /** The email code pending for this session (its stored hash), proving the user's email method. */
+  | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array }
+  /** The email code pending for this session that confirms adding the email method. */
+  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean };
 
 /** What a successful proof also does, in the same write. */
 export type ProofEffect =
@@ -32,16 +36,37 @@ export type ProofEffect =
    * that changed); the first one brings the account's recovery codes and needs MFA off, others
    * need a pending setup that was started with a proof.
    */
-  | { kind: 'add_authenticator'; authenticator: Authenticator; authenticatorCount: number; recoveryCodeHashes?: string[] | undefined }
+  | {
+      kind: 'add_authenticator';
+      authenticator: Authenticator;
+      authenticatorCount: number;
+      recoveryCodeHashes?: string[] | undefined;
+      /** The user's verified address, for security notifications. */
+      notifyAddress?: string | undefined;
+    }
   /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
   | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
   /** Starts setting up one more app (MFA is on, so only with a proof). */
   | { kind: 'start_totp_enrollment'; pending: PendingEnrollment }
   /** Starts registering one more key (MFA is on, so only with a proof). */
-  | { kind: 'start_webauthn_registration'; registration: PendingChallenge; userHandle: string };
+  | { kind: 'start_webauthn_registration'; registration: PendingChallenge; userHandle: string }
+  /** Counts one mail with a code in the send window (`previous` as read, `next` after it). */
+  | { kind: 'count_email_send'; send: EmailSend };
+
+/** One mail with a code, counted in the send window: the window as read, and after the send. */
+export interface EmailSend {
+  previous: readonly number[] | undefined;
+  next: readonly number[];
+}
+
+/**
+ * What must hold for an email code to be sent or stored: MFA off (adding the first method),
+ * on (adding one more, after a proof), or the user's email method (a code to prove it).
+ */
+export type EmailCodeRequires = { mfa: 'off' } | { mfa: 'on' } | { emailAuthenticatorId: string };
 
 /** What the operation needs of the item for an attempt to be counted at all. */
-export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment';
+export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment' | 'pending-email';
 
 /**
  * When counting an attempt needs no decision (see domain/lockout.ts): for a code, the failure
@@ -128,9 +153,33 @@ export interface MfaStore {
    */
   addRegisteredKey(
     userId: string,
-    input: { challenge: string; authenticator: Authenticator; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
+    input: {
+      challenge: string;
+      authenticator: Authenticator;
+      authenticatorCount: number;
+      proved: boolean;
+      recoveryCodeHashes?: string[] | undefined;
+      notifyAddress?: string | undefined;
+    },
     now: number,
     events?: readonly ChangeEvent[],
+  ): Promise<WriteResult>;
+
+  /** Counts one mail with a code in the send window, when it is still as read and `requires` holds. */
+  countEmailSend(userId: string, send: EmailSend, requires: EmailCodeRequires, now: number): Promise<WriteResult>;
+
+  /** Gives back a counted send whose mail could not be sent (best effort: only if the window is still as written). */
+  refundEmailSend(userId: string, send: EmailSend, now: number): Promise<void>;
+
+  /**
+   * Stores the code pending for one session, replacing that session's (and only its) code, and
+   * drops the `expired` ones read. `mapExists`: whether the item held pending codes when read.
+   * Conflict when that changed or `requires` does not hold.
+   */
+  putEmailCode(
+    userId: string,
+    input: { sessionId: string; code: PendingEmailCode; expired: readonly string[]; mapExists: boolean; requires: EmailCodeRequires },
+    now: number,
   ): Promise<WriteResult>;
 
   /** Renames one authenticator; conflict when it does not exist. */

@@ -63,7 +63,7 @@ export class Administration {
     write: (now: number, events: ChangeEvent[]) => Promise<'ok' | 'conflict'>,
   ): Promise<AdminMfaStatus> {
     const now = this.deps.clock.now();
-    if ((await write(now, [{ event: changeEvent, requestId: operator.audit.requestId }])) === 'conflict') {
+    if ((await write(now, [{ event: changeEvent, requestId: operator.audit.requestId, sourceIp: operator.audit.sourceIp }])) === 'conflict') {
       this.audit(operator, auditEvent, userId, 'refused', reason);
       throw new UserNotFoundError();
     }

@@ -17,11 +17,12 @@ import {
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { Evaluation } from '../methods/evaluation.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
+import { proveEmailCode } from '../methods/email/email-proof.js';
 import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
 import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
 import type { AttemptRequires, MfaStore, Proof, WriteResult } from '../ports/mfa-store.js';
-import { audit, methodOf, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, emailCodeSealContextOf, methodOf, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
@@ -51,7 +52,8 @@ export interface Attempted<T> {
   value?: T | undefined;
 }
 
-const laneOf = (factor: SecondFactor): AttemptLane => ('code' in factor ? 'code' : 'proof');
+/** Guessable codes (an app's, or one sent by email) share the per-user code lock. */
+const laneOf = (factor: SecondFactor): AttemptLane => ('code' in factor || 'emailCode' in factor ? 'code' : 'proof');
 
 /**
  * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
@@ -98,7 +100,7 @@ export class AttemptEngine {
       if (evaluation.refused === 'spent') {
         // A right code (or key response) already used: no guess, so its attempt is given back.
         // The replayed-code signal rides on the refund's write (a failure path: no call of its own on success).
-        const signal: ChangeEvent[] = [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }];
+        const signal: ChangeEvent[] = [{ event: 'code.replay_refused', ...originOf(actor), method }];
         if (counted) await store.refundCodeAttempt(actor.userId, counted, now, signal);
         if (proofAt !== undefined) await store.refundProofAttempt(actor.userId, proofAt, now, record.proofTimes, signal);
         audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
@@ -161,7 +163,7 @@ export class AttemptEngine {
       throw new TooManyAttemptsError(retryAfterSeconds(found, now));
     }
     const counted = countAttempt(found, now);
-    const events = counted.lockedUntil !== undefined ? [{ event: 'lockout.started' as const, requestId: actor.audit.requestId }] : [];
+    const events = counted.lockedUntil !== undefined ? [{ event: 'lockout.started' as const, ...originOf(actor) }] : [];
     const written = await store.countDecidedAttempt(actor.userId, { lane, previousFailures: found.failures, ...counted }, now, events);
     return written === 'ok' ? { record: found, counted, proofAt: undefined } : null;
   }
@@ -176,22 +178,28 @@ export class AttemptEngine {
     caches: { secrets: Map<string, Promise<Uint8Array>>; kdf: Map<string, Promise<Buffer>> },
   ): Promise<Evaluation<Proof>> {
     if ('recoveryCode' in factor) {
-      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
       return proveRecoveryCode(record.recoveryCodeHashes, factor.recoveryCode, caches.kdf, record.spentRecoveryCodeHashes);
     }
     if ('webauthn' in factor) {
-      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
       return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now);
     }
-    const open = (sealed: Uint8Array): Promise<Uint8Array> => {
-      const key = Buffer.from(sealed).toString('base64');
+    const open = (sealed: Uint8Array, context = sealContextOf(actor)): Promise<Uint8Array> => {
+      const key = `${context.purpose}:${Buffer.from(sealed).toString('base64')}`;
       let secret = caches.secrets.get(key);
       if (!secret) {
-        secret = this.deps.sealer.open(sealed, sealContextOf(actor));
+        secret = this.deps.sealer.open(sealed, context);
         caches.secrets.set(key, secret);
       }
       return secret;
     };
+    if ('emailCode' in factor) {
+      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      const purpose = plan.requires === 'pending-email' ? 'enroll' : 'prove';
+      return proveEmailCode(record, actor, factor.emailCode, purpose, now, (sealed) => open(sealed, emailCodeSealContextOf(actor)));
+    }
+    if (plan.requires === 'pending-email') return { refused: 'wrong' };
     if (plan.requires === 'pending-enrollment') {
       return record.pending ? provePendingTotpCode(record.pending.sealedSecret, factor.code, now, open) : { refused: 'wrong' };
     }

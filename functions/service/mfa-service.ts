@@ -3,6 +3,7 @@ import { Administration, type AdminMfaStatus, type Operator } from './administra
 import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
+import { EmailCodes, type EmailCodeSent, type EmailEnabled } from './email-codes.js';
 import { TotpEnrollment, type EnrollmentConfirmed, type EnrollmentStarted } from './totp-enrollment.js';
 import { Verification, type Verified } from './verification.js';
 import { statusOf, type AuthenticatorView, type MfaStatus } from './views.js';
@@ -22,6 +23,7 @@ export class MfaService {
   private readonly verification: Verification;
   private readonly management: AuthenticatorManagement;
   private readonly administration: Administration;
+  private readonly email: EmailCodes;
 
   constructor(private readonly deps: MfaServiceDeps) {
     const attempts = new AttemptEngine(deps);
@@ -30,6 +32,7 @@ export class MfaService {
     this.verification = new Verification(deps, attempts);
     this.management = new AuthenticatorManagement(deps, attempts);
     this.administration = new Administration(deps);
+    this.email = new EmailCodes(deps, attempts);
   }
 
   async status(actor: Actor): Promise<MfaStatus> {
@@ -54,6 +57,18 @@ export class MfaService {
 
   startWebAuthnChallenge(actor: Actor): Promise<ChallengeStarted> {
     return this.webauthn.challenge(actor);
+  }
+
+  startEmailEnrollment(actor: Actor, factor?: SecondFactor): Promise<EmailCodeSent> {
+    return this.email.startEnrollment(actor, factor);
+  }
+
+  confirmEmailEnrollment(actor: Actor, code: string, name?: string): Promise<EmailEnabled> {
+    return this.email.confirmEnrollment(actor, code, name);
+  }
+
+  startEmailChallenge(actor: Actor): Promise<EmailCodeSent> {
+    return this.email.challenge(actor);
   }
 
   verify(actor: Actor, factor: SecondFactor, nonce?: string): Promise<Verified> {

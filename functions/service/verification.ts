@@ -4,7 +4,7 @@ import { MfaNotEnabledError } from '../domain/errors.js';
 import { mfaEnabled, type MfaRecord } from '../domain/mfa-record.js';
 import type { Proof } from '../ports/mfa-store.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 
 export interface Verified {
   assertion: string;
@@ -28,6 +28,10 @@ export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
       return ['mfa', 'otp'];
     case 'recovery_code':
       return ['mfa'];
+    case 'email':
+    case 'pending_email':
+      // A code from a mailbox: a one-time password, and no proof of possession (so never `pop`).
+      return ['mfa', 'otp', 'email'];
     case 'webauthn':
       return ['mfa', 'pop', proof.backedUp || proof.backupEligible ? 'swk' : 'hwk'];
   }
@@ -69,7 +73,7 @@ export class Verification {
     });
     const method = methodOfProof(proof);
     if (method === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method, operation: 'verify' });
-    audit(this.deps, actor, 'mfa.verify.succeeded', 'success', { method, ...(proof.kind === 'totp' || proof.kind === 'webauthn' ? { authenticatorId: proof.authenticatorId } : {}) });
+    audit(this.deps, actor, 'mfa.verify.succeeded', 'success', { method, ...(proof.kind === 'totp' || proof.kind === 'webauthn' || proof.kind === 'email' ? { authenticatorId: proof.authenticatorId } : {}) });
     return {
       assertion: signed!.assertion,
       method,
@@ -85,8 +89,9 @@ export class Verification {
  */
 export function recoveryCodeUsedEvents(actor: Actor, proof: Proof, remainingAfter: number): ChangeEvent[] {
   return proof.kind === 'recovery_code'
-    ? [{ event: 'recovery_code.used', requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: Math.max(0, remainingAfter) }]
+    ? [{ event: 'recovery_code.used', ...originOf(actor), method: 'recovery_code', recoveryCodesRemaining: Math.max(0, remainingAfter) }]
     : [];
 }
 
-export const methodOfProof = (proof: Proof): FactorMethod => (proof.kind === 'recovery_code' ? 'recovery_code' : proof.kind === 'webauthn' ? 'webauthn' : 'totp');
+export const methodOfProof = (proof: Proof): FactorMethod =>
+  proof.kind === 'recovery_code' ? 'recovery_code' : proof.kind === 'webauthn' ? 'webauthn' : proof.kind === 'email' || proof.kind === 'pending_email' ? 'email' : 'totp';

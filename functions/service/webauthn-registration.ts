@@ -21,7 +21,7 @@ import {
   type RegistrationResponseJSON,
 } from '../methods/webauthn/webauthn.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
 import { recoveryCodeUsedEvents } from './verification.js';
@@ -130,12 +130,19 @@ export class WebAuthnRegistration {
         ...registered,
       };
       const events: ChangeEvent[] = [
-        ...(first ? [{ event: 'mfa.enabled' as const, requestId: actor.audit.requestId, method: 'webauthn' as const, authenticatorId: key.id }] : []),
-        { event: 'authenticator.added', requestId: actor.audit.requestId, method: 'webauthn', authenticatorId: key.id },
+        ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'webauthn' as const, authenticatorId: key.id }] : []),
+        { event: 'authenticator.added', ...originOf(actor), method: 'webauthn', authenticatorId: key.id },
       ];
       const result = await store.addRegisteredKey(
         actor.userId,
-        { challenge: pending.challenge, authenticator: key, authenticatorCount: record.authenticators.length, proved: pending.proved, recoveryCodeHashes: firstSet?.hashes },
+        {
+          challenge: pending.challenge,
+          authenticator: key,
+          authenticatorCount: record.authenticators.length,
+          proved: pending.proved,
+          recoveryCodeHashes: firstSet?.hashes,
+          notifyAddress: actor.verifiedEmail,
+        },
         now,
         events,
       );

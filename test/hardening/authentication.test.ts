@@ -257,7 +257,7 @@ describe('isolation between users', () => {
     expect(victimItemBefore).toBeDefined();
 
     const status = await h.call('GET', '/v1/mfa', mallory);
-    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] });
+    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] });
     const victimAuthenticatorId = (await h.call('GET', '/v1/mfa', victim.token)).json.authenticators[0].id as string;
     const probes = [
       ...requestsAgainstVictim(victimAuthenticatorId),

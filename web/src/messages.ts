@@ -5,9 +5,10 @@ import { timeOfDay } from './dom.js';
  * Defguard's guide: once a method is added, the user is signed out to sign in again using MFA
  * (the API answers `reauthenticate: true`). `first`: this turned two-factor authentication on.
  */
-export function signInAgainNote(kind: 'totp' | 'webauthn', first: boolean): string {
-  if (first) return `Two-factor authentication is on. Sign in again using ${kind === 'totp' ? 'your authenticator app' : 'your security key'}.`;
-  return `${kind === 'totp' ? 'The new authenticator app' : 'The new security key'} is added. Sign in again using two-factor authentication.`;
+export function signInAgainNote(kind: 'totp' | 'webauthn' | 'email', first: boolean): string {
+  const what = { totp: 'your authenticator app', webauthn: 'your security key', email: 'a code sent to your email' }[kind];
+  if (first) return `Two-factor authentication is on. Sign in again using ${what}.`;
+  return `${{ totp: 'The new authenticator app', webauthn: 'The new security key', email: 'Email codes' }[kind]} ${kind === 'email' ? 'are' : 'is'} added. Sign in again using two-factor authentication.`;
 }
 
 /** What the user was doing when the API (or the browser) said no: the same problem reads differently per task. */

@@ -8,8 +8,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, refundProofAttempt, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingEnrollment } from '../../domain/mfa-record.js';
-import type { DecidedAttempt, MfaStore, Proof, ProofEffect, QuietAttemptGuard, QuietAttemptResult, WriteResult } from '../../ports/mfa-store.js';
+import type { MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../../domain/mfa-record.js';
+import type {
+  DecidedAttempt,
+  EmailCodeRequires,
+  EmailSend,
+  MfaStore,
+  Proof,
+  ProofEffect,
+  QuietAttemptGuard,
+  QuietAttemptResult,
+  WriteResult,
+} from '../../ports/mfa-store.js';
 import {
   ATTR,
   AUTHENTICATOR,
@@ -18,7 +28,9 @@ import {
   MFA_TABLE,
   num,
   PENDING_CHALLENGE,
+  PENDING_EMAIL_CODE,
   pendingChallengeToAttribute,
+  pendingEmailCodeToAttribute,
   toRecord,
   userKey,
   type Item,
@@ -60,6 +72,13 @@ class Write {
     return `${ATTR.authenticators}.${placeholder}`;
   }
 
+  /** `emailCodes.#sN` for one first-factor session. */
+  emailCode(sessionId: string): string {
+    const placeholder = `#s${this.ids++}`;
+    this.names[placeholder] = sessionId;
+    return `${ATTR.emailCodes}.${placeholder}`;
+  }
+
   field(path: string, field: string): string {
     this.names[`#${field}`] = field;
     return `${path}.#${field}`;
@@ -93,7 +112,7 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
     const w = new Write(now);
-    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : PENDING_CONFIRMABLE);
+    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : guard.requires === 'pending-email' ? `attribute_exists(${ATTR.emailCodes})` : PENDING_CONFIRMABLE);
     if (guard.requires === 'pending-enrollment') w.value(':true', { BOOL: true });
     if (guard.lane === 'code') {
       w.value(':one', num(1));
@@ -239,6 +258,25 @@ export class DynamoDbMfaStore implements MfaStore {
         w.remove.push(ATTR.pendingSecret, ATTR.pendingExpiresAt, ATTR.pendingProved);
         w.resetCodeFailures();
         break;
+      case 'email':
+      case 'pending_email': {
+        // The session's code, exactly as checked and still unexpired: consumed by this write, so it works once.
+        const code = w.emailCode(proof.sessionId);
+        w.conditions.push(
+          `${w.field(code, PENDING_EMAIL_CODE.hash)} = ${w.value(':emailHash', { B: proof.hash })}`,
+          `${w.field(code, PENDING_EMAIL_CODE.expiresAt)} > :now`,
+        );
+        if (!removesAll) w.remove.push(code);
+        if (proof.kind === 'email') {
+          const method = w.authenticator(proof.authenticatorId);
+          w.conditions.push(`attribute_exists(${method})`);
+          if (!removing.includes(proof.authenticatorId)) w.set.push(`${w.field(method, AUTHENTICATOR.lastUsedAt)} = :now`);
+        } else if (proof.proved) {
+          w.conditions.push(`${w.field(code, PENDING_EMAIL_CODE.proved)} = ${w.value(':true', { BOOL: true })}`);
+        }
+        w.resetCodeFailures();
+        break;
+      }
     }
 
     switch (effect.kind) {
@@ -249,12 +287,12 @@ export class DynamoDbMfaStore implements MfaStore {
         w.remove.push(ATTR.spentRecoveryCodes);
         break;
       case 'add_authenticator':
-        this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
+        this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes, effect.notifyAddress);
         break;
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
         if (removesAll) {
-          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.spentRecoveryCodes, ATTR.authentication, ATTR.lastChallenge, ATTR.registration);
+          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.spentRecoveryCodes, ATTR.authentication, ATTR.lastChallenge, ATTR.registration, ATTR.emailCodes);
           w.idleTtl();
         } else {
           for (const id of effect.ids) {
@@ -278,6 +316,9 @@ export class DynamoDbMfaStore implements MfaStore {
         );
         // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
+        break;
+      case 'count_email_send':
+        this.countSend(w, effect.send);
         break;
     }
     return (await this.send(userId, w, events)).result;
@@ -326,7 +367,14 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async addRegisteredKey(
     userId: string,
-    input: { challenge: string; authenticator: MfaRecord['authenticators'][number]; authenticatorCount: number; proved: boolean; recoveryCodeHashes?: string[] | undefined },
+    input: {
+      challenge: string;
+      authenticator: MfaRecord['authenticators'][number];
+      authenticatorCount: number;
+      proved: boolean;
+      recoveryCodeHashes?: string[] | undefined;
+      notifyAddress?: string | undefined;
+    },
     now: number,
     events: readonly ChangeEvent[] = [],
   ): Promise<WriteResult> {
@@ -336,8 +384,47 @@ export class DynamoDbMfaStore implements MfaStore {
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
     w.remove.push(pending);
-    this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes);
+    this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes, input.notifyAddress);
     return (await this.send(userId, w, events)).result;
+  }
+
+  async countEmailSend(userId: string, send: EmailSend, requires: EmailCodeRequires, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    this.requireForEmailCode(w, requires);
+    this.countSend(w, send);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async refundEmailSend(userId: string, send: EmailSend, now: number): Promise<void> {
+    const w = new Write(now);
+    w.conditions.push(`${ATTR.emailSends} = ${w.value(':next', { L: send.next.map(num) })}`);
+    if (send.previous === undefined) w.remove.push(ATTR.emailSends);
+    else w.set.push(`${ATTR.emailSends} = ${w.value(':previous', { L: send.previous.map(num) })}`);
+    await this.send(userId, w, []);
+  }
+
+  async putEmailCode(
+    userId: string,
+    input: { sessionId: string; code: PendingEmailCode; expired: readonly string[]; mapExists: boolean; requires: EmailCodeRequires },
+    now: number,
+  ): Promise<WriteResult> {
+    const w = new Write(now);
+    this.requireForEmailCode(w, input.requires);
+    const code = pendingEmailCodeToAttribute(input.code);
+    if (input.mapExists) {
+      w.conditions.push(`attribute_exists(${ATTR.emailCodes})`);
+      w.set.push(`${w.emailCode(input.sessionId)} = ${w.value(':code', code)}`);
+      for (const sessionId of input.expired) if (sessionId !== input.sessionId) w.remove.push(w.emailCode(sessionId));
+    } else {
+      w.conditions.push(`attribute_not_exists(${ATTR.emailCodes})`);
+      w.set.push(`${ATTR.emailCodes} = ${w.value(':codes', { M: { [input.sessionId]: code } })}`);
+    }
+    this.startCounters(w);
+    if ('mfa' in input.requires && input.requires.mfa === 'off') {
+      w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+      w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(input.code.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
+    }
+    return (await this.send(userId, w, [])).result;
   }
 
   async renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
@@ -362,6 +449,7 @@ export class DynamoDbMfaStore implements MfaStore {
       ATTR.authentication,
       ATTR.lastChallenge,
       ATTR.userHandle,
+      ATTR.emailCodes,
       LEGACY.secret,
       LEGACY.enabledAt,
       LEGACY.lastUsedAt,
@@ -394,7 +482,14 @@ export class DynamoDbMfaStore implements MfaStore {
   }
 
   /** Adds one authenticator to the `count` read: the first creates the map (MFA was off) with the first recovery codes. */
-  private addAuthenticator(w: Write, authenticator: MfaRecord['authenticators'][number], count: number, recoveryCodeHashes: string[] | undefined): void {
+  private addAuthenticator(
+    w: Write,
+    authenticator: MfaRecord['authenticators'][number],
+    count: number,
+    recoveryCodeHashes: string[] | undefined,
+    notifyAddress: string | undefined,
+  ): void {
+    if (notifyAddress !== undefined) w.set.push(`${ATTR.notifyAddress} = ${w.value(':notifyAddress', { S: notifyAddress })}`);
     if (count === 0) {
       w.conditions.push(MFA_OFF);
       w.set.push(`${ATTR.authenticators} = ${w.value(':authenticators', { M: { [authenticator.id]: authenticatorToAttribute(authenticator) } })}`);
@@ -407,6 +502,23 @@ export class DynamoDbMfaStore implements MfaStore {
     if (recoveryCodeHashes) {
       w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
       w.remove.push(ATTR.spentRecoveryCodes);
+    }
+  }
+
+  /** The send window moves from `previous` (as read) to `next`, or the write refuses. */
+  private countSend(w: Write, send: EmailSend): void {
+    w.set.push(`${ATTR.emailSends} = ${w.value(':emailSends', { L: send.next.map(num) })}`);
+    w.conditions.push(
+      send.previous === undefined ? `attribute_not_exists(${ATTR.emailSends})` : `${ATTR.emailSends} = ${w.value(':previousEmailSends', { L: send.previous.map(num) })}`,
+    );
+  }
+
+  private requireForEmailCode(w: Write, requires: EmailCodeRequires): void {
+    if ('emailAuthenticatorId' in requires) {
+      const method = w.authenticator(requires.emailAuthenticatorId);
+      w.conditions.push(`${w.field(method, AUTHENTICATOR.kind)} = ${w.value(':emailKind', { S: 'email' })}`);
+    } else {
+      w.conditions.push(requires.mfa === 'off' ? MFA_OFF : MFA_ON);
     }
   }
 
@@ -489,6 +601,7 @@ function outboxValue(events: readonly ChangeEvent[], now: number, values: Record
       if (event.method) m.method = { S: event.method };
       if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
       if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
+      if (event.sourceIp) m.sourceIp = { S: event.sourceIp };
       return { M: m };
     }),
   };

@@ -35,8 +35,9 @@ function render(app: App, status: MfaStatus): void {
   app.shell.show({ title: 'Two-factor authentication', body: [form.element], focus: form.field });
 }
 
-function signedInNote(method: 'totp' | 'recovery_code' | 'webauthn', remaining: number): string {
+function signedInNote(method: 'totp' | 'recovery_code' | 'webauthn' | 'email', remaining: number): string {
   if (method === 'recovery_code') return `Signed in with a recovery code. ${remaining === 1 ? '1 recovery code' : `${remaining} recovery codes`} left.`;
   if (method === 'webauthn') return 'Signed in with your security key.';
+  if (method === 'email') return 'Signed in with a code sent to your email.';
   return 'Signed in with two-factor authentication.';
 }
