@@ -153,6 +153,8 @@ export class ServerlessMfa extends Construct {
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,
+      // The client offers "Email codes" only where the functions can send them.
+      emailCodes: options.emailCodes && this.mail !== undefined,
       identityProvider: {
         type: 'oidc',
         issuer: this.firstFactor.issuerUrl,

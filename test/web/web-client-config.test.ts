@@ -6,7 +6,8 @@ const page = { origin: 'https://mfa.example.com' };
 describe('web client configuration (config.json)', () => {
   it('defaults to the API on the page origin and the local dev tokens when config.json is absent', async () => {
     const config = await loadConfig(page, async () => new Response('Not found', { status: 404 }));
-    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' } });
+    // Locally (no config.json) email codes are offered, as `npm start` offers them.
+    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' }, emailCodes: true });
   });
 
   it('takes the API URL and an OpenID Connect provider from config.json, with defaults for the rest', () => {
@@ -24,7 +25,9 @@ describe('web client configuration (config.json)', () => {
         token: 'id_token',
         redirectUri: 'https://mfa.example.com/',
       },
+      emailCodes: false,
     });
+    expect(parseConfig({ emailCodes: true, identityProvider: { type: 'oidc', issuer: 'https://idp.example.com', clientId: 'c' } }, page).emailCodes).toBe(true);
   });
 
   it.each([
@@ -33,6 +36,7 @@ describe('web client configuration (config.json)', () => {
     ['an OIDC provider without a client id', { identityProvider: { type: 'oidc', issuer: 'https://idp.example.com' } }, /clientId is required/],
     ['a scope without openid', { identityProvider: { type: 'oidc', issuer: 'https://idp.example.com', clientId: 'c', scope: 'email' } }, /must include "openid"/],
     ['something that is not an object', ['https://api.example.com'], /must hold a JSON object/],
+    ['emailCodes that is not a boolean', { emailCodes: 'yes' }, /emailCodes must be true or false/],
   ])('refuses %s', (_name, raw, message) => {
     expect(() => parseConfig(raw, page)).toThrow(ConfigError);
     expect(() => parseConfig(raw, page)).toThrow(message);

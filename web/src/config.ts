@@ -7,6 +7,8 @@ export interface WebClientConfig {
   /** Origin (and optional base path) of the MFA API, without a trailing slash. */
   apiBaseUrl: string;
   identityProvider: IdentityProviderConfig;
+  /** The deployment offers codes by email (the stack's `emailCodes`); locally (no config.json), it does. */
+  emailCodes: boolean;
 }
 
 export type IdentityProviderConfig = DevIdentityProviderConfig | OidcIdentityProviderConfig;
@@ -49,10 +51,13 @@ export async function loadConfig(location: { origin: string }, fetchConfig: type
 
 export function parseConfig(raw: unknown, location: { origin: string }): WebClientConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config.json must hold a JSON object.');
-  const { apiBaseUrl, identityProvider } = raw as Record<string, unknown>;
+  const { apiBaseUrl, identityProvider, emailCodes } = raw as Record<string, unknown>;
+  if (emailCodes !== undefined && typeof emailCodes !== 'boolean') throw new ConfigError('config.json: emailCodes must be true or false.');
+  const provider: IdentityProviderConfig = identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location);
   return {
     apiBaseUrl: apiBaseUrl === undefined ? location.origin : webUrl(apiBaseUrl, 'apiBaseUrl').replace(/\/+$/, ''),
-    identityProvider: identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location),
+    identityProvider: provider,
+    emailCodes: emailCodes ?? provider.type === 'dev',
   };
 }
 

@@ -2,17 +2,20 @@ import type { MfaStatus, SecondFactor } from '../../client/index.js';
 import { onSubmit, reportError, type App } from './app.js';
 import { button, h, textField } from './dom.js';
 import { describeError, isSessionExpired, type ProofContext } from './messages.js';
+import { emailCodeMode } from './email-code.js';
 import { getKeyAssertion, PreparedOptions, securityKeysSupported } from './security-key.js';
 
 const CODE_PATTERN = /^[0-9]{6}$/;
 
-type Mode = 'code' | 'recovery-code' | 'security-key';
+type Mode = 'code' | 'recovery-code' | 'security-key' | 'email';
 
 /** Which proofs the user can give: an app's code, a recovery code, a security key. */
 export interface ProofMethods {
   code: boolean;
   recoveryCode: boolean;
   securityKey: boolean;
+  /** A code by email (the deployment offers it and the user has it): sent only when asked for. */
+  email?: boolean;
 }
 
 /** What the user has set up, as the MFA status says (keys only where this browser can use them). */
@@ -21,6 +24,7 @@ export function proofMethodsOf(status: MfaStatus): ProofMethods {
     code: status.methods.totp.enabled,
     recoveryCode: status.mfaEnabled,
     securityKey: status.methods.webauthn.enabled && securityKeysSupported(),
+    email: status.methods.email.enabled,
   };
 }
 
@@ -84,10 +88,19 @@ export function proofForm(
     methods.code && mode !== 'code' ? button('Use your authenticator app', () => switchTo('code'), { variant: 'link' }) : null,
     methods.recoveryCode && mode !== 'recovery-code' ? button('Use a recovery code', () => switchTo('recovery-code'), { variant: 'link' }) : null,
     methods.securityKey && mode !== 'security-key' ? keyButton('link') : null,
+    methods.email && mode !== 'email' ? button('Email me a code', () => switchTo('email'), { variant: 'link' }) : null,
   ];
 
   const render = (mode: Mode): ProofForm => {
     const intro = options.intro?.[mode] ? h('p', { className: 'lead' }, options.intro[mode]) : null;
+    if (mode === 'email') {
+      return emailCodeMode(app, {
+        send: () => app.client.startEmailChallenge(),
+        submit: options.submit,
+        intro: options.intro?.email ? h('p', { className: 'lead' }, options.intro.email) : null,
+        actions: [...switches(mode), ...(options.actions ?? [])],
+      });
+    }
     if (mode === 'security-key') {
       const primary = keyButton('primary');
       const element = h('div', { className: 'form' }, intro, h('div', { className: 'actions' }, primary, ...switches(mode), ...(options.actions ?? [])));
