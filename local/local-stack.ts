@@ -152,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const server = createLocalServer({
     routes,
     identity,
-    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes(), ...(options.extraRoutes ?? [])],
+    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ emailCodes: env.MFA_EMAIL_CODES === 'true' }), ...(options.extraRoutes ?? [])],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
     ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });

@@ -4,16 +4,17 @@ import { webSecurityHeaders } from '../web/security-headers.js';
 import type { ExtraRoute } from './server.js';
 
 /**
- * What /config.json says locally: same-origin API, dev tokens as the first factor. In the cloud
+ * What /config.json says locally: same-origin API, dev tokens as the first factor, and email
+ * codes when the stack has somewhere to send them (MailDev). In the cloud
  * the deployment writes its own config.json next to the built files (docs/web-client.md).
  */
-const LOCAL_WEB_CONFIG = { identityProvider: { type: 'dev' } };
+const localWebConfig = (emailCodes: boolean) => ({ identityProvider: { type: 'dev' }, emailCodes });
 
 /**
  * Serves the reference web client (web/) at `/`: bundled with esbuild into memory when the
  * local stack starts, so `npm start` always serves the current source.
  */
-export function webRoutes(): ExtraRoute[] {
+export function webRoutes(options: { emailCodes?: boolean } = {}): ExtraRoute[] {
   const built = buildWebClient();
   // Reported on first request instead of crashing the API when the client fails to build.
   built.catch(() => {});
@@ -36,7 +37,7 @@ export function webRoutes(): ExtraRoute[] {
     { path: '/assets/*', handle: (request, response) => serve(request, response, new URL(request.url ?? '/', 'http://localhost').pathname) },
     {
       path: '/config.json',
-      handle: (request, response) => reply(request, response, 200, 'application/json', Buffer.from(JSON.stringify(LOCAL_WEB_CONFIG))),
+      handle: (request, response) => reply(request, response, 200, 'application/json', Buffer.from(JSON.stringify(localWebConfig(options.emailCodes ?? false)))),
     },
   ];
   return routes.flatMap((route) => [

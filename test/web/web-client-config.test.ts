@@ -6,8 +6,7 @@ const page = { origin: 'https://mfa.example.com' };
 describe('web client configuration (config.json)', () => {
   it('defaults to the API on the page origin and the local dev tokens when config.json is absent', async () => {
     const config = await loadConfig(page, async () => new Response('Not found', { status: 404 }));
-    // Locally (no config.json) email codes are offered, as `npm start` offers them.
-    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' }, emailCodes: true });
+    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' }, emailCodes: false });
   });
 
   it('takes the API URL and an OpenID Connect provider from config.json, with defaults for the rest', () => {

@@ -7,7 +7,7 @@ export interface WebClientConfig {
   /** Origin (and optional base path) of the MFA API, without a trailing slash. */
   apiBaseUrl: string;
   identityProvider: IdentityProviderConfig;
-  /** The deployment offers codes by email (the stack's `emailCodes`); locally (no config.json), it does. */
+  /** The deployment offers codes by email (the stack's `emailCodes`; the local server says so when it runs MailDev). */
   emailCodes: boolean;
 }
 
@@ -57,7 +57,7 @@ export function parseConfig(raw: unknown, location: { origin: string }): WebClie
   return {
     apiBaseUrl: apiBaseUrl === undefined ? location.origin : webUrl(apiBaseUrl, 'apiBaseUrl').replace(/\/+$/, ''),
     identityProvider: provider,
-    emailCodes: emailCodes ?? provider.type === 'dev',
+    emailCodes: emailCodes ?? false,
   };
 }
 
