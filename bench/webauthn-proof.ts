@@ -24,14 +24,14 @@ for (let i = 0; i < WARMUP + SAMPLES; i++) {
   const record: MfaRecord = {
     userId: 'bench',
     authenticators: [{ id: 'key', kind: 'webauthn', name: 'key', createdAt: 0, ...registered, counter: key.counter }],
-    authentication: { challenge, expiresAt: Date.now() + 60_000, proved: false },
+    challenges: { bench: { challenge, createdAt: Date.now(), expiresAt: Date.now() + 60_000, proved: false } },
     recoveryCodeHashes: [],
     failures: 0,
     legacy: false,
   };
   const response = key.assert({ challenge, rpId: rp.id });
   let started = performance.now();
-  const evaluation = await proveWebAuthn(rp, record, response, Date.now());
+  const evaluation = await proveWebAuthn(rp, record, response, Date.now(), 'bench');
   const libraryMs = performance.now() - started;
   if (!('proof' in evaluation)) throw new Error(`a good assertion was refused: ${evaluation.refused}`);
   const signed = Buffer.concat([

@@ -80,7 +80,7 @@ export function createServices(
   overrides: Partial<MfaServiceDeps> = {},
   wiring: { ports?: PortFactories; clients?: AwsClients } = {},
 ): Services {
-  const config = loadConfig(route.access, env);
+  const config = loadConfig(route.access, env, route.auth);
   const ports = wiring.ports ?? {};
   const clients = wiring.clients ?? {};
   const wire = <T extends object>(key: keyof PortFactories, name: string, override: T | undefined): T => {
@@ -107,6 +107,7 @@ export function createServices(
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
       relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
       emailCodes: config.emailCodes,
+      adminPrincipalArns: config.adminPrincipalArns,
     },
     ...overrides,
   };

@@ -1,6 +1,6 @@
 // The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
 import * as z from 'zod';
-import type { RouteAccess } from './http/routes.js';
+import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
 import { ServiceSettingSchemas } from './settings-schema.js';
 
@@ -21,6 +21,8 @@ const Environment = z.object({
   MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
   MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
   MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
+  /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
+  MFA_ADMIN_PRINCIPAL_ARNS: ServiceSettingSchemas.adminPrincipalArns.optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
@@ -51,14 +53,17 @@ export interface Config {
   emailFrom: string | undefined;
   emailConfigurationSet: string | undefined;
   smtpUrl: string | undefined;
+  /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
+  adminPrincipalArns: string[];
 }
 
 /**
- * Reads and validates configuration for a function with the given access. Called at cold
- * start: a function missing what it needs refuses to start. Inside Lambda the local
- * adapters are refused outright, so a missing KMS key can never fall back to key files.
+ * Reads and validates configuration for a function with the given access (and authorization:
+ * an operator route needs the principals it admits). Called at cold start: a function missing
+ * what it needs refuses to start. Inside Lambda the local adapters are refused outright, so a
+ * missing KMS key can never fall back to key files.
  */
-export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env, auth: RouteDefinition['auth'] = 'public'): Config {
   const parsed = Environment.safeParse(env);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
@@ -74,6 +79,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
     // A function that sends codes refuses to start without the address it sends from (fail closed).
     if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_EMAIL_FROM) missing.push('MFA_EMAIL_FROM');
+    if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   } else if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_SMTP_URL) {
@@ -98,5 +104,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     emailFrom: e.MFA_EMAIL_FROM ?? (e.MFA_ADAPTERS === 'local' ? 'no-reply@localhost.localdomain' : undefined),
     emailConfigurationSet: e.MFA_EMAIL_CONFIGURATION_SET,
     smtpUrl: e.MFA_SMTP_URL,
+    // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
+    adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };
 }

@@ -34,6 +34,19 @@ export const Origin = z
     return match !== null && (match[1] === 'https' || isLocalHost(match[2]!.toLowerCase()));
   }, 'is not an origin (https://host[:port], no path, no wildcard; http only for localhost)');
 
+/**
+ * An IAM principal that may call the operator routes: a user or role ARN (any path), or one
+ * session of a role (an assumed-role ARN). The handlers compare an assumed-role caller by its
+ * role (functions/service/operator-principals.ts).
+ */
+export const PrincipalArn = z
+  .string()
+  .trim()
+  .regex(
+    /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64}|sts::\d{12}:assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64})$/,
+    'is not an IAM user, role or assumed-role ARN (arn:aws:iam::123456789012:role/Name)',
+  );
+
 /** A JSON object given as text (environment variables, `-c name='{...}'`) or as an object; blank text is `{}`. */
 function jsonObject<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => {
@@ -88,6 +101,8 @@ export const ServiceSettingSchemas = {
   securityNotifications: flag,
   /** Named in security notices: where a user who did not make the change gets help. */
   supportUrl: z.string().trim().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, 'must be an https URL'),
+  /** The principals the operator (`/admin`) routes admit; everyone else is refused (403 `forbidden`). */
+  adminPrincipalArns: commaSeparated(PrincipalArn),
 } as const;
 
 /** The environment variable each service setting reaches the functions through. */
@@ -102,6 +117,7 @@ export const SERVICE_SETTING_ENV = {
   emailConfigurationSet: 'MFA_EMAIL_CONFIGURATION_SET',
   securityNotifications: 'MFA_SECURITY_NOTIFICATIONS',
   supportUrl: 'MFA_SUPPORT_URL',
+  adminPrincipalArns: 'MFA_ADMIN_PRINCIPAL_ARNS',
 } as const satisfies Record<keyof typeof ServiceSettingSchemas, string>;
 
 export type ServiceSettings = { [K in keyof typeof ServiceSettingSchemas]: z.output<(typeof ServiceSettingSchemas)[K]> };

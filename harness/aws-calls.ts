@@ -63,6 +63,9 @@ export const BENCH_KEY_IDS = {
   signing: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
 };
 
+/** The role the operator routes admit here; the scenarios call them as one of its sessions. */
+export const BENCH_OPERATOR_ROLE = 'arn:aws:iam::111122223333:role/support';
+
 export interface InvokeResult {
   status: number;
   json: any;
@@ -81,7 +84,7 @@ export interface AwsHarness {
   /** The storage adapter over the same DynamoDB client the functions use. */
   store: DynamoDbMfaStore;
   /** Invokes a route's handler as Lambda would (one container per route) and returns the calls it made. */
-  invoke(route: RouteId, options?: { sub?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
+  invoke(route: RouteId, options?: { sub?: string; sessionId?: string; operatorArn?: string; body?: unknown; pathParameters?: Record<string, string> }): Promise<InvokeResult>;
   close(): void;
 }
 
@@ -113,6 +116,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_EMAIL_CODES: 'true',
     MFA_EMAIL_FROM: 'no-reply@mfa.example.com',
     MFA_EMAIL_CONFIGURATION_SET: 'mfa-mail',
+    MFA_ADMIN_PRINCIPAL_ARNS: BENCH_OPERATOR_ROLE,
   };
   const modules = await loadRouteHandlers();
   const handlers = new Map<string, LambdaHttpHandler>();
@@ -176,6 +180,12 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     nextStep();
     expectStatus('verifyMfa (TOTP)', await harness.invoke('verifyMfa', { sub, body: { code: code(secret) } }), 200);
     expectStatus('verifyMfa (recovery code)', await harness.invoke('verifyMfa', { sub, body: { recoveryCode: recoveryCodes[0] } }), 200);
+    const secondSession = `${sub}-second-sign-in`;
+    expectStatus(
+      "verifyMfa (recovery code, a session's first check)",
+      await harness.invoke('verifyMfa', { sub, sessionId: secondSession, body: { recoveryCode: recoveryCodes[1] } }),
+      200,
+    );
     expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
     nextStep();
     expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
@@ -195,7 +205,7 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     expectStatus('verifyMfa (security key)', await harness.invoke('verifyMfa', { sub: keyUser, body: { webauthn: key.assert(challenge.json.options) } }), 200);
 
     // The operator routes, as the IAM authorizer hands them over.
-    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';
+    const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';  // a session of BENCH_OPERATOR_ROLE
     expectStatus('adminGetMfaStatus', await harness.invoke('adminGetMfaStatus', { operatorArn, pathParameters: { userId: keyUser } }), 200);
     expectStatus('adminUnlockMfa', await harness.invoke('adminUnlockMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42' } }), 200);
     expectStatus('adminResetMfa', await harness.invoke('adminResetMfa', { operatorArn, pathParameters: { userId: keyUser }, body: { reason: 'ticket 42: lost every factor' } }), 200);

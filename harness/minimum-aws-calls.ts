@@ -39,6 +39,11 @@ export const MINIMUM_AWS_CALLS = {
     calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
     why: 'Recovery codes are checked against their hashes: no Decrypt.',
   },
+  "verifyMfa (recovery code, a session's first check)": {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "Recovery-code and key checks are limited per session: a session's first finds no entry of its own (the counting write is refused and returns the item), so a second write makes the entry (dropping idle ones past 32) and counts the check in it and in the user's ceiling. A session that asked for a key challenge has its entry already; so does the one that enrolled.",
+  },
   'verifyMfa (wrong code)': {
     route: 'verifyMfa',
     calls: ['dynamodb:UpdateItem', 'kms:Decrypt'],
@@ -77,12 +82,12 @@ export const MINIMUM_AWS_CALLS = {
   startWebAuthnChallenge: {
     route: 'startWebAuthnChallenge',
     calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: "Read the user's keys (the options list them), then store the challenge.",
+    why: "Read the user's keys (the options list them), then store the session's challenge (replacing only its own; the session's rate entry comes with it when it has none).",
   },
   'verifyMfa (security key)': {
     route: 'verifyMfa',
     calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
-    why: "Count the check in the rate window in the write that reads the item, verify the signature with the stored public key (no Decrypt), sign, then consume the challenge and move the counter by compare-and-swap.",
+    why: "Count the check in the session's rate window and the user's ceiling in the write that reads the item, verify the signature with the stored public key (no Decrypt), sign, then consume the challenge and move the counter by compare-and-swap.",
   },
   adminGetMfaStatus: {
     route: 'adminGetMfaStatus',

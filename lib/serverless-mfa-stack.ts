@@ -20,7 +20,7 @@ export class ServerlessMfaStack extends Stack {
   readonly mfa: ServerlessMfa;
 
   constructor(scope: Construct, id: string, props: ServerlessMfaStackProps = {}) {
-    super(scope, id, { description: 'serverless-mfa: TOTP second factor for web apps', ...props });
+    super(scope, id, { description: 'serverless-mfa: the second factor for web apps (authenticator apps and security keys or passkeys, with recovery codes)', ...props });
     const settings = (this.settings = resolveSettings(this.node, props.settings));
     const { firstFactorIssuerUrl, firstFactorAudience, userPoolCallbackUrls, ...options } = settings;
 
@@ -41,7 +41,7 @@ export class ServerlessMfaStack extends Stack {
 
   private outputs(): void {
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    const { api, dataAndKeys, auditTrail, alarms, changeEvents, webHosting, adminInvokePolicy, firstFactor } = this.mfa;
+    const { api, dataAndKeys, auditTrail, alarms, changeEvents, webHosting, adminInvokePolicy, adminAccess, firstFactor } = this.mfa;
     output('ApiUrl', api.url, 'Base URL of the MFA API.');
     output('MfaIssuer', api.url, 'Issuer (iss) of MFA assertions; its /.well-known/openid-configuration points at the JWKS.');
     output('FirstFactorIssuerUrl', firstFactor.issuerUrl, 'Issuer whose tokens the /v1 routes accept.');
@@ -61,7 +61,8 @@ export class ServerlessMfaStack extends Stack {
     output('AlarmTopicArn', alarms.topic.topicArn, 'SNS topic the alarms notify; subscribe your on-call here.');
     output('EventBusName', changeEvents.bus.eventBusName, 'EventBridge bus carrying MFA change events.');
     output('EventsDeadLetterQueueUrl', changeEvents.deadLetterQueue.queueUrl, 'SQS queue holding change events that could not be published.');
-    if (adminInvokePolicy) output('AdminInvokePolicyArn', adminInvokePolicy.managedPolicyArn, 'Managed policy allowing the operator (/admin) routes; attach it to the support role.');
+    if (adminInvokePolicy) output('AdminInvokePolicyArn', adminInvokePolicy.managedPolicyArn, 'Managed policy allowing the operator (/admin) routes; attached to the support role, attach it to each principal of adminPrincipalArns.');
+    if (adminAccess?.supportRole) output('SupportRoleArn', adminAccess.supportRole.roleArn, 'Role support staff assume to call the operator (/admin) routes (npm run admin).');
     if (webHosting) {
       output('WebUrl', webHosting.url, 'The hosted reference web client.');
       output('WebBucketName', webHosting.bucket.bucketName, 'Bucket holding the web client (read by CloudFront only).');

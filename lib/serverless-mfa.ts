@@ -6,6 +6,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import { serviceEnvironment } from '../functions/settings-schema.js';
+import { AdminAccess } from './constructs/admin-access.js';
 import { Alarms } from './constructs/alarms.js';
 import { MfaApi } from './constructs/api.js';
 import { AuditTrail } from './constructs/audit-trail.js';
@@ -15,6 +16,7 @@ import { KeyUseWatch } from './constructs/key-use-watch.js';
 import { MailSending } from './constructs/mail-sending.js';
 import { SecurityNotifications } from './constructs/security-notifications.js';
 import { RouteFunctions } from './constructs/route-functions.js';
+import { TableWriteWatch } from './constructs/table-write-watch.js';
 import { WebHosting } from './constructs/web-hosting.js';
 import { MfaOptionsSchema, parseSettings, SettingsError, type MfaOptions } from './settings.js';
 
@@ -74,8 +76,11 @@ export class ServerlessMfa extends Construct {
   readonly auditTrail: AuditTrail | undefined;
   readonly alarms: Alarms;
   readonly keyUseWatch: KeyUseWatch;
+  readonly tableWriteWatch: TableWriteWatch;
   /** `execute-api:Invoke` on exactly the IAM-authorised (`/admin/*`) routes; undefined when the route table has none. */
   readonly adminInvokePolicy: ManagedPolicy | undefined;
+  /** The support role and the principals the operator routes admit; undefined when the route table has no such route. */
+  readonly adminAccess: AdminAccess | undefined;
 
   constructor(scope: Construct, id: string, props: ServerlessMfaProps) {
     super(scope, id);
@@ -150,6 +155,10 @@ export class ServerlessMfa extends Construct {
         : undefined;
     for (const { route, fn } of this.functions.byRoute.values()) this.api.addRoute(route, fn.function);
     this.adminInvokePolicy = this.api.adminInvokePolicy(this, 'AdminInvokePolicy');
+    this.adminAccess = this.adminInvokePolicy
+      ? new AdminAccess(this, 'AdminAccess', { invokePolicy: this.adminInvokePolicy, supportRoleTrust: options.supportRoleTrust, adminPrincipalArns: options.adminPrincipalArns })
+      : undefined;
+    for (const { route, fn } of this.functions.byRoute.values()) if (route.auth === 'iam') this.adminAccess?.configure(fn);
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,
@@ -187,6 +196,12 @@ export class ServerlessMfa extends Construct {
         { name: 'TotpSecretKey', key: this.dataAndKeys.totpSecretKey, users: this.dataAndKeys.keyUsers.totpSecretKey },
         { name: 'SigningKey', key: this.dataAndKeys.signingKey, users: this.dataAndKeys.keyUsers.signingKey },
       ],
+    });
+    this.tableWriteWatch = new TableWriteWatch(this, 'TableWriteWatch', {
+      table: this.dataAndKeys.table,
+      writers: this.dataAndKeys.tableWriters,
+      alarms: this.alarms,
+      deadLetterQueue: this.keyUseWatch.deadLetterQueue,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { commaSeparated, Origin, ServiceSettingSchemas } from '../functions/settings-schema.js';
+import { commaSeparated, Origin, PrincipalArn, ServiceSettingSchemas } from '../functions/settings-schema.js';
 
 /**
  * Everything an operator can choose at deploy time, as one zod schema. Each field is a CDK
@@ -40,6 +40,12 @@ const callbackUrl = z
   .trim()
   .regex(/^(https:\/\/[^\s/]+|http:\/\/localhost(:\d+)?)(\/\S*)?$/, 'must be an https URL (or http://localhost)');
 
+/** Who may assume the support role: `none`, an account id, or a role ARN (`*` may stand for an SSO role's generated suffix). */
+const SupportRoleTrust = z
+  .string()
+  .trim()
+  .regex(/^(none|\d{12}|arn:aws[a-z-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512})$/, "must be 'none', an account id (12 digits) or a role ARN (arn:aws:iam::123456789012:role/...)");
+
 /** The settings of the service itself: props of the ServerlessMfa construct. */
 export const MFA_OPTION_SCHEMAS = {
   /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
@@ -68,6 +74,13 @@ export const MFA_OPTION_SCHEMAS = {
   alarmEmail: literalOr(z.string().trim().regex(/^[^@\s]+@[^@\s]+$/, 'is not an email address')).optional(),
   lockoutAlarmThreshold: positive.default(10),
   failedCodeChecksAlarmThreshold: positive.default(100),
+  /**
+   * Who may assume the support role that calls the operator (`/admin`) routes: unset, this
+   * account; an account id; an SSO permission set's role ARN; `none`, no support role.
+   */
+  supportRoleTrust: SupportRoleTrust.optional(),
+  /** Who else the operator routes admit (IAM user, role or assumed-role ARNs); they need the invoke policy too. */
+  adminPrincipalArns: commaSeparated(literalOr(PrincipalArn)).default([]),
   /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
   webHosting: flag.default(false),
   /** Offer codes by email as a method: off by default (it needs a verified SES identity, `emailFrom`). */

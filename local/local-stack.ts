@@ -4,7 +4,7 @@ import { createServices, type PortFactories } from '../functions/composition.js'
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
 import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
-import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest } from './dev-identity-provider.js';
+import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest, LOCAL_ADMIN_PRINCIPAL } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ChangeEventLog } from './change-event-log.js';
 import { startMailDev, type LocalMailDev } from './maildev.js';
@@ -107,6 +107,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Email codes are on locally whenever there is somewhere to send them.
     MFA_EMAIL_CODES: smtpUrl ? (process.env.MFA_EMAIL_CODES ?? 'true') : 'false',
     ...(smtpUrl ? { MFA_SMTP_URL: smtpUrl } : {}),
+    // The operator routes admit the local admin token's principal (POST /dev/admin-token, `npm run admin`), as the stack admits its support role.
+    MFA_ADMIN_PRINCIPAL_ARNS: LOCAL_ADMIN_PRINCIPAL,
   };
   const identity = new DevIdentityProvider(dataDir, `${url}/dev`, LOCAL_APP_AUDIENCE);
   const routes = ROUTES.map((route: RouteDefinition) => {

@@ -247,10 +247,12 @@ const UNMATCHED_REQUEST_RESPONSES = {
 };
 
 const DESCRIPTION = `
-Two-factor authentication (TOTP and recovery codes) for web apps. The user signs in with your
-identity provider as usual (the first factor); your web client then calls \`/v1/mfa/*\` with that
-token to enroll an authenticator app or to verify a code, and receives a short-lived signed **MFA
-assertion** (ES256 JWT) that your backend verifies against \`/.well-known/jwks.json\`.
+Two-factor authentication for web apps, by two kinds of method: **authenticator apps** (TOTP codes)
+and **security keys or passkeys** (WebAuthn), with recovery codes for when both are lost. The user
+signs in with your identity provider as usual (the first factor); your web client then calls
+\`/v1/mfa/*\` with that token to add an authenticator app or a security key, or to verify a code,
+a recovery code or a key, and receives a short-lived signed **MFA assertion** (ES256 JWT) that your
+backend verifies against \`/.well-known/jwks.json\`.
 
 **Errors** are RFC 9457 \`application/problem+json\` bodies with a stable \`code\`; each operation
 lists every code it can answer with. \`429 too_many_attempts\` and \`503 service_unavailable\` carry
@@ -310,7 +312,7 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
           in: 'header',
           name: 'Authorization',
           description:
-            "AWS Signature Version 4 (service `execute-api`) of an IAM principal with the stack's admin policy, checked by API Gateway's IAM authorizer (`npm run admin` signs from the standard credential chain). Locally: `Bearer` and a token from `POST /dev/admin-token`.",
+            "AWS Signature Version 4 (service `execute-api`) of an IAM principal with the stack's admin policy, checked by API Gateway's IAM authorizer (`npm run admin` signs from the standard credential chain); the principal must also be one the deployment names (the support role, `adminPrincipalArns`), else 403 `forbidden`. Locally: `Bearer` and a token from `POST /dev/admin-token`.",
           'x-amazon-apigateway-authtype': 'awsSigv4',
         },
       },

@@ -13,7 +13,7 @@ import { ManualClock } from '../../harness/manual-clock.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import type { Repeated, LatencySummary } from '../stats.js';
 import type { OverheadFigure } from './figures.js';
-import { enableSeededTotp, getItemPlusOneWriteFloor, verifyStorageFloor, type Floor } from './floors.js';
+import { enableSeededTotp, getItemPlusOneWriteFloor, onlyPendingEnrollment, verifyStorageFloor, type Floor } from './floors.js';
 import { expectOk, HttpClient, seedUsers, totpCodeFor, UserPool, type BenchUser } from './load.js';
 
 export interface LatencyOptions {
@@ -103,7 +103,7 @@ export interface LatencyBench {
   maxConcurrency: number;
   verifyUsers: BenchUser[];
   /** A user who started enrollment through the real route (not confirmed), with the pending sealed secret. */
-  newUser(prefix: string): Promise<BenchUser & { pendingSealed: Uint8Array }>;
+  newUser(prefix: string): Promise<BenchUser & { pending: { sessionId: string; sealedSecret: Uint8Array } }>;
   /** One successful TOTP verification over HTTP; resolves to its latency. */
   verifyOnce(): Promise<number>;
   /** The verification's storage floor (bench/latency/floors.ts). */
@@ -152,13 +152,13 @@ export async function openLatencyBench(options: LatencyOptions): Promise<Latency
       const started = await client.post('/v1/mfa/totp/enrollment', token, {});
       expectOk('start enrollment', started, 201);
       const record = await store.get(sub);
-      return { sub, token, secret: JSON.parse(started.text).secret as string, lastStep: -1, recoveryCodes: [], pendingSealed: record!.pending!.sealedSecret };
+      return { sub, token, secret: JSON.parse(started.text).secret as string, lastStep: -1, recoveryCodes: [], pending: onlyPendingEnrollment(record) };
     };
     /** Enrolled through the real enrollment route, confirmed in storage with the shared code set (no KDF per user). */
     const seededUser = async (prefix: string): Promise<BenchUser> => {
       const user = await newUser(prefix);
       const step = stepAt(clock.now()) - 2;
-      await enableSeededTotp(store, user.sub, { pendingSealed: user.pendingSealed, step, recoveryCodeHashes: sharedHashes }, clock.now());
+      await enableSeededTotp(store, user.sub, { pending: user.pending, step, recoveryCodeHashes: sharedHashes }, clock.now());
       return { ...user, lastStep: step, recoveryCodes: [...sharedCodes] };
     };
 

@@ -24,7 +24,22 @@ if (VERIFY_STORAGE_CALLS.join() !== EXPECTED_VERIFY_STORAGE.join()) {
 
 export type Floor = () => Promise<number>;
 
-const codeGuard = (now: number, requires: 'mfa-enabled' | 'pending-enrollment') => ({ requires, lane: 'code' as const, ...quietAttemptGuard(now) });
+/** The floors count in one session of their own: its id names the pending enrollment a confirmation needs. */
+const FLOOR_SESSION = 'bench-floor-session';
+
+const codeGuard = (now: number, requires: 'mfa-enabled' | 'pending-enrollment', sessionId = FLOOR_SESSION) => ({
+  requires,
+  sessionId,
+  lane: 'guessable' as const,
+  ...quietAttemptGuard(now),
+});
+
+/** The one pending enrollment of a bench user (started by the enrollment route in the user's one session), with that session's id. */
+export function onlyPendingEnrollment(record: MfaRecord | undefined): { sessionId: string; sealedSecret: Uint8Array } {
+  const [entry] = Object.entries(record?.pendingEnrollments ?? {});
+  if (!entry) throw new Error('A bench user has no pending enrollment.');
+  return { sessionId: entry[0], sealedSecret: entry[1].sealedSecret };
+}
 
 function onlyApp(record: MfaRecord | undefined): TotpAuthenticator {
   const app = authenticatorsOf(record, 'totp')[0];
@@ -34,7 +49,7 @@ function onlyApp(record: MfaRecord | undefined): TotpAuthenticator {
 
 /** Spends the next step of the user's app, as a verification's last write does. */
 async function spendNextStep(store: MfaStore, userId: string, app: TotpAuthenticator, now: number): Promise<void> {
-  const result = await store.commitProof(userId, { kind: 'totp', authenticatorId: app.id, sealedSecret: app.sealedSecret, step: app.lastStep + 1 }, { kind: 'none' }, now);
+  const result = await store.commitProof(userId, { kind: 'totp', authenticatorId: app.id, sealedSecret: app.sealedSecret, step: app.lastStep + 1, codeDigest: `bench-${app.lastStep + 1}` }, { kind: 'none' }, now);
   if (result !== 'ok') throw new Error('The storage floor write was refused.');
 }
 
@@ -69,13 +84,13 @@ export function getItemPlusOneWriteFloor(store: MfaStore, pool: UserPool, clock:
 export async function enableSeededTotp(
   store: MfaStore,
   userId: string,
-  input: { pendingSealed: Uint8Array; step: number; recoveryCodeHashes: string[] },
+  input: { pending: { sessionId: string; sealedSecret: Uint8Array }; step: number; recoveryCodeHashes: string[] },
   now: number,
 ): Promise<void> {
-  const app: TotpAuthenticator = { id: `bench-${input.step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: input.pendingSealed, lastStep: input.step };
+  const app: TotpAuthenticator = { id: `bench-${input.step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: input.pending.sealedSecret, lastStep: input.step };
   const result = await store.commitProof(
     userId,
-    { kind: 'pending_totp', sealedSecret: input.pendingSealed, step: input.step },
+    { kind: 'pending_totp', sessionId: input.pending.sessionId, sealedSecret: input.pending.sealedSecret, step: input.step },
     { kind: 'add_authenticator', authenticator: app, authenticatorCount: 0, recoveryCodeHashes: input.recoveryCodeHashes },
     now,
   );
@@ -92,16 +107,17 @@ export async function confirmStorageFloor(
   recoveryCodeHashes: string[],
   clock: Clock,
 ): Promise<number> {
-  await store.putPendingEnrollment(user.sub, { sealedSecret: user.sealedSecret, expiresAt: clock.now() + 600_000, proved: false }, clock.now());
+  await store.putPendingEnrollment(user.sub, FLOOR_SESSION, { sealedSecret: user.sealedSecret, createdAt: clock.now(), expiresAt: clock.now() + 600_000, proved: false }, clock.now());
   const started = performance.now();
   const now = clock.now();
   const quiet = await store.countQuietAttempt(user.sub, codeGuard(now, 'pending-enrollment'), now);
   if (!quiet.counted) throw new Error('The confirm floor count write was refused.');
   const step = stepAt(now);
-  const app: TotpAuthenticator = { id: `bench-confirm-${step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: quiet.record!.pending!.sealedSecret, lastStep: step };
+  const pending = quiet.record!.pendingEnrollments![FLOOR_SESSION]!;
+  const app: TotpAuthenticator = { id: `bench-confirm-${step}`, kind: 'totp', name: 'Bench app', createdAt: now, sealedSecret: pending.sealedSecret, lastStep: step };
   const enabled = await store.commitProof(
     user.sub,
-    { kind: 'pending_totp', sealedSecret: quiet.record!.pending!.sealedSecret, step },
+    { kind: 'pending_totp', sessionId: FLOOR_SESSION, sealedSecret: pending.sealedSecret, step },
     { kind: 'add_authenticator', authenticator: app, authenticatorCount: 0, recoveryCodeHashes },
     now,
   );

@@ -3,11 +3,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 
 /** Metric names the alarms watch. */
-export const AUDIT_METRICS = { failedCodeChecks: 'FailedCodeChecks', lockouts: 'Lockouts' } as const;
+export const AUDIT_METRICS = { failedCodeChecks: 'FailedCodeChecks', lockouts: 'Lockouts', proofCeilingReached: 'ProofCeilingReached' } as const;
 
 /**
  * Audit events as structured Powertools log lines (`"audit": true`, one per event) plus
- * CloudWatch metrics for failures and lockouts. Only the AuditEvent fields are written.
+ * CloudWatch metrics for failures, lockouts and the proof ceiling reached. Only the AuditEvent fields are written.
  */
 export class PowertoolsAuditLog implements AuditLog {
   constructor(
@@ -34,5 +34,6 @@ export class PowertoolsAuditLog implements AuditLog {
     });
     if (event.outcome === 'failure') this.metrics?.addMetric(AUDIT_METRICS.failedCodeChecks, MetricUnit.Count, 1);
     if (event.event === 'mfa.lockout.started') this.metrics?.addMetric(AUDIT_METRICS.lockouts, MetricUnit.Count, 1);
+    if (event.event === 'mfa.proof_ceiling.reached') this.metrics?.addMetric(AUDIT_METRICS.proofCeilingReached, MetricUnit.Count, 1);
   }
 }

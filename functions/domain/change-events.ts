@@ -16,6 +16,7 @@ export const CHANGE_EVENTS = {
   'recovery_code.used': 'MFA Recovery Code Used',
   'lockout.started': 'MFA Lockout Started',
   'code.replay_refused': 'MFA Replayed Code Refused',
+  'proof_ceiling.reached': 'MFA Proof Ceiling Reached',
   'admin.reset': 'MFA Admin Reset',
   'admin.unlock': 'MFA Admin Unlock',
 } as const;

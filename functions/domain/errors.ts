@@ -126,3 +126,10 @@ export class MethodNotOfferedError extends DomainError {
     super('This deployment does not offer this method.');
   }
 }
+
+/** An operator route called by a principal the deployment does not name (`adminPrincipalArns`, the support role). */
+export class OperatorNotAllowedError extends DomainError {
+  constructor() {
+    super('This principal may not call the operator routes.');
+  }
+}

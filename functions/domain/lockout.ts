@@ -14,8 +14,11 @@
  *
  * Recovery codes (80 bits) and security keys (signatures) cannot be guessed (NIST SP 800-63B-4
  * asks for rate limiting only below 64 bits of entropy). A code lockout never refuses them, and
- * their failures do not count toward it. They have their own per-user limit against cost (each
- * recovery-code check runs the KDF): at most PROOF_ATTEMPTS_PER_WINDOW attempts in any PROOF_WINDOW_MS.
+ * their failures do not count toward it. Their limit is against cost (each recovery-code check
+ * runs the KDF) and is kept per first-factor session (domain/sessions.ts): at most
+ * PROOF_ATTEMPTS_PER_WINDOW checks in any PROOF_WINDOW_MS per session, so that a password holder's
+ * session never spends the real user's; and at most USER_PROOF_CEILING per user in the same
+ * window, a cost bound that only that many separate sessions together can reach.
  */
 export const LOCKOUT_THRESHOLD = 5;
 export const BASE_LOCKOUT_MS = 30_000;
@@ -25,10 +28,17 @@ export const FAILURE_WINDOW_MS = 24 * 3600_000;
 export const DAILY_FAILURE_CAP = 100;
 
 export const PROOF_WINDOW_MS = 60_000;
+/** Recovery-code and key checks per session in any PROOF_WINDOW_MS. */
 export const PROOF_ATTEMPTS_PER_WINDOW = 10;
+/** Recovery-code and key checks per user, all sessions together, in any PROOF_WINDOW_MS: ten sessions' worth. */
+export const USER_PROOF_CEILING = 10 * PROOF_ATTEMPTS_PER_WINDOW;
 
-/** The two lanes of counting: guessable codes, and proofs that cannot be guessed. */
-export type AttemptLane = 'code' | 'proof';
+/**
+ * The two lanes of counting. `guessable`: a proof short enough to guess (an app's code), counted
+ * per user and locked (the lockout above). `unguessable`: a proof no one can guess (a recovery
+ * code, a key's signature), limited per session against cost and never locked.
+ */
+export type AttemptLane = 'guessable' | 'unguessable';
 
 export interface LockoutState {
   failures: number;
@@ -38,7 +48,7 @@ export interface LockoutState {
   windowFailures?: number | undefined;
 }
 
-/** The times of the last PROOF_ATTEMPTS_PER_WINDOW recovery-code or key checks, oldest first (0 for none). */
+/** The times of the user's last USER_PROOF_CEILING recovery-code or key checks, oldest first (0 for none): the ceiling's sliding window. */
 export interface ProofRateState {
   proofTimes?: readonly number[] | undefined;
 }
@@ -101,21 +111,46 @@ export function quietAttemptGuard(nowMs: number): { failuresIn: number[]; window
   return { failuresIn, windowStartAfter: nowMs - FAILURE_WINDOW_MS, windowFailuresBelow: DAILY_FAILURE_CAP - 1 };
 }
 
-/** No attempts yet: the sliding window's slots, all free. */
-export const NO_PROOF_ATTEMPTS: readonly number[] = Array.from({ length: PROOF_ATTEMPTS_PER_WINDOW }, () => 0);
+/** A sliding window of `size` slots, all free (0). */
+export const freeSlots = (size: number): number[] => Array.from({ length: size }, () => 0);
+
+/** No attempts yet: a session's sliding window, all free. */
+export const NO_PROOF_ATTEMPTS: readonly number[] = freeSlots(PROOF_ATTEMPTS_PER_WINDOW);
+/** No attempts yet: the user's ceiling window, all free. */
+export const NO_CEILING_ATTEMPTS: readonly number[] = freeSlots(USER_PROOF_CEILING);
 
 /**
- * Seconds until another recovery-code or key check may be counted, or 0 when one may be now: a
- * sliding window, free once the oldest of the last PROOF_ATTEMPTS_PER_WINDOW checks is a window old.
+ * Seconds until a sliding window of times (oldest first, one slot per allowed event) has room
+ * again, or 0 when it has room now: free once its oldest time is PROOF_WINDOW_MS old.
  */
-export function proofRetryAfterSeconds(state: ProofRateState, nowMs: number): number {
-  const oldest = (state.proofTimes ?? NO_PROOF_ATTEMPTS)[0] ?? 0;
+export function windowRetryAfterSeconds(times: readonly number[], nowMs: number): number {
+  const oldest = times[0] ?? 0;
   return oldest > nowMs - PROOF_WINDOW_MS ? Math.max(1, Math.ceil((oldest + PROOF_WINDOW_MS - nowMs) / 1000)) : 0;
 }
 
-/** The window after counting one more check at `nowMs`. */
+/** The window after one more event at `nowMs`: the newest goes in at the end, the oldest comes out. */
+export function slideWindow(times: readonly number[], nowMs: number): number[] {
+  return [...times.slice(1), nowMs];
+}
+
+/** Seconds until another check may be counted in a session's window (`proofTimes`), or 0. */
+export function proofRetryAfterSeconds(state: ProofRateState, nowMs: number): number {
+  return windowRetryAfterSeconds(state.proofTimes ?? NO_PROOF_ATTEMPTS, nowMs);
+}
+
+/** A session's window after counting one more check at `nowMs`. */
 export function countProofAttempt(state: ProofRateState, nowMs: number): number[] {
-  return [...(state.proofTimes ?? NO_PROOF_ATTEMPTS).slice(1), nowMs];
+  return slideWindow(state.proofTimes ?? NO_PROOF_ATTEMPTS, nowMs);
+}
+
+/**
+ * The user's ceiling window as stored, in today's length: an item of an earlier version kept
+ * ten slots; its times carry over (newest last) and the rest are free.
+ */
+export function ceilingWindowOf(stored: readonly number[] | undefined): number[] {
+  if (stored?.length === USER_PROOF_CEILING) return [...stored];
+  const kept = (stored ?? []).slice(-USER_PROOF_CEILING);
+  return [...freeSlots(USER_PROOF_CEILING - kept.length), ...kept];
 }
 
 /** When counting one more check is allowed: the oldest of the last checks began before `oldestAtMost`. */
@@ -138,6 +173,8 @@ export function proofAttemptTime(nowMs: number, fraction: number): number {
 /**
  * The window with the check recorded at `at` given back: it leaves, and a free slot takes the
  * oldest place (the first slot decides whether the next check may count). Null when `at` is not in it.
+ * (The shared ceiling window, written by every session at once, is given back in place instead:
+ * its slot turns free where it is, and becomes usable when it reaches the front.)
  */
 export function refundProofAttempt(times: readonly number[], at: number): number[] | null {
   const index = times.indexOf(at);

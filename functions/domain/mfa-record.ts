@@ -1,5 +1,6 @@
 import type { AuthenticatorKind } from '../methods/kinds.js';
 import type { LockoutState, ProofRateState } from './lockout.js';
+import type { SessionLimits } from './sessions.js';
 
 interface AuthenticatorBase {
   id: string;
@@ -15,6 +16,11 @@ export interface TotpAuthenticator extends AuthenticatorBase {
   sealedSecret: Uint8Array;
   /** A code is accepted only for a newer step (RFC 6238 section 5.2): replay protection per app. */
   lastStep: number;
+  /**
+   * A digest of the code last accepted (totp-proof.ts `spentCodeDigest`), so that a copy of it is
+   * recognised as spent without opening the secret (no KMS call). A spent code proves nothing.
+   */
+  lastCodeDigest?: string | undefined;
 }
 
 /** A security key or passkey (WebAuthn credential). Its public key is not a secret. */
@@ -55,17 +61,19 @@ export interface PendingEmailCode {
   proved: boolean;
 }
 
-/** A TOTP app being set up: its sealed secret until confirmed. */
+/** A TOTP app being set up (by one session): its sealed secret until confirmed. */
 export interface PendingEnrollment {
   sealedSecret: Uint8Array;
+  createdAt: number;
   expiresAt: number;
   /** Started with a proof of a current factor (MFA was on): only then may it be confirmed while MFA is on. */
   proved: boolean;
 }
 
-/** A WebAuthn challenge waiting for its one response. */
+/** A WebAuthn challenge waiting for its one response (from the session that asked for it). */
 export interface PendingChallenge {
   challenge: string;
+  createdAt: number;
   expiresAt: number;
   /** For a registration: started with a proof of a current factor (see PendingEnrollment.proved). */
   proved: boolean;
@@ -79,9 +87,19 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   recoveryCodeHashes: string[];
   /** Encoded hashes of the current set's used codes: a copy of one is a right code already spent, not a guess. */
   spentRecoveryCodeHashes?: string[] | undefined;
-  pending?: PendingEnrollment | undefined;
-  registration?: PendingChallenge | undefined;
-  authentication?: PendingChallenge | undefined;
+  /**
+   * Fast digests of the current set's used codes (recovery-codes.ts `spentRecoveryCodeDigest`):
+   * a copy of one is recognised as spent without running the KDF.
+   */
+  spentRecoveryCodeDigests?: string[] | undefined;
+  /** Pending ceremonies by session id (at most MAX_PENDING_PER_USER of each kind): apps being set up, keys being registered, key challenges. */
+  pendingEnrollments?: Record<string, PendingEnrollment> | undefined;
+  registrations?: Record<string, PendingChallenge> | undefined;
+  challenges?: Record<string, PendingChallenge> | undefined;
+  /** Per-session limits by session id (domain/sessions.ts); undefined when the item has none yet. */
+  sessions?: Record<string, SessionLimits> | undefined;
+  /** When reaching the per-user ceiling of recovery-code and key checks was last reported. */
+  ceilingReportedAt?: number | undefined;
   /** The random WebAuthn user handle (never the subject). */
   webauthnUserHandle?: string | undefined;
   /** The authentication challenge last consumed: a copy of the response that answered it is spent, not a guess. */

@@ -1,12 +1,9 @@
-import { UserNotFoundError } from '../domain/errors.js';
 import { mfaTable } from '../composition.js';
-import { AdminUserPathParameters } from '../http/admin-schemas.js';
+import { adminRequestOf } from '../http/admin-request.js';
 import { defineHandler } from '../http/lambda-handler.js';
-import { operatorOf, pathParametersOf } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('adminGetMfaStatus'), { table: mfaTable }, async (event, { mfa }) => {
-  const operator = operatorOf(event);
-  const { userId } = pathParametersOf(event, AdminUserPathParameters, () => new UserNotFoundError());
+  const { operator, userId } = adminRequestOf(event, mfa);
   return { status: 200, body: await mfa.adminStatus(operator, userId) };
 });

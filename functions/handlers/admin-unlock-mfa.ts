@@ -1,13 +1,12 @@
-import { UserNotFoundError } from '../domain/errors.js';
 import { mfaTable } from '../composition.js';
-import { AdminActionRequest, AdminUserPathParameters } from '../http/admin-schemas.js';
+import { adminRequestOf } from '../http/admin-request.js';
+import { AdminActionRequest } from '../http/admin-schemas.js';
 import { defineHandler } from '../http/lambda-handler.js';
-import { operatorOf, parseBody, pathParametersOf } from '../http/request.js';
+import { parseBody } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 
 export const { handler, withServices, ports } = defineHandler(routeById('adminUnlockMfa'), { table: mfaTable }, async (event, { mfa }) => {
-  const operator = operatorOf(event);
-  const { userId } = pathParametersOf(event, AdminUserPathParameters, () => new UserNotFoundError());
+  const { operator, userId } = adminRequestOf(event, mfa);
   const { reason } = parseBody(event, AdminActionRequest);
   return { status: 200, body: await mfa.adminUnlock(operator, userId, reason) };
 });

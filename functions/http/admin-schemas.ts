@@ -4,12 +4,19 @@ import { MfaStatusResponse } from './schemas.js';
 
 /** Schemas of the operator routes (`/admin/v1`, IAM-authorised). */
 
+/**
+ * Control and format characters (Unicode categories Cc and Cf: line breaks, U+202E right-to-left
+ * override, zero-width joiners): refused in what an operator sends, so that an audit line reads
+ * as what was stored.
+ */
+const WITHOUT_CONTROL_OR_FORMAT = /^[^\p{Cc}\p{Cf}]*$/u;
+
 /** The user's `sub` at the identity provider, as the first-factor token names it. */
 const UserId = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[^\p{Cc}]+$/u)
+  .regex(WITHOUT_CONTROL_OR_FORMAT, 'must not contain control or format characters')
   .meta({ description: "The user's subject (`sub`) at the identity provider.", example: 'alice' });
 
 export const AdminUserPathParameters = z.strictObject({ userId: UserId });
@@ -20,8 +27,8 @@ export const AdminActionRequest = z
       .string()
       .min(1)
       .max(500)
-      .regex(/^[^\p{Cc}]*$/u)
-      .meta({ description: 'Why the operator acts (1-500 characters, no control characters); written to the audit trail.', example: 'Ticket 4711: lost phone and recovery codes' }),
+      .regex(WITHOUT_CONTROL_OR_FORMAT, 'must not contain control or format characters')
+      .meta({ description: 'Why the operator acts (1-500 characters, no control or format characters such as U+202E); written to the audit trail.', example: 'Ticket 4711: lost phone and recovery codes' }),
   })
   .meta({ id: 'AdminActionRequest' });
 

@@ -16,6 +16,7 @@ import {
   TooManyAuthenticatorsError,
   TooManyEmailsError,
   TotpAlreadyEnabledError,
+  OperatorNotAllowedError,
   UserNotFoundError,
   WebAuthnNotEnabledError,
 } from '../domain/errors.js';
@@ -64,6 +65,7 @@ export const PROBLEMS = {
   invalid_code: { status: 400, title: 'Invalid code', detail: 'The code is wrong or has already been used.' },
   invalid_credential: { status: 400, title: 'Invalid credential', detail: 'The security key response is not valid for a pending challenge of this user.' },
   unauthorized: { status: 401, title: 'Unauthorized', detail: 'A valid first-factor bearer token is required.' },
+  forbidden: { status: 403, title: 'Forbidden', detail: 'This principal may not call the operator routes: the deployment does not name it.' },
   step_up_required: { status: 403, title: 'Step-up required', detail: 'MFA is on: send a proof of a current factor (code, recoveryCode, webauthn or emailCode) with this request.' },
   not_found: { status: 404, title: 'Not found', detail: 'There is no such resource.' },
   enrollment_not_found: { status: 404, title: 'Enrollment not found', detail: 'There is no pending TOTP enrollment, or it has expired. Start a new one.' },
@@ -105,6 +107,7 @@ const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ProblemCode]> = [
   [InvalidCodeError, 'invalid_code'],
   [InvalidCredentialError, 'invalid_credential'],
   [StepUpRequiredError, 'step_up_required'],
+  [OperatorNotAllowedError, 'forbidden'],
   [RegistrationNotFoundError, 'registration_not_found'],
   [AuthenticatorNotFoundError, 'authenticator_not_found'],
   [UserNotFoundError, 'user_not_found'],

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
+import { describeIssues, issueFragment } from './schema-words.js';
 
 /** What API Gateway (HTTP API, payload 2.0) hands a function; the JWT authorizer's claims when the route has one. */
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -74,7 +75,8 @@ function firstFactorAudience(value: unknown): string | undefined {
 export function operatorOf(event: HttpEvent): Operator {
   const authorizer = 'authorizer' in event.requestContext ? (event.requestContext.authorizer as { iam?: { userArn?: unknown } } | undefined) : undefined;
   const principal = authorizer?.iam?.userArn;
-  if (typeof principal !== 'string' || !principal.startsWith('arn:') || principal.length > 2048) throw new UnauthorizedError();
+  // AWS's ARNs are printable ASCII: anything else cannot be a verified principal (nor reach an audit line).
+  if (typeof principal !== 'string' || !/^arn:[\x21-\x7e]+$/.test(principal) || principal.length > 2048) throw new UnauthorizedError();
   return { principal, audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp } };
 }
 
@@ -99,12 +101,9 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
       throw new InvalidRequestError('The body is not valid JSON.');
     }
   }
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    // Paths and issue kinds only: never echo the submitted values.
-    const where = result.error.issues.map((issue) => `${['body', ...issue.path.map(String)].join('.')}: ${issue.code}`);
-    throw new InvalidRequestError(`The body does not match the schema (${where.slice(0, 5).join('; ')}).`);
-  }
+  const result = schema.safeParse(value, { error: issueFragment });
+  // Paths and the schema's own words only: never echo the submitted values.
+  if (!result.success) throw new InvalidRequestError(describeIssues(result.error.issues));
   return result.data;
 }
 

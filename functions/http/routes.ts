@@ -70,7 +70,7 @@ const CODE_CHECK_PROBLEMS = ['invalid_request', 'invalid_code', 'too_many_attemp
 /** Routes that take any proof of a current factor, a key's assertion included. */
 const PROOF_PROBLEMS = [...CODE_CHECK_PROBLEMS, 'invalid_credential'] as const;
 /** Operator routes: the user's item is read and written by the operator's call (the user's token plays no part). */
-const ADMIN_PROBLEMS = ['invalid_request', 'user_not_found'] as const;
+const ADMIN_PROBLEMS = ['invalid_request', 'forbidden', 'user_not_found'] as const;
 const ADMIN_BODY_PROBLEMS = [...ADMIN_PROBLEMS, 'payload_too_large', 'unsupported_media_type'] as const;
 
 /** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */

@@ -15,12 +15,24 @@ const EmailCode = z.string().max(64).meta({ description: 'The 8-digit code the l
 const Timestamp = z.iso.datetime().meta({ example: '2026-11-28T12:00:00.000Z' });
 
 const Base64Url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
+/** Leading and trailing white space is dropped first; what is left must be 1-64 characters with no control or format characters (Unicode Cc, Cf). */
 const AuthenticatorName = z
   .string()
+  .trim()
   .min(1)
-  .max(64)
-  .regex(/^[^\p{Cc}]+$/u)
-  .meta({ description: 'A name the user gives the authenticator (1-64 characters).', example: 'YubiKey 5C' });
+  // Characters as people count them (code points), as the pattern below counts them: an emoji is one.
+  .refine((name) => [...name].length <= 64, { error: 'must be at most 64 characters' })
+  .regex(/^[^\p{Cc}\p{Cf}]*$/u, { error: 'must not contain control or format characters' })
+  .meta({
+    description: 'A name the user gives the authenticator: trimmed of leading and trailing white space, then 1-64 characters, no control or format characters (Unicode Cc, Cf).',
+    example: 'YubiKey 5C',
+    // The limits hold after trimming, which JSON Schema cannot say with lengths: one pattern says it of the value as sent.
+    override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      delete jsonSchema.minLength;
+      delete jsonSchema.maxLength;
+      jsonSchema.pattern = '^\\s*[^\\s\\p{Cc}\\p{Cf}](?:[^\\p{Cc}\\p{Cf}]{0,62}[^\\s\\p{Cc}\\p{Cf}])?\\s*$';
+    },
+  });
 const AuthenticatorId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).meta({ description: "The authenticator's id.", example: 'Jq3r8mZt0aXk2Vb9' });
 
 /** What a browser reports of the extensions we ask for (`credProps` at registration; none at authentication). */
@@ -81,17 +93,20 @@ const proofShapes = <E extends z.core.$ZodLooseShape>(extra: E) => [
   z.strictObject({ emailCode: EmailCode, ...extra }),
 ] as const;
 
+/** The words of a body that is not exactly one proof (functions/http/schema-words.ts puts them in the problem's detail). */
+export const ONE_PROOF = 'Send exactly one of code, recoveryCode, webauthn or emailCode';
+
 export const EmptyRequest = z.strictObject({}).meta({ id: 'EmptyRequest' });
 export const ConfirmEnrollmentRequest = z.strictObject({ code: Code, name: AuthenticatorName.optional() }).meta({ id: 'ConfirmEnrollmentRequest' });
 export const SecondFactorRequest = z
-  .union(proofShapes({}))
+  .union(proofShapes({}), { error: ONE_PROOF })
   .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, `webauthn` (a security key\'s assertion) or `emailCode` (a code sent by email).' });
 export const VerifyRequest = z
-  .union(proofShapes({ nonce: Nonce.optional() }))
+  .union(proofShapes({ nonce: Nonce.optional() }), { error: `${ONE_PROOF}, and optionally nonce` })
   .meta({ id: 'VerifyRequest', description: 'Exactly one proof (`code`, `recoveryCode`, `webauthn` or `emailCode`), and optionally the `nonce` to bind the assertion to.' });
 /** `{}` while MFA is off; a proof of a current factor when it is on. */
 export const OptionalProofRequest = z
-  .union([z.strictObject({}), ...proofShapes({})])
+  .union([z.strictObject({}), ...proofShapes({})], { error: `${ONE_PROOF} (or {} while MFA is off)` })
   .meta({ id: 'OptionalProofRequest', description: '`{}` while MFA is off; while it is on, exactly one proof of a current factor (`code`, `recoveryCode`, `webauthn` or `emailCode`).' });
 export const ConfirmRegistrationRequest = z
   .strictObject({ credential: RegistrationResponse, name: AuthenticatorName.optional() })

@@ -1,3 +1,5 @@
+import type { AttemptLane } from '../domain/lockout.js';
+
 /**
  * The method kinds, written once. An authenticator is one of the user's registered factors
  * (an authenticator app, a security key, or a verified email address); a proof is what a
@@ -9,6 +11,20 @@ export type AuthenticatorKind = (typeof AUTHENTICATOR_KINDS)[number];
 
 export const PROOF_METHODS = ['totp', 'recovery_code', 'webauthn', 'email'] as const;
 export type ProofMethod = (typeof PROOF_METHODS)[number];
+
+/**
+ * How each kind of proof is limited, declared once (domain/lockout.ts): `guessable` proofs (an
+ * app's 6-digit code) are counted per user and locked; `unguessable` ones (a recovery code's
+ * 80 bits, a key's signature) are limited per first-factor session against cost, under a per-user
+ * ceiling, and never locked. A new kind of proof names its lane here; the attempt engine does the rest.
+ */
+export const PROOF_LANES = {
+  totp: 'guessable',
+  recovery_code: 'unguessable',
+  webauthn: 'unguessable',
+  // An 8-digit code: guessable, so it counts in the per-user code lock with TOTP codes.
+  email: 'guessable',
+} as const satisfies Record<ProofMethod, AttemptLane>;
 
 /** At most this many authenticators per user, of all kinds together. */
 export const MAX_AUTHENTICATORS = 10;

@@ -28,9 +28,11 @@ export type AuditEventName =
   | 'mfa.step_up.failed'
   | 'mfa.lockout.started'
   | 'mfa.lockout.refused'
+  | 'mfa.proof_ceiling.reached'
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
-  | 'mfa.admin.unlock';
+  | 'mfa.admin.unlock'
+  | 'mfa.admin.refused';
 
 export interface AuditContext {
   requestId: string;

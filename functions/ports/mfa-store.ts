@@ -1,6 +1,7 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
 import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../domain/mfa-record.js';
+import type { SessionLimits } from '../domain/sessions.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
 
@@ -14,18 +15,24 @@ export type WriteResult = 'ok' | 'conflict';
 
 /** What proves, in a write, that the user holds a current factor; the write consumes it. */
 export type Proof =
-  /** A code of one of the user's apps, for a step newer than that app's last. */
-  | { kind: 'totp'; authenticatorId: string; sealedSecret: Uint8Array; step: number }
-  /** One unused recovery code (its stored hash). */
-  | { kind: 'recovery_code'; hash: string }
-  /** A key's verified assertion over the pending challenge; the counter moves from `previousCounter`. */
-  | { kind: 'webauthn'; authenticatorId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
-  /** A code of the app being set up (confirming a pending enrollment). */
-  | { kind: 'pending_totp'; sealedSecret: Uint8Array; step: number }
+  /** A code of one of the user's apps, for a step newer than that app's last; `codeDigest` is kept to recognise a copy. */
+  | { kind: 'totp'; authenticatorId: string; sealedSecret: Uint8Array; step: number; codeDigest: string }
+  /** One unused recovery code (its stored hash); `digest` is kept once it is spent, to recognise a copy. */
+  | { kind: 'recovery_code'; hash: string; digest: string }
+  /** A key's verified assertion over the session's pending challenge; the counter moves from `previousCounter`. */
+  | { kind: 'webauthn'; authenticatorId: string; sessionId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
+  /** A code of the app the session is setting up (confirming its pending enrollment). */
+  | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number }
   /** The email code pending for this session (its stored hash), proving the user's email method. */
   | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array }
   /** The email code pending for this session that confirms adding the email method. */
   | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean };
+
+/** Another session's pending ceremony to drop (only if it is still the one read: same `createdAt`). */
+export interface PendingDrop {
+  sessionId: string;
+  createdAt: number;
+}
 
 /** What a successful proof also does, in the same write. */
 export type ProofEffect =
@@ -46,12 +53,19 @@ export type ProofEffect =
     }
   /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
   | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
-  /** Starts setting up one more app (MFA is on, so only with a proof). */
-  | { kind: 'start_totp_enrollment'; pending: PendingEnrollment }
-  /** Starts registering one more key (MFA is on, so only with a proof). */
-  | { kind: 'start_webauthn_registration'; registration: PendingChallenge; userHandle: string }
+  /**
+   * Starts setting up one more app in the session (MFA is on, so only with a proof), replacing
+   * that session's pending one; `pendingRead` is the map as read (undefined: none), from which
+   * others are dropped to keep at most MAX_PENDING_PER_USER.
+   */
+  | { kind: 'start_totp_enrollment'; sessionId: string; pending: PendingEnrollment; pendingRead: PendingMapRead }
+  /** Starts registering one more key in the session (MFA is on, so only with a proof); as above. */
+  | { kind: 'start_webauthn_registration'; sessionId: string; registration: PendingChallenge; userHandle: string; pendingRead: PendingMapRead }
   /** Counts one mail with a code in the send window (`previous` as read, `next` after it). */
   | { kind: 'count_email_send'; send: EmailSend };
+
+/** A map of pending ceremonies of one kind as read (session id -> when started and until when), or undefined when the item has none. */
+export type PendingMapRead = Readonly<Record<string, { createdAt: number; expiresAt: number }>> | undefined;
 
 /** One mail with a code, counted in the send window: the window as read, and after the send. */
 export interface EmailSend {
@@ -69,16 +83,38 @@ export type EmailCodeRequires = { mfa: 'off' } | { mfa: 'on' } | { emailAuthenti
 export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment' | 'pending-email';
 
 /**
- * When counting an attempt needs no decision (see domain/lockout.ts): for a code, the failure
- * count is one of `failuresIn`, the failure window began after `windowStartAfter` and holds
- * fewer than `windowFailuresBelow` failures, and no lock stands; for a recovery code or key,
- * the oldest of the last checks in the sliding window happened at or before `oldestAtMost`; the
- * check is recorded at `at` (unique to the attempt, so that it can be given back).
+ * When counting an attempt needs no decision (see domain/lockout.ts): for a guessable code, the
+ * failure count is one of `failuresIn`, the failure window began after `windowStartAfter` and
+ * holds fewer than `windowFailuresBelow` failures, and no lock stands; for an unguessable proof,
+ * the session has an entry and the oldest check of its window and of the user's ceiling window
+ * happened at or before `oldestAtMost`; the check is recorded at `at` in both (unique to the
+ * attempt, so that it can be given back). `sessionId` names the session (and, for a confirmation,
+ * whose pending enrollment it needs).
  */
-export type QuietAttemptGuard = { requires: AttemptRequires } & (
-  | { lane: 'code'; failuresIn: readonly number[]; windowStartAfter: number; windowFailuresBelow: number }
-  | { lane: 'proof'; oldestAtMost: number; at: number }
+export type QuietAttemptGuard = { requires: AttemptRequires; sessionId: string } & (
+  | { lane: 'guessable'; failuresIn: readonly number[]; windowStartAfter: number; windowFailuresBelow: number }
+  | { lane: 'unguessable'; oldestAtMost: number; at: number }
 );
+
+/** A change of one session's entry, applied only if it is still as read (`before`; undefined: no entry). */
+export interface SessionChange {
+  sessionId: string;
+  before: SessionLimits | undefined;
+  after: SessionLimits;
+  /** Whether the item has the map of sessions at all (else the write creates it, holding only this entry). */
+  mapExists: boolean;
+  /** Other sessions' entries to drop (each only if still as read), to keep the map bounded. */
+  drop: ReadonlyArray<{ sessionId: string; entry: SessionLimits }>;
+}
+
+/** A change of the user's ceiling window in the same write. */
+export type CeilingChange =
+  /** One more check at `at`, when the oldest in the window happened at or before `oldestAtMost`. */
+  | { kind: 'count'; oldestAtMost: number; at: number }
+  /** The whole window, replacing the one read (an earlier version's shorter window). */
+  | { kind: 'replace'; before: readonly number[] | undefined; after: readonly number[] }
+  /** The check at `at`, found at `index`, given back in place. */
+  | { kind: 'give_back'; index: number; at: number };
 
 /** `counted`: the attempt was counted and `record` is the item after it; else `record` is the item as found (or none). */
 export interface QuietAttemptResult {
@@ -86,11 +122,8 @@ export interface QuietAttemptResult {
   record?: MfaRecord | undefined;
 }
 
-/** One attempt as decided by the caller, applied only if the counters are still as read. */
-export type DecidedAttempt =
-  | ({ lane: 'code'; previousFailures: number } & CountedAttempt)
-  /** Only for an item that has no rate window yet (one written by version 1): starts it. */
-  | { lane: 'proof'; proofTimes: number[] };
+/** One code check as decided by the caller, applied only if the counters are still as read. */
+export type DecidedAttempt = { previousFailures: number } & CountedAttempt;
 
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;
@@ -103,28 +136,38 @@ export interface MfaStore {
   countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult>;
 
   /**
-   * Records one attempt as the caller decided it (a code check may start a lock). Called for
-   * every attempt before it is evaluated, so that nothing is ever evaluated uncounted. Conflict
-   * when another request counted first, or (for a code) a lock stands.
+   * Records one code check as the caller decided it (it may start a lock). Called for every
+   * guessable attempt the quiet write could not count, before it is evaluated, so that nothing
+   * is ever evaluated uncounted. Conflict when another request counted first, or a lock stands.
    */
-  countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+  countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number): Promise<WriteResult>;
+
+  /**
+   * Changes one session's entry (and the ceiling window) as the caller decided: counting a
+   * recovery-code or key check the quiet write could not (a session's first, an earlier
+   * version's item), or giving back a copy of a right proof. Conflict, with the item as found,
+   * when the entry (or the ceiling slot) is no longer as read.
+   */
+  changeSession(
+    userId: string,
+    session: SessionChange,
+    ceiling: CeilingChange | undefined,
+    now: number,
+    events?: readonly ChangeEvent[],
+  ): Promise<{ result: WriteResult; record?: MfaRecord | undefined }>;
 
   /**
    * Gives back a counted code check that turned out to be a right code already spent (a double
-   * click, a client's retry): it was no guess. Best effort, never below zero. The `events`
-   * (the replayed-code signal) are recorded by whichever of its writes applies, and by a write
-   * of their own when none does.
+   * click, a client's retry): it was no guess, and it never touches the user's lock. Best
+   * effort, never below zero; the lock this very check started goes with it.
    */
-  refundCodeAttempt(userId: string, counted: CountedAttempt, now: number, events?: readonly ChangeEvent[]): Promise<void>;
+  refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void>;
 
-  /**
-   * Gives back a counted recovery-code or key check, recorded at `at`, that turned out to be a
-   * right proof already spent: its time leaves the sliding window and a free slot (0) takes the
-   * oldest place, so the next check may count at once. `known` is the window as last read (to
-   * find the slot without a read). Best effort: nothing when the time has left the window. The
-   * `events` are recorded by its write, or by one of their own when there is nothing to give back.
-   */
-  refundProofAttempt(userId: string, at: number, now: number, known?: readonly number[], events?: readonly ChangeEvent[]): Promise<void>;
+  /** Records `events` (the lock's start) only while the lock ending at `lockedUntil` still stands as committed; conflict otherwise. */
+  confirmLockout(userId: string, lockedUntil: number, now: number, events: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /** Records `events` (the ceiling reached) and the report's time, if the last report is still `reportedAt` as read. */
+  reportCeiling(userId: string, reportedAt: number | undefined, now: number, events: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /**
    * Consumes the proof, applies the effect and, for a code, resets the failure count, in one
@@ -134,26 +177,48 @@ export interface MfaStore {
    */
   commitProof(userId: string, proof: Proof, effect: ProofEffect, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
-  /** Stores (or replaces) a pending TOTP enrollment; conflict when MFA is on (that needs commitProof). */
-  putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;
-
   /**
-   * Stores (or replaces) a pending key registration, keeping the user's handle or setting
-   * `newUserHandle` when there is none, and returns the handle stored; conflict when MFA is on.
+   * Stores (or replaces) the session's pending TOTP enrollment, dropping others past
+   * MAX_PENDING_PER_USER; conflict when MFA is on (that needs commitProof).
    */
-  putRegistration(userId: string, registration: PendingChallenge, newUserHandle: string, now: number): Promise<{ result: WriteResult; userHandle?: string | undefined }>;
-
-  /** Stores (or replaces) the pending authentication challenge; conflict unless MFA is on. */
-  putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult>;
+  putPendingEnrollment(userId: string, sessionId: string, pending: PendingEnrollment, now: number): Promise<WriteResult>;
 
   /**
-   * Adds a key whose registration answered the pending challenge, consuming it, with the first
-   * recovery-code set when it is the first authenticator. Conflict unless that challenge is
-   * still pending and the authenticator count is still `authenticatorCount`.
+   * Stores (or replaces) the session's pending key registration, dropping others past
+   * MAX_PENDING_PER_USER, keeping the user's handle or setting `newUserHandle` when there is
+   * none, and returns the handle stored; conflict when MFA is on.
+   */
+  putRegistration(
+    userId: string,
+    sessionId: string,
+    registration: PendingChallenge,
+    newUserHandle: string,
+    now: number,
+  ): Promise<{ result: WriteResult; userHandle?: string | undefined }>;
+
+  /**
+   * Stores (or replaces) the session's pending authentication challenge, dropping others as read
+   * in `pendingRead` past MAX_PENDING_PER_USER, with the session's entry when it has none yet
+   * (`session`); conflict unless MFA is on and the map is still as read.
+   */
+  putAuthenticationChallenge(
+    userId: string,
+    sessionId: string,
+    challenge: PendingChallenge,
+    pendingRead: PendingMapRead,
+    session: SessionChange | undefined,
+    now: number,
+  ): Promise<WriteResult>;
+
+  /**
+   * Adds a key whose registration answered the session's pending challenge, consuming it, with
+   * the first recovery-code set when it is the first authenticator. Conflict unless that
+   * challenge is still pending and the authenticator count is still `authenticatorCount`.
    */
   addRegisteredKey(
     userId: string,
     input: {
+      sessionId: string;
       challenge: string;
       authenticator: Authenticator;
       authenticatorCount: number;

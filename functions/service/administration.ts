@@ -1,9 +1,10 @@
 import type { ChangeEvent } from '../domain/change-events.js';
-import { UserNotFoundError } from '../domain/errors.js';
+import { OperatorNotAllowedError, UserNotFoundError } from '../domain/errors.js';
 import { isLocked } from '../domain/lockout.js';
 import type { MfaRecord } from '../domain/mfa-record.js';
 import type { AuditContext, AuditEventName } from '../ports/audit-log.js';
 import { iso, type MfaServiceDeps } from './context.js';
+import { isNamedPrincipal } from './operator-principals.js';
 import { statusOf, type MfaStatus } from './views.js';
 
 /** Who is acting on a user's MFA: an operator, named by the IAM principal that signed the call. */
@@ -12,6 +13,11 @@ export interface Operator {
   principal: string;
   audit: Omit<AuditContext, 'principal'>;
 }
+
+declare const admitted: unique symbol;
+
+/** An operator the deployment names: only `Administration.admit` makes one, and every action needs one. */
+export type AdmittedOperator = Operator & { readonly [admitted]: true };
 
 /** A user's MFA state as support staff see it: the user's own view plus the lockout. */
 export interface AdminMfaStatus extends MfaStatus {
@@ -32,9 +38,21 @@ export interface AdminMfaStatus extends MfaStatus {
  * in the same conditional write.
  */
 export class Administration {
-  constructor(private readonly deps: Pick<MfaServiceDeps, 'store' | 'audit' | 'clock'>) {}
+  constructor(private readonly deps: Pick<MfaServiceDeps, 'store' | 'audit' | 'clock' | 'settings'>) {}
 
-  async status(operator: Operator, userId: string): Promise<AdminMfaStatus> {
+  /**
+   * Lets through only a principal the deployment names (`adminPrincipalArns` and the support
+   * role; an assumed role by its role). Anyone else, though IAM let them invoke the route, is
+   * refused and audited (`mfa.admin.refused`, with their principal and the user they asked for
+   * when the path names one validly).
+   */
+  admit(operator: Operator, userId: string | undefined): AdmittedOperator {
+    if (isNamedPrincipal(operator.principal, this.deps.settings.adminPrincipalArns)) return operator as AdmittedOperator;
+    this.audit(operator, 'mfa.admin.refused', userId ?? '', 'refused');
+    throw new OperatorNotAllowedError();
+  }
+
+  async status(operator: AdmittedOperator, userId: string): Promise<AdminMfaStatus> {
     const record = await this.deps.store.get(userId);
     if (!record) {
       this.audit(operator, 'mfa.admin.status', userId, 'refused');
@@ -45,17 +63,17 @@ export class Administration {
   }
 
   /** Removes every authenticator, recovery code, pending setup and challenge, and clears the lock. */
-  reset(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+  reset(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
     return this.act(operator, userId, reason, 'mfa.admin.reset', 'admin.reset', (now, events) => this.deps.store.resetMfa(userId, now, events));
   }
 
   /** Clears the lock and the attempt counters; the user's factors stay as they are. */
-  unlock(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+  unlock(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
     return this.act(operator, userId, reason, 'mfa.admin.unlock', 'admin.unlock', (now, events) => this.deps.store.clearLock(userId, now, events));
   }
 
   private async act(
-    operator: Operator,
+    operator: AdmittedOperator,
     userId: string,
     reason: string,
     auditEvent: AuditEventName,

@@ -2,27 +2,32 @@ import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
 import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
+  ceilingWindowOf,
   countAttempt,
-  countProofAttempt,
   isLocked,
   proofAttemptTime,
-  proofRetryAfterSeconds,
   PROOF_TIME_FRACTIONS,
+  PROOF_WINDOW_MS,
   quietAttemptGuard,
   quietProofGuard,
   retryAfterSeconds,
+  slideWindow,
+  USER_PROOF_CEILING,
+  windowRetryAfterSeconds,
   type AttemptLane,
   type CountedAttempt,
 } from '../domain/lockout.js';
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
+import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, type SessionLimits } from '../domain/sessions.js';
 import type { Evaluation } from '../methods/evaluation.js';
+import { PROOF_LANES } from '../methods/kinds.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
 import { proveEmailCode } from '../methods/email/email-proof.js';
 import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
 import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
-import type { AttemptRequires, MfaStore, Proof, WriteResult } from '../ports/mfa-store.js';
-import { audit, emailCodeSealContextOf, methodOf, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
+import type { AttemptRequires, MfaStore, Proof, SessionChange, WriteResult } from '../ports/mfa-store.js';
+import { audit, emailCodeSealContextOf, methodOf, originOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
@@ -52,15 +57,25 @@ export interface Attempted<T> {
   value?: T | undefined;
 }
 
-/** Guessable codes (an app's, or one sent by email) share the per-user code lock. */
-const laneOf = (factor: SecondFactor): AttemptLane => ('code' in factor || 'emailCode' in factor ? 'code' : 'proof');
+const laneOf = (factor: SecondFactor): AttemptLane => PROOF_LANES[methodOf(factor)];
+
+/** What counting an attempt found: the record to evaluate, and how the attempt was counted (to give it back). */
+interface Count {
+  record: MfaRecord;
+  /** A guessable code: the counters as written. */
+  counted?: CountedAttempt | undefined;
+  /** An unguessable proof: the time it was counted at, in the session's window and the ceiling's. */
+  at?: number | undefined;
+}
 
 /**
  * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
- * before evaluating it, by a write that refuses to count past the limit of its lane (codes:
- * the lockout; recovery codes and keys: the rate limit), evaluates the proof against the state
- * it read, and commits with a conditional write that re-checks that state; on a conflict it
- * re-reads and evaluates again (the attempt stays counted once).
+ * before evaluating it, by a write that refuses to count past the limit of its lane (guessable
+ * codes: the user's lockout; unguessable recovery codes and keys: the session's rate limit and
+ * the user's ceiling), evaluates the proof against the state it read, and commits with a
+ * conditional write that re-checks that state; on a conflict it re-reads and evaluates again
+ * (the attempt stays counted once). A copy of a right proof already spent is given back within
+ * the session's refund allowance, and refused 429 beyond it.
  */
 export class AttemptEngine {
   constructor(private readonly deps: Pick<MfaServiceDeps, 'store' | 'sealer' | 'audit' | 'clock' | 'settings'>) {}
@@ -70,21 +85,17 @@ export class AttemptEngine {
     const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
-    let counted: CountedAttempt | undefined;
-    /** A recovery-code or key check: the time it was counted at in the sliding window. */
-    let proofAt: number | undefined;
-    let isCounted = false;
+    let count: Count | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
       let record: MfaRecord | undefined;
-      if (isCounted) {
+      if (count) {
         record = await store.get(actor.userId);
         plan.precondition(record, now);
       } else {
-        const count = await this.count(actor, store, lane, plan, now);
+        count = (await this.count(actor, store, lane, plan, now)) ?? undefined;
         if (!count) continue;
-        ({ record, counted, proofAt } = count);
-        isCounted = true;
+        record = count.record;
       }
       if (record.legacy) {
         if ((await store.migrateLegacy(record, now)) === 'conflict') continue;
@@ -98,21 +109,16 @@ export class AttemptEngine {
       }
       const method = methodOf(factor);
       if (evaluation.refused === 'spent') {
-        // A right code (or key response) already used: no guess, so its attempt is given back.
-        // The replayed-code signal rides on the refund's write (a failure path: no call of its own on success).
-        const signal: ChangeEvent[] = [{ event: 'code.replay_refused', ...originOf(actor), method }];
-        if (counted) await store.refundCodeAttempt(actor.userId, counted, now, signal);
-        if (proofAt !== undefined) await store.refundProofAttempt(actor.userId, proofAt, now, record.proofTimes, signal);
-        audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
+        // A right code (or key response) already used: no guess, so its attempt is given back, within the session's allowance.
+        await this.giveBack(actor, store, record, count, { spentKey: evaluation.spentKey, method }, plan, now);
         throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
       }
       if (evaluation.refused === 'counter_regression') {
         audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
       }
+      const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
-      if (counted?.lockedUntil !== undefined) {
-        audit(this.deps, actor, 'mfa.lockout.started', 'refused', { failures: counted.failures, lockedUntil: new Date(counted.lockedUntil).toISOString() });
-      }
+      if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, counted.lockedUntil, now);
       throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
     }
     throw new ContentionError();
@@ -121,53 +127,140 @@ export class AttemptEngine {
   /**
    * Counts one attempt in its lane, or returns null when another request counted first.
    * Usually the count is plain arithmetic and the store does it in the write that reads the
-   * record (one call); when it would start a lock or a new window, it is decided here and
-   * written conditionally.
+   * record (one call); when it would start a lock, or a session's first check, it is decided
+   * here and written conditionally.
    */
-  private async count(
-    actor: Actor,
-    store: MfaStore,
-    lane: AttemptLane,
-    plan: AttemptPlan<unknown>,
-    now: number,
-  ): Promise<{ record: MfaRecord; counted: CountedAttempt | undefined; proofAt: number | undefined } | null> {
-    // Unique to this attempt (within its millisecond), so that the check can be given back if it was a copy.
-    const at = proofAttemptTime(now, randomInt(1, PROOF_TIME_FRACTIONS));
-    const guard = lane === 'code' ? { lane, requires: plan.requires, ...quietAttemptGuard(now) } : { lane, requires: plan.requires, at, ...quietProofGuard(now) };
+  private async count(actor: Actor, store: MfaStore, lane: AttemptLane, plan: AttemptPlan<unknown>, now: number): Promise<Count | null> {
+    if (lane === 'unguessable') return this.countUnguessable(actor, store, plan, now);
+    const guard = { lane, requires: plan.requires, sessionId: actor.sessionId, ...quietAttemptGuard(now) };
     const quiet = await store.countQuietAttempt(actor.userId, guard, now);
     const found = quiet.record;
     if (quiet.counted && found) {
-      if (lane === 'proof') {
-        plan.precondition(found, now);
-        return { record: found, counted: undefined, proofAt: at };
-      }
       const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
       const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
       plan.precondition(record, now);
-      return { record, counted, proofAt: undefined };
+      return { record, counted };
     }
     plan.precondition(found, now);
-    if (lane === 'proof') {
-      const retryAfter = proofRetryAfterSeconds(found, now);
-      if (retryAfter > 0) {
-        audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
-        throw new TooManyAttemptsError(retryAfter);
-      }
-      // The quiet write found no window to count in (an item of version 1): this starts one.
-      if (found.proofTimes !== undefined) return null;
-      const written = await store.countDecidedAttempt(actor.userId, { lane, proofTimes: countProofAttempt(found, at) }, now);
-      return written === 'ok' ? { record: found, counted: undefined, proofAt: at } : null;
-    }
     if (isLocked(found, now)) {
       audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
       throw new TooManyAttemptsError(retryAfterSeconds(found, now));
     }
     const counted = countAttempt(found, now);
-    const events = counted.lockedUntil !== undefined ? [{ event: 'lockout.started' as const, ...originOf(actor) }] : [];
-    const written = await store.countDecidedAttempt(actor.userId, { lane, previousFailures: found.failures, ...counted }, now, events);
-    return written === 'ok' ? { record: found, counted, proofAt: undefined } : null;
+    // No event here: a lock this attempt starts is published only once it is known to stand (confirmLockout).
+    const written = await store.countDecidedAttempt(actor.userId, { previousFailures: found.failures, ...counted }, now);
+    return written === 'ok' ? { record: found, counted } : null;
   }
 
+  /** Counts a recovery-code or key check in the session's window and the user's ceiling window. */
+  private async countUnguessable(actor: Actor, store: MfaStore, plan: AttemptPlan<unknown>, now: number): Promise<Count | null> {
+    // Unique to this attempt (within its millisecond), so that the check can be given back if it was a copy.
+    const at = proofAttemptTime(now, randomInt(1, PROOF_TIME_FRACTIONS));
+    const guard = { lane: 'unguessable' as const, requires: plan.requires, sessionId: actor.sessionId, at, ...quietProofGuard(now) };
+    const quiet = await store.countQuietAttempt(actor.userId, guard, now);
+    const found = quiet.record;
+    if (quiet.counted && found) {
+      plan.precondition(found, now);
+      return { record: found, at };
+    }
+    plan.precondition(found, now);
+    const entry = found.sessions?.[actor.sessionId];
+    const sessionWait = sessionRetryAfterSeconds(entry, now);
+    if (sessionWait > 0) {
+      audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+      throw new TooManyAttemptsError(sessionWait);
+    }
+    const ceiling = ceilingWindowOf(found.proofTimes);
+    const ceilingWait = windowRetryAfterSeconds(ceiling, now);
+    if (ceilingWait > 0) {
+      await this.reportCeiling(actor, store, found, now);
+      audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+      throw new TooManyAttemptsError(ceilingWait);
+    }
+    // The session's first check (its entry is made here), or an item of an earlier version (its ceiling window is widened).
+    const after = sessionWithCheck(entry, at);
+    const session = this.sessionChange(actor, found, entry, after, now);
+    const stored = found.proofTimes?.length === USER_PROOF_CEILING;
+    const ceilingAfter = slideWindow(ceiling, at);
+    const { result } = await store.changeSession(
+      actor.userId,
+      session,
+      stored ? { kind: 'count', oldestAtMost: now - PROOF_WINDOW_MS, at } : { kind: 'replace', before: found.proofTimes, after: ceilingAfter },
+      now,
+    );
+    if (result === 'conflict') return null;
+    return { record: { ...found, sessions: { ...found.sessions, [actor.sessionId]: after }, proofTimes: ceilingAfter }, at };
+  }
+
+  /** A change of the actor's session entry from `before` to `after`, making room among the others when it is new. */
+  private sessionChange(actor: Actor, record: MfaRecord, before: SessionLimits | undefined, after: SessionLimits, now: number): SessionChange {
+    const drop = before ? [] : sessionsToDrop(record.sessions, actor.sessionId, now);
+    return {
+      sessionId: actor.sessionId,
+      before,
+      after,
+      mapExists: record.sessions !== undefined,
+      drop: drop.map((sessionId) => ({ sessionId, entry: record.sessions![sessionId]! })),
+    };
+  }
+
+  /**
+   * Gives back a copy of a right proof (no guess): its check leaves the session's window (and
+   * the ceiling's), and a guessable code's count leaves the user's counters, while the session has
+   * refunds left in the window. Its `code.replay_refused` event rides on that write, at most once
+   * a window per spent proof and session. Beyond the allowance the copy is refused 429: the
+   * session's check stays counted, and the user's code lock is still never touched.
+   */
+  private async giveBack(
+    actor: Actor,
+    store: MfaStore,
+    found: MfaRecord,
+    count: Count,
+    { spentKey, method }: { spentKey: string; method: FactorMethod },
+    plan: AttemptPlan<unknown>,
+    now: number,
+  ): Promise<void> {
+    let record: MfaRecord | undefined = found;
+    for (let round = 0; record && round < MAX_ROUNDS; round++) {
+      const entry = record.sessions?.[actor.sessionId];
+      const decision = decideRefund(entry, count.at, spentKey, now);
+      if ('retryAfterSeconds' in decision) {
+        if (count.counted) await store.refundCodeAttempt(actor.userId, count.counted, now);
+        audit(this.deps, actor, 'mfa.lockout.refused', 'refused', { operation: plan.operation });
+        throw new TooManyAttemptsError(decision.retryAfterSeconds);
+      }
+      const index = count.at === undefined ? -1 : (record.proofTimes ?? []).indexOf(count.at);
+      const events: ChangeEvent[] = decision.event ? [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }] : [];
+      const changed = await store.changeSession(
+        actor.userId,
+        this.sessionChange(actor, record, entry, decision.entry, now),
+        index >= 0 ? { kind: 'give_back', index, at: count.at! } : undefined,
+        now,
+        events,
+      );
+      if (changed.result === 'ok') break;
+      record = changed.record;
+    }
+    if (count.counted) await store.refundCodeAttempt(actor.userId, count.counted, now);
+    audit(this.deps, actor, 'mfa.code.replay_refused', 'refused', { method, operation: plan.operation });
+  }
+
+  /** Publishes the start of the lock this attempt's count wrote, only while that lock stands as committed. */
+  private async confirmLockout(actor: Actor, store: MfaStore, lockedUntil: number, now: number): Promise<void> {
+    const events: ChangeEvent[] = [{ event: 'lockout.started', requestId: actor.audit.requestId }];
+    if ((await store.confirmLockout(actor.userId, lockedUntil, now, events)) === 'ok') {
+      audit(this.deps, actor, 'mfa.lockout.started', 'refused', { lockedUntil: new Date(lockedUntil).toISOString() });
+    }
+  }
+
+  /** Reports that the user's ceiling refused a check: an event, an audit line and (through it) a metric, at most once a window. */
+  private async reportCeiling(actor: Actor, store: MfaStore, found: MfaRecord, now: number): Promise<void> {
+    if (found.ceilingReportedAt !== undefined && found.ceilingReportedAt > now - PROOF_WINDOW_MS) return;
+    const events: ChangeEvent[] = [{ event: 'proof_ceiling.reached', requestId: actor.audit.requestId }];
+    if ((await store.reportCeiling(actor.userId, found.ceilingReportedAt, now, events)) === 'ok') {
+      audit(this.deps, actor, 'mfa.proof_ceiling.reached', 'refused', {});
+    }
+  }
   /** The proof `factor` gives against `record`, or why it gives none. */
   private async evaluate(
     actor: Actor,
@@ -179,11 +272,14 @@ export class AttemptEngine {
   ): Promise<Evaluation<Proof>> {
     if ('recoveryCode' in factor) {
       if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
-      return proveRecoveryCode(record.recoveryCodeHashes, factor.recoveryCode, caches.kdf, record.spentRecoveryCodeHashes);
+      return proveRecoveryCode(actor.userId, record.recoveryCodeHashes, factor.recoveryCode, caches.kdf, {
+        hashes: record.spentRecoveryCodeHashes,
+        digests: record.spentRecoveryCodeDigests,
+      });
     }
     if ('webauthn' in factor) {
       if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
-      return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now);
+      return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now, actor.sessionId);
     }
     const open = (sealed: Uint8Array, context = sealContextOf(actor)): Promise<Uint8Array> => {
       const key = `${context.purpose}:${Buffer.from(sealed).toString('base64')}`;
@@ -201,9 +297,10 @@ export class AttemptEngine {
     }
     if (plan.requires === 'pending-email') return { refused: 'wrong' };
     if (plan.requires === 'pending-enrollment') {
-      return record.pending ? provePendingTotpCode(record.pending.sealedSecret, factor.code, now, open) : { refused: 'wrong' };
+      const pending = record.pendingEnrollments?.[actor.sessionId];
+      return pending ? provePendingTotpCode(actor.sessionId, pending.sealedSecret, factor.code, now, open) : { refused: 'wrong' };
     }
-    return proveTotpCode(authenticatorsOf(record, 'totp'), factor.code, now, open);
+    return proveTotpCode(actor.userId, authenticatorsOf(record, 'totp'), factor.code, now, open);
   }
 }
 

@@ -87,11 +87,12 @@ export class AuthenticatorManagement {
       operation: 'regenerate',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
-      commit: async (_record, proof, now, store) => {
+      commit: async (found, proof, now, store) => {
         // Generated only once the proof is known to be good: wrong codes cost no KDF work.
         const { codes, hashes } = await newRecoveryCodeSet();
+        // The code spent is one of the old set: "used" counts what was left of it, "regenerated" the new set.
         const events: ChangeEvent[] = [
-          ...recoveryCodeUsedEvents(actor, proof, hashes.length),
+          ...recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1),
           { event: 'recovery_codes.regenerated', ...originOf(actor), method: methodOfProof(proof), recoveryCodesRemaining: hashes.length },
         ];
         const result = await store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now, events);

@@ -21,6 +21,8 @@ export interface MfaSettings {
   relyingParty: RelyingParty;
   /** The deployment offers codes by email (`emailCodes`); off, its routes answer 404. */
   emailCodes?: boolean | undefined;
+  /** The principals the operator routes admit (see `Administration.admit`); empty: nobody. */
+  adminPrincipalArns: readonly string[];
 }
 
 export interface MfaServiceDeps {

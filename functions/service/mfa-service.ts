@@ -1,5 +1,5 @@
 import type { RegistrationResponseJSON } from '../methods/webauthn/webauthn.js';
-import { Administration, type AdminMfaStatus, type Operator } from './administration.js';
+import { Administration, type AdminMfaStatus, type AdmittedOperator, type Operator } from './administration.js';
 import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
@@ -11,7 +11,7 @@ import { WebAuthnRegistration, type ChallengeStarted, type KeyRegistered, type R
 
 export type { Actor, MfaServiceDeps, MfaSettings, SecondFactor } from './context.js';
 export type { MfaStatus } from './views.js';
-export type { AdminMfaStatus, Operator } from './administration.js';
+export type { AdminMfaStatus, AdmittedOperator, Operator } from './administration.js';
 
 /**
  * The MFA use cases, one method per route. Each delegates to the use-case module of its
@@ -91,15 +91,19 @@ export class MfaService {
     return this.management.remove(actor, authenticatorId, factor);
   }
 
-  adminStatus(operator: Operator, userId: string): Promise<AdminMfaStatus> {
+  admitOperator(operator: Operator, userId: string | undefined): AdmittedOperator {
+    return this.administration.admit(operator, userId);
+  }
+
+  adminStatus(operator: AdmittedOperator, userId: string): Promise<AdminMfaStatus> {
     return this.administration.status(operator, userId);
   }
 
-  adminReset(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+  adminReset(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
     return this.administration.reset(operator, userId, reason);
   }
 
-  adminUnlock(operator: Operator, userId: string, reason: string): Promise<AdminMfaStatus> {
+  adminUnlock(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
     return this.administration.unlock(operator, userId, reason);
   }
 }

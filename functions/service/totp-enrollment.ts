@@ -2,6 +2,7 @@ import type { ChangeEvent } from '../domain/change-events.js';
 import { EnrollmentNotFoundError, MfaNotEnabledError, StepUpRequiredError, TooManyAuthenticatorsError, TotpAlreadyEnabledError } from '../domain/errors.js';
 import { authenticatorsOf, mfaEnabled, type MfaRecord, type TotpAuthenticator } from '../domain/mfa-record.js';
 import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kinds.js';
+import { spentCodeDigest } from '../methods/totp/totp-proof.js';
 import { buildOtpauthUri, generateTotpSecret, toBase32 } from '../methods/totp/totp.js';
 import type { AttemptEngine } from './attempts.js';
 import { audit, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
@@ -46,13 +47,18 @@ export class TotpEnrollment {
           result: await writer.commitProof(
             actor.userId,
             proof,
-            { kind: 'start_totp_enrollment', pending: { sealedSecret: await sealed(), expiresAt, proved: true } },
+            {
+              kind: 'start_totp_enrollment',
+              sessionId: actor.sessionId,
+              pending: { sealedSecret: await sealed(), createdAt: now, expiresAt, proved: true },
+              pendingRead: record.pendingEnrollments,
+            },
             at,
             recoveryCodeUsedEvents(actor, proof, record.recoveryCodeHashes.length - 1),
           ),
         }),
       });
-    } else if ((await store.putPendingEnrollment(actor.userId, { sealedSecret: await sealed(), expiresAt, proved: false }, now)) === 'conflict') {
+    } else if ((await store.putPendingEnrollment(actor.userId, actor.sessionId, { sealedSecret: await sealed(), createdAt: now, expiresAt, proved: false }, now)) === 'conflict') {
       // MFA is on: another app needs a proof of a current factor.
       const record = await store.get(actor.userId);
       throw authenticatorsOf(record, 'totp').length > 0 ? new TotpAlreadyEnabledError() : new StepUpRequiredError();
@@ -67,11 +73,13 @@ export class TotpEnrollment {
       operation: 'confirm',
       requires: 'pending-enrollment',
       precondition: (record, now) => {
-        if (!record?.pending || record.pending.expiresAt <= now) {
-          if (authenticatorsOf(record, 'totp').length > 0 && !record?.pending) throw new TotpAlreadyEnabledError();
+        // Only the app this session started setting up.
+        const pending = record?.pendingEnrollments?.[actor.sessionId];
+        if (!pending || pending.expiresAt <= now) {
+          if (authenticatorsOf(record, 'totp').length > 0 && !pending) throw new TotpAlreadyEnabledError();
           throw new EnrollmentNotFoundError();
         }
-        if (mfaEnabled(record) && !record.pending.proved) {
+        if (mfaEnabled(record) && !pending.proved) {
           throw authenticatorsOf(record, 'totp').length > 0 ? new TotpAlreadyEnabledError() : new StepUpRequiredError();
         }
         if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
@@ -89,6 +97,7 @@ export class TotpEnrollment {
           sealedSecret: proof.sealedSecret,
           lastStep: proof.step,
         };
+        app.lastCodeDigest = spentCodeDigest(actor.userId, proof.step, code);
         const events: ChangeEvent[] = [
           ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'totp' as const, authenticatorId: app.id }] : []),
           { event: 'authenticator.added', ...originOf(actor), method: 'totp', authenticatorId: app.id },

@@ -10,6 +10,7 @@ import {
   WebAuthnNotEnabledError,
 } from '../domain/errors.js';
 import { authenticatorsOf, mfaEnabled, type WebAuthnAuthenticator } from '../domain/mfa-record.js';
+import { freshSession, sessionsToDrop } from '../domain/sessions.js';
 import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kinds.js';
 import {
   authenticationOptions,
@@ -67,9 +68,10 @@ export class WebAuthnRegistration {
         precondition: requireRoomForOneMore,
         commit: async (found, proof, now, writer) => {
           const userHandle = found.webauthnUserHandle ?? newHandle;
-          const registration = { challenge, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
+          const registration = { challenge, createdAt: now, expiresAt: now + WEBAUTHN_CEREMONY_TTL_MS, proved: true };
           const events = recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1);
-          const result = await writer.commitProof(actor.userId, proof, { kind: 'start_webauthn_registration', registration, userHandle }, now, events);
+          const effect = { kind: 'start_webauthn_registration' as const, sessionId: actor.sessionId, registration, userHandle, pendingRead: found.registrations };
+          const result = await writer.commitProof(actor.userId, proof, effect, now, events);
           return { result, value: registration.expiresAt };
         },
       });
@@ -81,7 +83,7 @@ export class WebAuthnRegistration {
       // MFA is off (the write's condition), so there are no keys to exclude and nothing to read first.
       const now = clock.now();
       expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-      const stored = await store.putRegistration(actor.userId, { challenge, expiresAt, proved: false }, newHandle, now);
+      const stored = await store.putRegistration(actor.userId, actor.sessionId, { challenge, createdAt: now, expiresAt, proved: false }, newHandle, now);
       if (stored.result === 'conflict' || !stored.userHandle) throw new StepUpRequiredError();
       handle = stored.userHandle;
       keys = [];
@@ -103,7 +105,8 @@ export class WebAuthnRegistration {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
       let record = await store.get(actor.userId);
-      const pending = record?.registration;
+      // Only the registration this session started.
+      const pending = record?.registrations?.[actor.sessionId];
       if (!record || !pending || pending.expiresAt <= now) throw new RegistrationNotFoundError();
       if (mfaEnabled(record) && !pending.proved) throw new StepUpRequiredError();
       if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
@@ -136,6 +139,7 @@ export class WebAuthnRegistration {
       const result = await store.addRegisteredKey(
         actor.userId,
         {
+          sessionId: actor.sessionId,
           challenge: pending.challenge,
           authenticator: key,
           authenticatorCount: record.authenticators.length,
@@ -155,19 +159,34 @@ export class WebAuthnRegistration {
     throw new ContentionError();
   }
 
-  /** A fresh authentication challenge for the user's keys, replacing any pending one. */
+  /**
+   * A fresh authentication challenge for the user's keys, replacing the session's pending one
+   * only (another session's challenge stays, up to MAX_PENDING_PER_USER). The session's entry
+   * is made in the same write when it has none, so that the answer's check counts in one write.
+   */
   async challenge(actor: Actor): Promise<ChallengeStarted> {
     const { store, clock, random, settings } = this.deps;
-    const record = await store.get(actor.userId);
-    const keys = authenticatorsOf(record, 'webauthn');
-    if (keys.length === 0) throw new WebAuthnNotEnabledError();
-    const now = clock.now();
     const challenge = Buffer.from(random.bytes(WEBAUTHN_CHALLENGE_BYTES)).toString('base64url');
-    const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-    if ((await store.putAuthenticationChallenge(actor.userId, { challenge, expiresAt, proved: false }, now)) === 'conflict') {
-      throw new WebAuthnNotEnabledError();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const record = await store.get(actor.userId);
+      const keys = authenticatorsOf(record, 'webauthn');
+      if (!record || keys.length === 0) throw new WebAuthnNotEnabledError();
+      const now = clock.now();
+      const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
+      const session = record.sessions?.[actor.sessionId]
+        ? undefined
+        : {
+            sessionId: actor.sessionId,
+            before: undefined,
+            after: freshSession(),
+            mapExists: record.sessions !== undefined,
+            drop: sessionsToDrop(record.sessions, actor.sessionId, now).map((sessionId) => ({ sessionId, entry: record.sessions![sessionId]! })),
+          };
+      const pending = { challenge, createdAt: now, expiresAt, proved: false };
+      if ((await store.putAuthenticationChallenge(actor.userId, actor.sessionId, pending, record.challenges, session, now)) === 'conflict') continue;
+      audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });
+      return { options: await authenticationOptions(settings.relyingParty, { challenge, keys }), expiresAt: new Date(expiresAt).toISOString() };
     }
-    audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });
-    return { options: await authenticationOptions(settings.relyingParty, { challenge, keys }), expiresAt: new Date(expiresAt).toISOString() };
+    throw new ContentionError();
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -94,7 +94,20 @@ export class Alarms extends Construct {
         resources: ['*'],
       }),
     );
-    return new Topic(this, 'Topic', { displayName: 'serverless-mfa alarms', masterKey: topicKey, enforceSSL: true });
+    const topic = new Topic(this, 'Topic', { displayName: 'serverless-mfa alarms', masterKey: topicKey, enforceSSL: true });
+    // The topic policy replaces SNS's default one: CloudWatch may publish for this account's
+    // alarms only (no confused deputy). EventBridge is allowed per rule (lib/constructs/alert-rule.ts).
+    const { account, region, partition } = Stack.of(this);
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAlarmsOfThisAccountToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: { ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` }, StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    return topic;
   }
 
   addAlarm(id: string, metric: IMetric, threshold: number, description: string): Alarm {

@@ -63,7 +63,7 @@ export class MfaApi extends Construct {
     super(scope, id);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
-      description: 'serverless-mfa: TOTP second factor',
+      description: 'serverless-mfa: second factor by authenticator app or security key',
       createDefaultStage: false,
       ...(props.corsAllowedOrigins.length > 0
         ? {

@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
@@ -60,6 +60,32 @@ export const KEY_ADMINISTRATION_ACTIONS = [
   'kms:CancelKeyDeletion',
 ];
 
+/** What DynamoDB does with the table key on a caller's behalf: create the table's grant, and encrypt and decrypt its data keys. */
+export const TABLE_KEY_USE_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:CreateGrant',
+  'kms:DescribeKey',
+];
+
+/** What DynamoDB itself reads about the table key (it checks the key's state and grants). */
+const TABLE_KEY_METADATA_ACTIONS = ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListResourceTags'];
+
+/** Table actions that change items: the roles granted any of them are the table's expected writers. */
+export const TABLE_WRITE_ACTIONS: readonly string[] = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+];
+
 /** A function role allowed to use one of the service's keys, and for what (the key-use alarm ignores exactly these). */
 export interface KeyUser {
   role: IRole;
@@ -83,18 +109,23 @@ export class DataAndKeys extends Construct {
   readonly signingKey: Key;
   /** Who may use each key, as granted from the route table; the key policies name exactly these roles. */
   readonly keyUsers = { totpSecretKey: [] as KeyUser[], signingKey: [] as KeyUser[] };
+  /** The function roles granted a table write (the table-write alarm ignores exactly these). */
+  readonly tableWriters: IRole[] = [];
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
 
+    // The key policies given here replace CDK's default (account root: kms:*): the account may
+    // administer the three keys. The table key is used only by DynamoDB, on behalf of the
+    // account's principals whose IAM allows it (the function roles); the other two only by the
+    // function roles granted below.
     this.tableKey = new Key(this, 'TableKey', {
       description: 'serverless-mfa: encrypts the MFA table at rest',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: usedOnlyThroughDynamoDb(Stack.of(this)),
     });
 
-    // The key policy given here replaces CDK's default (account root: kms:*): the account may
-    // administer these two keys, and only the function roles granted below may use them.
     this.totpSecretKey = new Key(this, 'TotpSecretKey', {
       description: 'serverless-mfa: seals TOTP secrets (encryption context service, purpose, userId required)',
       enableKeyRotation: true,
@@ -136,6 +167,7 @@ export class DataAndKeys extends Construct {
   grantTable(fn: MfaFunction, actions: RouteAccess['table']): void {
     if (actions.length === 0) return;
     fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [this.table.tableArn] }));
+    if (actions.some((action) => TABLE_WRITE_ACTIONS.includes(action))) this.tableWriters.push(fn.role);
     // DynamoDB decrypts the table's data key with the caller's credentials (cached for a few
     // minutes per caller); reads and writes both need only that Decrypt, and only through DynamoDB.
     fn.addToRolePolicy(
@@ -235,6 +267,32 @@ function administeredByAccount(): PolicyDocument {
       }),
     ],
   });
+}
+
+/**
+ * The table key's policy: the account administers it (KEY_ADMINISTRATION_ACTIONS, never a use),
+ * and may use it only through DynamoDB in this region and for callers of this account
+ * (`kms:ViaService`, `kms:CallerAccount`), so no principal can decrypt or encrypt with it
+ * directly, whatever its IAM policy says. DynamoDB itself may read the key's metadata.
+ */
+function usedOnlyThroughDynamoDb(stack: Stack): PolicyDocument {
+  const document = administeredByAccount();
+  document.addStatements(
+    new PolicyStatement({
+      sid: 'AllowUseThroughDynamoDbByAccountPrincipals',
+      principals: [new AccountRootPrincipal()],
+      actions: TABLE_KEY_USE_ACTIONS,
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com`, 'kms:CallerAccount': stack.account } },
+    }),
+    new PolicyStatement({
+      sid: 'AllowDynamoDbToReadKeyMetadata',
+      principals: [new ServicePrincipal('dynamodb.amazonaws.com')],
+      actions: TABLE_KEY_METADATA_ACTIONS,
+      resources: ['*'],
+    }),
+  );
+  return document;
 }
 
 function contextConditions(context: Record<string, string | string[]>): Record<string, string | string[]> {

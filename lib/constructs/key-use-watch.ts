@@ -1,10 +1,9 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { CfnRule, EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { cloudTrailAlertRule } from './alert-rule.js';
 import type { Alarms } from './alarms.js';
 import type { KeyUser } from './data-and-keys.js';
 
@@ -45,7 +44,7 @@ export interface KeyUseWatchProps {
  */
 export class KeyUseWatch extends Construct {
   readonly rules: Rule[] = [];
-  /** Alerts EventBridge could not deliver to the topic. */
+  /** Alerts EventBridge could not deliver to the topic (this watch's and the table-write watch's). */
   readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: KeyUseWatchProps) {
@@ -59,11 +58,10 @@ export class KeyUseWatch extends Construct {
       'KeyUseAlertsUndelivered',
       this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
       1,
-      'A key-use alert (TOTP-secret or signing key used by another principal, or its key policy changed) could not be delivered: read it from the queue.',
+      'An alert (TOTP-secret or signing key used by another principal, a key policy changed, or the table written by another principal) could not be delivered: read it from the queue.',
     );
-    const topic = props.alarms.topic;
     for (const watched of props.keys) {
-      const useByOthers = this.rule(`${watched.name}UsedByOtherPrincipal`, topic, `serverless-mfa: ${watched.name} used by a principal other than its function roles`, {
+      const useByOthers = this.rule(`${watched.name}UsedByOtherPrincipal`, props.alarms, `serverless-mfa: ${watched.name} used by a principal other than its function roles`, {
         resources: { ARN: [watched.key.keyArn] },
         $or: [
           // Per operation, an assumed role that is not one the key policy allows that operation...
@@ -77,7 +75,7 @@ export class KeyUseWatch extends Construct {
       });
       this.rules.push(useByOthers);
       this.rules.push(
-        this.rule(`${watched.name}PolicyChanged`, topic, `serverless-mfa: the key policy of ${watched.name} changed (break-glass, or a deployment that changed it)`, {
+        this.rule(`${watched.name}PolicyChanged`, props.alarms, `serverless-mfa: the key policy of ${watched.name} changed (break-glass, or a deployment that changed it)`, {
           eventName: ['PutKeyPolicy'],
           resources: { ARN: [watched.key.keyArn] },
         }),
@@ -85,29 +83,16 @@ export class KeyUseWatch extends Construct {
     }
   }
 
-  private rule(id: string, topic: ITopic, description: string, detail: Record<string, unknown>): Rule {
-    const rule = new Rule(this, id, {
-      description,
-      eventPattern: { source: ['aws.kms'], detailType: ['AWS API Call via CloudTrail'], detail: { eventSource: ['kms.amazonaws.com'], ...detail } },
-    });
+  private rule(id: string, alarms: Alarms, description: string, detail: Record<string, unknown>): Rule {
     // Sign, Decrypt and GenerateDataKey* are read-only management events.
-    (rule.node.defaultChild as CfnRule).state = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
-    rule.addTarget(
-      new SnsTopic(topic, {
-        deadLetterQueue: this.deadLetterQueue,
-        message: RuleTargetInput.fromObject({
-          alarm: id,
-          description,
-          eventName: EventField.fromPath('$.detail.eventName'),
-          caller: EventField.fromPath('$.detail.userIdentity.arn'),
-          errorCode: EventField.fromPath('$.detail.errorCode'),
-          time: EventField.fromPath('$.time'),
-          sourceIPAddress: EventField.fromPath('$.detail.sourceIPAddress'),
-          cloudTrailEventId: EventField.fromPath('$.detail.eventID'),
-        }),
-      }),
-    );
-    return rule;
+    return cloudTrailAlertRule(this, id, {
+      description,
+      source: 'aws.kms',
+      detail: { eventSource: ['kms.amazonaws.com'], ...detail },
+      state: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      topic: alarms.topic,
+      deadLetterQueue: this.deadLetterQueue,
+    });
   }
 }
 

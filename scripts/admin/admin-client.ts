@@ -58,7 +58,7 @@ export async function callAdmin(baseUrl: string, auth: AdminAuth, command: Admin
   headers = auth.kind === 'sigv4' ? await signRequest(url, { method, body, headers }, auth) : { ...headers, authorization: `Bearer ${auth.token}` };
   // fetch sets the host itself (the signed one: same URL); it refuses a host header of ours.
   const { host: _host, ...sendable } = headers;
-  const response = await fetch(url, { method, headers: sendable, ...(body !== undefined ? { body } : {}) });
+  const response = await reach(url, { method, headers: sendable, ...(body !== undefined ? { body } : {}) }, auth.kind === 'local-token' ? LOCAL_HINT : '');
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -69,13 +69,33 @@ export async function callAdmin(baseUrl: string, auth: AdminAuth, command: Admin
   return { status: response.status, body: parsed };
 }
 
+/** The local server `npm start` runs: http://localhost:$PORT, port 3000 unless PORT says otherwise (as `npm start` reads it). */
+export function localBaseUrl(env: Record<string, string | undefined> = process.env): string {
+  const port = env.PORT?.trim() || '3000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new Error(`PORT must be a port number (1-65535), not ${JSON.stringify(env.PORT)}.`);
+  return `http://localhost:${Number(port)}`;
+}
+
+const LOCAL_HINT = ' Is `npm start` running there? It listens on PORT (default 3000); set the same PORT here, or pass --local URL.';
+
+/** fetch, with a refusal that names the URL it could not reach (fetch itself says only "fetch failed"). */
+async function reach(url: URL, init: RequestInit, hint: string): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+    throw new Error(`Could not reach ${url.origin} (${why}).${hint}`);
+  }
+}
+
 /** The local server's operator token (POST /dev/admin-token). */
 export async function localAdminToken(baseUrl: string): Promise<string> {
-  const response = await fetch(new URL('dev/admin-token', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{}',
-  });
+  const response = await reach(
+    new URL('dev/admin-token', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`),
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+    LOCAL_HINT,
+  );
   if (!response.ok) throw new Error(`The local server at ${baseUrl} gave no admin token (HTTP ${response.status}). Is it \`npm start\`?`);
   const { token } = (await response.json()) as { token?: unknown };
   if (typeof token !== 'string') throw new Error('The local server answered without a token.');

@@ -3,15 +3,16 @@
  *
  * Support staff's tool for the admin API. In the cloud it signs each call with SigV4 from the
  * standard AWS credential chain (environment, profile, SSO, instance role): the caller needs
- * the stack's admin policy. Locally it uses the dev admin token of `npm start`.
+ * the stack's admin policy. Locally it uses the dev admin token of `npm start`, at
+ * http://localhost:$PORT (3000 unless PORT is set, as for `npm start`) or --local URL.
  */
 import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { apiUrlOfStack, callAdmin, localAdminToken, type AdminAuth, type AdminCommand } from './admin-client.js';
+import { apiUrlOfStack, callAdmin, localAdminToken, localBaseUrl, type AdminAuth, type AdminCommand } from './admin-client.js';
 
 const USAGE = `Usage: npm run admin -- <status|reset|unlock> --user ID [--reason TEXT]
-         [--local URL]                      the local server (default http://localhost:3000)
+         [--local URL]                      the local server (default http://localhost:$PORT, PORT 3000 unless set)
          [--stack NAME --region REGION]     a deployed stack: its ApiUrl output, SigV4-signed
          [--api-url URL --region REGION]    a deployed API by URL, SigV4-signed
 reset and unlock need --reason (1-500 characters): it goes to the audit trail.`;
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
     baseUrl = values['api-url'] ?? (await apiUrlOfStack(new CloudFormationClient({ region }), values.stack!));
     auth = { kind: 'sigv4', region, credentials: fromNodeProviderChain() };
   } else {
-    baseUrl = values.local ?? 'http://localhost:3000';
+    baseUrl = values.local ?? localBaseUrl();
     auth = { kind: 'local-token', token: await localAdminToken(baseUrl) };
   }
   const { status, body } = await callAdmin(baseUrl, auth, command, values.user, values.reason);

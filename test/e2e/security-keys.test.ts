@@ -36,7 +36,7 @@ describe('security keys and several apps in the web client (Chromium, virtual au
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Save your recovery codes');
     const codes = await recoveryCodesOnScreen(page);
-    await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+    await page.getByRole('checkbox', { name: 'I have saved these codes' }).check();
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expectHeading(page, 'Sign in');
     await expectStatus(page, /Two-factor authentication is on\. Sign in again using your security key/);

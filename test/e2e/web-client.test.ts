@@ -94,7 +94,7 @@ describe('web client (Chromium against the local stack)', () => {
     await expectStatus(page, /Recovery codes copied/);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(downloaded);
     await screenshot(page, '05-recovery-codes');
-    const saved = page.getByRole('checkbox', { name: 'I have saved my recovery codes' });
+    const saved = page.getByRole('checkbox', { name: 'I have saved these codes' });
     await saved.focus();
     await page.keyboard.press('Space');
     expect(await saved.isChecked()).toBe(true);
@@ -142,15 +142,21 @@ describe('web client (Chromium against the local stack)', () => {
     await page.getByText('Recovery codes remaining: 9').waitFor();
     expect(await page.getByText(/Warning:/).count()).toBe(0);
 
-    // Regenerate: asks for a current code, shows the new set once, back to the profile.
-    // Keyboard order: each method's button, each authenticator's Rename and Remove, then regenerate.
+    // Signed in with a recovery code: the profile offers to remove a lost authenticator first.
+    await page.getByText('You signed in with a recovery code. If you lost your phone or security key, remove it and add a new one.').waitFor();
+
+    // Regenerate: asks for a proof, shows the new set once, back to the profile.
+    // Keyboard order: the notice's Remove and Dismiss, each method's button, each authenticator's Rename and Remove, then regenerate.
     await expectFocusOn(page, 'Two-factor methods');
-    for (const stop of ['Add another app', 'Add security key', 'Rename', 'Remove', 'Regenerate recovery codes']) {
+    for (const stop of ['Remove', 'Dismiss', 'Add another app', 'Add security key', 'Rename', 'Remove', 'Regenerate recovery codes']) {
       await page.keyboard.press('Tab');
       await expectFocusOn(page, stop);
     }
     await page.keyboard.press('Enter');
     await expectHeading(page, 'Regenerate recovery codes');
+    // The recovery code chosen at sign-in is this visit's choice; the app's code is one click away.
+    await expectFocusOn(page, 'Recovery code');
+    await page.getByRole('button', { name: 'Use your authenticator app' }).click();
     await expectFocusOn(page, 'Authentication code');
     await screenshot(page, '10-regenerate-confirm');
     clock.advance(TOTP_STEP_MS);
@@ -159,7 +165,7 @@ describe('web client (Chromium against the local stack)', () => {
     const newCodes = await recoveryCodesOnScreen(page);
     expect(newCodes).toHaveLength(10);
     expect(newCodes.filter((code) => recoveryCodes.includes(code))).toEqual([]);
-    await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+    await page.getByRole('checkbox', { name: 'I have saved these codes' }).check();
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expectHeading(page, 'Two-factor methods');
     await page.getByText('Recovery codes remaining: 10').waitFor();

@@ -92,6 +92,25 @@ describe('ServerlessMfa embedded in a consumer stack', () => {
     for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) expect(rule.Properties.Targets[0].Arn).toEqual(topicRef);
   });
 
+  it("lets EventBridge publish to the consumer's topic for the construct's alert rules of this account only", () => {
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const statements = (policy!.Properties.PolicyDocument as { Statement: { Effect: string; Principal: unknown; Condition?: Record<string, Record<string, unknown>> }[] }).Statement;
+    const events = statements.filter((statement) => statement.Effect === 'Allow' && JSON.stringify(statement.Principal).includes('events.amazonaws.com'));
+    const rules = Object.keys(template.findResources('AWS::Events::Rule'));
+    expect(events.map((statement) => statement.Condition?.ArnEquals?.['aws:SourceArn']).sort()).toEqual(rules.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })).sort());
+    for (const statement of events) expect(statement.Condition?.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+  });
+
+  it('creates a support role with the invoke policy and names it to the operator functions only', () => {
+    const role = stack.mfa.adminAccess!.supportRole!;
+    expect(role).toBeDefined();
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: [resolve(stack.mfa.adminInvokePolicy!.managedPolicyArn)] });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn.Properties as { Description?: string; Environment?: { Variables?: Record<string, unknown> } });
+    const named = functions.filter((fn) => fn.Environment?.Variables?.MFA_ADMIN_PRINCIPAL_ARNS !== undefined);
+    expect(named.map((fn) => fn.Description).sort()).toEqual(ADMIN_ROUTES.map((route) => `serverless-mfa ${route.id}: ${route.method} ${route.path}`).sort());
+    for (const fn of named) expect(fn.Environment!.Variables!.MFA_ADMIN_PRINCIPAL_ARNS).toEqual(resolve(role.roleArn));
+  });
+
   it('puts IAM-authorised routes behind the IAM authorizer and first-factor routes behind the JWT authorizer', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType?: string });
     for (const route of ADMIN_ROUTES) expect(routes.find((r) => r.RouteKey === `${route.method} ${route.path}`)?.AuthorizationType).toBe('AWS_IAM');

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/http/routes.js';
-import { KEY_ADMINISTRATION_ACTIONS } from '../../lib/constructs/data-and-keys.js';
+import { TABLE_WRITE_EVENTS } from '../../lib/constructs/audit-trail.js';
+import { KEY_ADMINISTRATION_ACTIONS, TABLE_KEY_USE_ACTIONS, TABLE_WRITE_ACTIONS } from '../../lib/constructs/data-and-keys.js';
 import { WATCHED_KEY_OPERATIONS } from '../../lib/constructs/key-use-watch.js';
 import { arnOf, logicalId, resource, resources, SKIP_BUNDLING, synthesize, type Statement, type Synthesized } from './synth.js';
 
@@ -121,5 +122,111 @@ describe('key-use alerts', () => {
     const queueId = logicalId(synth.stack.mfa.keyUseWatch.deadLetterQueue);
     const alarm = resources(synth, 'AWS::CloudWatch::Alarm').find(([, a]) => JSON.stringify(a.Properties!.Dimensions).includes(queueId));
     expect(alarm?.[1].Properties).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, AlarmActions: [{ Ref: logicalId(synth.stack.mfa.alarms.topic) }] });
+  });
+});
+
+describe('the table key policy', () => {
+  const statements = () => keyPolicy(logicalId(synth.stack.mfa.dataAndKeys.tableKey));
+  const ofAccount = () => statements().filter((statement) => JSON.stringify(statement.Principal) === JSON.stringify(ACCOUNT_ROOT));
+
+  it('lets the account administer the key, never use it directly: no kms:* and no use without conditions', () => {
+    const administration = ofAccount().find((statement) => statement.Sid === 'AllowKeyAdministrationByAccount')!;
+    expect(actionsOf(administration).sort()).toEqual([...KEY_ADMINISTRATION_ACTIONS].sort());
+    expect(administration.Condition).toBeUndefined();
+    for (const statement of statements()) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action, statement.Sid).not.toContain('*');
+      expect(JSON.stringify(statement.Principal), statement.Sid).not.toContain('"*"');
+    }
+  });
+
+  it("lets DynamoDB use it only on behalf of the account's principals, in the stack's region (kms:ViaService, kms:CallerAccount)", () => {
+    const use = statements().filter((statement) => actionsOf(statement).some((action) => USE_ACTIONS.includes(action)));
+    expect(use).toHaveLength(1);
+    expect(use[0]).toMatchObject({ Sid: 'AllowUseThroughDynamoDbByAccountPrincipals', Principal: ACCOUNT_ROOT, Resource: '*' });
+    expect(actionsOf(use[0]!).sort()).toEqual([...TABLE_KEY_USE_ACTIONS].sort());
+    expect(use[0]!.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+      },
+    });
+  });
+
+  it('lets the DynamoDB service itself only read the key (its state and grants)', () => {
+    const service = statements().filter((statement) => JSON.stringify(statement.Principal).includes('Service'));
+    expect(service).toHaveLength(1);
+    expect(service[0]!.Principal).toEqual({ Service: 'dynamodb.amazonaws.com' });
+    for (const action of actionsOf(service[0]!)) expect(action).toMatch(/^kms:(Describe|Get|List)/);
+    expect(statements()).toHaveLength(3);
+  });
+});
+
+describe('table-write alert', () => {
+  const rule = () => {
+    const found = resources(synth, 'AWS::Events::Rule').filter(([, candidate]) => (candidate.Properties!.EventPattern as { source: string[] }).source[0] === 'aws.dynamodb');
+    expect(found).toHaveLength(1);
+    return found[0]![1].Properties as { EventPattern: any; State: string; Targets: any[] };
+  };
+
+  it('pages when any principal but the function roles granted a write writes an item of the table, denied attempts included', () => {
+    const { EventPattern: pattern, State: state } = rule();
+    expect(pattern).toMatchObject({ 'detail-type': ['AWS API Call via CloudTrail'] });
+    expect(pattern.detail).toMatchObject({ eventSource: ['dynamodb.amazonaws.com'], eventName: TABLE_WRITE_EVENTS, resources: { ARN: [arnOf(logicalId(synth.stack.mfa.dataAndKeys.table))] } });
+    expect(pattern.detail.errorCode).toBeUndefined();
+    const writers = ROUTES.filter((route) => route.access.table.some((action) => TABLE_WRITE_ACTIONS.includes(action))).map((route) => roleArnOfRoute(route.id));
+    expect(writers.length).toBeGreaterThan(0);
+    // Read-only functions are not expected writers: a write from one pages.
+    expect(writers).not.toContainEqual(roleArnOfRoute('getMfaStatus'));
+    expect(pattern.detail.$or).toEqual([
+      { userIdentity: { type: ['AssumedRole'], sessionContext: { sessionIssuer: { arn: [{ 'anything-but': writers }] } } } },
+      { userIdentity: { type: [{ 'anything-but': ['AssumedRole'] }] } },
+    ]);
+    // Writes are not read-only events: the plain enabled state receives them.
+    expect(state).toBe('ENABLED');
+  });
+
+  it('alerts the alarm topic, and keeps what it could not deliver in the queue that pages', () => {
+    expect(rule().Targets).toEqual([
+      expect.objectContaining({ Arn: { Ref: logicalId(synth.stack.mfa.alarms.topic) }, DeadLetterConfig: { Arn: arnOf(logicalId(synth.stack.mfa.keyUseWatch.deadLetterQueue)) } }),
+    ]);
+  });
+});
+
+describe('who may publish alerts (no confused deputy)', () => {
+  const policyOf = (type: string, target: string) => {
+    const [, policy] = resources(synth, type).find(([, candidate]) => JSON.stringify(candidate.Properties).includes(`"${target}"`))!;
+    return (policy.Properties!.PolicyDocument as { Statement: (Statement & { Sid?: string; Principal: unknown })[] }).Statement.filter((statement) => statement.Effect === 'Allow');
+  };
+  const ruleArns = () => resources(synth, 'AWS::Events::Rule').map(([id]) => arnOf(id));
+
+  it('lets EventBridge publish to the alarm topic for each alert rule of this account only (aws:SourceArn, aws:SourceAccount)', () => {
+    const topicId = logicalId(synth.stack.mfa.alarms.topic);
+    const events = policyOf('AWS::SNS::TopicPolicy', topicId).filter((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }));
+    expect(events.map((statement) => statement.Condition!.ArnEquals!['aws:SourceArn'])).toEqual(expect.arrayContaining(ruleArns()));
+    expect(events).toHaveLength(ruleArns().length);
+    for (const statement of events) {
+      expect(statement.Action).toBe('sns:Publish');
+      expect(statement.Condition!.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+  });
+
+  it("lets CloudWatch publish to the alarm topic for this account's alarms only", () => {
+    const cloudWatch = policyOf('AWS::SNS::TopicPolicy', logicalId(synth.stack.mfa.alarms.topic)).filter(
+      (statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+    );
+    expect(cloudWatch).toHaveLength(1);
+    expect(cloudWatch[0]!.Condition).toEqual({
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+  });
+
+  it('has no other principal allowed on the topic, and the undelivered-alert queue takes only the alert rules', () => {
+    const principals = policyOf('AWS::SNS::TopicPolicy', logicalId(synth.stack.mfa.alarms.topic)).map((statement) => JSON.stringify(statement.Principal));
+    expect(new Set(principals)).toEqual(new Set([JSON.stringify({ Service: 'events.amazonaws.com' }), JSON.stringify({ Service: 'cloudwatch.amazonaws.com' })]));
+    const queue = policyOf('AWS::SQS::QueuePolicy', logicalId(synth.stack.mfa.keyUseWatch.deadLetterQueue));
+    expect(queue.map((statement) => statement.Condition!.ArnEquals!['aws:SourceArn'])).toEqual(expect.arrayContaining(ruleArns()));
+    expect(queue).toHaveLength(ruleArns().length);
   });
 });

@@ -10,6 +10,7 @@ import { loadConfig } from '../../functions/config.js';
 import { ROUTES } from '../../functions/http/routes.js';
 import { createApp } from '../../lib/app.js';
 import { LAMBDA_RUNTIME } from '../../lib/bundling.js';
+import { TABLE_WRITE_EVENTS } from '../../lib/constructs/audit-trail.js';
 import { arnOf, cdkJsonContext, logicalId, resource, resources, roleGrants, SKIP_BUNDLING, synthesize, type Statement, type Synthesized } from './synth.js';
 
 const EXTERNAL_IDP = {
@@ -58,6 +59,13 @@ function functionOfRoute(s: Synthesized, routeKey: string): { id: string; proper
 const routeKey = (route: (typeof ROUTES)[number]) => `${route.method} ${route.path}`;
 const roleOf = (fn: { properties: Record<string, unknown> }) => (fn.properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 const envOf = (fn: { properties: Record<string, unknown> }) => (fn.properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+describe('descriptions', () => {
+  it('name both kinds of method: authenticator apps and security keys', () => {
+    const described = [synth.json.Description, ...resources(synth, 'AWS::ApiGatewayV2::Api').map(([, api]) => api.Properties?.Description)];
+    for (const description of described) expect(description).toMatch(/authenticator app.*security key/);
+  });
+});
 
 describe('API', () => {
   it('has exactly one route per route table entry, each invoking the function built for it', () => {
@@ -219,10 +227,17 @@ describe('functions', () => {
       const resolved = Object.fromEntries(
         Object.entries(env).map(([name, value]) => [
           name,
-          typeof value === 'string' ? value : name === 'MFA_ISSUER' ? 'https://abc123.execute-api.eu-west-1.amazonaws.com' : `resolved-${name}`,
+          typeof value === 'string'
+            ? value
+            : name === 'MFA_ISSUER'
+              ? 'https://abc123.execute-api.eu-west-1.amazonaws.com'
+              : name === 'MFA_ADMIN_PRINCIPAL_ARNS'
+                ? 'arn:aws:iam::111122223333:role/ServerlessMfa-SupportRole-ABC123'
+                : `resolved-${name}`,
         ]),
       );
-      expect(() => loadConfig(route.access, { ...resolved, AWS_LAMBDA_FUNCTION_NAME: route.id } as NodeJS.ProcessEnv)).not.toThrow();
+      expect('MFA_ADMIN_PRINCIPAL_ARNS' in env).toBe(route.auth === 'iam');
+      expect(() => loadConfig(route.access, { ...resolved, AWS_LAMBDA_FUNCTION_NAME: route.id } as NodeJS.ProcessEnv, route.auth)).not.toThrow();
     }
   });
 });
@@ -355,20 +370,40 @@ describe('data and keys', () => {
 });
 
 describe('audit trail', () => {
-  it('records all management events and the MFA table data events, with log file validation', () => {
+  it("records all management events and the MFA table's item writes (data events, PartiQL included), with log file validation", () => {
     const trail = resource(synth, logicalId(synth.stack.mfa.auditTrail!.trail));
-    expect(trail.Properties).toMatchObject({ EnableLogFileValidation: true, IsLogging: true, IsMultiRegionTrail: true });
+    expect(trail.Properties).toMatchObject({ EnableLogFileValidation: true, IsLogging: true, IsMultiRegionTrail: true, S3BucketName: { Ref: logicalId(synth.stack.mfa.auditTrail!.bucket) } });
     expect(trail.Properties!.EventSelectors).toBeUndefined();
-    const [management, table] = trail.Properties!.AdvancedEventSelectors as { Name: string; FieldSelectors: unknown[] }[];
+    const selectors = trail.Properties!.AdvancedEventSelectors as { Name: string; FieldSelectors: unknown[] }[];
+    expect(selectors).toHaveLength(2);
+    const [management, table] = selectors;
     expect(management!.FieldSelectors).toEqual([{ Field: 'eventCategory', Equals: ['Management'] }]);
     expect(table).toEqual({
-      Name: 'MFA table data events',
+      Name: 'MFA table item writes',
       FieldSelectors: [
         { Field: 'eventCategory', Equals: ['Data'] },
         { Field: 'resources.type', Equals: ['AWS::DynamoDB::Table'] },
         { Field: 'resources.ARN', Equals: [arnOf(logicalId(synth.stack.mfa.dataAndKeys.table))] },
+        { Field: 'eventName', Equals: TABLE_WRITE_EVENTS },
       ],
     });
+    expect(TABLE_WRITE_EVENTS).toEqual(expect.arrayContaining(['PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem']));
+    // Reads (GetItem, the bulk of the traffic) are not recorded: they cost and change nothing.
+    expect(TABLE_WRITE_EVENTS).not.toContain('GetItem');
+  });
+
+  it('lets CloudTrail write to its bucket for this trail of this account only (aws:SourceArn, aws:SourceAccount)', () => {
+    const bucketId = logicalId(synth.stack.mfa.auditTrail!.bucket);
+    const [, policy] = resources(synth, 'AWS::S3::BucketPolicy').find(([, candidate]) => JSON.stringify(candidate.Properties!.Bucket) === JSON.stringify({ Ref: bucketId }))!;
+    const statements = (policy.Properties!.PolicyDocument as { Statement: (Statement & { Principal: unknown })[] }).Statement.filter((statement) => statement.Effect === 'Allow');
+    const trailName = resource(synth, logicalId(synth.stack.mfa.auditTrail!.trail)).Properties!.TrailName as string;
+    const trailArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudtrail:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:trail/${trailName}`]] };
+    expect(statements.map((statement) => statement.Action).sort()).toEqual(['s3:GetBucketAcl', 's3:PutObject']);
+    for (const statement of statements) {
+      expect(statement.Principal).toEqual({ Service: 'cloudtrail.amazonaws.com' });
+      expect(statement.Condition!.StringEquals).toMatchObject({ 'aws:SourceArn': trailArn, 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    }
+    expect(statements.find((statement) => statement.Action === 's3:PutObject')!.Condition!.StringEquals).toMatchObject({ 's3:x-amz-acl': 'bucket-owner-full-control' });
   });
 
   it('writes to an encrypted, versioned, public-access-blocked, SSL-only bucket with a lifecycle rule, retained', () => {

@@ -3,11 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createServices } from '../../functions/composition.js';
 import { LOCKOUT_THRESHOLD } from '../../functions/domain/lockout.js';
+import type { LambdaHttpHandler } from '../../functions/http/lambda-handler.js';
 import { UnauthorizedError } from '../../functions/http/problems.js';
 import { operatorOf, type HttpEvent } from '../../functions/http/request.js';
+import { routeById, type RouteId } from '../../functions/http/routes.js';
+import { apiGatewayEvent, lambdaContext } from '../../harness/lambda-invoke.js';
 import { DevIdentityProvider, LOCAL_ADMIN_AUDIENCE, LOCAL_ADMIN_PRINCIPAL } from '../../local/dev-identity-provider.js';
-import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
+import { loadRouteHandlers, startLocalStack, type LocalStack } from '../../local/local-stack.js';
+import { snapshotTable } from '../support/table-snapshot.js';
 import { createCheckedFetch } from '../support/api.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { ManualClock, RecordingAuditLog } from '../support/fakes.js';
@@ -124,11 +130,12 @@ describe('admin API (local stand-in for IAM)', () => {
     }
   });
 
-  it('needs a reason of 1-500 characters, and nothing else in the body', async () => {
+  it('needs a reason of 1-500 characters without control or format characters, and nothing else in the body', async () => {
     const user = await enrolledUser();
     const token = await adminToken();
     const raw = createCheckedFetch({ checkRequests: false });
-    for (const body of [{}, { reason: '' }, { reason: 'x'.repeat(501) }, { reason: 42 }, { reason: 'ok', userId: 'someone-else' }, { reason: 'line\nbreak' }]) {
+    // Control characters (Cc) and format characters (Cf: U+202E right-to-left override, U+200B zero-width space) too.
+    for (const body of [{}, { reason: '' }, { reason: 'x'.repeat(501) }, { reason: 42 }, { reason: 'ok', userId: 'someone-else' }, { reason: 'line\nbreak' }, { reason: 'Ticket 42 \u202Etxt.exe' }, { reason: 'Ticket\u200B42' }]) {
       const response = await raw(`${stack.url}${adminPath(user.sub, 'reset')}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect((await response.json()).code).toBe('invalid_request');
@@ -143,6 +150,19 @@ describe('admin API (local stand-in for IAM)', () => {
     expect((await api('POST', adminPath(user.sub, 'reset'), user.token, { reason: 'me' })).status).toBe(401);
     expect((await api('GET', adminPath(user.sub))).status).toBe(401);
     expect((await api('GET', '/v1/mfa', await adminToken())).status).toBe(401);
+    expect((await api('GET', adminPath(user.sub), await adminToken())).json.mfaEnabled).toBe(true);
+  });
+
+  it('answers 403 forbidden, as openapi.json documents it, to a signed principal the local server does not name', async () => {
+    const user = await enrolledUser();
+    const now = Math.floor(Date.now() / 1000);
+    const intern = 'arn:aws:iam::000000000000:user/intern';
+    const token = await stack.identity.sign({ iss: stack.identity.issuer, aud: LOCAL_ADMIN_AUDIENCE, sub: intern, iat: now, exp: now + 600 });
+    audit.events.length = 0;
+    const { status, json } = await api('POST', adminPath(user.sub, 'reset'), token, { reason: 'Ticket 8' });
+    expect(status).toBe(403);
+    expect(json.code).toBe('forbidden');
+    expect(audit.events.map(({ event, userId, principal }) => ({ event, userId, principal }))).toEqual([{ event: 'mfa.admin.refused', userId: user.sub, principal: intern }]);
     expect((await api('GET', adminPath(user.sub), await adminToken())).json.mfaEnabled).toBe(true);
   });
 
@@ -184,5 +204,114 @@ describe('the operator of an IAM-authorised request', () => {
     for (const authorizer of [{ jwt: { claims: { sub: 'alice' }, scopes: [] } }, undefined, { iam: { userArn: '' } }, { iam: { userArn: 'alice' } }]) {
       expect(() => operatorOf(event(authorizer))).toThrow(UnauthorizedError);
     }
+  });
+});
+
+/** What IAM hands the handlers in AWS: the principal whose SigV4 signature API Gateway's IAM authorizer verified. */
+const ACCOUNT = '111122223333';
+const SUPPORT_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Support_0123456789abcdef`;
+const BREAK_GLASS_USER = `arn:aws:iam::${ACCOUNT}:user/break-glass`;
+const SUPPORT_SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Support_0123456789abcdef/jane@example.com`;
+const UNLISTED = [
+  // Administrators, CI and power users may hold execute-api:Invoke on the API: IAM lets them through, the handlers do not.
+  `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_AdministratorAccess_fedcba9876543210/mallory@example.com`,
+  `arn:aws:sts::${ACCOUNT}:assumed-role/ci-deploy/build-4711`,
+  `arn:aws:iam::${ACCOUNT}:user/ci`,
+  // The support role's name in another account, and a session named like the role.
+  `arn:aws:sts::444455556666:assumed-role/AWSReservedSSO_Support_0123456789abcdef/jane@example.com`,
+  `arn:aws:sts::${ACCOUNT}:assumed-role/Other/AWSReservedSSO_Support_0123456789abcdef`,
+];
+
+describe('admin routes in Lambda (payload 2.0 events from the IAM authorizer)', () => {
+  const handlers = new Map<string, LambdaHttpHandler>();
+  let dynamoDb: DynamoDBClient;
+  beforeAll(async () => {
+    dynamoDb = new DynamoDBClient({ endpoint: testDynamoDbEndpoint() });
+    // The admin functions' environment as the stack sets it (MFA_ADAPTERS=aws, no KMS: the admin routes need none).
+    const env: NodeJS.ProcessEnv = {
+      MFA_ADAPTERS: 'aws',
+      MFA_TABLE_NAME: stack.tableName,
+      DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+      MFA_ISSUER: 'https://mfa.example.com',
+      MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
+      MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
+      MFA_ADMIN_PRINCIPAL_ARNS: `${SUPPORT_ROLE},${BREAK_GLASS_USER}`,
+    };
+    const modules = await loadRouteHandlers();
+    for (const id of ['adminGetMfaStatus', 'adminResetMfa', 'adminUnlockMfa'] as const) {
+      const module = modules.get(id)!;
+      handlers.set(id, module.withServices(createServices(routeById(id), env, { clock, audit }, { ports: module.ports, clients: { dynamoDb } })));
+    }
+  });
+  afterAll(() => dynamoDb?.destroy());
+
+  async function invoke(id: RouteId, operatorArn: string, userId: string, body?: unknown) {
+    const route = routeById(id);
+    const result = await handlers.get(id)!(apiGatewayEvent(route, { operatorArn, pathParameters: { userId }, ...(body === undefined ? {} : { body }) }), lambdaContext(route));
+    return { status: result.statusCode, json: result.body ? JSON.parse(result.body) : undefined };
+  }
+
+  it('refuses every principal the deployment does not name (403 forbidden), audited with the principal, and changes nothing', async () => {
+    const user = await enrolledUser();
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) await api('POST', '/v1/mfa/verify', user.token, { code: '000000' });
+    const before = await snapshotTable(dynamoDb, stack.tableName);
+    audit.events.length = 0;
+    for (const principal of UNLISTED) {
+      for (const [id, body] of [
+        ['adminGetMfaStatus', undefined],
+        ['adminUnlockMfa', { reason: 'Ticket 1' }],
+        ['adminResetMfa', { reason: 'Ticket 2' }],
+        // Refused before the body is read: a bad body from an unnamed principal is still 403.
+        ['adminResetMfa', { reason: '' }],
+      ] as const) {
+        const { status, json } = await invoke(id, principal, user.sub, body);
+        expect(status, `${id} by ${principal}`).toBe(403);
+        expect(json).toMatchObject({ status: 403, code: 'forbidden' });
+        expect(JSON.stringify(json)).not.toContain(user.sub);
+      }
+    }
+    expect(await snapshotTable(dynamoDb, stack.tableName)).toBe(before);
+    expect(audit.events.map(({ event, userId, outcome, principal }) => ({ event, userId, outcome, principal }))).toEqual(
+      UNLISTED.flatMap((principal) => Array.from({ length: 4 }, () => ({ event: 'mfa.admin.refused', userId: user.sub, outcome: 'refused', principal }))),
+    );
+  });
+
+  it('admits a session of a named role (compared by role, whatever its path) and a named user', async () => {
+    const user = await enrolledUser();
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) await api('POST', '/v1/mfa/verify', user.token, { code: '000000' });
+    audit.events.length = 0;
+    const status = await invoke('adminGetMfaStatus', SUPPORT_SESSION, user.sub);
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({ userId: user.sub, mfaEnabled: true, lock: { locked: true } });
+    const unlocked = await invoke('adminUnlockMfa', SUPPORT_SESSION, user.sub, { reason: 'Ticket 3: locked out by a script' });
+    expect(unlocked.status).toBe(200);
+    expect(unlocked.json.lock).toEqual({ locked: false, failures: 0, lockedUntil: null });
+    expect((await invoke('adminGetMfaStatus', BREAK_GLASS_USER, user.sub)).status).toBe(200);
+    expect(audit.events.map(({ event, outcome, principal }) => ({ event, outcome, principal }))).toEqual([
+      { event: 'mfa.admin.status', outcome: 'success', principal: SUPPORT_SESSION },
+      { event: 'mfa.admin.unlock', outcome: 'success', principal: SUPPORT_SESSION },
+      { event: 'mfa.admin.status', outcome: 'success', principal: BREAK_GLASS_USER },
+    ]);
+  });
+
+  it('refuses a reason or a user id with control or format characters (U+202E) with 400 invalid_request, and changes nothing', async () => {
+    const user = await enrolledUser();
+    for (let i = 0; i < LOCKOUT_THRESHOLD; i++) await api('POST', '/v1/mfa/verify', user.token, { code: '000000' });
+    const before = await snapshotTable(dynamoDb, stack.tableName);
+    audit.events.length = 0;
+    for (const [id, userId, body] of [
+      ['adminResetMfa', user.sub, { reason: 'Ticket 4 \u202Eredro rengis' }],
+      ['adminUnlockMfa', user.sub, { reason: '\u2066Ticket 5\u2069' }],
+      ['adminResetMfa', `${user.sub}\u202E`, { reason: 'Ticket 6' }],
+      ['adminUnlockMfa', `\u200B${user.sub}`, { reason: 'Ticket 7' }],
+      ['adminGetMfaStatus', `${user.sub}\u0007`, undefined],
+    ] as const) {
+      const { status, json } = await invoke(id, SUPPORT_SESSION, userId, body);
+      expect(status, `${id} ${JSON.stringify({ userId, body })}`).toBe(400);
+      expect(json.code).toBe('invalid_request');
+    }
+    expect(await snapshotTable(dynamoDb, stack.tableName)).toBe(before);
+    expect(audit.events).toEqual([]);
+    expect((await invoke('adminGetMfaStatus', SUPPORT_SESSION, user.sub)).json.lock.locked).toBe(true);
   });
 });

@@ -74,7 +74,39 @@ describe('npm run admin against the local server', () => {
     expect(unknown.stderr).toContain('HTTP 404');
     expect(unknown.stderr).toContain('user_not_found');
   });
+
+  it('finds the local server at http://localhost:$PORT without --local, as npm start listens', async () => {
+    const status = await runCli(['status', '--user', 'nobody-known'], { PORT: String(stack.port) });
+    expect(status.code).toBe(1);
+    expect(status.stderr).toContain('user_not_found');
+  });
+
+  it('names the URL it could not reach, and the PORT it read', async () => {
+    const closedPort = await freePort();
+    const [fromPort, fromDefault] = await Promise.all([
+      runCli(['status', '--user', 'alice'], { PORT: String(closedPort) }),
+      runCli(['status', '--user', 'alice', '--local', `http://127.0.0.1:${closedPort}`]),
+    ]);
+    expect(fromPort.code).toBe(1);
+    expect(fromPort.stderr).toContain(`Could not reach http://localhost:${closedPort} (`);
+    expect(fromPort.stderr).toContain('PORT');
+    expect(fromDefault.stderr).toContain(`Could not reach http://127.0.0.1:${closedPort} (`);
+    const badPort = await runCli(['status', '--user', 'alice'], { PORT: 'three thousand' });
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toContain('PORT must be a port number');
+  });
 });
+
+/** A port nothing listens on: one the system just gave out and took back. */
+function freePort(): Promise<number> {
+  const server = createServer();
+  return new Promise((resolvePort) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    }),
+  );
+}
 
 interface Received {
   method: string;

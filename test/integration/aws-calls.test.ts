@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeById } from '../../functions/http/routes.js';
 import { loadRouteHandlers } from '../../local/local-stack.js';
@@ -20,6 +21,23 @@ describe('AWS calls per operation (real AWS adapters, SDK calls counted by middl
     const { access } = routeById(MINIMUM_AWS_CALLS[name].route);
     const granted: string[] = [...access.table, ...access.secretKey, ...access.signingKey, ...access.mail];
     for (const call of measured[name]) expect(granted).toContain(call);
+  });
+
+  it("is what docs/benchmarks.md prices the trail's data events from: one event per table write of a sign-in", () => {
+    const doc = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
+    const TABLE_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem'];
+    for (const [method, scenario] of [
+      ['TOTP', 'verifyMfa (TOTP)'],
+      ['Recovery code', 'verifyMfa (recovery code)'],
+    ] as const) {
+      const writes = measured[scenario].filter((call) => TABLE_WRITES.includes(call)).length;
+      const row = new RegExp(`^\\| ${method} \\| (\\d+) \\| (\\d+\\.\\d\\d) \\| (0\\.\\d+) \\|`, 'm').exec(doc);
+      expect(row, method).not.toBeNull();
+      expect(Number(row![1]), method).toBe(writes);
+      // $0.10 per 100,000 events: per million verifications, and per user signing in 30 times a month.
+      expect(Number(row![2]), method).toBeCloseTo(writes * 1_000_000 * (0.1 / 100_000), 2);
+      expect(Number(row![3]), method).toBeCloseTo(writes * 30 * (0.1 / 100_000), 6);
+    }
   });
 
   it('covers every route', () => {

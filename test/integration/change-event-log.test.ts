@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveredChangeEvent } from '../../functions/adapters/aws/change-event-stream.js';
-import type { Operator } from '../../functions/service/mfa-service.js';
+import type { AdmittedOperator, Operator } from '../../functions/service/mfa-service.js';
 import { ChangeEventLog, EVENTS_CHECKPOINT_FILE, EVENTS_FILE } from '../../local/change-event-log.js';
 import { streamOf } from '../support/change-events.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { codeAt, createTestService, newActor } from '../support/service.js';
 
 type TestService = Awaited<ReturnType<typeof createTestService>>;
-const operator: Operator = { principal: 'arn:aws:iam::000000000000:user/local-admin', audit: { requestId: 'req-op', sourceIp: '127.0.0.1' } };
+const supportOperator: Operator = { principal: 'arn:aws:iam::000000000000:user/local-admin', audit: { requestId: 'req-op', sourceIp: '127.0.0.1' } };
 
 async function linesOf(dataDir: string): Promise<DeliveredChangeEvent[]> {
   const text = await readFile(join(dataDir, EVENTS_FILE), 'utf8').catch(() => '');
@@ -32,9 +32,12 @@ async function waitForLines(dataDir: string, predicate: (lines: DeliveredChangeE
 
 describe('the local change event log (npm start)', () => {
   let t: TestService;
+  /** Admitted as the handlers admit a caller (the test settings name this principal). */
+  let operator: AdmittedOperator;
   let dataDir: string;
   beforeAll(async () => {
     t = await createTestService();
+    operator = t.service.admitOperator(supportOperator, undefined);
     dataDir = await mkdtemp(join(tmpdir(), 'mfa-event-log-'));
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { DynamoDbMfaStore } from '../../functions/adapters/aws/dynamodb-mfa-stor
 import { CHANGE_EVENTS, type PublishedChangeEvent } from '../../functions/domain/change-events.js';
 import { InvalidCodeError, TooManyAttemptsError } from '../../functions/domain/errors.js';
 import { LOCKOUT_THRESHOLD } from '../../functions/domain/lockout.js';
-import { MfaService, type Actor, type Operator } from '../../functions/service/mfa-service.js';
+import { MfaService, type Actor, type AdmittedOperator, type Operator } from '../../functions/service/mfa-service.js';
 import { changeEventsOf, streamOf } from '../support/change-events.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
 import { FaultInjector } from '../support/fault-injection.js';
@@ -12,7 +12,7 @@ import { codeAt, createTestService, newActor } from '../support/service.js';
 
 type TestService = Awaited<ReturnType<typeof createTestService>>;
 
-const operator: Operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
+const supportOperator: Operator = { principal: 'arn:aws:iam::111122223333:role/support', audit: { requestId: 'req-admin', sourceIp: '198.51.100.9' } };
 /** Everything secret a test handed out or typed in: none of it may appear in any event. */
 const secrets: string[] = [];
 
@@ -30,8 +30,11 @@ const shape = (events: PublishedChangeEvent[]) => events.map(({ id: _id, at: _at
 
 describe('change events from the table stream', () => {
   let t: TestService;
+  /** Admitted as the handlers admit a caller (the test settings name this principal). */
+  let operator: AdmittedOperator;
   beforeAll(async () => {
     t = await createTestService();
+    operator = t.service.admitOperator(supportOperator, undefined);
   });
 
   it('records exactly one event per committed change, and none for requests that changed nothing', async () => {
@@ -62,6 +65,21 @@ describe('change events from the table stream', () => {
       { event: 'recovery_code.used', userId: actor.userId, requestId, method: 'recovery_code', recoveryCodesRemaining: 0 },
       { event: 'authenticator.removed', userId: actor.userId, requestId, method: 'totp', authenticatorId: app!.id },
       { event: 'mfa.disabled', userId: actor.userId, requestId },
+    ]);
+  });
+
+  it('reports, when a recovery code pays for a regenerate, what was left of the old set in "used" and the new set in "regenerated"', async () => {
+    const actor = newActor('regenerate-with-code');
+    const { recoveryCodes } = await enroll(t, actor);
+    await t.service.verify(actor, { recoveryCode: recoveryCodes[0]! });
+    const fresh = await t.service.regenerateRecoveryCodes(actor, { recoveryCode: recoveryCodes[1]! });
+    secrets.push(...fresh.recoveryCodes);
+
+    const events = shape(await changeEventsOf(t.tableName, actor.userId)).slice(2);
+    expect(events).toEqual([
+      { event: 'recovery_code.used', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 9 },
+      { event: 'recovery_code.used', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 8 },
+      { event: 'recovery_codes.regenerated', userId: actor.userId, requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: 10 },
     ]);
   });
 

@@ -47,7 +47,9 @@ afterAll(() => stack?.stop());
 describe('security notifications', () => {
   it('mails one notice per change event within 5 s, says what, when and from where, and mails nothing for requests that change nothing', async () => {
     const email = `notice-${randomUUID().slice(0, 8)}@example.com`;
-    const client = createCheckedClient(stack.url, () => stack.identity.issueToken({ sub: `notice-${email}`, email }));
+    // One sign-in (one session) for the whole journey: pending ceremonies belong to their session.
+    const token = stack.identity.issueToken({ sub: `notice-${email}`, email });
+    const client = createCheckedClient(stack.url, () => token);
 
     const enrollment = await client.startTotpEnrollment();
     await client.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
@@ -83,12 +85,14 @@ describe('security notifications', () => {
 
   it('sends nothing to a user whose address is not verified', async () => {
     const email = `unverified-${randomUUID().slice(0, 8)}@example.com`;
-    const client = createCheckedClient(stack.url, () => stack.identity.issueToken({ sub: `unverified-${email}`, email, emailVerified: false }));
+    const token = stack.identity.issueToken({ sub: `unverified-${email}`, email, emailVerified: false });
+    const client = createCheckedClient(stack.url, () => token);
     const enrollment = await client.startTotpEnrollment();
     await client.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
     // A verified user's change after it: once its notice is in, the stream has passed the first change.
     const marker = `marker-${randomUUID().slice(0, 8)}@example.com`;
-    const other = createCheckedClient(stack.url, () => stack.identity.issueToken({ sub: `marker-${marker}`, email: marker }));
+    const markerToken = stack.identity.issueToken({ sub: `marker-${marker}`, email: marker });
+    const other = createCheckedClient(stack.url, () => markerToken);
     const second = await other.startTotpEnrollment();
     await other.confirmTotpEnrollment({ code: codeAt(second.secret, clock) });
     await inbox.waitFor(marker, 1, 5_000);

@@ -27,7 +27,7 @@ import { canonicalItem, readUserItem, storedApps, type Item } from '../support/t
 type TestService = Awaited<ReturnType<typeof createTestService>>;
 
 /** What an attempt may change on a refusal: its own counters (and the write bookkeeping). */
-const ATTEMPT_COUNTERS = ['failures', 'windowStart', 'windowFailures', 'lockedUntil', 'proofTimes', 'lastWriteId', 'outbox', 'ttl'];
+const ATTEMPT_COUNTERS = ['failures', 'windowStart', 'windowFailures', 'lockedUntil', 'proofTimes', 'sessions', 'ceilingReportedAt', 'lastWriteId', 'outbox', 'ttl'];
 const withoutCounters = (item: Item | undefined) =>
   canonicalItem(item && Object.fromEntries(Object.entries(item).filter(([name]) => !ATTEMPT_COUNTERS.includes(name))));
 
@@ -234,9 +234,14 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
     it('starts a proved registration only with the user handle already stored (the options carry it)', async () => {
       const { started } = await registerKey();
       const hash = (await item())!.recoveryCodes!.SS![0]!;
-      const registration = { challenge: Buffer.alloc(32, 2).toString('base64url'), expiresAt: t.clock.now() + 300_000, proved: true };
-      const start = (userHandle: string) =>
-        t.deps.store.commitProof(actor.userId, { kind: 'recovery_code', hash }, { kind: 'start_webauthn_registration', registration, userHandle }, t.clock.now());
+      const registration = { challenge: Buffer.alloc(32, 2).toString('base64url'), createdAt: t.clock.now(), expiresAt: t.clock.now() + 300_000, proved: true };
+      const start = async (userHandle: string) =>
+        t.deps.store.commitProof(
+          actor.userId,
+          { kind: 'recovery_code', hash, digest: 'spent-digest' },
+          { kind: 'start_webauthn_registration', sessionId: actor.sessionId, registration, userHandle, pendingRead: (await t.deps.store.get(actor.userId))?.registrations },
+          t.clock.now(),
+        );
       await expect(start(Buffer.alloc(32, 9).toString('base64url'))).resolves.toBe('conflict');
       expect((await item())!.webauthnUserHandle!.S).toBe(started.options.user.id);
       await expect(start(started.options.user.id)).resolves.toBe('ok');
@@ -646,7 +651,9 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       const migrated = (await item())!;
       expect(migrated.totpSecret).toBeUndefined();
       expect(Object.keys(migrated.authenticators!.M!)).toEqual([LEGACY_TOTP_ID]);
-      expect(migrated.proofTimes!.L).toHaveLength(10);
+      // The ceiling window of today's length; the session's own window came with its first check.
+      expect(migrated.proofTimes!.L).toHaveLength(100);
+      expect(Object.values(migrated.sessions!.M!)).toHaveLength(1);
       await expect(t.service.verify(actor, { code: codeAt(v1.secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
     });
 

@@ -18,6 +18,8 @@ export const TEST_SETTINGS = {
   assertionTtlSeconds: 300,
   enrollmentTtlSeconds: 600,
   relyingParty: { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] },
+  /** The operators of the service-level tests: a support role (any of its sessions) and the local admin. */
+  adminPrincipalArns: ['arn:aws:iam::111122223333:role/support', 'arn:aws:iam::000000000000:user/local-admin'],
 };
 
 /** The MFA service over a fresh table in the real DynamoDB Local, with local keys and a manual clock. */

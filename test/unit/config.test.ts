@@ -20,6 +20,17 @@ describe('configuration', () => {
     expect(loadConfig(verify.access, { ...BASE, MFA_TOTP_KEY_ID: 'k', MFA_SIGNING_KEY_ID: 's' }).adapters).toBe('aws');
   });
 
+  it('refuses to start an operator (admin) function without the principals it admits: fail closed', () => {
+    const admin = routeById('adminResetMfa');
+    expect(() => loadConfig(admin.access, BASE, admin.auth)).toThrow(/MFA_ADMIN_PRINCIPAL_ARNS/);
+    expect(() => createServices(admin, { ...BASE, AWS_LAMBDA_FUNCTION_NAME: 'reset' })).toThrow(/MFA_ADMIN_PRINCIPAL_ARNS/);
+    expect(() => loadConfig(admin.access, { ...BASE, MFA_ADMIN_PRINCIPAL_ARNS: 'arn:aws:iam::111122223333:role/*' }, admin.auth)).toThrow(/MFA_ADMIN_PRINCIPAL_ARNS/);
+    expect(loadConfig(admin.access, { ...BASE, MFA_ADMIN_PRINCIPAL_ARNS: 'arn:aws:iam::111122223333:role/support' }, admin.auth).adminPrincipalArns).toEqual(['arn:aws:iam::111122223333:role/support']);
+    // Other functions neither need nor read it; locally, unset names nobody.
+    expect(() => loadConfig(routeById('getMfaStatus').access, BASE, 'first-factor')).not.toThrow();
+    expect(loadConfig(admin.access, { ...BASE, MFA_ADAPTERS: 'local' }, admin.auth).adminPrincipalArns).toEqual([]);
+  });
+
   it('refuses the local key files inside Lambda: no silent fallback', () => {
     const env = { ...BASE, MFA_ADAPTERS: 'local', AWS_LAMBDA_FUNCTION_NAME: 'verify' };
     expect(() => loadConfig(verify.access, env)).toThrow(/refused inside AWS Lambda/);

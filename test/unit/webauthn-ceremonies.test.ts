@@ -14,6 +14,8 @@ import { TEST_VECTOR_RP, WEBAUTHN_TEST_VECTORS, type WebAuthnTestVector } from '
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 const NOW = Date.UTC(2026, 10, 28, 12);
+/** The session that asked for the pending challenge. */
+const SESSION = 'session-1';
 
 /** The record the service would hold once the registration is stored and a challenge is pending. */
 function recordWith(credential: RegisteredCredential, challenge: string, expiresAt = NOW + 60_000): MfaRecord {
@@ -22,7 +24,7 @@ function recordWith(credential: RegisteredCredential, challenge: string, expires
     userId: 'user-1',
     authenticators: [key],
     recoveryCodeHashes: [],
-    authentication: { challenge, expiresAt, proved: false },
+    challenges: { [SESSION]: { challenge, createdAt: NOW, expiresAt, proved: false } },
     failures: 0,
     legacy: false,
   };
@@ -75,7 +77,7 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     expect(registered!.backupEligible).toBe((flagsOf(vector) & 0x08) !== 0);
     expect(registered!.backedUp).toBe((flagsOf(vector) & 0x18) === 0x18);
 
-    const proved = await proveWebAuthn(rp, recordWith(registered!, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW);
+    const proved = await proveWebAuthn(rp, recordWith(registered!, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION);
     expect(proved).toEqual({
       proof: expect.objectContaining({ kind: 'webauthn', authenticatorId: 'key-1', challenge: b64(vector.authentication.challenge), previousCounter: 0, counter: 0 }),
     });
@@ -93,7 +95,7 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     const plain = WEBAUTHN_TEST_VECTORS['none-es256'];
     const registered = (await verifyRegistration(rp, vectorRegistration(plain), b64(plain.registration.challenge)))!;
     const key = { ...registered, credentialId: b64(vector.registration.credentialId) };
-    await expect(proveWebAuthn(rp, recordWith(key, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(key, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
   });
 
   it('refuses a self attestation whose signature does not verify (a bad attestation)', async () => {
@@ -113,9 +115,9 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     await expect(verifyRegistration(localhost, vectorRegistration(vector), b64(vector.registration.challenge))).resolves.toBeNull();
     await expect(verifyRegistration(rp, vectorRegistration(vector), b64(vector.authentication.challenge))).resolves.toBeNull();
     const registered = (await verifyRegistration(rp, vectorRegistration(vector), b64(vector.registration.challenge)))!;
-    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.registration.challenge)), vectorAssertion(vector), NOW)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.authentication.challenge), NOW), vectorAssertion(vector), NOW)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(localhost, recordWith(registered, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.registration.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.authentication.challenge), NOW), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(localhost, recordWith(registered, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
   });
 });
 
@@ -175,15 +177,15 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     const key = new SoftwareAuthenticator({ algorithm });
     const credential = await registered(key);
     expect(credential).toMatchObject({ credentialId: key.credentialId, counter: 0, transports: ['usb'], backupEligible: false, backedUp: false });
-    const first = await proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW);
-    expect(first).toEqual({ proof: { kind: 'webauthn', authenticatorId: 'key-1', challenge, previousCounter: 0, counter: 1, backedUp: false, backupEligible: false } });
+    const first = await proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION);
+    expect(first).toEqual({ proof: { kind: 'webauthn', authenticatorId: 'key-1', sessionId: SESSION, challenge, previousCounter: 0, counter: 1, backedUp: false, backupEligible: false } });
   });
 
   it('reports a synced passkey as backup eligible and backed up', async () => {
     const key = new SoftwareAuthenticator({ passkey: true, countsSignatures: false });
     const credential = await registered(key);
     expect(credential).toMatchObject({ backupEligible: true, backedUp: true, transports: ['hybrid', 'internal'] });
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW)).resolves.toMatchObject({ proof: { counter: 0, backedUp: true, backupEligible: true } });
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toMatchObject({ proof: { counter: 0, backedUp: true, backupEligible: true } });
   });
 
   const WRONG: Array<[string, ResponseKnobs]> = [
@@ -207,15 +209,15 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
   >)('refuses an assertion with %s', async (_, knobs) => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options, knobs), NOW)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options, knobs), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
     // The same key and challenge with nothing turned wrong: the refusal was the knob's.
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW)).resolves.toHaveProperty('proof');
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
   });
 
   it('applies the counter rule: both zero is fine, else the new one must be greater', async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    const at = (stored: number, sent: number) => proveWebAuthn(rp, recordWith({ ...credential, counter: stored }, challenge), key.assert(options, { counter: sent }), NOW);
+    const at = (stored: number, sent: number) => proveWebAuthn(rp, recordWith({ ...credential, counter: stored }, challenge), key.assert(options, { counter: sent }), NOW, SESSION);
     await expect(at(0, 0)).resolves.toHaveProperty('proof.counter', 0);
     await expect(at(0, 1)).resolves.toHaveProperty('proof.counter', 1);
     await expect(at(5, 6)).resolves.toHaveProperty('proof.previousCounter', 5);
@@ -227,7 +229,14 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
   it('refuses an assertion to an expired or missing challenge', async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge, NOW), key.assert(options), NOW)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(rp, { ...recordWith(credential, challenge), authentication: undefined }, key.assert(options), NOW)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge, NOW), key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, { ...recordWith(credential, challenge), challenges: undefined }, key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+  });
+
+  it("refuses an assertion presented by another session than the one that asked for its challenge", async () => {
+    const key = new SoftwareAuthenticator();
+    const credential = await registered(key);
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, 'another-session')).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
   });
 });

@@ -2,9 +2,12 @@ import type { MfaClient } from '../../client/index.js';
 import type { WebClientConfig } from './config.js';
 import type { FirstFactor } from './first-factor.js';
 import { describeError, isSessionExpired } from './messages.js';
+import { dropNameDrafts } from './name-drafts.js';
+import { forgetProofKind } from './proof-choice.js';
 import type { Router } from './router.js';
 import type { Session } from './session.js';
 import type { Shell } from './shell.js';
+import { mayLeave } from './unsaved-codes-guard.js';
 
 /** What every screen works with: the one API client, the session, the page frame, the router. */
 export interface App {
@@ -18,8 +21,19 @@ export interface App {
 
 export function signOut(app: App, note?: string): void {
   app.session.signOut();
+  forgetProofKind();
+  dropNameDrafts();
   app.shell.setAccount(undefined, () => {});
   app.router.go('sign-in', { note });
+}
+
+/**
+ * Who is in the header: "Signing in as" until the second step is passed (MFA on, no assertion
+ * yet), then "Signed in as". Its "Sign out" asks first while recovery codes are on screen unsaved.
+ */
+export function showAccount(app: App, stage: 'signing-in' | 'signed-in'): void {
+  const { username } = app.session;
+  if (username) app.shell.setAccount(username, () => mayLeave() && signOut(app), stage);
 }
 
 /** Errors no screen has a better answer for: an expired session signs out, the rest is said plainly. */

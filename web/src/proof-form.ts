@@ -1,22 +1,14 @@
-import type { MfaStatus, SecondFactor } from '../../client/index.js';
+import { MfaProblemError, type MfaStatus, type SecondFactor } from '../../client/index.js';
 import { onSubmit, reportError, type App } from './app.js';
 import { button, h, textField } from './dom.js';
 import { describeError, isSessionExpired, type ProofContext } from './messages.js';
 import { emailCodeMode } from './email-code.js';
+import { preferredProofKind, rememberProofKind, whileCodesAreLocked, type ProofKind as Mode, type ProofMethods } from './proof-choice.js';
 import { getKeyAssertion, PreparedOptions, securityKeysSupported } from './security-key.js';
 
+export type { ProofMethods } from './proof-choice.js';
+
 const CODE_PATTERN = /^[0-9]{6}$/;
-
-type Mode = 'code' | 'recovery-code' | 'security-key' | 'email';
-
-/** Which proofs the user can give: an app's code, a recovery code, a security key. */
-export interface ProofMethods {
-  code: boolean;
-  recoveryCode: boolean;
-  securityKey: boolean;
-  /** A code by email (the deployment offers it and the user has it): sent only when asked for. */
-  email?: boolean;
-}
 
 /** What the user has set up, as the MFA status says (keys only where this browser can use them). */
 export function proofMethodsOf(status: MfaStatus): ProofMethods {
@@ -37,7 +29,8 @@ export interface ProofForm {
 /**
  * The one form that asks for a proof wherever one is needed (second sign-in step, set-up, the
  * step-ups): "Authentication code", switchable to "Recovery code", and "Use a security key"
- * when the user has one. `submit` makes the API call; a refusal is announced, the field marked
+ * when the user has one. The other kinds are offered above the field, to be chosen first, and
+ * the choice holds for the rest of the visit (proof-choice.ts). `submit` makes the API call; a refusal is announced, the field marked
  * invalid and focused for another try. The key's challenge is fetched as soon as the form is
  * drawn, so the click calls the browser at once (inside the gesture, as Safari needs).
  */
@@ -80,16 +73,27 @@ export function proofForm(
   };
 
   const keyButton = (variant: 'primary' | 'link') => {
-    const trigger: HTMLButtonElement = button('Use a security key', () => void useKey(trigger), { variant });
+    const trigger: HTMLButtonElement = button(
+      'Use a security key',
+      () => {
+        if (variant === 'link') rememberProofKind('security-key');
+        void useKey(trigger);
+      },
+      { variant },
+    );
     return trigger;
   };
 
-  const switches = (mode: Mode) => [
-    methods.code && mode !== 'code' ? button('Use your authenticator app', () => switchTo('code'), { variant: 'link' }) : null,
-    methods.recoveryCode && mode !== 'recovery-code' ? button('Use a recovery code', () => switchTo('recovery-code'), { variant: 'link' }) : null,
-    methods.securityKey && mode !== 'security-key' ? keyButton('link') : null,
-    methods.email && mode !== 'email' ? button('Email me a code', () => switchTo('email'), { variant: 'link' }) : null,
-  ];
+  /** The other kinds of proof, offered before the field so that the kind is chosen first. */
+  const choices = (mode: Mode) => {
+    const others = [
+      methods.code && mode !== 'code' ? button('Use your authenticator app', () => switchTo('code'), { variant: 'link' }) : null,
+      methods.recoveryCode && mode !== 'recovery-code' ? button('Use a recovery code', () => switchTo('recovery-code'), { variant: 'link' }) : null,
+      methods.securityKey && mode !== 'security-key' ? keyButton('link') : null,
+      methods.email && mode !== 'email' ? button('Email me a code', () => switchTo('email'), { variant: 'link' }) : null,
+    ].filter((choice): choice is HTMLButtonElement => choice !== null);
+    return others.length === 0 ? null : h('div', { className: 'proof-choice', attrs: { role: 'group', 'aria-label': 'Other ways to confirm' } }, ...others);
+  };
 
   const render = (mode: Mode): ProofForm => {
     const intro = options.intro?.[mode] ? h('p', { className: 'lead' }, options.intro[mode]) : null;
@@ -98,12 +102,12 @@ export function proofForm(
         send: () => app.client.startEmailChallenge(),
         submit: options.submit,
         intro: options.intro?.email ? h('p', { className: 'lead' }, options.intro.email) : null,
-        actions: [...switches(mode), ...(options.actions ?? [])],
+        actions: [choices(mode), ...(options.actions ?? [])],
       });
     }
     if (mode === 'security-key') {
       const primary = keyButton('primary');
-      const element = h('div', { className: 'form' }, intro, h('div', { className: 'actions' }, primary, ...switches(mode), ...(options.actions ?? [])));
+      const element = h('div', { className: 'form' }, intro, choices(mode), h('div', { className: 'actions' }, primary, ...(options.actions ?? [])));
       return { element, field: primary };
     }
     const isCode = mode === 'code';
@@ -123,16 +127,8 @@ export function proofForm(
           maxLength: 64,
           className: 'input-code input-recovery-code',
         });
-    const form = h('form', { className: 'form', noValidate: true }, intro, field.wrapper);
-    form.append(
-      h(
-        'div',
-        { className: 'actions' },
-        h('button', { type: 'submit', className: 'button button-primary' }, 'Verify'),
-        ...switches(mode),
-        ...(options.actions ?? []),
-      ),
-    );
+    const form = h('form', { className: 'form', noValidate: true }, intro, choices(mode), field.wrapper);
+    form.append(h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'button button-primary' }, 'Verify'), ...(options.actions ?? [])));
     const context: ProofContext = isCode ? (options.context ?? 'code') : 'recovery-code';
 
     const refuse = (message: string) => {
@@ -150,20 +146,25 @@ export function proofForm(
         await options.submit(isCode ? { code: value.replace(/\s/g, '') } : { recoveryCode: value });
       } catch (error) {
         if (isSessionExpired(error)) return reportError(app, error);
-        refuse(describeError(error, context));
+        const words = describeError(error, context);
+        // A code lockout never refuses recovery codes or keys: say so where the user is stuck.
+        const locked = isCode && error instanceof MfaProblemError && error.code === 'too_many_attempts';
+        refuse(locked ? `${words} ${whileCodesAreLocked(methods)}`.trim() : words);
       }
     });
     return { element: form, field: field.input };
   };
 
   const switchTo = (mode: Mode) => {
+    // Every mail is asked for by a click: a later form never opens on "email" by itself.
+    if (mode !== 'email') rememberProofKind(mode);
     app.shell.clearMessages();
     const current = render(mode);
     container.replaceChildren(current.element);
     current.field.focus();
   };
 
-  const first = render(methods.code ? 'code' : methods.securityKey ? 'security-key' : 'recovery-code');
+  const first = render(preferredProofKind(methods));
   container.append(first.element);
   return { element: container, field: first.field };
 }

@@ -55,11 +55,13 @@ export class Shell {
     this.status.textContent = '';
   }
 
-  /** Shows who is signed in, with a way out, in the page header. */
-  setAccount(username: string | undefined, onSignOut: () => void): void {
-    this.account.replaceChildren(
-      ...(username ? [h('span', { className: 'account-name' }, `Signed in as ${username}`), button('Sign out', onSignOut, { variant: 'link' })] : []),
-    );
+  /**
+   * Shows who is signed in, with a way out, in the page header. `signing-in`: the first factor
+   * is done but the second step is not, so the user is not signed in yet.
+   */
+  setAccount(username: string | undefined, onSignOut: () => void, stage: 'signing-in' | 'signed-in' = 'signed-in'): void {
+    const who = `${stage === 'signed-in' ? 'Signed in as' : 'Signing in as'} ${username}`;
+    this.account.replaceChildren(...(username ? [h('span', { className: 'account-name' }, who), button('Sign out', onSignOut, { variant: 'link' })] : []));
   }
 
   /**

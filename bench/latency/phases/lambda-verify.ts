@@ -7,7 +7,7 @@ import { ManualClock } from '../../../harness/manual-clock.js';
 import { elapsedMs, median, round, summarize } from '../../stats.js';
 import type { LatencyPhase } from '../context.js';
 import { itemBytes } from '../figures.js';
-import { enableSeededTotp, verifyStorageFloor } from '../floors.js';
+import { enableSeededTotp, onlyPendingEnrollment, verifyStorageFloor } from '../floors.js';
 import { seedUsers, totpCodeFor, UserPool, type BenchUser } from '../load.js';
 
 /**
@@ -29,7 +29,7 @@ export const lambdaVerifyPhase: LatencyPhase = {
         if (started.status !== 201) throw new Error(`aws enrollment: ${started.status}`);
         const record = await harness.store.get(sub);
         const step = stepAt(clock.now()) - 2;
-        await enableSeededTotp(harness.store, sub, { pendingSealed: record!.pending!.sealedSecret, step, recoveryCodeHashes: bench.sharedHashes }, clock.now());
+        await enableSeededTotp(harness.store, sub, { pending: onlyPendingEnrollment(record), step, recoveryCodeHashes: bench.sharedHashes }, clock.now());
         return { sub, token: '', secret: started.json.secret, lastStep: step, recoveryCodes: [...bench.sharedCodes] };
       };
       const verifyUsers = await seedUsers(4, awsUser);

@@ -7,17 +7,22 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
-import { NO_PROOF_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, refundProofAttempt, type CountedAttempt } from '../../domain/lockout.js';
+import { ContentionError } from '../../domain/errors.js';
+import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING, type CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../../domain/mfa-record.js';
+import { freshSession, pendingToDrop } from '../../domain/sessions.js';
 import type {
+  CeilingChange,
   DecidedAttempt,
   EmailCodeRequires,
   EmailSend,
   MfaStore,
+  PendingMapRead,
   Proof,
   ProofEffect,
   QuietAttemptGuard,
   QuietAttemptResult,
+  SessionChange,
   WriteResult,
 } from '../../ports/mfa-store.js';
 import {
@@ -29,11 +34,18 @@ import {
   num,
   PENDING_CHALLENGE,
   PENDING_EMAIL_CODE,
-  pendingChallengeToAttribute,
   pendingEmailCodeToAttribute,
+  PENDING_ENROLLMENT,
+  PENDING_MAP,
+  pendingChallengeToAttribute,
+  pendingEnrollmentToAttribute,
+  PREVIOUS_PENDING,
+  SESSION,
+  sessionToAttribute,
   toRecord,
   userKey,
   type Item,
+  type PendingKind,
 } from './mfa-item.js';
 
 /** Items of users without an active method linger this long after their last change, then expire. */
@@ -42,7 +54,6 @@ const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
 const MFA_ON = `(attribute_exists(${ATTR.authenticators}) OR attribute_exists(${LEGACY.secret}))`;
 const MFA_OFF = `(attribute_not_exists(${ATTR.authenticators}) AND attribute_not_exists(${LEGACY.secret}))`;
 const NOT_LOCKED = `(attribute_not_exists(${ATTR.lockedUntil}) OR ${ATTR.lockedUntil} <= :now)`;
-const PENDING_CONFIRMABLE = `attribute_exists(${ATTR.pendingSecret}) AND ${ATTR.pendingExpiresAt} > :now AND (${ATTR.pendingProved} = :true OR ${MFA_OFF})`;
 
 /**
  * One UpdateItem being put together: clauses, a condition, and the placeholders they use.
@@ -84,6 +95,20 @@ class Write {
     return `${path}.#${field}`;
   }
 
+  /** `map.#kN` for one key of a map attribute keyed by ids (sessions, pending ceremonies). */
+  key(map: string, id: string): string {
+    const placeholder = `#k${this.ids++}`;
+    this.names[placeholder] = id;
+    return `${map}.${placeholder}`;
+  }
+
+  /** The session's pending enrollment, confirmable now: unexpired, and started with a proof unless MFA is off. */
+  pendingConfirmable(sessionId: string): string {
+    const pending = this.key(ATTR.pendingEnrollments, sessionId);
+    this.value(':true', { BOOL: true });
+    return `attribute_exists(${pending}) AND ${this.field(pending, PENDING_ENROLLMENT.expiresAt)} > :now AND (${this.field(pending, PENDING_ENROLLMENT.proved)} = :true OR ${MFA_OFF})`;
+  }
+
   resetCodeFailures(): void {
     this.set.push(`${ATTR.failures} = :zero`, `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :one) - :one`);
     this.value(':zero', num(0));
@@ -112,9 +137,8 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
     const w = new Write(now);
-    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : guard.requires === 'pending-email' ? `attribute_exists(${ATTR.emailCodes})` : PENDING_CONFIRMABLE);
-    if (guard.requires === 'pending-enrollment') w.value(':true', { BOOL: true });
-    if (guard.lane === 'code') {
+    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : guard.requires === 'pending-email' ? `attribute_exists(${ATTR.emailCodes})` : w.pendingConfirmable(guard.sessionId));
+    if (guard.lane === 'guessable') {
       w.value(':one', num(1));
       w.value(':windowStartAfter', num(guard.windowStartAfter));
       w.set.push(`${ATTR.failures} = ${ATTR.failures} + :one`, `${ATTR.windowFailures} = ${ATTR.windowFailures} + :one`);
@@ -127,10 +151,12 @@ export class DynamoDbMfaStore implements MfaStore {
         `${ATTR.failures} IN (${guard.failuresIn.map((_, i) => `:f${i}`).join(', ')})`,
       );
     } else {
-      // The window keeps its length: the newest check goes in at the end, the oldest comes out.
-      w.set.push(`${ATTR.proofTimes}[${PROOF_ATTEMPTS_PER_WINDOW}] = ${w.value(':at', num(guard.at))}`);
-      w.remove.push(`${ATTR.proofTimes}[0]`);
-      w.conditions.push(`${ATTR.proofTimes}[0] <= ${w.value(':oldestAtMost', num(guard.oldestAtMost))}`);
+      // Each window keeps its length: the newest check goes in at the end, the oldest comes out.
+      const window = w.field(w.key(ATTR.sessions, guard.sessionId), SESSION.proofTimes);
+      w.set.push(`${window}[${PROOF_ATTEMPTS_PER_WINDOW}] = ${w.value(':at', num(guard.at))}`);
+      w.remove.push(`${window}[0]`);
+      w.conditions.push(`${window}[0] <= ${w.value(':oldestAtMost', num(guard.oldestAtMost))}`);
+      countInCeiling(w, { kind: 'count', oldestAtMost: guard.oldestAtMost, at: guard.at });
     }
     // The last clause makes the increment idempotent: a re-send of an applied write fails it and is recognised as done.
     w.conditions.push(`${ATTR.lastWriteId} <> :writeId`);
@@ -138,74 +164,71 @@ export class DynamoDbMfaStore implements MfaStore {
     return { counted: result === 'ok', record: item ? toRecord(userId, item) : undefined };
   }
 
-  async countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+  async countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
-    if (attempt.lane === 'code') {
-      w.set.push(`${ATTR.failures} = :next`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} = :windowFailures`);
-      w.value(':previous', num(attempt.previousFailures));
-      w.value(':next', num(attempt.failures));
-      w.value(':windowStart', num(attempt.windowStart));
-      w.value(':windowFailures', num(attempt.windowFailures));
-      if (attempt.lockedUntil !== undefined) w.set.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(attempt.lockedUntil))}`);
-      w.conditions.push(
-        attempt.previousFailures === 0 ? `(attribute_not_exists(${ATTR.failures}) OR ${ATTR.failures} = :previous)` : `${ATTR.failures} = :previous`,
-        NOT_LOCKED,
-      );
-    } else {
-      w.set.push(`${ATTR.proofTimes} = ${w.value(':proofTimes', { L: attempt.proofTimes.map(num) })}`);
-      w.conditions.push(`attribute_not_exists(${ATTR.proofTimes})`);
-    }
+    w.set.push(`${ATTR.failures} = :next`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} = :windowFailures`);
+    w.value(':previous', num(attempt.previousFailures));
+    w.value(':next', num(attempt.failures));
+    w.value(':windowStart', num(attempt.windowStart));
+    w.value(':windowFailures', num(attempt.windowFailures));
+    if (attempt.lockedUntil !== undefined) w.set.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(attempt.lockedUntil))}`);
+    w.conditions.push(
+      attempt.previousFailures === 0 ? `(attribute_not_exists(${ATTR.failures}) OR ${ATTR.failures} = :previous)` : `${ATTR.failures} = :previous`,
+      NOT_LOCKED,
+    );
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async changeSession(
+    userId: string,
+    session: SessionChange,
+    ceiling: CeilingChange | undefined,
+    now: number,
+    events: readonly ChangeEvent[] = [],
+  ): Promise<{ result: WriteResult; record?: MfaRecord | undefined }> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    changeSessionEntry(w, session);
+    if (ceiling) countInCeiling(w, ceiling);
+    const { result, item } = await this.send(userId, w, events);
+    return { result, record: result === 'conflict' && item ? toRecord(userId, item) : undefined };
+  }
+
+  async confirmLockout(userId: string, lockedUntil: number, now: number, events: readonly ChangeEvent[]): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(lockedUntil))}`);
     return (await this.send(userId, w, events)).result;
   }
 
-  async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number, events: readonly ChangeEvent[] = []): Promise<void> {
+  async reportCeiling(userId: string, reportedAt: number | undefined, now: number, events: readonly ChangeEvent[]): Promise<WriteResult> {
+    const w = new Write(now);
+    w.set.push(`${ATTR.ceilingReportedAt} = :now`);
+    w.conditions.push(
+      reportedAt === undefined
+        ? `attribute_not_exists(${ATTR.ceilingReportedAt})`
+        : `${ATTR.ceilingReportedAt} = ${w.value(':reportedAt', num(reportedAt))}`,
+    );
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void> {
     const decrement = (fields: string[]) => {
       const w = new Write(now);
       w.set.push(...fields.map((field) => `${field} = ${field} - :one`));
       w.value(':one', num(1));
       w.value(':windowStart', num(counted.windowStart));
       w.conditions.push(`${ATTR.windowStart} = :windowStart`, ...fields.map((field) => `${field} >= :one`));
-      return this.send(userId, w, events);
+      return this.send(userId, w, []);
     };
     // When a success reset the consecutive count in between, only the failure window still holds the attempt.
-    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict' && (await decrement([ATTR.windowFailures])).result === 'conflict') {
-      if (events.length > 0) {
-        // Nothing left to give back: the events still need a write to carry them to the stream.
-        const w = new Write(now);
-        w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
-        await this.send(userId, w, events);
-      }
-    }
+    if ((await decrement([ATTR.failures, ATTR.windowFailures])).result === 'conflict') await decrement([ATTR.windowFailures]);
     if (counted.lockedUntil !== undefined) {
       // The lock this very attempt started goes with it (unless another attempt has started a newer one).
       const w = new Write(now);
       w.remove.push(ATTR.lockedUntil);
       w.conditions.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(counted.lockedUntil))}`);
       await this.send(userId, w, []);
-    }
-  }
-
-  async refundProofAttempt(userId: string, at: number, now: number, known?: readonly number[], events: readonly ChangeEvent[] = []): Promise<void> {
-    let times = known;
-    for (let round = 0; round < 16; round++) {
-      if (times === undefined) times = (await this.get(userId))?.proofTimes;
-      const window = times && refundProofAttempt(times, at);
-      if (!times || !window) break;
-      // Applied only to the window as read: a check counted in between shifts it, and this round reads it again.
-      const w = new Write(now);
-      w.set.push(`${ATTR.proofTimes} = ${w.value(':proofTimes', { L: window.map(num) })}`);
-      w.conditions.push(`size(${ATTR.proofTimes}) = ${w.value(':size', num(times.length))}`);
-      times.forEach((time, i) => w.conditions.push(`${ATTR.proofTimes}[${i}] = ${w.value(`:t${i}`, num(time))}`));
-      const { result, item } = await this.send(userId, w, events);
-      if (result === 'ok') return;
-      times = item ? (toRecord(userId, item).proofTimes ?? []) : [];
-    }
-    if (events.length > 0) {
-      // Nothing (more) to give back: the events still need a write to carry them to the stream.
-      const w = new Write(now);
-      w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
-      await this.send(userId, w, events);
     }
   }
 
@@ -220,7 +243,11 @@ export class DynamoDbMfaStore implements MfaStore {
         w.conditions.push(`${w.field(app, AUTHENTICATOR.secret)} = ${w.value(':secret', { B: proof.sealedSecret })}`);
         w.conditions.push(`${w.field(app, AUTHENTICATOR.lastStep)} < ${w.value(':step', num(proof.step))}`);
         if (!removing.includes(proof.authenticatorId)) {
-          w.set.push(`${w.field(app, AUTHENTICATOR.lastStep)} = :step`, `${w.field(app, AUTHENTICATOR.lastUsedAt)} = :now`);
+          w.set.push(
+            `${w.field(app, AUTHENTICATOR.lastStep)} = :step`,
+            `${w.field(app, AUTHENTICATOR.lastUsedAt)} = :now`,
+            `${w.field(app, AUTHENTICATOR.lastCodeDigest)} = ${w.value(':codeDigest', { S: proof.codeDigest })}`,
+          );
         }
         w.resetCodeFailures();
         break;
@@ -230,12 +257,13 @@ export class DynamoDbMfaStore implements MfaStore {
         if (effect.kind !== 'replace_recovery_codes' && !removesAll) {
           // The used code's hash stays with the set: a copy of it is then recognised as spent, not counted as a guess.
           w.del.push(`${ATTR.recoveryCodes} ${w.value(':hashSet', { SS: [proof.hash] })}`);
-          w.add.push(`${ATTR.spentRecoveryCodes} :hashSet`);
+          w.add.push(`${ATTR.spentRecoveryCodes} :hashSet`, `${ATTR.spentRecoveryCodeDigests} ${w.value(':digestSet', { SS: [proof.digest] })}`);
         }
         break;
       case 'webauthn': {
         const key = w.authenticator(proof.authenticatorId);
-        const pending = ATTR.authentication;
+        // Only the challenge of the session that asked for it.
+        const pending = w.key(ATTR.challenges, proof.sessionId);
         w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: proof.challenge })}`);
         w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
         // Compare-and-swap on the signature counter: two assertions of one key can never both move it.
@@ -252,12 +280,13 @@ export class DynamoDbMfaStore implements MfaStore {
         if (!removesAll) w.set.push(`${ATTR.lastChallenge} = :challenge`);
         break;
       }
-      case 'pending_totp':
-        w.conditions.push(`${ATTR.pendingSecret} = ${w.value(':pendingSecret', { B: proof.sealedSecret })}`, PENDING_CONFIRMABLE);
-        w.value(':true', { BOOL: true });
-        w.remove.push(ATTR.pendingSecret, ATTR.pendingExpiresAt, ATTR.pendingProved);
+      case 'pending_totp': {
+        const pending = w.key(ATTR.pendingEnrollments, proof.sessionId);
+        w.conditions.push(`${w.field(pending, PENDING_ENROLLMENT.secret)} = ${w.value(':pendingSecret', { B: proof.sealedSecret })}`, w.pendingConfirmable(proof.sessionId));
+        w.remove.push(pending);
         w.resetCodeFailures();
         break;
+      }
       case 'email':
       case 'pending_email': {
         // The session's code, exactly as checked and still unexpired: consumed by this write, so it works once.
@@ -284,7 +313,7 @@ export class DynamoDbMfaStore implements MfaStore {
         break;
       case 'replace_recovery_codes':
         w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: effect.hashes })}`);
-        w.remove.push(ATTR.spentRecoveryCodes);
+        w.remove.push(ATTR.spentRecoveryCodes, ATTR.spentRecoveryCodeDigests);
         break;
       case 'add_authenticator':
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes, effect.notifyAddress);
@@ -292,7 +321,16 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
         if (removesAll) {
-          w.remove.push(ATTR.authenticators, ATTR.recoveryCodes, ATTR.spentRecoveryCodes, ATTR.authentication, ATTR.lastChallenge, ATTR.registration, ATTR.emailCodes);
+          w.remove.push(
+            ATTR.authenticators,
+            ATTR.recoveryCodes,
+            ATTR.spentRecoveryCodes,
+            ATTR.spentRecoveryCodeDigests,
+            ATTR.challenges,
+            ATTR.lastChallenge,
+            ATTR.registrations,
+            ATTR.emailCodes,
+          );
           w.idleTtl();
         } else {
           for (const id of effect.ids) {
@@ -303,17 +341,11 @@ export class DynamoDbMfaStore implements MfaStore {
         }
         break;
       case 'start_totp_enrollment':
-        w.set.push(
-          `${ATTR.pendingSecret} = ${w.value(':newPendingSecret', { B: effect.pending.sealedSecret })}`,
-          `${ATTR.pendingExpiresAt} = ${w.value(':pendingExpiresAt', num(effect.pending.expiresAt))}`,
-          `${ATTR.pendingProved} = ${w.value(':proved', { BOOL: true })}`,
-        );
+        putPending(w, 'enrollment', effect.sessionId, pendingEnrollmentToAttribute(effect.pending), effect.pendingRead);
         break;
       case 'start_webauthn_registration':
-        w.set.push(
-          `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(effect.registration))}`,
-          `${ATTR.userHandle} = ${w.value(':userHandle', { S: effect.userHandle })}`,
-        );
+        putPending(w, 'registration', effect.sessionId, pendingChallengeToAttribute(effect.registration), effect.pendingRead);
+        w.set.push(`${ATTR.userHandle} = ${w.value(':userHandle', { S: effect.userHandle })}`);
         // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
         break;
@@ -324,43 +356,86 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async putPendingEnrollment(userId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
-    const w = new Write(now);
-    w.set.push(
-      `${ATTR.pendingSecret} = ${w.value(':secret', { B: pending.sealedSecret })}`,
-      `${ATTR.pendingExpiresAt} = ${w.value(':expiresAt', num(pending.expiresAt))}`,
-      `${ATTR.pendingProved} = ${w.value(':proved', { BOOL: false })}`,
-    );
-    this.startCounters(w);
-    w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
-    w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(pending.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
-    w.conditions.push(MFA_OFF);
-    return (await this.send(userId, w, [])).result;
+  async putPendingEnrollment(userId: string, sessionId: string, pending: PendingEnrollment, now: number): Promise<WriteResult> {
+    const ttl = Math.ceil(pending.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS;
+    const written = Buffer.from(pending.sealedSecret);
+    const stored = await this.putPendingWhileMfaOff(userId, sessionId, 'enrollment', pendingEnrollmentToAttribute(pending), ttl, now, (record) => {
+      const found = record.pendingEnrollments?.[sessionId]?.sealedSecret;
+      return found !== undefined && written.equals(found);
+    });
+    return stored.result;
   }
 
   async putRegistration(
     userId: string,
+    sessionId: string,
     registration: PendingChallenge,
     newUserHandle: string,
     now: number,
   ): Promise<{ result: WriteResult; userHandle?: string | undefined }> {
-    const w = new Write(now);
-    w.set.push(
-      `${ATTR.registration} = ${w.value(':registration', pendingChallengeToAttribute(registration))}`,
-      `${ATTR.userHandle} = if_not_exists(${ATTR.userHandle}, ${w.value(':userHandle', { S: newUserHandle })})`,
+    const ttl = Math.ceil(registration.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS;
+    const stored = await this.putPendingWhileMfaOff(
+      userId,
+      sessionId,
+      'registration',
+      pendingChallengeToAttribute(registration),
+      ttl,
+      now,
+      (record) => record.registrations?.[sessionId]?.challenge === registration.challenge,
+      (w) => w.set.push(`${ATTR.userHandle} = if_not_exists(${ATTR.userHandle}, ${w.value(':userHandle', { S: newUserHandle })})`),
     );
-    this.startCounters(w);
-    w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
-    w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(registration.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
-    w.conditions.push(MFA_OFF);
-    // The item comes back with the write: the options handed out carry the handle it holds.
-    const { result, item } = await this.send(userId, w, [], true);
-    return { result, userHandle: result === 'ok' ? item?.[ATTR.userHandle]?.S : undefined };
+    // The options handed out carry the handle the item holds.
+    return { result: stored.result, userHandle: stored.result === 'ok' ? stored.record?.webauthnUserHandle : undefined };
   }
 
-  async putAuthenticationChallenge(userId: string, challenge: PendingChallenge, now: number): Promise<WriteResult> {
+  /**
+   * Stores the session's pending ceremony of `kind` while MFA is off. The first write needs no
+   * read: it creates the map when the item has none (a new user), and comes back with the item;
+   * when the map was already there (`stored` says the entry is not the one written), a second
+   * write replaces the session's entry in it, dropping others past MAX_PENDING_PER_USER.
+   */
+  private async putPendingWhileMfaOff(
+    userId: string,
+    sessionId: string,
+    kind: PendingKind,
+    entry: AttributeValue,
+    ttl: number,
+    now: number,
+    stored: (record: MfaRecord) => boolean,
+    extra: (w: Write) => void = () => undefined,
+  ): Promise<{ result: WriteResult; record?: MfaRecord | undefined }> {
+    const map = PENDING_MAP[kind];
+    let read: PendingMapRead | null = null;
+    for (let round = 0; round < 16; round++) {
+      const w = new Write(now);
+      if (read === null) w.set.push(`${map} = if_not_exists(${map}, ${w.value(':newPendingMap', { M: { [sessionId]: entry } })})`);
+      else putPending(w, kind, sessionId, entry, read);
+      extra(w);
+      this.startCounters(w, sessionId);
+      w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+      w.set.push(`#ttl = ${w.value(':ttl', num(ttl))}`);
+      w.conditions.push(MFA_OFF);
+      const { result, item } = await this.send(userId, w, [], true);
+      const record = item ? toRecord(userId, item) : undefined;
+      if (result === 'ok' && record && stored(record)) return { result, record };
+      // MFA is on: refused.
+      if (result === 'conflict' && record && record.authenticators.length > 0) return { result };
+      read = record ? pendingMapOf(record, kind) : undefined;
+    }
+    throw new ContentionError();
+  }
+
+  async putAuthenticationChallenge(
+    userId: string,
+    sessionId: string,
+    challenge: PendingChallenge,
+    pendingRead: PendingMapRead,
+    session: SessionChange | undefined,
+    now: number,
+  ): Promise<WriteResult> {
     const w = new Write(now);
-    w.set.push(`${ATTR.authentication} = ${w.value(':authentication', pendingChallengeToAttribute(challenge))}`);
+    putPending(w, 'challenge', sessionId, pendingChallengeToAttribute(challenge), pendingRead);
+    if (session) changeSessionEntry(w, session);
     w.conditions.push(MFA_ON);
     return (await this.send(userId, w, [])).result;
   }
@@ -368,6 +443,7 @@ export class DynamoDbMfaStore implements MfaStore {
   async addRegisteredKey(
     userId: string,
     input: {
+      sessionId: string;
       challenge: string;
       authenticator: MfaRecord['authenticators'][number];
       authenticatorCount: number;
@@ -379,7 +455,7 @@ export class DynamoDbMfaStore implements MfaStore {
     events: readonly ChangeEvent[] = [],
   ): Promise<WriteResult> {
     const w = new Write(now);
-    const pending = ATTR.registration;
+    const pending = w.key(ATTR.registrations, input.sessionId);
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: input.challenge })}`);
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
@@ -419,7 +495,7 @@ export class DynamoDbMfaStore implements MfaStore {
       w.conditions.push(`attribute_not_exists(${ATTR.emailCodes})`);
       w.set.push(`${ATTR.emailCodes} = ${w.value(':codes', { M: { [input.sessionId]: code } })}`);
     }
-    this.startCounters(w);
+    this.startCounters(w, input.sessionId);
     if ('mfa' in input.requires && input.requires.mfa === 'off') {
       w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
       w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(input.code.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
@@ -442,11 +518,11 @@ export class DynamoDbMfaStore implements MfaStore {
       ATTR.authenticators,
       ATTR.recoveryCodes,
       ATTR.spentRecoveryCodes,
-      ATTR.pendingSecret,
-      ATTR.pendingExpiresAt,
-      ATTR.pendingProved,
-      ATTR.registration,
-      ATTR.authentication,
+      ATTR.spentRecoveryCodeDigests,
+      ATTR.pendingEnrollments,
+      ATTR.registrations,
+      ATTR.challenges,
+      ...PREVIOUS_PENDING,
       ATTR.lastChallenge,
       ATTR.userHandle,
       ATTR.emailCodes,
@@ -501,7 +577,7 @@ export class DynamoDbMfaStore implements MfaStore {
     }
     if (recoveryCodeHashes) {
       w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
-      w.remove.push(ATTR.spentRecoveryCodes);
+      w.remove.push(ATTR.spentRecoveryCodes, ATTR.spentRecoveryCodeDigests);
     }
   }
 
@@ -522,23 +598,28 @@ export class DynamoDbMfaStore implements MfaStore {
     }
   }
 
-  /** No lock, no failures, a fresh failure window, no recovery-code or key attempts counted. */
+  /** No lock, no failures, a fresh failure window, no recovery-code or key attempts counted in any session. */
   private clearCounters(w: Write): void {
     w.value(':zero', num(0));
     w.set.push(
       `${ATTR.failures} = :zero`,
       `${ATTR.windowStart} = :now`,
       `${ATTR.windowFailures} = :zero`,
-      `${ATTR.proofTimes} = ${w.value(':noProofAttempts', { L: NO_PROOF_ATTEMPTS.map(num) })}`,
+      `${ATTR.proofTimes} = ${w.value(':noProofAttempts', { L: NO_CEILING_ATTEMPTS.map(num) })}`,
+      `${ATTR.sessions} = ${w.value(':noSessions', { M: {} })}`,
     );
-    w.remove.push(ATTR.lockedUntil);
+    w.remove.push(ATTR.lockedUntil, ATTR.ceilingReportedAt);
   }
 
-  /** Lockout counters and the rate window start with the item, so the first check of any kind counts its attempt in one write. */
-  private startCounters(w: Write): void {
+  /**
+   * Lockout counters, the ceiling window and the starting session's entry come with the item,
+   * so that the first check of any kind in that session counts its attempt in one write.
+   */
+  private startCounters(w: Write, sessionId: string): void {
     w.value(':zero', num(0));
     w.set.push(
-      `${ATTR.proofTimes} = if_not_exists(${ATTR.proofTimes}, ${w.value(':noProofAttempts', { L: NO_PROOF_ATTEMPTS.map(num) })})`,
+      `${ATTR.proofTimes} = if_not_exists(${ATTR.proofTimes}, ${w.value(':noProofAttempts', { L: NO_CEILING_ATTEMPTS.map(num) })})`,
+      `${ATTR.sessions} = if_not_exists(${ATTR.sessions}, ${w.value(':firstSession', { M: { [sessionId]: sessionToAttribute(freshSession()) } })})`,
       `${ATTR.failures} = if_not_exists(${ATTR.failures}, :zero)`,
       `${ATTR.windowStart} = if_not_exists(${ATTR.windowStart}, :now)`,
       `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :zero)`,
@@ -563,7 +644,8 @@ export class DynamoDbMfaStore implements MfaStore {
     const writeId = randomUUID();
     const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
     const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
-    const remove = [...new Set(w.remove)];
+    // A path removed whole takes what is under it along (DynamoDB refuses overlapping paths).
+    const remove = [...new Set(w.remove)].filter((path, _i, all) => !all.some((other) => path.startsWith(`${other}.`)));
     if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
     else remove.push(ATTR.outbox);
     const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
@@ -591,6 +673,81 @@ export class DynamoDbMfaStore implements MfaStore {
       throw error;
     }
   }
+}
+
+/** One more check (or a check given back) in the user's ceiling window, conditioned as `change` says. */
+function countInCeiling(w: Write, change: CeilingChange): void {
+  switch (change.kind) {
+    case 'count':
+      w.set.push(`${ATTR.proofTimes}[${USER_PROOF_CEILING}] = ${w.value(':ceilingAt', num(change.at))}`);
+      w.remove.push(`${ATTR.proofTimes}[0]`);
+      w.conditions.push(
+        `${ATTR.proofTimes}[0] <= ${w.value(':ceilingOldestAtMost', num(change.oldestAtMost))}`,
+        `size(${ATTR.proofTimes}) = ${w.value(':ceilingSize', num(USER_PROOF_CEILING))}`,
+      );
+      break;
+    case 'replace':
+      w.set.push(`${ATTR.proofTimes} = ${w.value(':ceilingAfter', { L: change.after.map(num) })}`);
+      w.conditions.push(
+        change.before === undefined ? `attribute_not_exists(${ATTR.proofTimes})` : `${ATTR.proofTimes} = ${w.value(':ceilingBefore', { L: change.before.map(num) })}`,
+      );
+      break;
+    case 'give_back':
+      // In place: every session writes this window, so it is not rewritten whole; the free slot counts once it reaches the front.
+      w.set.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':free', num(0))}`);
+      w.conditions.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':givenBack', num(change.at))}`);
+      break;
+  }
+}
+
+/** One session's entry written whole, only if still as read; other sessions' entries dropped only if still as read. */
+function changeSessionEntry(w: Write, change: SessionChange): void {
+  if (!change.mapExists) {
+    w.set.push(`${ATTR.sessions} = ${w.value(':sessions', { M: { [change.sessionId]: sessionToAttribute(change.after) } })}`);
+    w.conditions.push(`attribute_not_exists(${ATTR.sessions})`);
+    return;
+  }
+  const entry = w.key(ATTR.sessions, change.sessionId);
+  w.set.push(`${entry} = ${w.value(':sessionAfter', sessionToAttribute(change.after))}`);
+  w.conditions.push(change.before === undefined ? `attribute_not_exists(${entry})` : `${entry} = ${w.value(':sessionBefore', sessionToAttribute(change.before))}`);
+  change.drop.forEach((dropped, i) => {
+    const path = w.key(ATTR.sessions, dropped.sessionId);
+    w.remove.push(path);
+    w.conditions.push(`${path} = ${w.value(`:droppedSession${i}`, sessionToAttribute(dropped.entry))}`);
+  });
+}
+
+/** The map of pending ceremonies of `kind` as read, for the next write to drop from. */
+function pendingMapOf(record: MfaRecord, kind: PendingKind): PendingMapRead {
+  switch (kind) {
+    case 'enrollment':
+      return record.pendingEnrollments;
+    case 'registration':
+      return record.registrations;
+    case 'challenge':
+      return record.challenges;
+  }
+}
+
+/**
+ * The session's pending ceremony of `kind` stored, replacing its own; other sessions' expired
+ * ones and, past MAX_PENDING_PER_USER, the oldest are dropped (each only if still as read), and
+ * the map must still hold what was read, so that concurrent starts can never leave more.
+ */
+function putPending(w: Write, kind: PendingKind, sessionId: string, entry: AttributeValue, read: PendingMapRead): void {
+  const map = PENDING_MAP[kind];
+  if (read === undefined) {
+    w.set.push(`${map} = ${w.value(':pendingMap', { M: { [sessionId]: entry } })}`);
+    w.conditions.push(`attribute_not_exists(${map})`);
+    return;
+  }
+  w.set.push(`${w.key(map, sessionId)} = ${w.value(':pendingEntry', entry)}`);
+  w.conditions.push(`size(${map}) = ${w.value(':pendingCount', num(Object.keys(read).length))}`);
+  pendingToDrop(read, sessionId, w.now).forEach((dropped, i) => {
+    const path = w.key(map, dropped);
+    w.remove.push(path);
+    w.conditions.push(`${w.field(path, PENDING_CHALLENGE.createdAt)} = ${w.value(`:droppedPending${i}`, num(read[dropped]!.createdAt))}`);
+  });
 }
 
 /** The outbox: this write's change events, each a map of the event's own fields (the stream adds id, user and time). */

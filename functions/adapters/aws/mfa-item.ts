@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode } from '../../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { SessionLimits } from '../../domain/sessions.js';
 
 /**
  * The MFA table's item: the one place that names its attributes and converts it to the
@@ -13,19 +14,23 @@ import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode } fro
  * | authenticators | M | authenticator id -> M (AUTHENTICATOR below); absent when MFA is off |
  * | recoveryCodes | SS | scrypt hashes of the unused recovery codes |
  * | spentRecoveryCodes | SS | scrypt hashes of the current set's used codes (a copy of one is refused as spent, not counted) |
- * | pendingSecret, pendingExpiresAt, pendingProved | B, N, BOOL | a TOTP app being set up |
- * | webauthnRegistration, webauthnAuthentication | M | pending challenges (PENDING_CHALLENGE) |
+ * | spentRecoveryCodeDigests | SS | fast digests of the same used codes (a copy is recognised without the KDF) |
+ * | pendingEnrollments | M | session id -> M (PENDING_ENROLLMENT): TOTP apps being set up, at most 5 |
+ * | webauthnRegistrations, webauthnChallenges | M | session id -> M (PENDING_CHALLENGE): pending key registrations and sign-in challenges, at most 5 each |
  * | webauthnUserHandle | S | the random WebAuthn user handle |
  * | emailCodes | M | first-factor session -> M (PENDING_EMAIL_CODE below): pending email codes, only as keyed hashes |
  * | emailSends | L | times of the last mails with a code (at most 5), oldest first: the send limit's window |
  * | notifyAddress | S | the verified address security notifications go to (recorded when a method is added) |
  * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
- * | proofTimes | L | the last 10 recovery-code and key checks, oldest first: the rate limit's sliding window |
+ * | proofTimes | L | the last 100 recovery-code and key checks of all sessions, oldest first: the per-user ceiling's sliding window |
+ * | sessions | M | session id -> M (SESSION): per-session limits, at most 32 entries |
+ * | ceilingReportedAt | N | when reaching the ceiling was last reported (at most once a minute) |
  * | outbox | L | the change events of the last write (see the events stream) |
  * | lastWriteId | S | the id of the last write applied (lost-response detection) |
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
+ * | pendingSecret, pendingExpiresAt, pendingProved, webauthnRegistration, webauthnAuthentication | | version 2's one pending ceremony of each kind (PREVIOUS_PENDING): no longer read, removed by a reset |
  */
 export const MFA_TABLE = {
   partitionKey: 'pk',
@@ -38,11 +43,12 @@ export const ATTR = {
   authenticators: 'authenticators',
   recoveryCodes: 'recoveryCodes',
   spentRecoveryCodes: 'spentRecoveryCodes',
-  pendingSecret: 'pendingSecret',
-  pendingExpiresAt: 'pendingExpiresAt',
-  pendingProved: 'pendingProved',
-  registration: 'webauthnRegistration',
-  authentication: 'webauthnAuthentication',
+  spentRecoveryCodeDigests: 'spentRecoveryCodeDigests',
+  pendingEnrollments: 'pendingEnrollments',
+  registrations: 'webauthnRegistrations',
+  challenges: 'webauthnChallenges',
+  sessions: 'sessions',
+  ceilingReportedAt: 'ceilingReportedAt',
   userHandle: 'webauthnUserHandle',
   lastChallenge: 'webauthnLastChallenge',
   failures: 'failures',
@@ -65,6 +71,7 @@ export const AUTHENTICATOR = {
   lastUsedAt: 'lastUsedAt',
   secret: 'secret',
   lastStep: 'lastStep',
+  lastCodeDigest: 'lastCodeDigest',
   credentialId: 'credentialId',
   publicKey: 'publicKey',
   counter: 'counter',
@@ -75,7 +82,20 @@ export const AUTHENTICATOR = {
 } as const;
 
 /** Fields of a pending challenge's map. */
-export const PENDING_CHALLENGE = { challenge: 'challenge', expiresAt: 'expiresAt', proved: 'proved' } as const;
+export const PENDING_CHALLENGE = { challenge: 'challenge', createdAt: 'createdAt', expiresAt: 'expiresAt', proved: 'proved' } as const;
+
+/** Fields of a pending app enrollment's map. */
+export const PENDING_ENROLLMENT = { secret: 'secret', createdAt: 'createdAt', expiresAt: 'expiresAt', proved: 'proved' } as const;
+
+/** Fields of a session's map (domain/sessions.ts SessionLimits). */
+export const SESSION = { proofTimes: 'proofTimes', refundTimes: 'refundTimes', replayEvents: 'replayEvents' } as const;
+
+/** The maps of pending ceremonies, by kind. */
+export type PendingKind = 'enrollment' | 'registration' | 'challenge';
+export const PENDING_MAP: Record<PendingKind, string> = { enrollment: ATTR.pendingEnrollments, registration: ATTR.registrations, challenge: ATTR.challenges };
+
+/** Version 2's single pending ceremonies: no longer read; a reset removes them. */
+export const PREVIOUS_PENDING = ['pendingSecret', 'pendingExpiresAt', 'pendingProved', 'webauthnRegistration', 'webauthnAuthentication'] as const;
 
 /** Fields of a pending email code's map. */
 export const PENDING_EMAIL_CODE = {
@@ -123,6 +143,7 @@ export function authenticatorToAttribute(authenticator: Authenticator): Attribut
   if (authenticator.kind === 'totp') {
     m[AUTHENTICATOR.secret] = { B: authenticator.sealedSecret };
     m[AUTHENTICATOR.lastStep] = num(authenticator.lastStep);
+    if (authenticator.lastCodeDigest) m[AUTHENTICATOR.lastCodeDigest] = { S: authenticator.lastCodeDigest };
   } else if (authenticator.kind === 'email') {
     m[AUTHENTICATOR.address] = { S: authenticator.address };
   } else {
@@ -147,7 +168,13 @@ function authenticatorFromAttribute(id: string, value: AttributeValue): Authenti
   };
   switch (m[AUTHENTICATOR.kind]?.S) {
     case 'totp':
-      return { ...base, kind: 'totp', sealedSecret: m[AUTHENTICATOR.secret]?.B ?? new Uint8Array(), lastStep: readNum(m[AUTHENTICATOR.lastStep]) ?? -1 };
+      return {
+        ...base,
+        kind: 'totp',
+        sealedSecret: m[AUTHENTICATOR.secret]?.B ?? new Uint8Array(),
+        lastStep: readNum(m[AUTHENTICATOR.lastStep]) ?? -1,
+        lastCodeDigest: m[AUTHENTICATOR.lastCodeDigest]?.S,
+      };
     case 'webauthn':
       return {
         ...base,
@@ -204,6 +231,7 @@ export function pendingChallengeToAttribute(pending: PendingChallenge): Attribut
   return {
     M: {
       [PENDING_CHALLENGE.challenge]: { S: pending.challenge },
+      [PENDING_CHALLENGE.createdAt]: num(pending.createdAt),
       [PENDING_CHALLENGE.expiresAt]: num(pending.expiresAt),
       [PENDING_CHALLENGE.proved]: { BOOL: pending.proved },
     },
@@ -214,7 +242,69 @@ function pendingChallengeFromAttribute(value: AttributeValue | undefined): Pendi
   const m = value?.M;
   const challenge = m?.[PENDING_CHALLENGE.challenge]?.S;
   if (!m || !challenge) return undefined;
-  return { challenge, expiresAt: readNum(m[PENDING_CHALLENGE.expiresAt]) ?? 0, proved: m[PENDING_CHALLENGE.proved]?.BOOL ?? false };
+  return {
+    challenge,
+    createdAt: readNum(m[PENDING_CHALLENGE.createdAt]) ?? 0,
+    expiresAt: readNum(m[PENDING_CHALLENGE.expiresAt]) ?? 0,
+    proved: m[PENDING_CHALLENGE.proved]?.BOOL ?? false,
+  };
+}
+
+export function pendingEnrollmentToAttribute(pending: PendingEnrollment): AttributeValue {
+  return {
+    M: {
+      [PENDING_ENROLLMENT.secret]: { B: pending.sealedSecret },
+      [PENDING_ENROLLMENT.createdAt]: num(pending.createdAt),
+      [PENDING_ENROLLMENT.expiresAt]: num(pending.expiresAt),
+      [PENDING_ENROLLMENT.proved]: { BOOL: pending.proved },
+    },
+  };
+}
+
+function pendingEnrollmentFromAttribute(value: AttributeValue | undefined): PendingEnrollment | undefined {
+  const m = value?.M;
+  const secret = m?.[PENDING_ENROLLMENT.secret]?.B;
+  if (!m || !secret) return undefined;
+  return {
+    sealedSecret: secret,
+    createdAt: readNum(m[PENDING_ENROLLMENT.createdAt]) ?? 0,
+    expiresAt: readNum(m[PENDING_ENROLLMENT.expiresAt]) ?? 0,
+    proved: m[PENDING_ENROLLMENT.proved]?.BOOL ?? false,
+  };
+}
+
+const readTimes = (value: AttributeValue | undefined): number[] | undefined => value?.L?.map((time) => Number(time.N ?? 0));
+const timesAttribute = (times: readonly number[]): AttributeValue => ({ L: times.map(num) });
+
+export function sessionToAttribute(entry: SessionLimits): AttributeValue {
+  return {
+    M: {
+      [SESSION.proofTimes]: timesAttribute(entry.proofTimes),
+      [SESSION.refundTimes]: timesAttribute(entry.refundTimes),
+      [SESSION.replayEvents]: { M: Object.fromEntries(Object.entries(entry.replayEvents).map(([key, at]) => [key, num(at)])) },
+    },
+  };
+}
+
+function sessionFromAttribute(value: AttributeValue): SessionLimits | undefined {
+  const m = value.M;
+  if (!m) return undefined;
+  return {
+    proofTimes: readTimes(m[SESSION.proofTimes]) ?? [],
+    refundTimes: readTimes(m[SESSION.refundTimes]) ?? [],
+    replayEvents: Object.fromEntries(Object.entries(m[SESSION.replayEvents]?.M ?? {}).map(([key, at]) => [key, Number(at.N ?? 0)])),
+  };
+}
+
+/** A map attribute keyed by session id, read entry by entry (an unreadable entry is left out); undefined when absent. */
+function bySession<T>(value: AttributeValue | undefined, read: (entry: AttributeValue) => T | undefined): Record<string, T> | undefined {
+  if (!value?.M) return undefined;
+  return Object.fromEntries(
+    Object.entries(value.M).flatMap(([id, entry]) => {
+      const found = read(entry);
+      return found === undefined ? [] : [[id, found] as const];
+    }),
+  );
 }
 
 /** The legacy app as today's authenticator (version 1 had no names: the default one). */
@@ -241,17 +331,17 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     const authenticator = authenticatorFromAttribute(id, value);
     return authenticator ? [authenticator] : [];
   });
-  const pendingSecret = item[ATTR.pendingSecret]?.B;
   return {
     userId,
     authenticators: [...(legacy ? [legacy] : []), ...stored].sort(byCreation),
     recoveryCodeHashes: item[ATTR.recoveryCodes]?.SS ?? [],
     spentRecoveryCodeHashes: item[ATTR.spentRecoveryCodes]?.SS ?? [],
-    pending: pendingSecret
-      ? { sealedSecret: pendingSecret, expiresAt: readNum(item[ATTR.pendingExpiresAt]) ?? 0, proved: item[ATTR.pendingProved]?.BOOL ?? false }
-      : undefined,
-    registration: pendingChallengeFromAttribute(item[ATTR.registration]),
-    authentication: pendingChallengeFromAttribute(item[ATTR.authentication]),
+    spentRecoveryCodeDigests: item[ATTR.spentRecoveryCodeDigests]?.SS ?? [],
+    pendingEnrollments: bySession(item[ATTR.pendingEnrollments], pendingEnrollmentFromAttribute),
+    registrations: bySession(item[ATTR.registrations], pendingChallengeFromAttribute),
+    challenges: bySession(item[ATTR.challenges], pendingChallengeFromAttribute),
+    sessions: bySession(item[ATTR.sessions], sessionFromAttribute),
+    ceilingReportedAt: readNum(item[ATTR.ceilingReportedAt]),
     webauthnUserHandle: item[ATTR.userHandle]?.S,
     webauthnLastChallenge: item[ATTR.lastChallenge]?.S,
     emailCodes: pendingEmailCodesFromAttribute(item[ATTR.emailCodes]),
@@ -261,7 +351,7 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     lockedUntil: readNum(item[ATTR.lockedUntil]),
     windowStart: readNum(item[ATTR.windowStart]),
     windowFailures: readNum(item[ATTR.windowFailures]),
-    proofTimes: item[ATTR.proofTimes]?.L?.map((time) => Number(time.N ?? 0)),
+    proofTimes: readTimes(item[ATTR.proofTimes]),
     legacy: legacy !== undefined,
   };
 }

@@ -1,7 +1,7 @@
 import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import type { Proof } from '../../ports/mfa-store.js';
-import type { Evaluation } from '../evaluation.js';
+import { spentKeyOf, type Evaluation } from '../evaluation.js';
 
 /**
  * Security keys and passkeys (WebAuthn Level 3), with @simplewebauthn/server for the
@@ -131,7 +131,8 @@ function challengeOf(clientDataJSON: string): string | null {
 }
 
 /**
- * Checks a key's assertion against the pending authentication challenge and the key stored
+ * Checks a key's assertion against the pending authentication challenge of the session that
+ * presents it (a challenge asked for by another session is never accepted) and the key stored
  * for its credential id: WebAuthn L3 7.2 (through the library) and the signature counter
  * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
  * counter becomes part of the proof. A verified response to the challenge last consumed (not
@@ -142,9 +143,10 @@ export async function proveWebAuthn(
   record: MfaRecord,
   response: AuthenticationResponseJSON,
   nowMs: number,
+  sessionId: string,
 ): Promise<Evaluation<Extract<Proof, { kind: 'webauthn' }> & { backupEligible: boolean }>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
-  const pending = record.authentication;
+  const pending = record.challenges?.[sessionId];
   if (!key || response.rawId !== response.id) return { refused: 'wrong' };
   if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
@@ -169,7 +171,7 @@ export async function proveWebAuthn(
   };
   const last = record.webauthnLastChallenge;
   if (last !== undefined && last !== pending?.challenge && challengeOf(response.response.clientDataJSON) === last) {
-    return (await verify(last)) ? { refused: 'spent' } : { refused: 'wrong' };
+    return (await verify(last)) ? { refused: 'spent', spentKey: spentKeyOf('webauthn', last) } : { refused: 'wrong' };
   }
   if (!pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
   const verified = await verify(pending.challenge);
@@ -181,6 +183,7 @@ export async function proveWebAuthn(
     proof: {
       kind: 'webauthn',
       authenticatorId: key.id,
+      sessionId,
       challenge: pending.challenge,
       previousCounter: key.counter,
       counter,

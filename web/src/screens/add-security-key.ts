@@ -2,6 +2,7 @@ import { MfaProblemError, type WebAuthnRegistration } from '../../../client/inde
 import { onSubmit, reportError, signOut, type App } from '../app.js';
 import { button, h, textField } from '../dom.js';
 import { describeError, isSessionExpired, signInAgainNote } from '../messages.js';
+import { dropNameDraft, keepNameDraft } from '../name-drafts.js';
 import type { Routes } from '../router.js';
 import { createKeyCredential, PreparedOptions, securityKeysSupported } from '../security-key.js';
 
@@ -31,6 +32,7 @@ export function showAddSecurityKey(app: App, { registration }: Routes['add-secur
   else prepared.prepare();
 
   const name = textField({ label: 'Key name', hint: `To tell your keys apart, such as "YubiKey on my keyring". Left empty, it is called "${DEFAULT_KEY_NAME}".`, maxLength: 64 });
+  keepNameDraft('key', name.input);
   const startAgain = () => (fromStepUp ? app.router.go('step-up', { action: 'add-key' }) : app.router.go('add-security-key'));
   const form = h(
     'form',
@@ -41,7 +43,14 @@ export function showAddSecurityKey(app: App, { registration }: Routes['add-secur
       { className: 'actions' },
       h('button', { type: 'submit', className: 'button button-primary' }, 'Add'),
       button('Start again', startAgain, { variant: 'link' }),
-      button('Cancel', () => app.router.go('profile'), { variant: 'link' }),
+      button(
+        'Cancel',
+        () => {
+          dropNameDraft('key');
+          app.router.go('profile');
+        },
+        { variant: 'link' },
+      ),
     ),
   );
 
@@ -58,6 +67,7 @@ export function showAddSecurityKey(app: App, { registration }: Routes['add-secur
       const credential = await createKeyCredential((options ??= await prepared.take()).value.options);
       const keyName = name.input.value.trim();
       const confirmed = await app.client.confirmWebAuthnRegistration({ credential, ...(keyName ? { name: keyName } : {}) });
+      dropNameDraft('key');
       if (confirmed.recoveryCodes) app.router.go('recovery-codes', { codes: confirmed.recoveryCodes, reason: 'enrolled', kind: 'webauthn' });
       else signOut(app, signInAgainNote('webauthn', false));
     } catch (error) {

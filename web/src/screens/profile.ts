@@ -1,6 +1,7 @@
 import type { Authenticator, MfaStatus } from '../../../client/index.js';
-import { reportError, type App } from '../app.js';
+import { reportError, showAccount, type App } from '../app.js';
 import { button, dateAndTime, h, uniqueId } from '../dom.js';
+import { profileNotices } from '../profile-notices.js';
 import type { Routes } from '../router.js';
 import { securityKeysSupported } from '../security-key.js';
 import { emailMethodRow } from './set-up-email.js';
@@ -17,10 +18,11 @@ export function showProfile(app: App, options: Routes['profile']): void {
   app.shell.show({ title: 'Two-factor methods', body: [content] });
   if (options.note) app.shell.showStatus(options.note);
 
-  const render = (status: MfaStatus) => {
+  const render = (status: MfaStatus): void => {
     // MFA switched on elsewhere since sign-in: this session has only one factor.
     if (status.mfaEnabled && !app.session.assertion) return app.router.go('second-step', { status });
-    content.replaceChildren(methodList(app, status), authenticatorList(app, status), recoveryCodesSection(app, status));
+    showAccount(app, 'signed-in');
+    content.replaceChildren(...profileNotices(app, status, () => render(status)), methodList(app, status), authenticatorList(app, status), recoveryCodesSection(app, status));
   };
 
   if (options.status) render(options.status);

@@ -3,13 +3,14 @@ import { copyText } from '../clipboard.js';
 import { button, h, uniqueId } from '../dom.js';
 import { signInAgainNote } from '../messages.js';
 import type { Routes } from '../router.js';
+import { confirmCodesSaved, guardUnsavedCodes } from '../unsaved-codes-guard.js';
 
 export const RECOVERY_CODES_FILE_NAME = 'serverless-mfa-recovery-codes.txt';
 
 /**
  * Screen 5: the recovery codes, shown once. "Continue" waits for the user to say they saved
- * them. After first set-up the user is signed out to sign in again with MFA (Defguard's flow);
- * after regenerating, back to the profile.
+ * them; until then leaving asks first (unsaved-codes-guard.ts). After first set-up the user is
+ * signed out to sign in again with MFA (Defguard's flow); after regenerating, back to the profile.
  */
 export function showRecoveryCodes(app: App, { codes, reason, kind = 'totp' }: Routes['recovery-codes']): void {
   const username = app.session.username ?? '';
@@ -22,10 +23,12 @@ export function showRecoveryCodes(app: App, { codes, reason, kind = 'totp' }: Ro
   });
   proceed.addEventListener('click', () => {
     if (!checkbox.checked) return;
+    confirmCodesSaved(username);
     if (reason === 'enrolled') signOut(app, signInAgainNote(kind, true));
     else app.router.go('profile', { note: 'Your new recovery codes are active. The old ones no longer work.' });
   });
 
+  guardUnsavedCodes(username);
   app.shell.show({
     title: 'Save your recovery codes',
     body: [
@@ -43,7 +46,7 @@ export function showRecoveryCodes(app: App, { codes, reason, kind = 'totp' }: Ro
         button('Copy', () => void copyText(app, text, 'Recovery codes copied.')),
         button('Download', () => download(app, text)),
       ),
-      h('div', { className: 'check' }, checkbox, h('label', { htmlFor: checkboxId }, 'I have saved my recovery codes')),
+      h('div', { className: 'check' }, checkbox, h('label', { htmlFor: checkboxId }, 'I have saved these codes')),
       h('div', { className: 'actions' }, proceed),
     ],
   });

@@ -3,6 +3,7 @@ import { reportError, signOut, type App } from '../app.js';
 import { copyText } from '../clipboard.js';
 import { button, h, textField, timeOfDay } from '../dom.js';
 import { describeError, signInAgainNote } from '../messages.js';
+import { dropNameDraft, keepNameDraft } from '../name-drafts.js';
 import { proofForm } from '../proof-form.js';
 import type { Routes } from '../router.js';
 
@@ -31,21 +32,35 @@ export function showSetUp(app: App, { enrollment }: Routes['set-up']): void {
 /** `afterStepUp`: MFA is on, and the enrollment was started with a proof. */
 function renderSetUp(app: App, enrollment: TotpEnrollment, afterStepUp: boolean): void {
   const name = textField({ label: 'App name', hint: 'To tell your apps apart, such as "Phone" or "Bitwarden".', maxLength: 64 });
-  name.input.value = DEFAULT_APP_NAME;
+  keepNameDraft('app', name.input, DEFAULT_APP_NAME);
+  const cancel = () => {
+    dropNameDraft('app');
+    app.router.go('profile');
+  };
   const form = proofForm(app, {
     methods: { code: true, recoveryCode: false, securityKey: false },
     context: 'enrollment',
     submit: async (proof) => {
       if (!('code' in proof)) return;
       const confirmed = await app.client.confirmTotpEnrollment({ code: proof.code, name: name.input.value.trim() || DEFAULT_APP_NAME });
+      dropNameDraft('app');
       if (confirmed.recoveryCodes) app.router.go('recovery-codes', { codes: confirmed.recoveryCodes, reason: 'enrolled', kind: 'totp' });
       else signOut(app, signInAgainNote('totp', false));
     },
     actions: [
       // Another app's enrollment began with a proof, so starting again asks for one again.
       button('Start again', () => (afterStepUp ? app.router.go('step-up', { action: 'add-app' }) : app.router.go('set-up')), { variant: 'link' }),
-      button('Cancel', () => app.router.go('profile'), { variant: 'link' }),
+      button('Cancel', cancel, { variant: 'link' }),
     ],
+  });
+  // Enter in "App name" goes on to the code (the form's own fields submit it): to the code field while it is empty, else submits.
+  name.input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.isComposing) return;
+    event.preventDefault();
+    const code = form.element.querySelector('form');
+    const codeField = code?.querySelector('input');
+    if (codeField && codeField.value.trim() === '') codeField.focus();
+    else code?.requestSubmit();
   });
 
   const secret = h('code', { className: 'secret' }, groupsOfFour(enrollment.secret));
@@ -63,7 +78,9 @@ function renderSetUp(app: App, enrollment: TotpEnrollment, afterStepUp: boolean)
         width: 256,
         height: 256,
       }),
-      h('p', { className: 'muted' }, `This QR code works until ${timeOfDay(new Date(enrollment.expiresAt))}.`),
+      // On a phone the QR code is on the phone itself: the same otpauth:// URI as a link opens the app (shown on narrow screens only).
+      h('p', { className: 'otpauth-link' }, h('a', { href: enrollment.otpauthUri, className: 'button button-secondary' }, 'Open in authenticator app')),
+      h('p', { className: 'muted' }, `This QR code works until ${timeOfDay(new Date(enrollment.expiresAt), { seconds: true })}.`),
     ),
     h(
       'li',

@@ -1,4 +1,4 @@
-import { onSubmit, signOut, type App } from '../app.js';
+import { onSubmit, showAccount, type App } from '../app.js';
 import { h, textField } from '../dom.js';
 import type { FirstFactorResult } from '../first-factor.js';
 import { describeError } from '../messages.js';
@@ -49,7 +49,7 @@ export function showSignIn(app: App, { note, error }: Routes['sign-in']): void {
 export async function continueAfterFirstFactor(app: App, { token, username }: FirstFactorResult): Promise<void> {
   app.session.signIn(username, token);
   const status = await app.client.getMfaStatus();
-  app.shell.setAccount(username, () => signOut(app));
+  showAccount(app, status.mfaEnabled ? 'signing-in' : 'signed-in');
   if (status.mfaEnabled) app.router.go('second-step', { status });
   else app.router.go('profile', { status });
 }

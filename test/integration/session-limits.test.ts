@@ -1,0 +1,269 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { PowertoolsAuditLog, AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { PublishedChangeEvent } from '../../functions/domain/change-events.js';
+import { EnrollmentNotFoundError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../../functions/domain/errors.js';
+import { LOCKOUT_THRESHOLD, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING } from '../../functions/domain/lockout.js';
+import { MAX_PENDING_PER_USER, MAX_SESSION_ENTRIES, REFUNDS_PER_WINDOW } from '../../functions/domain/sessions.js';
+import { userKey } from '../../functions/adapters/aws/mfa-item.js';
+import { cryptoRandom } from '../../functions/domain/random.js';
+import { generateRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
+import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';
+import { MfaService, type Actor, type SecondFactor } from '../../functions/service/mfa-service.js';
+import { SoftwareAuthenticator } from '../../harness/software-authenticator.js';
+import { changeEventsOf } from '../support/change-events.js';
+import { codeAt, createTestService, newActor, otherSessionOf } from '../support/service.js';
+import { readUserItem } from '../support/table-snapshot.js';
+
+type TestService = Awaited<ReturnType<typeof createTestService>>;
+
+/** Counts how often a TOTP secret is opened (a KMS Decrypt in AWS). */
+class CountingSealer implements SecretSealer {
+  opened = 0;
+  constructor(private readonly inner: SecretSealer) {}
+  seal(plaintext: Uint8Array, context: SealContext) {
+    return this.inner.seal(plaintext, context);
+  }
+  open(sealed: Uint8Array, context: SealContext) {
+    this.opened += 1;
+    return this.inner.open(sealed, context);
+  }
+}
+
+const ORIGIN = 'http://localhost:3000';
+
+/** Each attempt's outcome, by error class name (or `ok`), in order. */
+async function outcomes(n: number, attempt: (i: number) => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      await attempt(i);
+      seen.push('ok');
+    } catch (error) {
+      seen.push((error as Error).constructor.name);
+    }
+  }
+  return seen;
+}
+
+const times = (n: number, name: string) => Array.from({ length: n }, () => name);
+
+/**
+ * A password holder has a first-factor session of their own for the real user (a second sign-in):
+ * nothing it sends may refuse the real user's recovery codes or keys in the real user's session.
+ * Service on DynamoDB Local, simulated clock: every attack below runs within one minute.
+ */
+describe('per-session limits of a password holder (service on DynamoDB Local)', () => {
+  let t: TestService;
+  let sealer: CountingSealer;
+  let service: MfaService;
+  beforeAll(async () => {
+    t = await createTestService();
+    sealer = new CountingSealer(t.deps.sealer);
+    service = new MfaService({ ...t.deps, sealer });
+  });
+
+  /** A user with an app, a key and ten recovery codes; `user` is the real user's session. */
+  async function victim() {
+    const user = newActor('victim');
+    const enrollment = await service.startTotpEnrollment(user);
+    const { recoveryCodes } = await service.confirmTotpEnrollment(user, codeAt(enrollment.secret, t.clock));
+    t.clock.advance(30_000);
+    const key = new SoftwareAuthenticator({ origin: ORIGIN });
+    const registration = await service.startWebAuthnRegistration(user, { code: codeAt(enrollment.secret, t.clock) });
+    await service.confirmWebAuthnRegistration(user, key.register(registration.options));
+    t.clock.advance(30_000);
+    return { user, attacker: otherSessionOf(user), secret: enrollment.secret, recoveryCodes: recoveryCodes!, key };
+  }
+
+  const keyProof = async (who: Actor, key: SoftwareAuthenticator): Promise<SecondFactor> => ({
+    webauthn: key.assert((await service.startWebAuthnChallenge(who)).options),
+  });
+
+  const events = async (actor: Actor, name: PublishedChangeEvent['event']) => (await changeEventsOf(t.tableName, actor.userId)).filter((event) => event.event === name);
+
+  it("15 wrong recovery codes and 15 bad key responses from one session leave the other session's valid recovery code and key working", async () => {
+    const { user, attacker, recoveryCodes, key } = await victim();
+    const wrongCodes = generateRecoveryCodes(cryptoRandom).concat(generateRecoveryCodes(cryptoRandom));
+    const stranger = new SoftwareAuthenticator({ origin: ORIGIN });
+    const wrong = await outcomes(15, (i) => service.verify(attacker, { recoveryCode: wrongCodes[i]! }));
+    const junk = await outcomes(15, async () => service.verify(attacker, { webauthn: stranger.assert((await service.startWebAuthnChallenge(attacker)).options) }));
+    // The attacker's own session is limited: ten checks a minute, then 429.
+    expect(wrong).toEqual([...times(PROOF_ATTEMPTS_PER_WINDOW, 'InvalidCodeError'), ...times(15 - PROOF_ATTEMPTS_PER_WINDOW, 'TooManyAttemptsError')]);
+    expect(junk).toEqual(times(15, 'TooManyAttemptsError'));
+
+    await expect(service.verify(user, { recoveryCode: recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+    await expect(service.verify(user, await keyProof(user, key))).resolves.toMatchObject({ method: 'webauthn' });
+  });
+
+  it('bad key responses alone: 15 from one session, then the other session signs in with its key and a recovery code', async () => {
+    const { user, attacker, recoveryCodes, key } = await victim();
+    const stranger = new SoftwareAuthenticator({ origin: ORIGIN });
+    const junk = await outcomes(15, async () => service.verify(attacker, { webauthn: stranger.assert((await service.startWebAuthnChallenge(attacker)).options) }));
+    expect(junk).toEqual([...times(PROOF_ATTEMPTS_PER_WINDOW, 'InvalidCredentialError'), ...times(15 - PROOF_ATTEMPTS_PER_WINDOW, 'TooManyAttemptsError')]);
+    await expect(service.verify(user, await keyProof(user, key))).resolves.toMatchObject({ method: 'webauthn' });
+    await expect(service.verify(user, { recoveryCode: recoveryCodes[1]! })).resolves.toMatchObject({ method: 'recovery_code' });
+  });
+
+  it("lets 5 of 5 key sign-ins succeed while another session asks for a challenge between each request and its answer", async () => {
+    const { user, attacker, key } = await victim();
+    const results: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const { options } = await service.startWebAuthnChallenge(user);
+      await service.startWebAuthnChallenge(attacker);
+      try {
+        results.push((await service.verify(user, { webauthn: key.assert(options) })).method);
+      } catch (error) {
+        results.push((error as Error).constructor.name);
+      }
+    }
+    expect(results).toEqual(times(5, 'webauthn'));
+  });
+
+  it("refuses a key response in a session other than the one that asked for its challenge", async () => {
+    const { user, attacker, key } = await victim();
+    const { options } = await service.startWebAuthnChallenge(user);
+    await expect(service.verify(attacker, { webauthn: key.assert(options) })).rejects.toBeInstanceOf(InvalidCredentialError);
+  });
+
+  it('keeps at most 5 pending challenges per user: a sixth session drops the oldest, its own replaces only its own', async () => {
+    const { user, key } = await victim();
+    const sessions = Array.from({ length: MAX_PENDING_PER_USER + 1 }, () => otherSessionOf(user));
+    const answers: SecondFactor[] = [];
+    for (const session of sessions) {
+      answers.push({ webauthn: key.assert((await service.startWebAuthnChallenge(session)).options) });
+      t.clock.advance(1);
+    }
+    const item = await readUserItem(t.client, t.tableName, user.userId);
+    expect(Object.keys(item!.webauthnChallenges!.M!)).toHaveLength(MAX_PENDING_PER_USER);
+    await expect(service.verify(sessions[0]!, answers[0]!)).rejects.toBeInstanceOf(InvalidCredentialError);
+    await expect(service.verify(sessions[5]!, answers[5]!)).resolves.toMatchObject({ method: 'webauthn' });
+  });
+
+  it('keeps a pending app enrollment per session: another session starting one does not replace it; past 5 the oldest goes', async () => {
+    const user = newActor('enrolling');
+    const other = otherSessionOf(user);
+    const mine = await service.startTotpEnrollment(user);
+    const theirs = await service.startTotpEnrollment(other);
+    // Each session confirms only its own app's code.
+    await expect(service.confirmTotpEnrollment(other, codeAt(mine.secret, t.clock))).rejects.toBeInstanceOf(InvalidCodeError);
+    await expect(service.confirmTotpEnrollment(user, codeAt(mine.secret, t.clock))).resolves.toMatchObject({ enabled: true });
+    expect(theirs.secret).not.toBe(mine.secret);
+
+    const crowded = newActor('crowded');
+    const sessions = Array.from({ length: MAX_PENDING_PER_USER + 1 }, () => otherSessionOf(crowded));
+    const started = [];
+    for (const session of sessions) {
+      started.push(await service.startTotpEnrollment(session));
+      t.clock.advance(1);
+    }
+    const item = await readUserItem(t.client, t.tableName, crowded.userId);
+    expect(Object.keys(item!.pendingEnrollments!.M!)).toHaveLength(MAX_PENDING_PER_USER);
+    await expect(service.confirmTotpEnrollment(sessions[0]!, codeAt(started[0]!.secret, t.clock))).rejects.toBeInstanceOf(EnrollmentNotFoundError);
+    await expect(service.confirmTotpEnrollment(sessions[5]!, codeAt(started[5]!.secret, t.clock))).resolves.toMatchObject({ enabled: true });
+  });
+
+  it("cuts 40 replays of a spent recovery code off by 429 after the session's 10 refunds, with one event, no KDF run; the other session's next code works", async () => {
+    const { user, attacker, recoveryCodes } = await victim();
+    await service.verify(user, { recoveryCode: recoveryCodes[2]! });
+    // The used code's KDF hash is taken away: only its fast digest can recognise a copy now (so no KDF runs for one).
+    await t.client.send(new UpdateItemCommand({ TableName: t.tableName, Key: userKey(user.userId), UpdateExpression: 'REMOVE spentRecoveryCodes' }));
+    const replays = await outcomes(40, () => service.verify(attacker, { recoveryCode: recoveryCodes[2]! }));
+    expect(replays).toEqual([...times(REFUNDS_PER_WINDOW, 'InvalidCodeError'), ...times(40 - REFUNDS_PER_WINDOW, 'TooManyAttemptsError')]);
+    expect(await events(user, 'code.replay_refused')).toHaveLength(1);
+    const record = await t.deps.store.get(user.userId);
+    expect(record!.failures).toBe(0);
+    await expect(service.verify(user, { recoveryCode: recoveryCodes[3]! })).resolves.toMatchObject({ method: 'recovery_code' });
+    // A minute on, the same session may have its copies given back again, and one more event.
+    t.clock.advance(60_000);
+    await expect(service.verify(attacker, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
+    expect(await events(user, 'code.replay_refused')).toHaveLength(2);
+  });
+
+  it("cuts 30 replays of a spent TOTP code off by 429 after 10 refunds, with one event, no secret opened, the user's code lock untouched; the other session's next code works", async () => {
+    const { user, attacker, secret } = await victim();
+    const spent = codeAt(secret, t.clock);
+    await service.verify(user, { code: spent });
+    const openedBefore = sealer.opened;
+    const replays = await outcomes(30, () => service.verify(attacker, { code: spent }));
+    expect(replays).toEqual([...times(REFUNDS_PER_WINDOW, 'InvalidCodeError'), ...times(30 - REFUNDS_PER_WINDOW, 'TooManyAttemptsError')]);
+    expect(sealer.opened - openedBefore, 'secrets opened for copies').toBe(0);
+    expect(await events(user, 'code.replay_refused')).toHaveLength(1);
+    const record = await t.deps.store.get(user.userId);
+    expect(record!.failures).toBe(0);
+    expect(record!.lockedUntil).toBeUndefined();
+    expect(record!.windowFailures).toBe(0);
+    t.clock.advance(30_000);
+    await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+  });
+
+  it('a session past its refunds gets 429 with Retry-After for copies only: its own fresh proofs still count as ever', async () => {
+    const { user, attacker, secret } = await victim();
+    const spent = codeAt(secret, t.clock);
+    await service.verify(user, { code: spent });
+    await outcomes(REFUNDS_PER_WINDOW, () => service.verify(attacker, { code: spent }));
+    const refused = await service.verify(attacker, { code: spent }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(TooManyAttemptsError);
+    expect((refused as TooManyAttemptsError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((refused as TooManyAttemptsError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    t.clock.advance(30_000);
+    await expect(service.verify(attacker, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+  });
+
+  it(`reports the per-user ceiling (${USER_PROOF_CEILING} checks a minute) once, with an event and an audit line, when many sessions reach it; fewer sessions never refuse the real user`, async () => {
+    const { user, recoveryCodes } = await victim();
+    const wrong = generateRecoveryCodes(cryptoRandom)[0]!;
+    const sessions = Array.from({ length: USER_PROOF_CEILING / PROOF_ATTEMPTS_PER_WINDOW }, () => otherSessionOf(user));
+    // Nine sessions' worth: the real user's own session is not refused.
+    for (const session of sessions.slice(0, -1)) await outcomes(PROOF_ATTEMPTS_PER_WINDOW, () => service.verify(session, { recoveryCode: wrong }));
+    await expect(service.verify(user, { recoveryCode: recoveryCodes[4]! })).resolves.toMatchObject({ method: 'recovery_code' });
+    // The tenth fills the ceiling (the real user's check took a slot too): every session is refused now, and it is reported once.
+    await outcomes(PROOF_ATTEMPTS_PER_WINDOW, () => service.verify(sessions.at(-1)!, { recoveryCode: wrong }));
+    const late = [otherSessionOf(user), otherSessionOf(user)];
+    for (const session of late) await expect(service.verify(session, { recoveryCode: wrong })).rejects.toBeInstanceOf(TooManyAttemptsError);
+    expect(await events(user, 'proof_ceiling.reached')).toHaveLength(1);
+    expect(t.audit.events.filter((event) => event.event === 'mfa.proof_ceiling.reached' && event.userId === user.userId)).toHaveLength(1);
+    // A minute on, the ceiling has room again.
+    t.clock.advance(60_000);
+    await expect(service.verify(user, { recoveryCode: recoveryCodes[5]! })).resolves.toMatchObject({ method: 'recovery_code' });
+  });
+
+  it('turns the ceiling audit line into the ProofCeilingReached metric', () => {
+    const metrics: Array<[string, string, number]> = [];
+    const log = new PowertoolsAuditLog({ info: () => undefined } as never, { addMetric: (name: string, unit: string, value: number) => metrics.push([name, unit, value]) } as never);
+    log.record({ event: 'mfa.proof_ceiling.reached', userId: 'user-1', outcome: 'refused' }, { requestId: 'req-1', sourceIp: '198.51.100.7' });
+    expect(metrics).toEqual([[AUDIT_METRICS.proofCeilingReached, MetricUnit.Count, 1]]);
+  });
+
+  it(`keeps at most ${MAX_SESSION_ENTRIES} session entries in the item however many sessions try, and the ceiling still holds`, async () => {
+    const { user } = await victim();
+    const wrong = generateRecoveryCodes(cryptoRandom)[0]!;
+    const refused: string[] = [];
+    for (let i = 0; i < MAX_SESSION_ENTRIES + 20; i++) {
+      refused.push(...(await outcomes(1, () => service.verify(otherSessionOf(user), { recoveryCode: wrong }))));
+    }
+    const item = await readUserItem(t.client, t.tableName, user.userId);
+    expect(Object.keys(item!.sessions!.M!).length).toBeLessThanOrEqual(MAX_SESSION_ENTRIES);
+    expect(refused.filter((outcome) => outcome === 'InvalidCodeError')).toHaveLength(MAX_SESSION_ENTRIES + 20);
+    await t.client.send(new DeleteItemCommand({ TableName: t.tableName, Key: userKey(user.userId) }));
+  });
+
+  it('publishes no lockout.started for a lock a refund took back, and exactly one for a lock that stands', async () => {
+    const { user, attacker, secret } = await victim();
+    const spent = codeAt(secret, t.clock);
+    await service.verify(user, { code: spent });
+    const wrong = spent === '000000' ? '111111' : '000000';
+    for (let i = 0; i < LOCKOUT_THRESHOLD - 1; i++) await expect(service.verify(attacker, { code: wrong })).rejects.toBeInstanceOf(InvalidCodeError);
+    // The fifth counted attempt is a copy of the right code: its count started a lock, its refund took it back.
+    await expect(service.verify(attacker, { code: spent })).rejects.toBeInstanceOf(InvalidCodeError);
+    expect(await events(user, 'lockout.started')).toEqual([]);
+    expect(t.audit.events.filter((event) => event.event === 'mfa.lockout.started' && event.userId === user.userId)).toEqual([]);
+    expect((await t.deps.store.get(user.userId))!.lockedUntil).toBeUndefined();
+    // A real fifth failure: the lock stands, and is published once.
+    await expect(service.verify(attacker, { code: wrong })).rejects.toBeInstanceOf(InvalidCodeError);
+    expect(await events(user, 'lockout.started')).toHaveLength(1);
+    expect(t.audit.events.filter((event) => event.event === 'mfa.lockout.started' && event.userId === user.userId)).toHaveLength(1);
+    await expect(service.verify(attacker, { code: wrong })).rejects.toBeInstanceOf(TooManyAttemptsError);
+  });
+});
