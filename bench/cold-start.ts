@@ -53,6 +53,7 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
     MFA_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321',
     MFA_ISSUER: 'https://mfa.example.com',
     MFA_ASSERTION_AUDIENCE: 'serverless-mfa-app',
+    MFA_FIRST_FACTOR_AUDIENCES: 'serverless-mfa-app',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
     MFA_TOTP_ISSUER_NAME: 'serverless-mfa',

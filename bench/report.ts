@@ -172,6 +172,7 @@ export async function appendResultsRow(results: BenchResults): Promise<string | 
     results.generatedAt.slice(0, 16).replace('T', ' '),
     results.revision,
     `${fmt(results.verifyOverheadRatio.concurrency1)} / ${fmt(results.verifyOverheadRatio.concurrency32)}`,
+    results.webauthnVerifyOverheadRatio ? fmt(results.webauthnVerifyOverheadRatio.value) : 'n/a',
     fmt(results.confirmOverheadRatio.value, 1),
     fmt(results.recoveryVerifyMs.medianMs, 0),
     throughput,
@@ -184,7 +185,7 @@ export async function appendResultsRow(results: BenchResults): Promise<string | 
   if (!doc.includes(LOG_HEADING)) {
     await appendFile(
       DOC_FILE,
-      `\n${LOG_HEADING}\n\n| Date (UTC) | Revision | verifyOverheadRatio c1 / c32 | confirmOverheadRatio | recoveryVerifyMs | verify/s at c1 / c8 / c32 | worst coldStartRatio | AWS calls beyond minimum | $ per 1M verifications | load avg (1 min, start → end) |\n|---|---|---|---|---|---|---|---|---|---|\n`,
+      `\n${LOG_HEADING}\n\n| Date (UTC) | Revision | verifyOverheadRatio c1 / c32 | webauthnVerifyOverheadRatio | confirmOverheadRatio | recoveryVerifyMs | verify/s at c1 / c8 / c32 | worst coldStartRatio | AWS calls beyond minimum | $ per 1M verifications | load avg (1 min, start → end) |\n|---|---|---|---|---|---|---|---|---|---|---|\n`,
     );
   }
   await appendFile(DOC_FILE, line);

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:webauthn-proof`: where a key verification's own time goes. Times the service's
- * check of one assertion (`proveWebAuthn`: @simplewebauthn/server's parsing and verification)
+ * check of one assertion (`proveWebAuthn`: the library's parsers and checks on node:crypto, functions/methods/webauthn/assertion.ts)
  * against the ES256 signature check alone (node:crypto), over assertions of a software key.
  */
 import { createHash, verify } from 'node:crypto';

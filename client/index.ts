@@ -15,6 +15,8 @@ import type {
   ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
+  DeviceChallengeResponse,
+  DevicesResponse,
   DisableResponse,
   EmailCodeSentResponse,
   EmailEnabledResponse,
@@ -58,6 +60,12 @@ export type WebAuthnAttestation = z.infer<typeof RegistrationResponse>;
 export type WebAuthnAssertion = z.infer<typeof AuthenticationResponse>;
 export type WebAuthnRegistrationConfirmed = z.infer<typeof KeyRegisteredResponse>;
 export type AuthenticatorsLeft = z.infer<typeof AuthenticatorsLeftResponse>;
+export type DeviceChallenge = z.infer<typeof DeviceChallengeResponse>;
+export type RememberedDevices = z.infer<typeof DevicesResponse>;
+export type RememberedDevice = RememberedDevices['devices'][number];
+/** `rememberDevice` of a sign-in: the browser key's public JWK (as `crypto.subtle.exportKey('jwk', publicKey)` gives it) and a name. */
+export type RememberDevice = NonNullable<Extract<VerifyMfaRequest, { code: string }>['rememberDevice']>;
+export type DevicePublicKeyJwk = RememberDevice['publicKey'];
 
 export interface MfaClientOptions {
   /** The API's base URL, e.g. `http://localhost:3000` or the API Gateway URL. */
@@ -170,7 +178,14 @@ export function createMfaClient(options: MfaClientOptions) {
     /** Removing the last authenticator turns MFA off and deletes the recovery codes. */
     removeAuthenticator: (id: string, proof: SecondFactor, request?: RequestOptions) =>
       call<AuthenticatorsLeft>('POST', `/v1/mfa/authenticators/${encodeURIComponent(id)}/remove`, proof, true, request),
+    /** A proof (or a remembered browser's `{device}` signature), optionally `nonce` and, with a real factor, `rememberDevice`. */
     verifyMfa: (body: VerifyMfaRequest, request?: RequestOptions) => call<MfaVerified>('POST', '/v1/mfa/verify', body, true, request),
+    /** A challenge for a browser remembered for this app, bound to this session; its signature is a `{device}` proof. */
+    startDeviceChallenge: (deviceId: string, request?: RequestOptions) => call<DeviceChallenge>('POST', '/v1/mfa/device/challenge', { deviceId }, true, request),
+    /** Forgets one remembered browser (no proof needed). */
+    forgetDevice: (id: string, request?: RequestOptions) => call<RememberedDevices>('POST', `/v1/mfa/devices/${encodeURIComponent(id)}/forget`, {}, true, request),
+    /** Forgets every remembered browser (no proof needed). */
+    forgetAllDevices: (request?: RequestOptions) => call<RememberedDevices>('POST', '/v1/mfa/devices/forget-all', {}, true, request),
     regenerateRecoveryCodes: (body: SecondFactor, request?: RequestOptions) =>
       call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),
     disableTotp: (body: SecondFactor, request?: RequestOptions) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body, true, request),

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { cryptoRandom } from './domain/random.js';
 import type { RouteDefinition } from './http/routes.js';
-import { logger, metrics } from './observability.js';
+import { countMetric, logger } from './observability.js';
 import type { AssertionSigner } from './ports/assertion-signer.js';
 import type { Mailer } from './ports/mailer.js';
 import type { MfaStore } from './ports/mfa-store.js';
@@ -96,7 +96,7 @@ export function createServices(
     signer: wire('signingKey', 'the assertion signing key', overrides.signer),
     // Only a function that sends codes has a mailer, and only when the deployment offers them.
     mailer: overrides.mailer ?? (config.emailCodes ? wire<Mailer>('mail', 'the mailer', undefined) : undefined),
-    audit: new PowertoolsAuditLog(logger, metrics),
+    audit: new PowertoolsAuditLog(logger, countMetric),
     clock: systemClock,
     random: cryptoRandom,
     settings: {
@@ -105,6 +105,7 @@ export function createServices(
       audienceMap: config.audienceMap,
       assertionTtlSeconds: config.assertionTtlSeconds,
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
+      rememberDeviceDays: config.rememberDeviceDays,
       relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
       emailCodes: config.emailCodes,
       adminPrincipalArns: config.adminPrincipalArns,

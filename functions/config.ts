@@ -1,37 +1,43 @@
-// The namespace import lets esbuild drop what is unused (all of zod's locales: about 350 KB per bundle).
-import * as z from 'zod';
+// zod/mini, as functions/settings-schema.ts: this runs at every cold start.
+import * as z from 'zod/mini';
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
-import { ServiceSettingSchemas } from './settings-schema.js';
+import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
 
 // Defined beside the public functions' zod-free reader (their bundles carry no zod); one class for both.
 export { ConfigurationError };
 
 const Environment = z.object({
-  MFA_ADAPTERS: z.enum(['aws', 'local']).default('aws'),
-  MFA_TABLE_NAME: z.string().min(1).optional(),
-  MFA_TOTP_KEY_ID: z.string().min(1).optional(),
-  MFA_SIGNING_KEY_ID: z.string().min(1).optional(),
-  MFA_DATA_DIR: z.string().min(1).default('.data'),
-  DYNAMODB_ENDPOINT: z.url().optional(),
+  MFA_ADAPTERS: z._default(z.enum(['aws', 'local']), 'aws'),
+  MFA_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+  MFA_TOTP_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  MFA_SIGNING_KEY_ID: z.optional(z.string().check(z.minLength(1))),
+  MFA_DATA_DIR: z._default(z.string().check(z.minLength(1)), '.data'),
+  DYNAMODB_ENDPOINT: z.optional(z.url()),
   MFA_ISSUER: z.url(),
+  /**
+   * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
+   * stack configures it: the assertion's audience is the one of these a token carries.
+   */
+  MFA_FIRST_FACTOR_AUDIENCES: z.optional(commaSeparated(z.string().check(z.minLength(1), z.maxLength(256)))),
   // The service settings use the schemas the CDK app validates the deployment settings with
   // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
   /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
-  MFA_ASSERTION_AUDIENCE_MAP: ServiceSettingSchemas.assertionAudienceMap.default({}),
-  MFA_WEBAUTHN_RP_ID: ServiceSettingSchemas.webAuthnRpId.optional(),
-  MFA_WEBAUTHN_ORIGINS: ServiceSettingSchemas.webAuthnOrigins.optional(),
+  MFA_ASSERTION_AUDIENCE_MAP: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
+  MFA_WEBAUTHN_RP_ID: z.optional(ServiceSettingSchemas.webAuthnRpId),
+  MFA_WEBAUTHN_ORIGINS: z.optional(ServiceSettingSchemas.webAuthnOrigins),
   /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
-  MFA_ADMIN_PRINCIPAL_ARNS: ServiceSettingSchemas.adminPrincipalArns.optional(),
-  PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  MFA_TOTP_ISSUER_NAME: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: ServiceSettingSchemas.assertionTtlSeconds.default(300),
-  MFA_EMAIL_CODES: ServiceSettingSchemas.emailCodes.default(false),
-  MFA_EMAIL_FROM: ServiceSettingSchemas.emailFrom.optional(),
-  MFA_EMAIL_CONFIGURATION_SET: ServiceSettingSchemas.emailConfigurationSet.optional(),
+  MFA_ADMIN_PRINCIPAL_ARNS: z.optional(ServiceSettingSchemas.adminPrincipalArns),
+  PORT: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65535))),
+  MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
+  MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
+  MFA_REMEMBER_DEVICE_DAYS: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
+  MFA_EMAIL_CODES: z._default(ServiceSettingSchemas.emailCodes, false),
+  MFA_EMAIL_FROM: z.optional(ServiceSettingSchemas.emailFrom),
+  MFA_EMAIL_CONFIGURATION_SET: z.optional(ServiceSettingSchemas.emailConfigurationSet),
   /** Local only: the SMTP server mail goes to (MailDev, which `npm start` starts). */
-  MFA_SMTP_URL: z.url().optional(),
-  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+  MFA_SMTP_URL: z.optional(z.url()),
+  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
 export interface Config {
@@ -42,6 +48,8 @@ export interface Config {
   dataDir: string;
   dynamoDbEndpoint: string | undefined;
   issuer: string;
+  /** The first-factor audiences the authorizer accepts (none locally unless configured: every token is then refused). */
+  firstFactorAudiences: string[];
   audienceMap: Record<string, string>;
   totpIssuerName: string;
   /** The WebAuthn relying party: configured, never taken from a request. */
@@ -53,6 +61,8 @@ export interface Config {
   emailFrom: string | undefined;
   emailConfigurationSet: string | undefined;
   smtpUrl: string | undefined;
+  /** Days a remembered browser stays remembered; 0: remembering is off. */
+  rememberDeviceDays: number;
   /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
   adminPrincipalArns: string[];
 }
@@ -79,6 +89,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
     // A function that sends codes refuses to start without the address it sends from (fail closed).
     if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_EMAIL_FROM) missing.push('MFA_EMAIL_FROM');
+    if (auth === 'first-factor' && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
     if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
@@ -94,6 +105,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     dataDir: e.MFA_DATA_DIR,
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
     issuer: e.MFA_ISSUER.replace(/\/+$/, ''),
+    firstFactorAudiences: e.MFA_FIRST_FACTOR_AUDIENCES ?? [],
     audienceMap: e.MFA_ASSERTION_AUDIENCE_MAP,
     totpIssuerName: e.MFA_TOTP_ISSUER_NAME,
     // Locally a browser on http://localhost is a secure context; 127.0.0.1 is not.
@@ -104,6 +116,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     emailFrom: e.MFA_EMAIL_FROM ?? (e.MFA_ADAPTERS === 'local' ? 'no-reply@localhost.localdomain' : undefined),
     emailConfigurationSet: e.MFA_EMAIL_CONFIGURATION_SET,
     smtpUrl: e.MFA_SMTP_URL,
+    rememberDeviceDays: e.MFA_REMEMBER_DEVICE_DAYS,
     // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
     adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };

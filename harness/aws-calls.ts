@@ -14,6 +14,7 @@ import { InProcessSes } from './in-process-ses.js';
 import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
+import { DeviceKey } from './device-key.js';
 import { SoftwareAuthenticator } from './software-authenticator.js';
 import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
 
@@ -31,7 +32,8 @@ export class AwsCallCounter {
     // Both clients share the SDK's middleware stack type; the union of their input types is not callable as such.
     (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
       (next, context) => async (args) => {
-        const entry = { call: `${service}:${String(context.commandName).replace(/Command$/, '')}` as AwsCall, ms: 0 };
+        const command = String(context.commandName).replace(/Command$/, '');
+        const entry = { call: (command === 'TransactWriteItems' ? transactionCall(args.request) : `${service}:${command}`) as AwsCall, ms: 0 };
         this.calls.push(entry);
         const started = performance.now();
         try {
@@ -55,6 +57,23 @@ export class AwsCallCounter {
   take(): AwsCall[] {
     return this.takeTimed().map((entry) => entry.call);
   }
+}
+
+/** IAM's name of each kind of item a transaction writes: IAM authorises a transaction item by item. */
+const TRANSACTION_ITEM_ACTIONS: Record<string, string> = { Update: 'UpdateItem', Put: 'PutItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+
+/** A TransactWriteItems call with the actions of its items, in order: `dynamodb:TransactWriteItems(UpdateItem+PutItem)`. */
+function transactionCall(request: unknown): AwsCall {
+  const body = (request as { body?: unknown } | undefined)?.body;
+  const text = typeof body === 'string' ? body : ArrayBuffer.isView(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+  const items = (text ? (JSON.parse(text) as { TransactItems?: Record<string, unknown>[] }).TransactItems : undefined) ?? [];
+  return `dynamodb:TransactWriteItems(${items.map((item) => TRANSACTION_ITEM_ACTIONS[Object.keys(item)[0]!] ?? '?').join('+')})`;
+}
+
+/** The IAM actions a counted call needs: a transaction's are those of its items. */
+export function iamActionsOf(call: AwsCall): string[] {
+  const transaction = /^dynamodb:TransactWriteItems\((.*)\)$/.exec(call);
+  return transaction ? transaction[1]!.split('+').map((action) => `dynamodb:${action}`) : [call];
 }
 
 /** Key ids in the ARN form the stack passes; the in-process KMS accepts any. */
@@ -111,6 +130,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_TOTP_KEY_ID: BENCH_KEY_IDS.totp,
     MFA_SIGNING_KEY_ID: BENCH_KEY_IDS.signing,
     MFA_ISSUER: 'https://mfa.example.com',
+    MFA_FIRST_FACTOR_AUDIENCES: 'serverless-mfa-app',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
     MFA_EMAIL_CODES: 'true',
@@ -187,6 +207,18 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
       200,
     );
     expectStatus('verifyMfa (wrong code)', await harness.invoke('verifyMfa', { sub, body: { code: wrongCodeAt(secret, clock.now()) } }), 400);
+
+    // A remembered browser: remembered with a code, then signing in by itself; forgotten one at a time and all at once.
+    const browser = new DeviceKey();
+    nextStep();
+    const remembering = { code: code(secret), rememberDevice: { publicKey: browser.publicJwk, name: 'Chrome on Linux' } };
+    const deviceId: string = expectStatus('verifyMfa (TOTP, remember this browser)', await harness.invoke('verifyMfa', { sub, body: remembering }), 200).json.device.id;
+    const deviceChallenge = expectStatus('startDeviceChallenge', await harness.invoke('startDeviceChallenge', { sub, body: { deviceId } }), 201);
+    expectStatus('verifyMfa (remembered browser)', await harness.invoke('verifyMfa', { sub, body: browser.proof(deviceId, deviceChallenge.json.challenge) }), 200);
+    expectStatus('forgetDevice', await harness.invoke('forgetDevice', { sub, body: {}, pathParameters: { id: deviceId } }), 200);
+    nextStep();
+    await harness.invoke('verifyMfa', { sub, body: { code: code(secret), rememberDevice: { publicKey: new DeviceKey().publicJwk } } });
+    expectStatus('forgetAllDevices', await harness.invoke('forgetAllDevices', { sub, body: {} }), 200);
     nextStep();
     expectStatus('regenerateRecoveryCodes (TOTP)', await harness.invoke('regenerateRecoveryCodes', { sub, body: { code: code(secret) } }), 200);
     nextStep();
@@ -203,6 +235,18 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     );
     const challenge = expectStatus('startWebAuthnChallenge', await harness.invoke('startWebAuthnChallenge', { sub: keyUser, body: {} }), 201);
     expectStatus('verifyMfa (security key)', await harness.invoke('verifyMfa', { sub: keyUser, body: { webauthn: key.assert(challenge.json.options) } }), 200);
+
+    // Removing a key with its own assertion: its credential id's uniqueness item goes in the same transaction.
+    const keyRemover = `aws-calls-key-remover-${randomUUID()}`;
+    const removedKey = new SoftwareAuthenticator({ origin: 'https://mfa.example.com', rpId: 'mfa.example.com' });
+    const removerOptions = (await harness.invoke('startWebAuthnRegistration', { sub: keyRemover, body: {} })).json.options;
+    const removerKeyId: string = (await harness.invoke('confirmWebAuthnRegistration', { sub: keyRemover, body: { credential: removedKey.register(removerOptions) } })).json.authenticator.id;
+    const removerChallenge = (await harness.invoke('startWebAuthnChallenge', { sub: keyRemover, body: {} })).json.options;
+    expectStatus(
+      'removeAuthenticator (security key)',
+      await harness.invoke('removeAuthenticator', { sub: keyRemover, body: { webauthn: removedKey.assert(removerChallenge) }, pathParameters: { id: removerKeyId } }),
+      200,
+    );
 
     // The operator routes, as the IAM authorizer hands them over.
     const operatorArn = 'arn:aws:sts::111122223333:assumed-role/support/alice';  // a session of BENCH_OPERATOR_ROLE

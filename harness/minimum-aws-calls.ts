@@ -76,8 +76,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   'confirmWebAuthnRegistration (first method)': {
     route: 'confirmWebAuthnRegistration',
-    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: 'Read the pending challenge (the attestation is verified against it before anything is written), then one conditional write that adds the key, consumes the challenge and stores the first recovery codes. No KMS: a public key is no secret.',
+    calls: ['dynamodb:GetItem', 'dynamodb:TransactWriteItems(UpdateItem+PutItem)'],
+    why: "Read the pending challenge (the attestation is verified against it before anything is written), then one transaction: the conditional write that adds the key, consumes the challenge and stores the first recovery codes, and the put of the credential id's uniqueness item (refused if any user holds it). No KMS: a public key is no secret.",
   },
   startWebAuthnChallenge: {
     route: 'startWebAuthnChallenge',
@@ -101,8 +101,33 @@ export const MINIMUM_AWS_CALLS = {
   },
   adminResetMfa: {
     route: 'adminResetMfa',
-    calls: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
-    why: 'One conditional write that removes every factor and code and records the event, then the status it answers with.',
+    calls: ['dynamodb:GetItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
+    why: "Read the authenticators and remembered browsers (each browser gets its forgotten event; a key's uniqueness item goes with it), then one transaction: the conditional write that removes every factor, code and browser (while the authenticators are still those read) and records the events, with the delete of each key's uniqueness item; the answer is the state that write left.",
+  },
+  'verifyMfa (TOTP, remember this browser)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "As a TOTP sign-in: the browser's public key is stored by the same conditional write that spends the code (no call of its own).",
+  },
+  startDeviceChallenge: {
+    route: 'startDeviceChallenge',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: "Read the browser (unknown, expired or another app's is 404 with nothing written), then store the session's challenge while the browser is still remembered.",
+  },
+  'verifyMfa (remembered browser)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "Count the check in the write that reads the item, verify the P-256 signature with the stored public key (no Decrypt), sign, then consume the session's challenge.",
+  },
+  forgetDevice: {
+    route: 'forgetDevice',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the browsers (404 for an unknown one), then one conditional write that forgets it with its event.',
+  },
+  forgetAllDevices: {
+    route: 'forgetAllDevices',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    why: 'Read the browsers (one event each), then one conditional write that forgets them all; none to forget: the read only.',
   },
   'startWebAuthnChallenge (no security key)': {
     route: 'startWebAuthnChallenge',
@@ -113,6 +138,11 @@ export const MINIMUM_AWS_CALLS = {
     route: 'renameAuthenticator',
     calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     why: "Read the authenticator (its kind names the change event, recorded in the same write as the new name), then one conditional write.",
+  },
+  'removeAuthenticator (security key)': {
+    route: 'removeAuthenticator',
+    calls: ['dynamodb:UpdateItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
+    why: "Count the check in the write that reads the item, verify the key's own assertion, then one transaction: the conditional write that consumes the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
   },
   'removeAuthenticator (TOTP)': {
     route: 'removeAuthenticator',

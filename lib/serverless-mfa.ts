@@ -121,10 +121,13 @@ export class ServerlessMfa extends Construct {
       dataAndKeys: this.dataAndKeys,
       environment: {
         MFA_ISSUER: this.api.url,
+        // What the JWT authorizer accepts: the functions name the assertion's audience from it.
+        MFA_FIRST_FACTOR_AUDIENCES: this.firstFactor.audience.join(','),
         ...serviceEnvironment({
           ...(Object.keys(options.assertionAudienceMap).length > 0 ? { assertionAudienceMap: options.assertionAudienceMap } : {}),
           totpIssuerName: options.totpIssuerName,
           assertionTtlSeconds: options.assertionTtlSeconds,
+          rememberDeviceDays: options.rememberDeviceDays,
           webAuthnRpId,
           webAuthnOrigins,
           emailCodes: options.emailCodes,
@@ -164,6 +167,7 @@ export class ServerlessMfa extends Construct {
       apiBaseUrl: this.webHosting.url,
       // The client offers "Email codes" only where the functions can send them.
       emailCodes: options.emailCodes && this.mail !== undefined,
+      rememberDeviceDays: options.rememberDeviceDays,
       identityProvider: {
         type: 'oidc',
         issuer: this.firstFactor.issuerUrl,

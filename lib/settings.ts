@@ -21,10 +21,10 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
 /** A value CloudFormation resolves at deploy time (a construct's attribute) passes as is; a literal must pass `schema`. */
-function literalOr(schema: z.ZodType<string, string>) {
+function literalOr(schema: z.core.$ZodType<string, string>) {
   return z.string().transform((value, context) => {
     if (Token.isUnresolved(value)) return value;
-    const parsed = schema.safeParse(value);
+    const parsed = z.safeParse(schema, value);
     if (parsed.success) return parsed.data;
     for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return z.NEVER;
@@ -49,16 +49,18 @@ const SupportRoleTrust = z
 /** The settings of the service itself: props of the ServerlessMfa construct. */
 export const MFA_OPTION_SCHEMAS = {
   /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
-  assertionAudienceMap: ServiceSettingSchemas.assertionAudienceMap.default({}),
-  totpIssuerName: ServiceSettingSchemas.totpIssuerName.default('serverless-mfa'),
+  assertionAudienceMap: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
+  totpIssuerName: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   /** Unset leaves the service default (300). */
-  assertionTtlSeconds: ServiceSettingSchemas.assertionTtlSeconds.optional(),
+  assertionTtlSeconds: z.optional(ServiceSettingSchemas.assertionTtlSeconds),
+  /** Days a remembered browser stays remembered (0 turns "remember this browser" off; at most 90). */
+  rememberDeviceDays: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
   /** Unset: the web hosting's domain when `webHosting`, else no WebAuthn relying party. */
   webAuthnRpId: literalOr(ServiceSettingSchemas.webAuthnRpId).optional(),
   /** Empty: `https://<webAuthnRpId>` (the web hosting's origin by default). */
-  webAuthnOrigins: commaSeparated(literalOr(Origin)).default([]),
+  webAuthnOrigins: z._default(commaSeparated(literalOr(Origin)), []),
   /** Browser origins allowed to call the API; empty means no CORS (server-to-server or same origin). */
-  corsAllowedOrigins: commaSeparated(literalOr(Origin)).default([]),
+  corsAllowedOrigins: z._default(commaSeparated(literalOr(Origin)), []),
   throttleRateLimit: positive.default(50),
   throttleBurstLimit: positive.default(100),
   logRetentionDays: wholeNumber
@@ -80,21 +82,21 @@ export const MFA_OPTION_SCHEMAS = {
    */
   supportRoleTrust: SupportRoleTrust.optional(),
   /** Who else the operator routes admit (IAM user, role or assumed-role ARNs); they need the invoke policy too. */
-  adminPrincipalArns: commaSeparated(literalOr(PrincipalArn)).default([]),
+  adminPrincipalArns: z._default(commaSeparated(literalOr(PrincipalArn)), []),
   /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
   webHosting: flag.default(false),
   /** Offer codes by email as a method: off by default (it needs a verified SES identity, `emailFrom`). */
-  emailCodes: ServiceSettingSchemas.emailCodes.default(false),
+  emailCodes: z._default(ServiceSettingSchemas.emailCodes, false),
   /** The verified SES identity's address mail comes from; the functions may send from it only. Unset: no mail at all. */
-  emailFrom: ServiceSettingSchemas.emailFrom.optional(),
+  emailFrom: z.optional(ServiceSettingSchemas.emailFrom),
   /** The SES identity `emailFrom` is verified as (its domain, or the address itself). Unset: the domain of `emailFrom`. */
   emailIdentity: z.string().trim().min(1).max(320).optional(),
   /** An SES configuration set of yours for every mail; unset: the stack creates one. */
-  emailConfigurationSet: ServiceSettingSchemas.emailConfigurationSet.optional(),
+  emailConfigurationSet: z.optional(ServiceSettingSchemas.emailConfigurationSet),
   /** Mail the user on every change of their MFA. Unset: on whenever `emailFrom` is set. */
-  securityNotifications: ServiceSettingSchemas.securityNotifications.optional(),
+  securityNotifications: z.optional(ServiceSettingSchemas.securityNotifications),
   /** Named in security notices for a user who did not make the change. */
-  supportUrl: ServiceSettingSchemas.supportUrl.optional(),
+  supportUrl: z.optional(ServiceSettingSchemas.supportUrl),
 } as const;
 
 /** The first factor as context parameters: the stand-alone stack's own choice between an issuer and a user pool. */
@@ -102,9 +104,9 @@ const FIRST_FACTOR_SCHEMAS = {
   /** Unset: the stack creates a Cognito user pool. */
   firstFactorIssuerUrl: httpsUrl.optional(),
   /** Accepted `aud` (or Cognito `client_id`) values; required with an issuer. */
-  firstFactorAudience: commaSeparated(z.string().trim().min(1)).default([]),
+  firstFactorAudience: z._default(commaSeparated(z.string().trim().min(1)), []),
   /** Default user pool only: redirect URLs of apps using its hosted sign-in (code + PKCE). */
-  userPoolCallbackUrls: commaSeparated(callbackUrl).default([]),
+  userPoolCallbackUrls: z._default(commaSeparated(callbackUrl), []),
 } as const;
 
 /** Mail needs the address it comes from. */

@@ -13,6 +13,7 @@ import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
 import { webRoutes } from './web-routes.js';
+import { ServiceSettingSchemas } from '../functions/settings-schema.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
 import { InvalidRequestError } from '../functions/http/problems.js';
 
@@ -102,6 +103,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     DYNAMODB_ENDPOINT: endpoint,
     MFA_DATA_DIR: dataDir,
     MFA_ISSUER: url,
+    // What the local API Gateway stand-in's authorizer accepts: the dev identity provider's app.
+    MFA_FIRST_FACTOR_AUDIENCES: LOCAL_APP_AUDIENCE,
     MFA_WEBAUTHN_RP_ID: process.env.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     MFA_WEBAUTHN_ORIGINS: process.env.MFA_WEBAUTHN_ORIGINS ?? url,
     // Email codes are on locally whenever there is somewhere to send them.
@@ -154,7 +157,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const server = createLocalServer({
     routes,
     identity,
-    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ emailCodes: env.MFA_EMAIL_CODES === 'true' }), ...(options.extraRoutes ?? [])],
+    extraRoutes: [
+      ...devRoutes,
+      ...docsRoutes(),
+      ...webRoutes({
+        emailCodes: env.MFA_EMAIL_CODES === 'true',
+        rememberDeviceDays:
+          options.overrides?.settings?.rememberDeviceDays ??
+          (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)),
+      }),
+      ...(options.extraRoutes ?? []),
+    ],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
     ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });

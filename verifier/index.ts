@@ -3,6 +3,9 @@
  *
  *   const mfa = createMfaVerifier({ issuer: 'https://mfa.example.com', audience: 'my-app' });
  *   const claims = await mfa.verify(assertion, { nonce, subject: session.userId, maxAgeSeconds: 300 });
+ *   // A sensitive action: a factor proven now (not a remembered browser), at most 5 minutes ago.
+ *   await mfa.verify(assertion, { require: 'fresh', maxAuthAgeSeconds: 300 });
+ *   // Refused? Answer 401 with `WWW-Authenticate: ${stepUpChallenge({ reason: error.reason, maxAge: 300 })}` (RFC 9470).
  *
  * Depends on `jose` only (nothing of the service, no AWS SDK), so a backend can import it alone.
  */
@@ -30,6 +33,10 @@ export type MfaAssertionFailure =
   | 'wrong_type'
   /** `require: 'phishing-resistant'` and the second factor was not a proof of possession (`amr` has no `pop`). */
   | 'not_phishing_resistant'
+  /** `require: 'fresh'` and the assertion came from a remembered browser (`remembered: true`), not a factor proven now. */
+  | 'not_fresh'
+  /** `maxAuthAgeSeconds` and the factor was last proven (`auth_time`) longer ago than that, or the assertion has no `auth_time`. */
+  | 'auth_too_old'
   /** Accepted once already (its `jti` is in the replay cache). */
   | 'replayed';
 
@@ -65,6 +72,12 @@ export interface MfaAssertionClaims {
   amr: string[];
   /** The nonce the app sent with POST /v1/mfa/verify, when it sent one. */
   nonce?: string;
+  /** When a second factor was last proven (seconds): `iat` for a factor proven now, earlier for a remembered browser. */
+  auth_time?: number;
+  /** OpenID EAP ACR value of a key's assertion: `phrh` (device-bound key) or `phr` (synced passkey). */
+  acr?: string;
+  /** Signed in by a remembered browser, without a factor proven now. */
+  remembered?: boolean;
   [claim: string]: unknown;
 }
 
@@ -94,8 +107,13 @@ export interface VerifyOptions {
   subject?: string;
   /** Refuse (as `expired`) an assertion issued longer ago than this. */
   maxAgeSeconds?: number;
-  /** `phishing-resistant`: the second factor must have been a proof of possession (`amr` contains `pop`). Default `any`. */
-  require?: 'any' | 'phishing-resistant';
+  /**
+   * `phishing-resistant`: the second factor must have been a proof of possession (`amr` contains
+   * `pop`). `fresh`: a factor proven for this sign-in, not a remembered browser. Default `any`.
+   */
+  require?: 'any' | 'phishing-resistant' | 'fresh';
+  /** Refuse (as `auth_too_old`) an assertion whose factor was last proven (`auth_time`) longer ago than this. */
+  maxAuthAgeSeconds?: number;
 }
 
 export interface MfaVerifier {
@@ -129,15 +147,16 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
   return {
     async verify(token, verifyOptions = {}) {
       if (typeof token !== 'string' || token.length === 0) throw new MfaAssertionError('bad_signature', 'No assertion was given.');
-      const { maxAgeSeconds } = verifyOptions;
+      const { maxAgeSeconds, maxAuthAgeSeconds } = verifyOptions;
       if (maxAgeSeconds !== undefined && !(Number.isFinite(maxAgeSeconds) && maxAgeSeconds > 0)) throw new TypeError('maxAgeSeconds must be a positive number.');
+      if (maxAuthAgeSeconds !== undefined && !(Number.isFinite(maxAuthAgeSeconds) && maxAuthAgeSeconds > 0)) throw new TypeError('maxAuthAgeSeconds must be a positive number.');
       // `{ nonce: session.mfaNonce }` with no nonce in the session must not quietly skip the check.
       for (const name of ['nonce', 'subject'] as const) {
         if (name in verifyOptions && !(typeof verifyOptions[name] === 'string' && verifyOptions[name].length > 0)) {
           throw new TypeError(`${name} was given but is not a non-empty string; leave it out to skip its check.`);
         }
       }
-      if (![undefined, 'any', 'phishing-resistant'].includes(verifyOptions.require)) throw new TypeError("require must be 'any' or 'phishing-resistant'.");
+      if (![undefined, 'any', 'phishing-resistant', 'fresh'].includes(verifyOptions.require)) throw new TypeError("require must be 'any', 'phishing-resistant' or 'fresh'.");
       const getKey = await keySet();
 
       let payload: JWTPayload;
@@ -166,6 +185,16 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
       if (verifyOptions.require === 'phishing-resistant' && !claims.amr.includes('pop')) {
         throw new MfaAssertionError('not_phishing_resistant', 'The second factor was not phishing-resistant.');
       }
+      if (verifyOptions.require === 'fresh' && claims.remembered === true) {
+        throw new MfaAssertionError('not_fresh', 'The assertion came from a remembered browser, not a factor proven now.');
+      }
+      if (maxAuthAgeSeconds !== undefined) {
+        // No auth_time (an assertion of an older service) cannot show its age: refused, never assumed fresh.
+        const authTime = claims.auth_time;
+        if (typeof authTime !== 'number' || !Number.isFinite(authTime) || Date.now() / 1000 - authTime > maxAuthAgeSeconds + clockTolerance) {
+          throw new MfaAssertionError('auth_too_old', 'The second factor was proven too long ago.');
+        }
+      }
       // Last: only an assertion good in every other way uses up its jti.
       if (options.replayCache) {
         let first: boolean;
@@ -179,6 +208,44 @@ export function createMfaVerifier(options: MfaVerifierOptions): MfaVerifier {
       return claims;
     },
   };
+}
+
+/** What `stepUpChallenge` asks for: why, and optionally the most recent authentication and the ACR values wanted. */
+export interface StepUpChallengeOptions {
+  /** The refusal that calls for a step-up (its `error_description`), or `mfa_required` when no assertion came. */
+  reason: MfaAssertionFailure | 'mfa_required';
+  /** `max_age`: seconds since the factor may have been proven (a whole number, 0 or more). */
+  maxAge?: number;
+  /** `acr_values`: e.g. `['phrh', 'phr']` for a phishing-resistant factor. */
+  acrValues?: readonly string[];
+}
+
+const STEP_UP_DESCRIPTIONS: Partial<Record<StepUpChallengeOptions['reason'], string>> = {
+  mfa_required: 'A second factor is required',
+  not_fresh: 'A second factor proven now is required',
+  auth_too_old: 'More recent authentication is required',
+  not_phishing_resistant: 'A different authentication level is required',
+};
+
+/**
+ * The `WWW-Authenticate` value of an RFC 9470 step-up challenge, for a 401 answer:
+ * `Bearer error="insufficient_user_authentication", error_description="...", acr_values="...", max_age="..."`
+ * (auth-params as the RFC's examples write them). The client then runs the second step again.
+ */
+export function stepUpChallenge(options: StepUpChallengeOptions): string {
+  const description = STEP_UP_DESCRIPTIONS[options.reason] ?? 'A new second factor is required';
+  const params = [`error="insufficient_user_authentication"`, `error_description="${description}"`];
+  if (options.acrValues !== undefined) {
+    if (options.acrValues.length === 0 || options.acrValues.some((value) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(value))) {
+      throw new TypeError('acrValues must be a non-empty list of ACR values (printable, no spaces, quotes or backslashes).');
+    }
+    params.push(`acr_values="${options.acrValues.join(' ')}"`);
+  }
+  if (options.maxAge !== undefined) {
+    if (!Number.isInteger(options.maxAge) || options.maxAge < 0) throw new TypeError('maxAge must be a whole number of seconds, 0 or more.');
+    params.push(`max_age="${options.maxAge}"`);
+  }
+  return `Bearer ${params.join(', ')}`;
 }
 
 /** `{issuer}/.well-known/openid-configuration` -> `jwks_uri` -> a key set that refetches on an unknown `kid`. */

@@ -5,7 +5,9 @@
  *    starts a session (HttpOnly cookie) and answers a nonce for this sign-in.
  * 2. The web client sends that nonce with POST /v1/mfa/verify and gets an assertion back.
  * 3. POST /transfers with header `MFA-Assertion`: the backend checks the assertion is fresh, for
- *    this app, for this session's user, for this sign-in (the nonce), and not used before.
+ *    this app, for this session's user, for this sign-in (the nonce), and not used before; and, as
+ *    moving money is sensitive, that a factor was proven for it (not a remembered browser) at most
+ *    2 minutes ago. If not, it answers 401 with an RFC 9470 step-up challenge in WWW-Authenticate.
  *
  * Run it: MFA_ISSUER=http://localhost:3000 APP_AUDIENCE=serverless-mfa-local-app \
  *   IDP_ISSUER=http://localhost:3000/dev IDP_JWKS_URL=http://localhost:3000/dev/jwks.json \
@@ -15,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createMemoryReplayCache, createMfaVerifier, MfaAssertionError, type ReplayCache } from 'serverless-mfa/verifier';
+import { createMemoryReplayCache, createMfaVerifier, MfaAssertionError, stepUpChallenge, type MfaAssertionFailure, type ReplayCache } from 'serverless-mfa/verifier';
 
 export interface BackendOptions {
   /** The MFA service's issuer URL (its API URL). */
@@ -35,8 +37,11 @@ interface Session {
   mfaNonce: string;
 }
 
-/** How long after the second step an assertion is still good for a sensitive action. */
+/** How long after the second step an assertion is still good for a sensitive action, and how long ago its factor may have been proven. */
 const MFA_MAX_AGE_SECONDS = 120;
+
+/** Refusals a new second step can cure: answered with a step-up challenge rather than as a bad request. */
+const STEP_UP_REASONS: readonly MfaAssertionFailure[] = ['not_fresh', 'auth_too_old', 'not_phishing_resistant'];
 
 export function createBackend(options: BackendOptions): Server {
   const sessions = new Map<string, Session>();
@@ -63,13 +68,26 @@ export function createBackend(options: BackendOptions): Server {
     const session = sessions.get(cookie(request, 'sid') ?? '');
     if (!session) return json(response, 401, { error: 'sign_in_required' });
     const assertion = request.headers['mfa-assertion'];
-    if (typeof assertion !== 'string') return json(response, 401, { error: 'mfa_required', mfaNonce: session.mfaNonce });
+    if (typeof assertion !== 'string') {
+      return json(response, 401, { error: 'mfa_required', mfaNonce: session.mfaNonce }, { 'WWW-Authenticate': stepUpChallenge({ reason: 'mfa_required', maxAge: MFA_MAX_AGE_SECONDS }) });
+    }
     try {
-      const claims = await mfa.verify(assertion, { nonce: session.mfaNonce, subject: session.userId, maxAgeSeconds: MFA_MAX_AGE_SECONDS });
+      const claims = await mfa.verify(assertion, {
+        nonce: session.mfaNonce,
+        subject: session.userId,
+        maxAgeSeconds: MFA_MAX_AGE_SECONDS,
+        require: 'fresh',
+        maxAuthAgeSeconds: MFA_MAX_AGE_SECONDS,
+      });
       const body = (await readJson(request)) as { amount?: unknown };
       json(response, 200, { transferred: body.amount, by: claims.sub, amr: claims.amr });
     } catch (error) {
       // The reason is for the log and for the client to know what to redo; a refused assertion is never retried as is.
+      if (error instanceof MfaAssertionError && STEP_UP_REASONS.includes(error.reason)) {
+        // RFC 9470: the client runs the second step again (a factor now, not the remembered browser) and retries.
+        const challenge = stepUpChallenge({ reason: error.reason, maxAge: MFA_MAX_AGE_SECONDS });
+        return json(response, 401, { error: 'step_up_required', reason: error.reason, mfaNonce: session.mfaNonce }, { 'WWW-Authenticate': challenge });
+      }
       if (error instanceof MfaAssertionError) return json(response, 403, { error: 'mfa_refused', reason: error.reason });
       json(response, 503, { error: 'try_again' });
     }

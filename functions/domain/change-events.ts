@@ -16,9 +16,12 @@ export const CHANGE_EVENTS = {
   'recovery_code.used': 'MFA Recovery Code Used',
   'lockout.started': 'MFA Lockout Started',
   'code.replay_refused': 'MFA Replayed Code Refused',
+  'authenticator.clone_suspected': 'MFA Authenticator Clone Suspected',
   'proof_ceiling.reached': 'MFA Proof Ceiling Reached',
   'admin.reset': 'MFA Admin Reset',
   'admin.unlock': 'MFA Admin Unlock',
+  'device.remembered': 'MFA Device Remembered',
+  'device.forgotten': 'MFA Device Forgotten',
 } as const;
 
 export type ChangeEventName = keyof typeof CHANGE_EVENTS;
@@ -38,7 +41,18 @@ export interface ChangeEvent {
    * from where a change came), never put on the bus: `detail` has only the documented fields.
    */
   sourceIp?: string | undefined;
+  /** A remembered browser's id (device events). */
+  deviceId?: string | undefined;
+  /** Why a remembered browser was forgotten (`device.forgotten`). */
+  reason?: DeviceForgottenReason | undefined;
 }
+
+/**
+ * Why a remembered browser was forgotten: the user forgot it or all of them, a factor was removed,
+ * MFA was turned off, an operator reset the user, it expired, or remembering a newer one passed the limit.
+ */
+export const DEVICE_FORGOTTEN_REASONS = ['user_forgot', 'user_forgot_all', 'authenticator_removed', 'mfa_disabled', 'admin_reset', 'expired', 'limit_reached'] as const;
+export type DeviceForgottenReason = (typeof DEVICE_FORGOTTEN_REASONS)[number];
 
 /** An event as delivered: `detail` of the EventBridge entry. */
 export interface PublishedChangeEvent extends ChangeEvent {

@@ -127,6 +127,23 @@ export class MethodNotOfferedError extends DomainError {
   }
 }
 
+/** A remembered browser's signature only signs a user in: never a step-up for changing factors. */
+export class DeviceProofNotAcceptedError extends DomainError {
+  constructor() {
+    super('A remembered browser cannot prove a factor for this request: send a code, a recovery code or a security key.');
+  }
+}
+
+/** Remembering a browser is off, or its public key is not an ES256 public JWK on P-256. */
+export class RememberDeviceRefusedError extends DomainError {}
+
+/** The user has no such remembered browser (unknown, expired, forgotten, or another app's). */
+export class DeviceNotFoundError extends DomainError {
+  constructor() {
+    super('There is no such remembered browser.');
+  }
+}
+
 /** An operator route called by a principal the deployment does not name (`adminPrincipalArns`, the support role). */
 export class OperatorNotAllowedError extends DomainError {
   constructor() {

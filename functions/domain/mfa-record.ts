@@ -79,6 +79,37 @@ export interface PendingChallenge {
   proved: boolean;
 }
 
+/** A browser's public key (ES256 JWK coordinates): the private half never leaves the browser, which cannot export it. */
+export interface DevicePublicKey {
+  /** base64url of the 32-byte P-256 coordinates. */
+  x: string;
+  y: string;
+}
+
+/** A remembered browser: its public key, bound to the app it was remembered for; its expiry never slides. */
+export interface RememberedDevice {
+  id: string;
+  name: string;
+  /** The first-factor audience (the app) it was remembered for: it signs in to that app only. */
+  app: string;
+  publicKey: DevicePublicKey;
+  createdAt: number;
+  lastUsedAt?: number | undefined;
+  expiresAt: number;
+  /** When a real factor was last proven on this browser (the assertions' `auth_time`). */
+  authTime: number;
+}
+
+/** A device challenge waiting for its one signature: one per first-factor session. */
+export interface PendingDeviceChallenge {
+  /** The first-factor session it was handed to (`Actor.sessionId`). */
+  sessionId: string;
+  deviceId: string;
+  app: string;
+  challenge: string;
+  expiresAt: number;
+}
+
 /** Everything the service knows about one user's MFA: one item, changed only by conditional writes. */
 export interface MfaRecord extends LockoutState, ProofRateState {
   userId: string;
@@ -110,6 +141,10 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   emailSends?: readonly number[] | undefined;
   /** The verified address security notifications go to, recorded when the user adds a method. */
   notifyAddress?: string | undefined;
+  /** Remembered browsers, oldest first (absent: none). */
+  devices?: RememberedDevice[] | undefined;
+  /** Pending device challenges, at most one per first-factor session. */
+  deviceChallenges?: PendingDeviceChallenge[] | undefined;
   /** Stored in the shape of version 1 (one TOTP secret in top-level attributes): migrated by the next attempt. */
   legacy: boolean;
 }
@@ -119,3 +154,6 @@ export const mfaEnabled = (record: MfaRecord | undefined): boolean => (record?.a
 export function authenticatorsOf<K extends AuthenticatorKind>(record: MfaRecord | undefined, kind: K): Extract<Authenticator, { kind: K }>[] {
   return (record?.authenticators ?? []).filter((a): a is Extract<Authenticator, { kind: K }> => a.kind === kind);
 }
+
+/** The user's remembered browsers that have not expired at `now`. */
+export const activeDevices = (record: MfaRecord | undefined, now: number): RememberedDevice[] => (record?.devices ?? []).filter((device) => device.expiresAt > now);

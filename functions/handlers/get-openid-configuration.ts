@@ -9,7 +9,7 @@ export const { handler, withServices, ports } = definePublicHandler({}, async (_
     token_endpoint_auth_methods_supported: ['none'],
     response_types_supported: ['none'],
     subject_types_supported: ['public'],
-    claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr', 'nonce'],
+    claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr', 'nonce', 'auth_time', 'acr', 'remembered'],
   },
   headers: { 'Cache-Control': 'public, max-age=300' },
 }));

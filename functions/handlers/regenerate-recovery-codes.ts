@@ -4,7 +4,7 @@ import { actorOf, parseBody, secondFactorOf } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { SecondFactorRequest } from '../http/schemas.js';
 
-export const { handler, withServices, ports } = defineHandler(routeById('regenerateRecoveryCodes'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa }) => {
-  const actor = actorOf(event);
+export const { handler, withServices, ports } = defineHandler(routeById('regenerateRecoveryCodes'), { table: mfaTable, secretKey: totpSecretKey }, async (event, { mfa, config }) => {
+  const actor = actorOf(event, config);
   return { status: 200, body: await mfa.regenerateRecoveryCodes(actor, secondFactorOf(parseBody(event, SecondFactorRequest))) };
 });

@@ -4,8 +4,8 @@ import { actorOf, parseBody } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { EmptyRequest } from '../http/schemas.js';
 
-export const { handler, withServices, ports } = defineHandler(routeById('startWebAuthnChallenge'), { table: mfaTable }, async (event, { mfa }) => {
-  const actor = actorOf(event);
+export const { handler, withServices, ports } = defineHandler(routeById('startWebAuthnChallenge'), { table: mfaTable }, async (event, { mfa, config }) => {
+  const actor = actorOf(event, config);
   parseBody(event, EmptyRequest);
   return { status: 201, body: await mfa.startWebAuthnChallenge(actor) };
 });

@@ -4,8 +4,9 @@ import { actorOf, parseBody, secondFactorOf } from '../http/request.js';
 import { routeById } from '../http/routes.js';
 import { VerifyRequest } from '../http/schemas.js';
 
-export const { handler, withServices, ports } = defineHandler(routeById('verifyMfa'), { table: mfaTable, secretKey: totpSecretKey, signingKey: assertionSigningKey }, async (event, { mfa }) => {
-  const actor = actorOf(event);
+export const { handler, withServices, ports } = defineHandler(routeById('verifyMfa'), { table: mfaTable, secretKey: totpSecretKey, signingKey: assertionSigningKey }, async (event, { mfa, config }) => {
+  const actor = actorOf(event, config);
   const body = parseBody(event, VerifyRequest);
-  return { status: 200, body: await mfa.verify(actor, secondFactorOf(body), body.nonce) };
+  const rememberDevice = 'rememberDevice' in body ? body.rememberDevice : undefined;
+  return { status: 200, body: await mfa.verify(actor, secondFactorOf(body), body.nonce, rememberDevice) };
 });

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createServices, type PortFactories, type Services } from '../composition.js';
-import { logger, metrics } from '../observability.js';
+import { logger, publishAuditMetrics } from '../observability.js';
+import { loadDeferredSchemas, PendingSchemaMismatch } from './precompiled-schema.js';
 import type { HttpEvent } from './request.js';
 import { problemResult, respond } from './responses.js';
 import type { RouteDefinition } from './routes.js';
@@ -17,13 +18,11 @@ export type Endpoint = (event: HttpEvent, services: Services) => Promise<HttpRes
 export type LambdaHttpHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * Flushes the audit metrics (failures, lockouts) after each invocation that recorded any.
+ * Writes the audit metrics (failures, lockouts) after each invocation that counted any.
  * Powertools' logMetrics middleware would warn on every quiet invocation, i.e. most of them.
  */
 const publishMetricsIfAny: middy.MiddlewareObj<HttpEvent, APIGatewayProxyStructuredResultV2> = {
-  after: () => {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  },
+  after: publishAuditMetrics,
 };
 
 /** The one place that turns an error into an HTTP response: problem+json, details only for 4xx. */
@@ -47,6 +46,10 @@ export function problemResponse(error: unknown): APIGatewayProxyStructuredResult
  * they composed from an explicit environment.
  */
 export function defineHandler(route: RouteDefinition, ports: PortFactories, endpoint: Endpoint) {
+  // In a bundle, a request schema that could not be precompiled loads zod now, at init; a no-op elsewhere.
+  const schemasReady = loadDeferredSchemas([route.request, route.pathParameters]);
+  // Awaited by every request, which answers any failure; never an unhandled rejection at init.
+  schemasReady.catch(() => {});
   const withServices = (services: Services): LambdaHttpHandler =>
     middy<HttpEvent, APIGatewayProxyStructuredResultV2, Error, Context>()
       // Never the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token and the codes.
@@ -54,10 +57,11 @@ export function defineHandler(route: RouteDefinition, ports: PortFactories, endp
       .use(publishMetricsIfAny)
       .handler(async (event) => {
         try {
+          await schemasReady;
           const result = await endpoint(event, services);
           return respond(result.status, result.body, 'application/json', result.headers);
         } catch (error) {
-          return problemResponse(error);
+          return problemResponse(error instanceof PendingSchemaMismatch ? await error.explain() : error);
         }
       });
   let built: LambdaHttpHandler | undefined;

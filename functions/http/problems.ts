@@ -2,6 +2,8 @@ import {
   AuthenticatorNotFoundError,
   ContentionError,
   CredentialAlreadyRegisteredError,
+  DeviceNotFoundError,
+  DeviceProofNotAcceptedError,
   EmailAlreadyEnabledError,
   EmailNotEnabledError,
   EmailNotVerifiedError,
@@ -11,6 +13,7 @@ import {
   MethodNotOfferedError,
   MfaNotEnabledError,
   RegistrationNotFoundError,
+  RememberDeviceRefusedError,
   StepUpRequiredError,
   TooManyAttemptsError,
   TooManyAuthenticatorsError,
@@ -63,7 +66,7 @@ export interface ProblemType {
 export const PROBLEMS = {
   invalid_request: { status: 400, title: 'Invalid request', detail: 'The request is malformed or does not match the schema.' },
   invalid_code: { status: 400, title: 'Invalid code', detail: 'The code is wrong or has already been used.' },
-  invalid_credential: { status: 400, title: 'Invalid credential', detail: 'The security key response is not valid for a pending challenge of this user.' },
+  invalid_credential: { status: 400, title: 'Invalid credential', detail: 'The security key or remembered browser response is not valid for a pending challenge of this user.' },
   unauthorized: { status: 401, title: 'Unauthorized', detail: 'A valid first-factor bearer token is required.' },
   forbidden: { status: 403, title: 'Forbidden', detail: 'This principal may not call the operator routes: the deployment does not name it.' },
   step_up_required: { status: 403, title: 'Step-up required', detail: 'MFA is on: send a proof of a current factor (code, recoveryCode, webauthn or emailCode) with this request.' },
@@ -71,6 +74,7 @@ export const PROBLEMS = {
   enrollment_not_found: { status: 404, title: 'Enrollment not found', detail: 'There is no pending TOTP enrollment, or it has expired. Start a new one.' },
   registration_not_found: { status: 404, title: 'Registration not found', detail: 'There is no pending security-key registration, or it has expired or been used. Start a new one.' },
   authenticator_not_found: { status: 404, title: 'Authenticator not found', detail: 'The user has no authenticator with this id.' },
+  device_not_found: { status: 404, title: 'Device not found', detail: 'There is no such remembered browser for this app: it is unknown, expired or forgotten.' },
   user_not_found: { status: 404, title: 'User not found', detail: 'There is no MFA state for this user.' },
   method_not_allowed: { status: 405, title: 'Method not allowed', detail: 'This method is not allowed on this resource.' },
   totp_already_enabled: { status: 409, title: 'TOTP already enabled', detail: 'TOTP is already enabled for this user.' },
@@ -104,6 +108,9 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 /** Which error class answers with which problem code; the first match wins. */
 const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ProblemCode]> = [
   [InvalidRequestError, 'invalid_request'],
+  [DeviceProofNotAcceptedError, 'invalid_request'],
+  [RememberDeviceRefusedError, 'invalid_request'],
+  [DeviceNotFoundError, 'device_not_found'],
   [InvalidCodeError, 'invalid_code'],
   [InvalidCredentialError, 'invalid_credential'],
   [StepUpRequiredError, 'step_up_required'],
@@ -138,6 +145,7 @@ export function problemFor(error: unknown): Problem {
   const code = ERROR_CODES.find(([errorClass]) => error instanceof errorClass)?.[1] ?? (isDependencyFailure(error) ? 'service_unavailable' : 'internal_error');
   switch (code) {
     case 'invalid_request':
+      // The edge's own messages, and the device rules' (fixed texts that echo nothing of the request).
       return { code, detail: (error as Error).message || undefined };
     case 'too_many_attempts':
     case 'too_many_emails':

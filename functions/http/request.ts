@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Config } from '../config.js';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
+import { deferredZodSchema, isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 import { describeIssues, issueFragment } from './schema-words.js';
 
@@ -14,14 +16,16 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /**
  * The signed-in user, from the claims API Gateway's JWT authorizer verified (signature,
  * issuer, audience, expiry). The user is always the token's `sub`, never a body or path field.
+ * `accepted` are the audiences the authorizer is configured with (functions/config.ts): the
+ * actor's audience is the one of them the token carries, as the authorizer matched it.
  */
-export function actorOf(event: HttpEvent): Actor {
+export function actorOf(event: HttpEvent, accepted: Pick<Config, 'firstFactorAudiences'>): Actor {
   const claims = 'authorizer' in event.requestContext ? event.requestContext.authorizer?.jwt?.claims : undefined;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) throw new UnauthorizedError();
   const email = typeof claims?.email === 'string' && claims.email.length <= 256 ? claims.email : undefined;
-  const audience = firstFactorAudience(claims?.aud) ?? firstFactorAudience(claims?.client_id);
   // API Gateway's JWT authorizer admits a token only for a configured `aud` (or, without one, `client_id`).
+  const audience = acceptedAudience(claims?.aud !== undefined ? claims.aud : claims?.client_id, accepted.firstFactorAudiences);
   if (audience === undefined) throw new UnauthorizedError();
   const sessionId = firstFactorSessionOf(claims, event);
   // API Gateway hands claims over as strings ("true"); other callers may keep JSON's boolean.
@@ -60,12 +64,20 @@ const isEmailAddress = (value: string): boolean => /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+
 const sessionDigest = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
 /**
- * The app a first-factor token was issued to. API Gateway hands claims over as strings, an
- * array `aud` as "[a b]"; the first audience names the app.
+ * The audience the authorizer accepted: the first configured audience the claim names. API
+ * Gateway hands claims over as strings, an array `aud` as "[a b]"; a token of several apps
+ * (`["some-other-app", "this-app"]`) is this service's by the configured one it carries, never
+ * by its first entry. Undefined when it carries none (the authorizer would have refused it).
  */
-function firstFactorAudience(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : typeof value === 'string' ? value.replace(/^\[(.*)\]$/, '$1').trim().split(/[\s,]+/)[0] : undefined;
-  return typeof first === 'string' && first.length > 0 && first.length <= 256 ? first : undefined;
+function acceptedAudience(claim: unknown, accepted: readonly string[]): string | undefined {
+  const named = Array.isArray(claim)
+    ? claim.filter((value): value is string => typeof value === 'string')
+    : typeof claim === 'string'
+      ? /^\[(.*)\]$/.test(claim)
+        ? claim.slice(1, -1).trim().split(/\s+/)
+        : [claim]
+      : [];
+  return accepted.find((audience) => named.includes(audience));
 }
 
 /**
@@ -101,17 +113,44 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
       throw new InvalidRequestError('The body is not valid JSON.');
     }
   }
-  const result = schema.safeParse(value, { error: issueFragment });
-  // Paths and the schema's own words only: never echo the submitted values.
-  if (!result.success) throw new InvalidRequestError(describeIssues(result.error.issues));
-  return result.data;
+  // In a Lambda bundle the schema is precompiled (functions/http/precompiled-schema.ts): zod is loaded only to word a refusal.
+  if (isPrecompiled(schema) && schema.check) {
+    if (schema.check(value)) return value as z.infer<S>;
+    throw new PendingSchemaMismatch(schema, value, bodyMismatch);
+  }
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value, { error: issueFragment });
+  if (!result.success) throw mismatchProblem(result.error);
+  return result.data as z.infer<S>;
 }
 
-/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}` or `{emailCode}`), without the fields beside it. */
-export function secondFactorOf(body: { code: string } | { recoveryCode: string } | { webauthn: object } | { emailCode: string }): SecondFactor {
+/** Paths and the schema's own words only: never echo the submitted values. */
+function mismatchProblem(error: z.ZodError): InvalidRequestError {
+  return new InvalidRequestError(describeIssues(error.issues));
+}
+
+/**
+ * The problem for a body a precompiled check refused, worded by zod. The check and zod accept
+ * the same bodies (test/infra/precompiled-schemas.test.ts); were zod ever to accept one the
+ * check refused, the body is still refused.
+ */
+function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
+  const result = schema.safeParse(value, { error: issueFragment });
+  return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
+}
+
+/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}`, `{emailCode}` or, at sign-in, `{device}`), without the fields beside it. */
+export function secondFactorOf(
+  body:
+    | { code: string }
+    | { recoveryCode: string }
+    | { webauthn: object }
+    | { emailCode: string }
+    | { device: { id: string; challenge: string; signature: string } },
+): SecondFactor {
   if ('code' in body) return { code: body.code };
   if ('recoveryCode' in body) return { recoveryCode: body.recoveryCode };
   if ('emailCode' in body) return { emailCode: body.emailCode };
+  if ('device' in body) return { device: { id: body.device.id, challenge: body.device.challenge, signature: body.device.signature } };
   return { webauthn: body.webauthn as Extract<SecondFactor, { webauthn: unknown }>['webauthn'] };
 }
 
@@ -125,7 +164,12 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
  * name anything (`notFound`) answers as what it is: no such resource.
  */
 export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
-  const result = schema.safeParse(event.pathParameters ?? {});
+  const value = event.pathParameters ?? {};
+  if (isPrecompiled(schema) && schema.check) {
+    if (!schema.check(value)) throw notFound();
+    return value as z.infer<S>;
+  }
+  const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value);
   if (!result.success) throw notFound();
-  return result.data;
+  return result.data as z.infer<S>;
 }

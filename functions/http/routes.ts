@@ -9,6 +9,10 @@ import {
   ConfirmEmailEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
+  DeviceChallengeRequest,
+  DeviceChallengeResponse,
+  DevicePathParameters,
+  DevicesResponse,
   DisableResponse,
   EmailCodeSentResponse,
   EmailEnabledResponse,
@@ -28,7 +32,7 @@ import {
 } from './schemas.js';
 import { AdminActionRequest, AdminMfaStatusResponse, AdminUserPathParameters } from './admin-schemas.js';
 
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem';
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem' | 'dynamodb:PutItem' | 'dynamodb:DeleteItem';
 export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
 export type SigningKeyAction = 'kms:Sign' | 'kms:GetPublicKey';
 export type MailAction = 'ses:SendEmail';
@@ -75,6 +79,12 @@ const ADMIN_BODY_PROBLEMS = [...ADMIN_PROBLEMS, 'payload_too_large', 'unsupporte
 
 /** Checking a proof reads the item again after a conflicting write (GetItem) and may migrate a version-1 item. */
 const PROOF_TABLE_ACCESS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+/**
+ * Adding a key also puts its credential id's uniqueness item, removing one deletes it, each in
+ * one TransactWriteItems with the user's item (IAM authorises each of its actions by its own name).
+ */
+const KEY_ADDING_TABLE_ACCESS = [...PROOF_TABLE_ACCESS, 'dynamodb:PutItem'] as const;
+const KEY_REMOVING_TABLE_ACCESS = [...PROOF_TABLE_ACCESS, 'dynamodb:DeleteItem'] as const;
 
 /**
  * The one route table. The local server, the CDK stack, the OpenAPI generator and the tests
@@ -150,7 +160,8 @@ export const ROUTES = [
     path: '/v1/mfa/verify',
     handler: 'verify-mfa',
     auth: 'first-factor',
-    summary: 'Second step of sign-in: check a TOTP code, a recovery code or a security key and issue a signed MFA assertion.',
+    summary:
+      "Second step of sign-in: check a TOTP code, a recovery code, a security key or a remembered browser's signature and issue a signed MFA assertion; with a real factor, optionally remember this browser (`rememberDevice`).",
     request: VerifyRequest,
     successStatus: 200,
     response: VerifyResponse,
@@ -216,7 +227,7 @@ export const ROUTES = [
       'too_many_authenticators',
       'step_up_required',
     ],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+    access: { table: KEY_ADDING_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'startWebAuthnChallenge',
@@ -282,6 +293,47 @@ export const ROUTES = [
     access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt'], signingKey: [], mail: ['ses:SendEmail'] },
   },
   {
+    id: 'startDeviceChallenge',
+    method: 'POST',
+    path: '/v1/mfa/device/challenge',
+    handler: 'start-device-challenge',
+    auth: 'first-factor',
+    summary:
+      "A challenge for a browser remembered for this app, valid 2 minutes and bound to this sign-in's session (replacing its pending one): its signature is a `{device}` proof for POST /v1/mfa/verify.",
+    request: DeviceChallengeRequest,
+    successStatus: 201,
+    response: DeviceChallengeResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+  },
+  {
+    id: 'forgetDevice',
+    method: 'POST',
+    path: '/v1/mfa/devices/{id}/forget',
+    handler: 'forget-device',
+    auth: 'first-factor',
+    summary: 'Forget one remembered browser (of any app): its next sign-in asks for a second factor. No proof needed: forgetting only takes access away.',
+    request: EmptyRequest,
+    pathParameters: DevicePathParameters,
+    successStatus: 200,
+    response: DevicesResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+  },
+  {
+    id: 'forgetAllDevices',
+    method: 'POST',
+    path: '/v1/mfa/devices/forget-all',
+    handler: 'forget-all-devices',
+    auth: 'first-factor',
+    summary: 'Forget every remembered browser, of every app. No proof needed.',
+    request: EmptyRequest,
+    successStatus: 200,
+    response: DevicesResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+  },
+  {
     id: 'renameAuthenticator',
     method: 'PATCH',
     path: '/v1/mfa/authenticators/{id}',
@@ -307,7 +359,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorsLeftResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
+    access: { table: KEY_REMOVING_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'adminGetMfaStatus',
@@ -335,7 +387,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [], mail: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'adminUnlockMfa',

@@ -86,6 +86,36 @@ const Nonce = z
   .regex(/^[A-Za-z0-9._~-]+$/)
   .meta({ description: "Echoed as the assertion's `nonce` claim: the app backend makes one per pending sign-in and checks it.", example: 'n-0S6_WzA2Mj' });
 
+const DeviceId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).meta({ description: "A remembered browser's id.", example: 'q3M0cXb7Rk2yH9vLw1ZsAg' });
+const Coordinate = z.string().regex(/^[A-Za-z0-9_-]{43}$/).meta({ description: 'base64url of a 32-byte P-256 coordinate.' });
+const DevicePublicKey = z
+  .strictObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: Coordinate,
+    y: Coordinate,
+    alg: z.literal('ES256').optional(),
+    ext: z.boolean().optional(),
+    key_ops: z.array(z.literal('verify')).max(1).optional(),
+  })
+  .meta({
+    id: 'DevicePublicKey',
+    description: "The browser key's public half as an ES256 JWK (`crypto.subtle.exportKey('jwk', publicKey)`): a private key (`d`) or any other key type is refused.",
+  });
+const RememberDevice = z
+  .strictObject({
+    publicKey: DevicePublicKey,
+    name: AuthenticatorName.optional().meta({ description: 'A name for the browser (1-64 characters); default "Browser".', example: 'Chrome on Linux' }),
+  })
+  .meta({ id: 'RememberDevice', description: 'Remember this browser with this sign-in: its key signs the next sign-ins to this app instead of a second factor.' });
+const DeviceProof = z
+  .strictObject({
+    id: DeviceId,
+    challenge: Base64Url.min(1).max(128).meta({ description: 'The challenge POST /v1/mfa/device/challenge answered.' }),
+    signature: Base64Url.min(1).max(128).meta({ description: 'base64url of the 64-byte ECDSA P-256 SHA-256 signature (as `crypto.subtle.sign` returns it) over the UTF-8 bytes of `challenge`.' }),
+  })
+  .meta({ id: 'DeviceProof' });
+
 const proofShapes = <E extends z.core.$ZodLooseShape>(extra: E) => [
   z.strictObject({ code: Code, ...extra }),
   z.strictObject({ recoveryCode: RecoveryCode, ...extra }),
@@ -102,8 +132,14 @@ export const SecondFactorRequest = z
   .union(proofShapes({}), { error: ONE_PROOF })
   .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, `webauthn` (a security key\'s assertion) or `emailCode` (a code sent by email).' });
 export const VerifyRequest = z
-  .union(proofShapes({ nonce: Nonce.optional() }), { error: `${ONE_PROOF}, and optionally nonce` })
-  .meta({ id: 'VerifyRequest', description: 'Exactly one proof (`code`, `recoveryCode`, `webauthn` or `emailCode`), and optionally the `nonce` to bind the assertion to.' });
+  .union([...proofShapes({ nonce: Nonce.optional(), rememberDevice: RememberDevice.optional() }), z.strictObject({ device: DeviceProof, nonce: Nonce.optional() })], {
+    error: 'Send exactly one of code, recoveryCode, webauthn, emailCode or device, and optionally nonce (and, with a code, recoveryCode, webauthn or emailCode, rememberDevice)',
+  })
+  .meta({
+    id: 'VerifyRequest',
+    description:
+      'Exactly one proof (`code`, `recoveryCode`, `webauthn`, `emailCode`, or a remembered browser\'s `device` signature), optionally the `nonce` to bind the assertion to, and with a proof of a real factor optionally `rememberDevice`.',
+  });
 /** `{}` while MFA is off; a proof of a current factor when it is on. */
 export const OptionalProofRequest = z
   .union([z.strictObject({}), ...proofShapes({})], { error: `${ONE_PROOF} (or {} while MFA is off)` })
@@ -113,6 +149,8 @@ export const ConfirmRegistrationRequest = z
   .meta({ id: 'ConfirmRegistrationRequest' });
 export const RenameAuthenticatorRequest = z.strictObject({ name: AuthenticatorName }).meta({ id: 'RenameAuthenticatorRequest' });
 export const AuthenticatorPathParameters = z.strictObject({ id: AuthenticatorId });
+export const DevicePathParameters = z.strictObject({ id: DeviceId });
+export const DeviceChallengeRequest = z.strictObject({ deviceId: DeviceId }).meta({ id: 'DeviceChallengeRequest' });
 
 export const AuthenticatorResponse = z
   .strictObject({
@@ -130,6 +168,24 @@ export const AuthenticatorResponse = z
     example: { id: 'Jq3r8mZt0aXk2Vb9', kind: 'webauthn', name: 'YubiKey 5C', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null, transports: ['usb'], backedUp: false },
   });
 
+const Device = z
+  .strictObject({
+    id: DeviceId,
+    name: z.string(),
+    app: z.string().meta({ description: 'The app (first-factor audience) it signs in to.' }),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable(),
+    expiresAt: Timestamp.meta({ description: 'Fixed when it was remembered: use does not extend it.' }),
+  })
+  .meta({
+    id: 'RememberedDevice',
+    example: { id: 'q3M0cXb7Rk2yH9vLw1ZsAg', name: 'Chrome on Linux', app: 'my-app', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null, expiresAt: '2026-12-28T12:00:00.000Z' },
+  });
+export const DevicesResponse = z.strictObject({ devices: z.array(Device) }).meta({ id: 'RememberedDevices', example: { devices: [] } });
+export const DeviceChallengeResponse = z
+  .strictObject({ challenge: z.string().meta({ description: '32 random bytes, base64url: sign its UTF-8 bytes.' }), expiresAt: Timestamp })
+  .meta({ id: 'DeviceChallenge', example: { challenge: 'r4nd0mCh4ll3ng3AAAAAAAAAAAAAAAAAAAAAAAAAAA', expiresAt: '2026-11-28T12:02:00.000Z' } });
+
 export const MfaStatusResponse = z
   .strictObject({
     mfaEnabled: z.boolean(),
@@ -140,6 +196,7 @@ export const MfaStatusResponse = z
     }),
     recoveryCodes: z.strictObject({ remaining: z.int().min(0) }),
     authenticators: z.array(AuthenticatorResponse),
+    devices: z.array(Device).meta({ description: 'Remembered browsers, of every app.' }),
   })
   .meta({
     id: 'MfaStatus',
@@ -154,6 +211,7 @@ export const MfaStatusResponse = z
       authenticators: [
         { id: 'Jq3r8mZt0aXk2Vb9', kind: 'totp', name: 'Authenticator app', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: '2026-11-29T08:30:00.000Z' },
       ],
+      devices: [],
     },
   });
 
@@ -186,10 +244,14 @@ export const ConfirmEnrollmentResponse = z
 
 export const VerifyResponse = z
   .strictObject({
-    assertion: z.string().meta({ description: 'ES256 JWT (iss, sub, aud, iat, exp, jti, amr) for the app backend to verify against the JWKS.' }),
+    assertion: z.string().meta({ description: 'ES256 JWT (iss, sub, aud, iat, exp, jti, amr, auth_time; acr for a key; remembered for a remembered browser) for the app backend to verify against the JWKS.' }),
     method: z.enum(PROOF_METHODS),
     expiresAt: Timestamp,
     recoveryCodesRemaining: z.int().min(0),
+    device: z
+      .strictObject({ id: DeviceId, name: z.string(), expiresAt: Timestamp })
+      .optional()
+      .meta({ description: 'The browser remembered with this sign-in (only with `rememberDevice`).' }),
   })
   .meta({
     id: 'MfaVerified',
@@ -281,7 +343,7 @@ export const OpenIdConfigurationResponse = z
       token_endpoint_auth_methods_supported: ['none'],
       response_types_supported: ['none'],
       subject_types_supported: ['public'],
-      claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr', 'nonce'],
+      claims_supported: ['iss', 'sub', 'aud', 'iat', 'nbf', 'exp', 'jti', 'amr', 'nonce', 'auth_time', 'acr', 'remembered'],
     },
   });
 

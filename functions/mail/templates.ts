@@ -34,6 +34,7 @@ const METHOD_WORDS: Record<ProofMethod, string> = {
   webauthn: 'a security key',
   email: 'email codes',
   recovery_code: 'a recovery code',
+  device: 'a remembered browser',
 };
 
 /** The change events a user is told about, and how each reads. Not here: `mfa.enabled` (its `authenticator.added` tells it) and signals that change nothing. */
@@ -47,6 +48,7 @@ export const NOTIFIED_EVENTS = {
   'lockout.started': () => 'Two-factor sign-in to your account was locked for a while after too many wrong codes.',
   'admin.reset': () => 'Support reset two-factor authentication for your account: every method and recovery code was removed.',
   'admin.unlock': () => 'Support unlocked two-factor sign-in for your account.',
+  'device.remembered': () => 'A browser was remembered for two-factor sign-in to your account: it signs in without a second factor until it expires or is forgotten.',
 } as const satisfies Partial<Record<ChangeEventName, (event: NotifiedEvent) => string>>;
 
 export type NotifiedEventName = keyof typeof NOTIFIED_EVENTS;

@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
  * or a refusal. `spent` is a right code already used (a double click, a client's retry): no
  * guess, so its counted attempt is given back; `spentKey` is a short digest naming that spent
  * proof (never the proof itself), to publish its replay at most once a minute per session.
- * `counter_regression` is a key whose signature counter went backwards: a possible clone, audited as such.
+ * `counter_regression` is a key (named) whose signature counter went backwards: a possible
+ * clone, signalled as such.
  */
-export type Evaluation<P> = { proof: P } | { refused: 'wrong' | 'counter_regression' } | { refused: 'spent'; spentKey: string };
+export type Evaluation<P> = { proof: P } | { refused: 'wrong' } | { refused: 'counter_regression'; authenticatorId: string } | { refused: 'spent'; spentKey: string };
 
 /** A short, one-way name for a spent proof (22 base64url characters of SHA-256 over its parts). */
 export function spentKeyOf(...parts: string[]): string {

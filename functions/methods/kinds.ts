@@ -4,12 +4,13 @@ import type { AttemptLane } from '../domain/lockout.js';
  * The method kinds, written once. An authenticator is one of the user's registered factors
  * (an authenticator app, a security key, or a verified email address); a proof is what a
  * request presents to show it holds a current factor: a code from an app, a recovery code, a
- * key's signature, or a code sent by email.
+ * key's signature, or a code sent by email; at sign-in also a remembered browser's signature.
  */
 export const AUTHENTICATOR_KINDS = ['totp', 'webauthn', 'email'] as const;
 export type AuthenticatorKind = (typeof AUTHENTICATOR_KINDS)[number];
 
-export const PROOF_METHODS = ['totp', 'recovery_code', 'webauthn', 'email'] as const;
+/** `device`: a remembered browser's signature (only ever a sign-in's second step, never a step-up). */
+export const PROOF_METHODS = ['totp', 'recovery_code', 'webauthn', 'email', 'device'] as const;
 export type ProofMethod = (typeof PROOF_METHODS)[number];
 
 /**
@@ -24,6 +25,7 @@ export const PROOF_LANES = {
   webauthn: 'unguessable',
   // An 8-digit code: guessable, so it counts in the per-user code lock with TOTP codes.
   email: 'guessable',
+  device: 'unguessable',
 } as const satisfies Record<ProofMethod, AttemptLane>;
 
 /** At most this many authenticators per user, of all kinds together. */

@@ -16,6 +16,8 @@ export type AuditEventName =
   | 'mfa.email.code_sent'
   | 'mfa.email.send_failed'
   | 'mfa.email.enabled'
+  | 'mfa.webauthn.credential_in_use'
+  | 'mfa.webauthn.backup_eligibility_changed'
   | 'mfa.authenticator.renamed'
   | 'mfa.authenticator.removed'
   | 'mfa.verify.succeeded'
@@ -32,6 +34,9 @@ export type AuditEventName =
   | 'mfa.admin.status'
   | 'mfa.admin.reset'
   | 'mfa.admin.unlock'
+  | 'mfa.device.remembered'
+  | 'mfa.device.challenge.started'
+  | 'mfa.device.forgotten'
   | 'mfa.admin.refused';
 
 export interface AuditContext {
@@ -52,7 +57,9 @@ export interface AuditEvent {
   authenticatorId?: string | undefined;
   failures?: number | undefined;
   lockedUntil?: string | undefined;
-  /** Why an operator acted (admin calls only). */
+  /** A remembered browser's id (device events). */
+  deviceId?: string | undefined;
+  /** Why an operator acted (admin calls), or why a remembered browser was forgotten. */
   reason?: string | undefined;
 }
 

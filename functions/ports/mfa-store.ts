@@ -1,6 +1,15 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../domain/mfa-record.js';
+import type {
+  Authenticator,
+  MfaRecord,
+  PendingChallenge,
+  PendingDeviceChallenge,
+  PendingEmailCode,
+  PendingEnrollment,
+  RememberedDevice,
+  WebAuthnAuthenticator,
+} from '../domain/mfa-record.js';
 import type { SessionLimits } from '../domain/sessions.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
@@ -12,6 +21,18 @@ export type { MfaRecord } from '../domain/mfa-record.js';
  * (the outbox), so an event exists exactly when its change committed.
  */
 export type WriteResult = 'ok' | 'conflict';
+
+/**
+ * A write that also claims a key's credential id: `credential_in_use` when the user's item was
+ * as expected but the credential id is held already (by another user, or by a key of this one).
+ */
+export type KeyWriteResult = WriteResult | 'credential_in_use';
+
+/** The authenticators a write expects the item to hold (as read), and the credential ids of its keys. */
+export interface AuthenticatorSet {
+  authenticatorIds: readonly string[];
+  credentialIds: readonly string[];
+}
 
 /** What proves, in a write, that the user holds a current factor; the write consumes it. */
 export type Proof =
@@ -26,7 +47,12 @@ export type Proof =
   /** The email code pending for this session (its stored hash), proving the user's email method. */
   | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array }
   /** The email code pending for this session that confirms adding the email method. */
-  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean };
+  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean }
+  /**
+   * A remembered browser's signature over its session's pending device challenge (consumed);
+   * `authTime`: when a real factor was last proven on it.
+   */
+  | { kind: 'device'; deviceId: string; sessionId: string; challenge: string; authTime: number };
 
 /** Another session's pending ceremony to drop (only if it is still the one read: same `createdAt`). */
 export interface PendingDrop {
@@ -51,8 +77,14 @@ export type ProofEffect =
       /** The user's verified address, for security notifications. */
       notifyAddress?: string | undefined;
     }
-  /** Removes these of the `authenticatorCount` the caller read; removing all turns MFA off and deletes the recovery codes. */
-  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number }
+  /**
+   * Removes these of the `authenticatorCount` the caller read, and the uniqueness records of the
+   * keys among them (`credentialIds`) in the same transaction; removing all turns MFA off and
+   * deletes the recovery codes. Every remembered browser goes too (the `deviceCount` read).
+   */
+  | { kind: 'remove_authenticators'; ids: string[]; authenticatorCount: number; credentialIds: readonly string[]; deviceCount: number }
+  /** Remembers a browser (a sign-in's proof of a real factor), forgetting `forget` (expired ones, the oldest past the limit) of the `deviceCount` read. */
+  | { kind: 'remember_device'; device: RememberedDevice; forget: string[]; deviceCount: number }
   /**
    * Starts setting up one more app in the session (MFA is on, so only with a proof), replacing
    * that session's pending one; `pendingRead` is the map as read (undefined: none), from which
@@ -212,15 +244,17 @@ export interface MfaStore {
 
   /**
    * Adds a key whose registration answered the session's pending challenge, consuming it, with
-   * the first recovery-code set when it is the first authenticator. Conflict unless that
-   * challenge is still pending and the authenticator count is still `authenticatorCount`.
+   * the first recovery-code set when it is the first authenticator, and claims its credential id
+   * (a uniqueness record in the same transaction). Conflict unless that challenge is still
+   * pending and the authenticator count is still `authenticatorCount`; `credential_in_use` when
+   * the credential id is held already.
    */
   addRegisteredKey(
     userId: string,
     input: {
       sessionId: string;
       challenge: string;
-      authenticator: Authenticator;
+      authenticator: WebAuthnAuthenticator;
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
@@ -228,7 +262,20 @@ export interface MfaStore {
     },
     now: number,
     events?: readonly ChangeEvent[],
-  ): Promise<WriteResult>;
+  ): Promise<KeyWriteResult>;
+
+  /**
+   * Stores the session's pending device challenge (replacing its previous one) and drops the
+   * pending challenges of the `drop` sessions, on the `pendingCount` pending challenges read;
+   * conflict unless the device is still remembered for that app and not expired.
+   */
+  putDeviceChallenge(userId: string, input: { pending: PendingDeviceChallenge; drop: readonly string[]; pendingCount: number }, now: number): Promise<WriteResult>;
+
+  /**
+   * Forgets these remembered browsers (all of them, and every pending device challenge, when
+   * `ids` is every one of the `deviceCount` read). Conflict when one of them is gone or the count changed.
+   */
+  forgetDevices(userId: string, ids: readonly string[], deviceCount: number, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /** Counts one mail with a code in the send window, when it is still as read and `requires` holds. */
   countEmailSend(userId: string, send: EmailSend, requires: EmailCodeRequires, now: number): Promise<WriteResult>;
@@ -252,10 +299,18 @@ export interface MfaStore {
 
   /**
    * An operator's reset: removes every authenticator, recovery code, pending enrollment and
-   * challenge, and clears the lockout and rate-limit counters, so that the user enrolls afresh.
-   * Conflict when the user has no item.
+   * challenge, remembered browser, and clears the lockout and rate-limit counters, so that the
+   * user enrolls afresh; the keys' uniqueness records go in the same transaction. Conflict when
+   * the user has no item, when its authenticators are no longer `found`, or (with `deviceCount`)
+   * when the number of remembered browsers is no longer the one read (read them again).
    */
-  resetMfa(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+  resetMfa(userId: string, now: number, events: readonly ChangeEvent[], found: AuthenticatorSet, deviceCount?: number): Promise<WriteResult>;
+
+  /**
+   * Records change events that come with no change of state (a security signal, such as a
+   * suspected cloned key) in a write of their own. Conflict when the user has no item.
+   */
+  recordEvents(userId: string, now: number, events: readonly ChangeEvent[]): Promise<WriteResult>;
 
   /** An operator's unlock: clears the lock and the attempt counters only. Conflict when the user has no item. */
   clearLock(userId: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;

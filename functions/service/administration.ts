@@ -1,11 +1,15 @@
 import type { ChangeEvent } from '../domain/change-events.js';
-import { OperatorNotAllowedError, UserNotFoundError } from '../domain/errors.js';
+import { ContentionError, OperatorNotAllowedError, UserNotFoundError } from '../domain/errors.js';
 import { isLocked } from '../domain/lockout.js';
-import type { MfaRecord } from '../domain/mfa-record.js';
+import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { AuditContext, AuditEventName } from '../ports/audit-log.js';
 import { iso, type MfaServiceDeps } from './context.js';
 import { isNamedPrincipal } from './operator-principals.js';
+import { forgottenEvents } from './remembered-devices.js';
 import { statusOf, type MfaStatus } from './views.js';
+
+/** Optimistic rounds of a reset before it gives up under contention (each round re-reads). */
+const MAX_ROUNDS = 16;
 
 /** Who is acting on a user's MFA: an operator, named by the IAM principal that signed the call. */
 export interface Operator {
@@ -62,9 +66,36 @@ export class Administration {
     return adminStatusOf(record, this.deps.clock.now());
   }
 
-  /** Removes every authenticator, recovery code, pending setup and challenge, and clears the lock. */
-  reset(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
-    return this.act(operator, userId, reason, 'mfa.admin.reset', 'admin.reset', (now, events) => this.deps.store.resetMfa(userId, now, events));
+  /**
+   * Removes every authenticator, recovery code, pending setup and challenge and remembered
+   * browser, and clears the lock. The item is read first so that each forgotten browser gets its
+   * event in the reset's own write, and each key's uniqueness record goes in the same transaction
+   * (the write holds only while the authenticators are still those read); the answer is the
+   * state that write left.
+   */
+  async reset(operator: AdmittedOperator, userId: string, reason: string): Promise<AdminMfaStatus> {
+    const { store, clock } = this.deps;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = clock.now();
+      const record = await store.get(userId);
+      if (!record) {
+        this.audit(operator, 'mfa.admin.reset', userId, 'refused', reason);
+        throw new UserNotFoundError();
+      }
+      const forgotten = (record.devices ?? []).map((device) => ({ id: device.id, reason: 'admin_reset' as const }));
+      const events: ChangeEvent[] = [{ event: 'admin.reset', requestId: operator.audit.requestId, sourceIp: operator.audit.sourceIp }, ...forgottenEvents(operator, forgotten)];
+      const found = {
+        authenticatorIds: record.legacy ? [] : record.authenticators.map((a) => a.id),
+        credentialIds: authenticatorsOf(record, 'webauthn').map((key) => key.credentialId),
+      };
+      if ((await store.resetMfa(userId, now, events, found, record.devices?.length ?? 0)) === 'conflict') continue;
+      this.audit(operator, 'mfa.admin.reset', userId, 'success', reason);
+      for (const { id } of forgotten) {
+        this.deps.audit.record({ event: 'mfa.device.forgotten', userId, outcome: 'success', deviceId: id, reason: 'admin_reset' }, { ...operator.audit, principal: operator.principal });
+      }
+      return adminStatusOf(afterReset(record), now);
+    }
+    throw new ContentionError();
   }
 
   /** Clears the lock and the attempt counters; the user's factors stay as they are. */
@@ -100,7 +131,27 @@ export function adminStatusOf(record: MfaRecord, now: number): AdminMfaStatus {
   const locked = isLocked(record, now);
   return {
     userId: record.userId,
-    ...statusOf(record),
+    ...statusOf(record, now),
     lock: { locked, failures: record.failures, lockedUntil: locked ? iso(record.lockedUntil) : null },
+  };
+}
+
+/** What a reset leaves of `record`: no factor, code, pending setup, remembered browser or lock. */
+function afterReset(record: MfaRecord): MfaRecord {
+  return {
+    ...record,
+    authenticators: [],
+    recoveryCodeHashes: [],
+    spentRecoveryCodeHashes: [],
+    spentRecoveryCodeDigests: undefined,
+    pendingEnrollments: undefined,
+    registrations: undefined,
+    challenges: undefined,
+    webauthnLastChallenge: undefined,
+    devices: [],
+    deviceChallenges: [],
+    failures: 0,
+    lockedUntil: undefined,
+    legacy: false,
   };
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { ContentionError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
+import { ContentionError, DeviceProofNotAcceptedError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   ceilingWindowOf,
   countAttempt,
@@ -20,6 +20,7 @@ import {
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, type SessionLimits } from '../domain/sessions.js';
 import type { Evaluation } from '../methods/evaluation.js';
+import { proveDevice } from '../methods/device/device.js';
 import { PROOF_LANES } from '../methods/kinds.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
 import { proveEmailCode } from '../methods/email/email-proof.js';
@@ -28,6 +29,7 @@ import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
 import type { AttemptRequires, MfaStore, Proof, SessionChange, WriteResult } from '../ports/mfa-store.js';
 import { audit, emailCodeSealContextOf, methodOf, originOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { auditBackupEligibilityChange, signalSuspectedClone } from './webauthn-signals.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
 const MAX_ROUNDS = 16;
@@ -57,6 +59,7 @@ export interface Attempted<T> {
   value?: T | undefined;
 }
 
+/** Codes can be guessed; recovery codes, keys' and remembered browsers' signatures cannot (methods/kinds.ts PROOF_LANES). */
 const laneOf = (factor: SecondFactor): AttemptLane => PROOF_LANES[methodOf(factor)];
 
 /** What counting an attempt found: the record to evaluate, and how the attempt was counted (to give it back). */
@@ -67,6 +70,12 @@ interface Count {
   /** An unguessable proof: the time it was counted at, in the session's window and the ceiling's. */
   at?: number | undefined;
 }
+
+/** A remembered browser's signature signs a user in, and does nothing else: never a step-up. */
+const acceptsProof = (factor: SecondFactor, operation: Operation): boolean => !('device' in factor) || operation === 'verify';
+
+/** A refused key or device signature is an invalid credential; a refused code, an invalid code. */
+const refusalOf = (factor: SecondFactor): Error => ('webauthn' in factor || 'device' in factor ? new InvalidCredentialError() : new InvalidCodeError());
 
 /**
  * The attempt engine: every proof of a factor goes through `run`. It counts the attempt
@@ -82,6 +91,8 @@ export class AttemptEngine {
 
   async run<T>(actor: Actor, factor: SecondFactor, plan: AttemptPlan<T>): Promise<Attempted<T>> {
     const { clock } = this.deps;
+    // Refused before anything is counted or written.
+    if (!acceptsProof(factor, plan.operation)) throw new DeviceProofNotAcceptedError();
     const store = writingUntil(this.deps.store, performance.now() + ATTEMPT_BUDGET_MS);
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
@@ -104,22 +115,25 @@ export class AttemptEngine {
       const evaluation = await this.evaluate(actor, record, factor, plan, now, caches);
       if ('proof' in evaluation) {
         const { result, value } = await plan.commit(record, evaluation.proof, now, store);
-        if (result === 'ok') return { record, proof: evaluation.proof, value };
+        if (result === 'ok') {
+          auditBackupEligibilityChange(this.deps, actor, evaluation.proof, plan.operation);
+          return { record, proof: evaluation.proof, value };
+        }
         continue;
       }
       const method = methodOf(factor);
       if (evaluation.refused === 'spent') {
         // A right code (or key response) already used: no guess, so its attempt is given back, within the session's allowance.
         await this.giveBack(actor, store, record, count, { spentKey: evaluation.spentKey, method }, plan, now);
-        throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+        throw refusalOf(factor);
       }
       if (evaluation.refused === 'counter_regression') {
-        audit(this.deps, actor, 'mfa.webauthn.counter_regression', 'refused', { method, operation: plan.operation });
+        await signalSuspectedClone(this.deps, store, actor, evaluation.authenticatorId, plan.operation, now);
       }
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
-      if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, counted.lockedUntil, now);
-      throw method === 'webauthn' ? new InvalidCredentialError() : new InvalidCodeError();
+      if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, { ...counted, lockedUntil: counted.lockedUntil }, now);
+      throw refusalOf(factor);
     }
     throw new ContentionError();
   }
@@ -179,7 +193,7 @@ export class AttemptEngine {
     }
     // The session's first check (its entry is made here), or an item of an earlier version (its ceiling window is widened).
     const after = sessionWithCheck(entry, at);
-    const session = this.sessionChange(actor, found, entry, after, now);
+    const session = sessionChangeOf(found, actor.sessionId, entry, after, now);
     const stored = found.proofTimes?.length === USER_PROOF_CEILING;
     const ceilingAfter = slideWindow(ceiling, at);
     const { result } = await store.changeSession(
@@ -190,18 +204,6 @@ export class AttemptEngine {
     );
     if (result === 'conflict') return null;
     return { record: { ...found, sessions: { ...found.sessions, [actor.sessionId]: after }, proofTimes: ceilingAfter }, at };
-  }
-
-  /** A change of the actor's session entry from `before` to `after`, making room among the others when it is new. */
-  private sessionChange(actor: Actor, record: MfaRecord, before: SessionLimits | undefined, after: SessionLimits, now: number): SessionChange {
-    const drop = before ? [] : sessionsToDrop(record.sessions, actor.sessionId, now);
-    return {
-      sessionId: actor.sessionId,
-      before,
-      after,
-      mapExists: record.sessions !== undefined,
-      drop: drop.map((sessionId) => ({ sessionId, entry: record.sessions![sessionId]! })),
-    };
   }
 
   /**
@@ -233,7 +235,7 @@ export class AttemptEngine {
       const events: ChangeEvent[] = decision.event ? [{ event: 'code.replay_refused', requestId: actor.audit.requestId, method }] : [];
       const changed = await store.changeSession(
         actor.userId,
-        this.sessionChange(actor, record, entry, decision.entry, now),
+        sessionChangeOf(record, actor.sessionId, entry, decision.entry, now),
         index >= 0 ? { kind: 'give_back', index, at: count.at! } : undefined,
         now,
         events,
@@ -246,10 +248,10 @@ export class AttemptEngine {
   }
 
   /** Publishes the start of the lock this attempt's count wrote, only while that lock stands as committed. */
-  private async confirmLockout(actor: Actor, store: MfaStore, lockedUntil: number, now: number): Promise<void> {
+  private async confirmLockout(actor: Actor, store: MfaStore, counted: CountedAttempt & { lockedUntil: number }, now: number): Promise<void> {
     const events: ChangeEvent[] = [{ event: 'lockout.started', requestId: actor.audit.requestId }];
-    if ((await store.confirmLockout(actor.userId, lockedUntil, now, events)) === 'ok') {
-      audit(this.deps, actor, 'mfa.lockout.started', 'refused', { lockedUntil: new Date(lockedUntil).toISOString() });
+    if ((await store.confirmLockout(actor.userId, counted.lockedUntil, now, events)) === 'ok') {
+      audit(this.deps, actor, 'mfa.lockout.started', 'refused', { failures: counted.failures, lockedUntil: new Date(counted.lockedUntil).toISOString() });
     }
   }
 
@@ -281,6 +283,11 @@ export class AttemptEngine {
       if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
       return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now, actor.sessionId);
     }
+    if ('device' in factor) {
+      // Remembering off: no remembered browser signs anyone in, even one remembered before.
+      if (plan.requires !== 'mfa-enabled' || this.deps.settings.rememberDeviceDays === 0) return { refused: 'wrong' };
+      return proveDevice(record, factor.device, { sessionId: actor.sessionId, app: actor.audience ?? '' }, now);
+    }
     const open = (sealed: Uint8Array, context = sealContextOf(actor)): Promise<Uint8Array> => {
       const key = `${context.purpose}:${Buffer.from(sealed).toString('base64')}`;
       let secret = caches.secrets.get(key);
@@ -302,6 +309,18 @@ export class AttemptEngine {
     }
     return proveTotpCode(actor.userId, authenticatorsOf(record, 'totp'), factor.code, now, open);
   }
+}
+
+/** A change of a session's entry from `before` to `after` (as read in `record`), making room among the others when it is new. */
+export function sessionChangeOf(record: MfaRecord, sessionId: string, before: SessionLimits | undefined, after: SessionLimits, now: number): SessionChange {
+  const drop = before ? [] : sessionsToDrop(record.sessions, sessionId, now);
+  return {
+    sessionId,
+    before,
+    after,
+    mapExists: record.sessions !== undefined,
+    drop: drop.map((dropped) => ({ sessionId: dropped, entry: record.sessions![dropped]! })),
+  };
 }
 
 /** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */

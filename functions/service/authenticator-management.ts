@@ -6,6 +6,7 @@ import { audit, type Actor, type MfaServiceDeps, type SecondFactor, originOf } f
 import { recoveryCodeSetOnce } from './recovery-code-sets.js';
 import type { Proof } from '../ports/mfa-store.js';
 import { methodOfProof, recoveryCodeUsedEvents, requireMfaEnabled } from './verification.js';
+import { forgottenEvents } from './remembered-devices.js';
 import { authenticatorView, type AuthenticatorView } from './views.js';
 
 export interface AuthenticatorsLeft {
@@ -49,7 +50,13 @@ export class AuthenticatorManagement {
         result: await store.commitProof(
           actor.userId,
           proof,
-          { kind: 'remove_authenticators', ids: [authenticatorId], authenticatorCount: found.authenticators.length },
+          {
+            kind: 'remove_authenticators',
+            ids: [authenticatorId],
+            authenticatorCount: found.authenticators.length,
+            credentialIds: credentialIdsOf(found, [authenticatorId]),
+            deviceCount: found.devices?.length ?? 0,
+          },
           now,
           removalEvents(actor, found, proof, [authenticatorId]),
         ),
@@ -60,6 +67,7 @@ export class AuthenticatorManagement {
     audit(this.deps, actor, 'mfa.authenticator.removed', 'success', { method: removed.kind, authenticatorId });
     const left = record.authenticators.filter((a) => a.id !== authenticatorId);
     if (left.length === 0) audit(this.deps, actor, 'mfa.disabled', 'success', { method: methodOfProof(proof) });
+    this.auditForgotten(actor, record, [authenticatorId]);
     return { mfaEnabled: left.length > 0, authenticators: left.map(authenticatorView) };
   }
 
@@ -71,12 +79,16 @@ export class AuthenticatorManagement {
       precondition: requireMfaEnabled,
       commit: async (found, proof, now, store) => {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
-        const effect = ids.length > 0 ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length } as const) : ({ kind: 'none' } as const);
+        const effect =
+          ids.length > 0
+            ? ({ kind: 'remove_authenticators', ids, authenticatorCount: found.authenticators.length, credentialIds: [], deviceCount: found.devices?.length ?? 0 } as const)
+            : ({ kind: 'none' } as const);
         return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, proof, ids)) };
       },
     });
     this.auditProof(actor, proof, 'disable');
     const left = record.authenticators.filter((a) => a.kind !== 'totp');
+    this.auditForgotten(actor, record, authenticatorsOf(record, 'totp').map((app) => app.id));
     audit(this.deps, actor, 'mfa.totp.disabled', 'success', { method: methodOfProof(proof) });
     return { mfaEnabled: left.length > 0 };
   }
@@ -104,9 +116,20 @@ export class AuthenticatorManagement {
     return { recoveryCodes: codes! };
   }
 
+  private auditForgotten(actor: Actor, record: MfaRecord, removed: readonly string[]): void {
+    for (const event of devicesForgottenByRemoval(actor, record, removed)) audit(this.deps, actor, 'mfa.device.forgotten', 'success', { deviceId: event.deviceId, reason: event.reason });
+  }
+
   private auditProof(actor: Actor, proof: { kind: string }, operation: string): void {
     if (proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation });
   }
+}
+
+/** The credential ids of the keys among `ids`: their uniqueness records go in the same write. */
+export function credentialIdsOf(record: MfaRecord, ids: readonly string[]): string[] {
+  return authenticatorsOf(record, 'webauthn')
+    .filter((key) => ids.includes(key.id))
+    .map((key) => key.credentialId);
 }
 
 /**
@@ -124,6 +147,14 @@ function removalEvents(actor: Actor, record: MfaRecord, proof: Proof, ids: reado
     authenticatorId: id,
   })));
   if (removesAll) events.push({ event: 'mfa.disabled', ...origin });
+  events.push(...devicesForgottenByRemoval(actor, record, ids));
   return events;
+}
+
+/** Removing any factor forgets every remembered browser: why, per browser (MFA off when none remains). */
+function devicesForgottenByRemoval(actor: Actor, record: MfaRecord, ids: readonly string[]): ChangeEvent[] {
+  if (ids.length === 0) return [];
+  const reason = ids.length === record.authenticators.length ? 'mfa_disabled' : 'authenticator_removed';
+  return forgottenEvents(actor, (record.devices ?? []).map((device) => ({ id: device.id, reason })));
 }
 

@@ -8,6 +8,7 @@ import type { Mailer } from '../ports/mailer.js';
 import type { MfaStore } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
+import type { DeviceProofInput } from '../methods/device/device.js';
 
 export interface MfaSettings {
   /** Shown in authenticator apps (the otpauth issuer) and as the WebAuthn relying party's name. */
@@ -18,6 +19,8 @@ export interface MfaSettings {
   audienceMap: Readonly<Record<string, string>>;
   assertionTtlSeconds: number;
   enrollmentTtlSeconds: number;
+  /** Days a remembered browser stays remembered (fixed when remembered); 0: remembering is off. */
+  rememberDeviceDays: number;
   relyingParty: RelyingParty;
   /** The deployment offers codes by email (`emailCodes`); off, its routes answer 404. */
   emailCodes?: boolean | undefined;
@@ -55,13 +58,16 @@ export interface Actor {
   audit: AuditContext;
 }
 
-/** A proof of a current factor: exactly one of a code, a recovery code, a key's assertion or an email code. */
-export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON } | { emailCode: string };
+/**
+ * A proof of a current factor: exactly one of a code, a recovery code, a key's assertion or an
+ * email code; at sign-in (verify) only, also a remembered browser's signature over its challenge.
+ */
+export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON } | { emailCode: string } | { device: DeviceProofInput };
 
 export type FactorMethod = ProofMethod;
 
 export const methodOf = (factor: SecondFactor): FactorMethod =>
-  'code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'emailCode' in factor ? 'email' : 'webauthn';
+  'code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'emailCode' in factor ? 'email' : 'device' in factor ? 'device' : 'webauthn';
 
 export const TOTP_SECRET_PURPOSE = 'totp-secret';
 

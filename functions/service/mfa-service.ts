@@ -4,6 +4,7 @@ import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
 import { EmailCodes, type EmailCodeSent, type EmailEnabled } from './email-codes.js';
+import { RememberedDevices, type DeviceChallengeStarted, type DeviceView, type RememberDeviceRequest } from './remembered-devices.js';
 import { TotpEnrollment, type EnrollmentConfirmed, type EnrollmentStarted } from './totp-enrollment.js';
 import { Verification, type Verified } from './verification.js';
 import { statusOf, type AuthenticatorView, type MfaStatus } from './views.js';
@@ -11,6 +12,7 @@ import { WebAuthnRegistration, type ChallengeStarted, type KeyRegistered, type R
 
 export type { Actor, MfaServiceDeps, MfaSettings, SecondFactor } from './context.js';
 export type { MfaStatus } from './views.js';
+export type { DeviceView, RememberDeviceRequest } from './remembered-devices.js';
 export type { AdminMfaStatus, AdmittedOperator, Operator } from './administration.js';
 
 /**
@@ -24,6 +26,7 @@ export class MfaService {
   private readonly management: AuthenticatorManagement;
   private readonly administration: Administration;
   private readonly email: EmailCodes;
+  private readonly devices: RememberedDevices;
 
   constructor(private readonly deps: MfaServiceDeps) {
     const attempts = new AttemptEngine(deps);
@@ -33,10 +36,11 @@ export class MfaService {
     this.management = new AuthenticatorManagement(deps, attempts);
     this.administration = new Administration(deps);
     this.email = new EmailCodes(deps, attempts);
+    this.devices = new RememberedDevices(deps);
   }
 
   async status(actor: Actor): Promise<MfaStatus> {
-    return statusOf(await this.deps.store.get(actor.userId));
+    return statusOf(await this.deps.store.get(actor.userId), this.deps.clock.now());
   }
 
   startTotpEnrollment(actor: Actor, factor?: SecondFactor): Promise<EnrollmentStarted> {
@@ -71,8 +75,20 @@ export class MfaService {
     return this.email.challenge(actor);
   }
 
-  verify(actor: Actor, factor: SecondFactor, nonce?: string): Promise<Verified> {
-    return this.verification.verify(actor, factor, nonce);
+  verify(actor: Actor, factor: SecondFactor, nonce?: string, rememberDevice?: RememberDeviceRequest): Promise<Verified> {
+    return this.verification.verify(actor, factor, nonce, rememberDevice);
+  }
+
+  startDeviceChallenge(actor: Actor, deviceId: string): Promise<DeviceChallengeStarted> {
+    return this.devices.challenge(actor, deviceId);
+  }
+
+  forgetDevice(actor: Actor, deviceId: string): Promise<{ devices: DeviceView[] }> {
+    return this.devices.forget(actor, deviceId);
+  }
+
+  forgetAllDevices(actor: Actor): Promise<{ devices: DeviceView[] }> {
+    return this.devices.forgetAll(actor);
   }
 
   regenerateRecoveryCodes(actor: Actor, factor: SecondFactor): Promise<{ recoveryCodes: string[] }> {

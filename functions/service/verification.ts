@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { MfaNotEnabledError } from '../domain/errors.js';
-import { mfaEnabled, type MfaRecord } from '../domain/mfa-record.js';
-import type { Proof } from '../ports/mfa-store.js';
+import { MfaNotEnabledError, RememberDeviceRefusedError } from '../domain/errors.js';
+import { mfaEnabled, type MfaRecord, type RememberedDevice } from '../domain/mfa-record.js';
+import type { Proof, ProofEffect } from '../ports/mfa-store.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
+import { audit, originOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { auditRemembered, newRememberedDevice, rememberEffect, type RememberDeviceRequest } from './remembered-devices.js';
 
 export interface Verified {
   assertion: string;
   method: FactorMethod;
   expiresAt: string;
   recoveryCodesRemaining: number;
+  /** The browser remembered with this sign-in (when asked to). */
+  device?: { id: string; name: string; expiresAt: string };
 }
 
 export function requireMfaEnabled(record: MfaRecord | undefined): asserts record is MfaRecord {
@@ -19,7 +22,10 @@ export function requireMfaEnabled(record: MfaRecord | undefined): asserts record
 
 /**
  * Authentication method references (RFC 8176) of a proof: `pop` for a key's signature
- * (phishing-resistant), with `hwk` for a device-bound key or `swk` for a synced passkey.
+ * (phishing-resistant), with `hwk` for a key registered device-bound (BE=0) or `swk` for one
+ * registered backup-eligible (a syncable passkey), whatever the flags of later assertions say. A
+ * remembered browser's key is a software key (`swk`) and never `pop`: it proves the browser, not
+ * a factor presented now.
  */
 export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
   switch (proof.kind) {
@@ -33,19 +39,36 @@ export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
       // A code from a mailbox: a one-time password, and no proof of possession (so never `pop`).
       return ['mfa', 'otp', 'email'];
     case 'webauthn':
-      return ['mfa', 'pop', proof.backedUp || proof.backupEligible ? 'swk' : 'hwk'];
+      return ['mfa', 'pop', proof.backupEligible ? 'swk' : 'hwk'];
+    case 'device':
+      return ['mfa', 'swk'];
   }
 }
 
-/** The second step of sign-in: a proof of a current factor buys a signed MFA assertion. */
+/**
+ * The OpenID EAP ACR value of a proof, for a key only: `phrh` (phishing-resistant, hardware-
+ * protected) for a device-bound key, `phr` for a synced passkey, by the backup eligibility the key
+ * was registered with (a key cannot change it later).
+ */
+export function acrOf(proof: Proof, record: MfaRecord): 'phr' | 'phrh' | undefined {
+  if (proof.kind !== 'webauthn') return undefined;
+  const key = record.authenticators.find((a) => a.id === proof.authenticatorId);
+  return key?.kind === 'webauthn' && !key.backupEligible ? 'phrh' : 'phr';
+}
+
+/** The second step of sign-in: a proof of a current factor buys a signed MFA assertion (and, when asked, remembers the browser). */
 export class Verification {
   constructor(
     private readonly deps: MfaServiceDeps,
     private readonly attempts: AttemptEngine,
   ) {}
 
-  async verify(actor: Actor, factor: SecondFactor, nonce?: string): Promise<Verified> {
+  async verify(actor: Actor, factor: SecondFactor, nonce?: string, rememberDevice?: RememberDeviceRequest): Promise<Verified> {
     const { signer, settings } = this.deps;
+    // A remembered browser's proof never remembers another one; a refused request costs no attempt.
+    if (rememberDevice && 'device' in factor) throw new RememberDeviceRefusedError('A remembered browser cannot remember another one.');
+    const deviceAt = rememberDevice ? newRememberedDevice(this.deps, actor, rememberDevice) : undefined;
+    let remembered: RememberedDevice | undefined;
     const { record, proof, value: signed } = await this.attempts.run(actor, factor, {
       operation: 'verify',
       requires: 'mfa-enabled',
@@ -55,6 +78,7 @@ export class Verification {
         const iat = Math.floor(now / 1000);
         const exp = iat + settings.assertionTtlSeconds;
         const firstFactorAudience = actor.audience ?? '';
+        const acr = acrOf(proof, found);
         const assertion = await signer.sign({
           iss: settings.assertionIssuer,
           sub: actor.userId,
@@ -64,21 +88,38 @@ export class Verification {
           exp,
           jti: randomUUID(),
           amr: amrOf(proof),
+          // When a factor was last proven: now, or for a remembered browser when it was remembered.
+          auth_time: proof.kind === 'device' ? Math.floor(proof.authTime / 1000) : iat,
+          ...(acr ? { acr } : {}),
+          ...(proof.kind === 'device' ? { remembered: true } : {}),
           ...(nonce !== undefined ? { nonce } : {}),
         });
         const events = recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1);
-        const result = await store.commitProof(actor.userId, proof, { kind: 'none' }, now, events);
-        return { result, value: { assertion, exp } };
+        let effect: ProofEffect = { kind: 'none' };
+        remembered = deviceAt?.(now);
+        if (remembered) {
+          const remembering = rememberEffect(actor, found, remembered, now);
+          effect = remembering.effect;
+          events.push(...remembering.events);
+        }
+        const result = await store.commitProof(actor.userId, proof, effect, now, events);
+        return { result, value: { assertion, exp, now } };
       },
     });
     const method = methodOfProof(proof);
     if (method === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method, operation: 'verify' });
-    audit(this.deps, actor, 'mfa.verify.succeeded', 'success', { method, ...(proof.kind === 'totp' || proof.kind === 'webauthn' || proof.kind === 'email' ? { authenticatorId: proof.authenticatorId } : {}) });
+    audit(this.deps, actor, 'mfa.verify.succeeded', 'success', {
+      method,
+      ...(proof.kind === 'totp' || proof.kind === 'webauthn' || proof.kind === 'email' ? { authenticatorId: proof.authenticatorId } : {}),
+      ...(proof.kind === 'device' ? { deviceId: proof.deviceId } : {}),
+    });
+    if (remembered) auditRemembered(this.deps, actor, record, remembered, signed!.now);
     return {
       assertion: signed!.assertion,
       method,
       expiresAt: new Date(signed!.exp * 1000).toISOString(),
       recoveryCodesRemaining: record.recoveryCodeHashes.length - (method === 'recovery_code' ? 1 : 0),
+      ...(remembered ? { device: { id: remembered.id, name: remembered.name, expiresAt: new Date(remembered.expiresAt).toISOString() } } : {}),
     };
   }
 }
@@ -94,4 +135,12 @@ export function recoveryCodeUsedEvents(actor: Actor, proof: Proof, remainingAfte
 }
 
 export const methodOfProof = (proof: Proof): FactorMethod =>
-  proof.kind === 'recovery_code' ? 'recovery_code' : proof.kind === 'webauthn' ? 'webauthn' : proof.kind === 'email' || proof.kind === 'pending_email' ? 'email' : 'totp';
+  proof.kind === 'recovery_code'
+    ? 'recovery_code'
+    : proof.kind === 'webauthn'
+      ? 'webauthn'
+      : proof.kind === 'email' || proof.kind === 'pending_email'
+        ? 'email'
+        : proof.kind === 'device'
+          ? 'device'
+          : 'totp';

@@ -2,6 +2,7 @@ import { authenticatorsOf, mfaEnabled, type Authenticator, type MfaRecord } from
 import { maskEmail } from '../methods/email/email-codes.js';
 import type { AuthenticatorKind } from '../methods/kinds.js';
 import { iso } from './context.js';
+import { deviceViews, type DeviceView } from './remembered-devices.js';
 
 /** One authenticator as its owner (and an operator) may see it: never a secret or a public key. */
 export interface AuthenticatorView {
@@ -25,6 +26,8 @@ export interface MfaStatus {
   };
   recoveryCodes: { remaining: number };
   authenticators: AuthenticatorView[];
+  /** Remembered browsers of every app (expired ones are gone). */
+  devices: DeviceView[];
 }
 
 export function authenticatorView(authenticator: Authenticator): AuthenticatorView {
@@ -48,7 +51,7 @@ const latest = (values: Array<number | undefined>): number | undefined => {
   return known.length > 0 ? Math.max(...known) : undefined;
 };
 
-export function statusOf(record: MfaRecord | undefined): MfaStatus {
+export function statusOf(record: MfaRecord | undefined, now: number): MfaStatus {
   const apps = authenticatorsOf(record, 'totp');
   const keys = authenticatorsOf(record, 'webauthn');
   const emails = authenticatorsOf(record, 'email');
@@ -67,5 +70,6 @@ export function statusOf(record: MfaRecord | undefined): MfaStatus {
     },
     recoveryCodes: { remaining: enabled ? record!.recoveryCodeHashes.length : 0 },
     authenticators: (record?.authenticators ?? []).map(authenticatorView),
+    devices: deviceViews(record, now),
   };
 }

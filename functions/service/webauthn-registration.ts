@@ -10,7 +10,7 @@ import {
   WebAuthnNotEnabledError,
 } from '../domain/errors.js';
 import { authenticatorsOf, mfaEnabled, type WebAuthnAuthenticator } from '../domain/mfa-record.js';
-import { freshSession, sessionsToDrop } from '../domain/sessions.js';
+import { freshSession } from '../domain/sessions.js';
 import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kinds.js';
 import {
   authenticationOptions,
@@ -21,8 +21,8 @@ import {
   WEBAUTHN_USER_HANDLE_BYTES,
   type RegistrationResponseJSON,
 } from '../methods/webauthn/webauthn.js';
-import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
+import { sessionChangeOf, type AttemptEngine } from './attempts.js';
+import { audit, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
 import { recoveryCodeUsedEvents } from './verification.js';
@@ -151,6 +151,14 @@ export class WebAuthnRegistration {
         events,
       );
       if (result === 'conflict') continue;
+      if (result === 'credential_in_use') {
+        // Held by a key of this user registered in the meantime (409), or by another user's key:
+        // refused as any unacceptable response is, never saying whose it is.
+        const again = await store.get(actor.userId);
+        if (authenticatorsOf(again, 'webauthn').some((held) => held.credentialId === key.credentialId)) throw new CredentialAlreadyRegisteredError();
+        audit(this.deps, actor, 'mfa.webauthn.credential_in_use', 'refused', { method: 'webauthn' });
+        throw new InvalidCredentialError();
+      }
       audit(this.deps, actor, 'mfa.webauthn.enabled', 'success', { method: 'webauthn', authenticatorId: key.id });
       const confirmed: KeyRegistered = { enabled: true, reauthenticate: true, authenticator: authenticatorView(key) };
       if (firstSet) confirmed.recoveryCodes = firstSet.codes;
@@ -173,15 +181,7 @@ export class WebAuthnRegistration {
       if (!record || keys.length === 0) throw new WebAuthnNotEnabledError();
       const now = clock.now();
       const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-      const session = record.sessions?.[actor.sessionId]
-        ? undefined
-        : {
-            sessionId: actor.sessionId,
-            before: undefined,
-            after: freshSession(),
-            mapExists: record.sessions !== undefined,
-            drop: sessionsToDrop(record.sessions, actor.sessionId, now).map((sessionId) => ({ sessionId, entry: record.sessions![sessionId]! })),
-          };
+      const session = record.sessions?.[actor.sessionId] ? undefined : sessionChangeOf(record, actor.sessionId, undefined, freshSession(), now);
       const pending = { challenge, createdAt: now, expiresAt, proved: false };
       if ((await store.putAuthenticationChallenge(actor.userId, actor.sessionId, pending, record.challenges, session, now)) === 'conflict') continue;
       audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });

@@ -26,9 +26,10 @@ const PERIOD = Duration.minutes(5);
 const API_5XX_THRESHOLD = 5;
 
 /**
- * What pages an operator, all to one SNS topic: any function error or throttle, API 5xx, and a
+ * What pages an operator, all to one SNS topic: any function error or throttle, API 5xx, a
  * spike in failed code checks or lockouts (the Powertools metrics the audit log emits), which
- * is what a credential-stuffing or code-guessing campaign looks like from here.
+ * is what a credential-stuffing or code-guessing campaign looks like from here, and any
+ * suspected cloned security key (a signature counter that went backwards).
  */
 export class Alarms extends Construct {
   readonly topic: ITopic;
@@ -61,6 +62,12 @@ export class Alarms extends Construct {
       auditMetric(AUDIT_METRICS.failedCodeChecks),
       props.failedCodeChecksThreshold,
       'Unusually many failed MFA code checks: possible code-guessing campaign.',
+    );
+    this.addAlarm(
+      'SuspectedKeyClone',
+      auditMetric(AUDIT_METRICS.suspectedKeyClones),
+      1,
+      'A security key signed with a signature counter that went backwards: possibly a cloned key. The change event authenticator.clone_suspected names the user and the key; see docs/auditing.md.',
     );
   }
 

@@ -4,8 +4,7 @@ import { ServicePrincipal, Role, type PolicyStatement } from 'aws-cdk-lib/aws-ia
 import { Architecture, Code, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
-import { HANDLER_ESBUILD_OPTIONS, LAMBDA_RUNTIME, PROJECT_ROOT } from '../bundling.js';
+import { buildHandlerSync, LAMBDA_RUNTIME } from '../bundling.js';
 
 export const POWERTOOLS_SERVICE_NAME = 'serverless-mfa';
 export const POWERTOOLS_METRICS_NAMESPACE = 'ServerlessMfa';
@@ -31,7 +30,7 @@ function bundledCode(entry: string): Code {
       image: DockerImage.fromRegistry('local-esbuild-only'),
       local: {
         tryBundle(outputDir) {
-          buildSync({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: entry }, outdir: outputDir, absWorkingDir: PROJECT_ROOT });
+          buildHandlerSync(entry, outputDir);
           return true;
         },
       },

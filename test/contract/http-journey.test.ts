@@ -151,6 +151,8 @@ describe('HTTP journey when storage fails', () => {
     putPendingEnrollment: fail,
     putRegistration: fail,
     putAuthenticationChallenge: fail,
+    putDeviceChallenge: fail,
+    forgetDevices: fail,
     addRegisteredKey: fail,
     renameAuthenticator: fail,
     resetMfa: fail,
@@ -159,6 +161,7 @@ describe('HTTP journey when storage fails', () => {
     countEmailSend: fail,
     refundEmailSend: fail,
     putEmailCode: fail,
+    recordEvents: fail,
   };
 
   beforeAll(async () => {

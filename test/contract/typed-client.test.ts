@@ -57,6 +57,8 @@ const ARGUMENTS: Record<string, unknown[]> = {
   confirmWebAuthnRegistration: [{ credential: { ...KEY_ASSERTION, response: { clientDataJSON: 'e30', attestationObject: 'AAAA' } }, name: 'YubiKey' }],
   renameAuthenticator: ['Jq3r8mZt0aXk2Vb9', { name: 'Phone' }],
   removeAuthenticator: ['Jq3r8mZt0aXk2Vb9', { webauthn: KEY_ASSERTION }],
+  startDeviceChallenge: ['q3M0cXb7Rk2yH9vLw1ZsAg'],
+  forgetDevice: ['Jq3r8mZt0aXk2Vb9'],
 };
 /** Path parameters as the arguments above fill them in. */
 const PATH_PARAMETERS: Record<string, string> = { id: 'Jq3r8mZt0aXk2Vb9' };

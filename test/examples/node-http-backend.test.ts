@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../examples/node-http-backend/backend.js';
 import { LOCAL_APP_AUDIENCE, startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
+import { DeviceKey } from '../../harness/device-key.js';
+import { ManualClock } from '../../harness/manual-clock.js';
 import { mfaAssertion, signUpWithTotp, type SignedUpUser } from '../support/mfa-user.js';
+import { jsonRequest } from '../support/raw-http.js';
+import { codeAt } from '../support/service.js';
 
 let dataDir: string;
 let stack: LocalStack;
@@ -48,13 +52,18 @@ async function transfer(session: { cookie: string } | undefined, assertion?: str
     headers: { 'content-type': 'application/json', ...(session ? { cookie: session.cookie } : {}), ...(assertion ? { 'mfa-assertion': assertion } : {}) },
     body: JSON.stringify({ amount: 100 }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const challenge = response.headers.get('www-authenticate');
+  return { status: response.status, body: (await response.json()) as Record<string, unknown>, ...(challenge ? { challenge } : {}) };
 }
 
 describe('examples/node-http-backend against the local server', () => {
   it('runs a sensitive action for the signed-in user with a fresh assertion carrying the nonce it issued, once', async () => {
     const session = await signIn(alice);
-    expect(await transfer(session)).toEqual({ status: 401, body: { error: 'mfa_required', mfaNonce: session.mfaNonce } });
+    expect(await transfer(session)).toEqual({
+      status: 401,
+      body: { error: 'mfa_required', mfaNonce: session.mfaNonce },
+      challenge: 'Bearer error="insufficient_user_authentication", error_description="A second factor is required", max_age="120"',
+    });
 
     const assertion = await mfaAssertion(stack, alice, session.mfaNonce);
     expect(await transfer(session, assertion)).toEqual({ status: 200, body: { transferred: 100, by: alice.sub, amr: ['mfa', 'otp'] } });
@@ -62,6 +71,26 @@ describe('examples/node-http-backend against the local server', () => {
 
     // A new second step for the same sign-in works again (a recovery code: amr has no otp).
     expect(await transfer(session, await mfaAssertion(stack, alice, session.mfaNonce))).toEqual({ status: 200, body: { transferred: 100, by: alice.sub, amr: ['mfa'] } });
+  });
+
+  it("answers a remembered browser's assertion with an RFC 9470 step-up challenge: moving money needs a factor proven now", async () => {
+    const session = await signIn(alice);
+    const key = new DeviceKey();
+    const wallClock = new ManualClock(Date.now());
+    const code = alice.nextStep <= 1 ? codeAt(alice.secret, wallClock, alice.nextStep++) : undefined;
+    const proof = code ? { code } : { recoveryCode: alice.recoveryCodes.shift()! };
+    const remembering = await jsonRequest(stack.port, 'POST', '/v1/mfa/verify', alice.token, { ...proof, rememberDevice: { publicKey: key.publicJwk } });
+    expect(remembering.status).toBe(200);
+    const deviceId: string = remembering.json.device.id;
+    const { challenge } = (await jsonRequest(stack.port, 'POST', '/v1/mfa/device/challenge', alice.token, { deviceId })).json;
+    const signedIn = await jsonRequest(stack.port, 'POST', '/v1/mfa/verify', alice.token, { ...key.proof(deviceId, challenge), nonce: session.mfaNonce });
+    expect(signedIn.json.method).toBe('device');
+
+    expect(await transfer(session, signedIn.json.assertion)).toEqual({
+      status: 401,
+      body: { error: 'step_up_required', reason: 'not_fresh', mfaNonce: session.mfaNonce },
+      challenge: 'Bearer error="insufficient_user_authentication", error_description="A second factor proven now is required", max_age="120"',
+    });
   });
 
   it("refuses an assertion made for another sign-in, or with no nonce", async () => {

@@ -32,6 +32,8 @@ class SwitchableStore implements MfaStore {
   putRegistration: MfaStore['putRegistration'] = (...args) => this.target.putRegistration(...args);
   putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
   addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
+  putDeviceChallenge: MfaStore['putDeviceChallenge'] = (...args) => this.target.putDeviceChallenge(...args);
+  forgetDevices: MfaStore['forgetDevices'] = (...args) => this.target.forgetDevices(...args);
   renameAuthenticator: MfaStore['renameAuthenticator'] = (...args) => this.target.renameAuthenticator(...args);
   resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
   clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);
@@ -39,6 +41,7 @@ class SwitchableStore implements MfaStore {
   countEmailSend: MfaStore['countEmailSend'] = (...args) => this.target.countEmailSend(...args);
   refundEmailSend: MfaStore['refundEmailSend'] = (...args) => this.target.refundEmailSend(...args);
   putEmailCode: MfaStore['putEmailCode'] = (...args) => this.target.putEmailCode(...args);
+  recordEvents: MfaStore['recordEvents'] = (...args) => this.target.recordEvents(...args);
 }
 
 const injector = new FaultInjector();

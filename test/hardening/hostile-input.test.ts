@@ -173,7 +173,7 @@ function authorization(fuzz: FuzzCase): string | undefined {
 }
 
 /** A schema check's sentences (functions/http/schema-words.ts): a path the schema knows, then its words. */
-const SCHEMA_SENTENCE = String.raw`(?:(?:The body|body(?:\.\w+)+) [\w ",'-]+|Send exactly one of code, recoveryCode, webauthn or emailCode(?:, and optionally nonce| \(or \{\} while MFA is off\))?)\.`;
+const SCHEMA_SENTENCE = String.raw`(?:(?:The body|body(?:\.\w+)+) [\w ",'-]+|Send exactly one of code, recoveryCode, webauthn or emailCode(?:, and optionally nonce| \(or \{\} while MFA is off\))?|Send exactly one of code, recoveryCode, webauthn, emailCode or device, and optionally nonce \(and, with a code, recoveryCode, webauthn or emailCode, rememberDevice\))\.`;
 const SCHEMA_DETAIL = new RegExp(`^(?:The body is not valid JSON\\.|${SCHEMA_SENTENCE}(?: ${SCHEMA_SENTENCE})*)$`);
 const KNOWN_DETAILS = new Set(Object.values(PROBLEMS).map((problem) => problem.detail));
 
@@ -279,7 +279,7 @@ describe('hostile input at the HTTP edge functions (fast-check)', () => {
       ),
       { nil: undefined },
     ),
-    claims: fc.option(fc.dictionary(fc.constantFrom('sub', 'email', 'iss', '__proto__'), fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.jsonValue({ maxDepth: 1 }) as fc.Arbitrary<unknown>)), { nil: undefined }),
+    claims: fc.option(fc.dictionary(fc.constantFrom('sub', 'email', 'iss', 'aud', 'client_id', '__proto__'), fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.constantFrom('this-app', '[other-app this-app]', '[]', '[ ]'), fc.jsonValue({ maxDepth: 1 }) as fc.Arbitrary<unknown>)), { nil: undefined }),
   });
 
   it('parses any API Gateway event into a valid request or a 4xx problem: payload 2.0 shapes the local server never makes (base64 bodies, no headers, odd claims)', () => {
@@ -301,7 +301,7 @@ describe('hostile input at the HTTP edge functions (fast-check)', () => {
         } as unknown as HttpEvent;
         const raw = event.body ?? '';
         const oversized = Buffer.byteLength(event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw, 'utf8') > MAX_BODY_BYTES;
-        const steps = [() => actorOf(event), () => parseBody(event, route.request!)];
+        const steps = [() => actorOf(event, { firstFactorAudiences: ['this-app'] }), () => parseBody(event, route.request!)];
         for (const step of steps) {
           try {
             step();

@@ -71,6 +71,6 @@ describe('the route table, the local server and the stack', () => {
 
   it('local-only routes (dev tokens) exist locally and are not deployed', async () => {
     expect((await probe('POST', '/dev/token', '{"sub":"route-test"}')).status).toBe(200);
-    expect(stackRouteKeys.filter((key) => key.includes('/dev'))).toEqual([]);
+    expect(stackRouteKeys.filter((key) => / \/dev\//.test(key))).toEqual([]);
   });
 });

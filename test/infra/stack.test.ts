@@ -99,7 +99,7 @@ describe('API', () => {
 
   it('has no /dev route in the cloud', () => {
     const keys = resources(synth, 'AWS::ApiGatewayV2::Route').map(([, r]) => String(r.Properties!.RouteKey));
-    expect(keys.filter((key) => key.includes('/dev'))).toEqual([]);
+    expect(keys.filter((key) => / \/dev\//.test(key))).toEqual([]);
   });
 
   it('uses the default user pool as first-factor issuer when none is configured', () => {
@@ -140,6 +140,16 @@ describe('API', () => {
     external.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       JwtConfiguration: { Issuer: 'https://example.eu.auth0.com/', Audience: ['https://app.example.com', 'spa-client'] },
     });
+  });
+
+  it('tells every function the audiences the authorizer accepts, from the same setting (the assertion names the one a token carries)', () => {
+    for (const route of ROUTES.filter((candidate) => candidate.auth === 'first-factor')) {
+      expect(envOf(functionOfRoute(external, routeKey(route))).MFA_FIRST_FACTOR_AUDIENCES, route.id).toBe('https://app.example.com,spa-client');
+    }
+    // The default user pool's client id: the same reference the authorizer's audience resolves to.
+    const [authorizer] = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    const poolAudience = (authorizer as { Properties: { JwtConfiguration: { Audience: unknown[] } } }).Properties.JwtConfiguration.Audience[0];
+    expect(envOf(functionOfRoute(synth, routeKey(ROUTES.find((route) => route.id === 'verifyMfa')!))).MFA_FIRST_FACTOR_AUDIENCES).toEqual(poolAudience);
   });
 
   it('allows CORS only for the configured origins', () => {
@@ -485,6 +495,19 @@ describe('alarms', () => {
         AlarmActions: [topicRef()],
       });
     }
+  });
+
+  it('page on the first suspected cloned security key (the audit log\'s counter-regression metric)', () => {
+    expect(alarms().find((alarm) => alarm.MetricName === AUDIT_METRICS.suspectedKeyClones)).toMatchObject({
+      Namespace: 'ServerlessMfa',
+      Dimensions: [{ Name: 'service', Value: 'serverless-mfa' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+    });
   });
 
   it('notify an encrypted, SSL-only SNS topic, with an email subscription when configured', () => {

@@ -70,6 +70,7 @@ describe('local server: the HTTP contract', () => {
       methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
       recoveryCodes: { remaining: 0 },
       authenticators: [],
+      devices: [],
     });
 
     const enrollment = await api('POST', '/v1/mfa/totp/enrollment', { token });

@@ -50,6 +50,7 @@ describe('MfaService on DynamoDB Local', () => {
         methods: { totp: { enabled: true, enrolledAt: now, lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [{ id: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), kind: 'totp', name: 'Authenticator app', createdAt: now, lastUsedAt: null }],
+        devices: [],
       });
     });
 
@@ -218,6 +219,7 @@ describe('MfaService on DynamoDB Local', () => {
         methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 0 },
         authenticators: [],
+        devices: [],
       });
       await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[0]! })).rejects.toBeInstanceOf(MfaNotEnabledError);
       const record = await t.deps.store.get(actor.userId);

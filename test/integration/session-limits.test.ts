@@ -227,7 +227,7 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     // A minute on, the ceiling has room again.
     t.clock.advance(60_000);
     await expect(service.verify(user, { recoveryCode: recoveryCodes[5]! })).resolves.toMatchObject({ method: 'recovery_code' });
-  });
+  }, 240_000); // 100+ scrypt checks: minutes on a loaded two-core machine
 
   it('turns the ceiling audit line into the ProofCeilingReached metric', () => {
     const metrics: Array<[string, string, number]> = [];

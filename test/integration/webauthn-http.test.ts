@@ -119,6 +119,26 @@ describe('WebAuthn over HTTP', () => {
     expect(problem(await call('POST', '/v1/mfa/webauthn/registration/confirm', user.token, { credential: key.register(started.json.options) }))).toEqual([404, 'registration_not_found']);
   });
 
+  it('answers two users confirming one credential id at once: one 200, the other 400 invalid_credential', async () => {
+    const credentialId = crypto.getRandomValues(new Uint8Array(32));
+    const users = await Promise.all([0, 1].map(async () => {
+      const token = await h.token(`user-${randomUUID()}`);
+      const started = await call('POST', '/v1/mfa/webauthn/registration', token, {});
+      return { token, credential: newKey({ credentialId }).register(started.json.options) };
+    }));
+    const answers = await Promise.all(users.map((user) => call('POST', '/v1/mfa/webauthn/registration/confirm', user.token, { credential: user.credential })));
+    expect(answers.map(problem).sort()).toEqual([[200, undefined], [400, 'invalid_credential']]);
+  });
+
+  it('answers a 1024-byte credential id, and an id unlike the attested one, 400 invalid_credential', async () => {
+    const token = await h.token(`user-${randomUUID()}`);
+    const started = await call('POST', '/v1/mfa/webauthn/registration', token, {});
+    const tooLong = newKey({ credentialId: new Uint8Array(1024).fill(3) }).register(started.json.options);
+    expect(problem(await call('POST', '/v1/mfa/webauthn/registration/confirm', token, { credential: tooLong }))).toEqual([400, 'invalid_credential']);
+    const renamed = newKey().register(started.json.options, { credentialId: Buffer.alloc(32, 4).toString('base64url') });
+    expect(problem(await call('POST', '/v1/mfa/webauthn/registration/confirm', token, { credential: renamed }))).toEqual([400, 'invalid_credential']);
+  });
+
   it('answers the challenge route 409 webauthn_not_enabled without a key, and a stale or spent assertion 400 invalid_credential', async () => {
     const appUser = await h.enrolledUser();
     expect(problem(await call('POST', '/v1/mfa/webauthn/challenge', appUser.token, {}))).toEqual([409, 'webauthn_not_enabled']);

@@ -121,9 +121,11 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
         methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [confirmed.authenticator],
+        devices: [],
       });
       const stored = (await item())!;
-      expect(stored.webauthnRegistration).toBeUndefined();
+      // The session's pending registration was consumed with the write that added the key.
+      expect(stored.webauthnRegistrations!.M).toEqual({});
       expect(stored.authenticators!.M![confirmed.authenticator.id]!.M!.credentialId!.S).toBe(key.credentialId);
       expect(t.audit.names()).toContain('mfa.webauthn.enabled');
       // The recovery codes work.
@@ -169,7 +171,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       // Counted at now, less a unique fraction of a millisecond (so that a copy's check can be given back).
       expect(t.clock.now() - Number(after.proofTimes!.L!.at(-1)!.N)).toBeGreaterThan(0);
       expect(t.clock.now() - Number(after.proofTimes!.L!.at(-1)!.N)).toBeLessThan(1);
-      expect(after.webauthnRegistration).toEqual(before.webauthnRegistration);
+      expect(after.webauthnRegistrations).toEqual(before.webauthnRegistrations);
     });
 
     it('refuses to confirm, while MFA is on, a registration started without a proof before it was', async () => {
@@ -310,7 +312,8 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect(payload).toMatchObject({ sub: actor.userId, amr: ['mfa', 'pop', 'hwk'], nonce: 'n-1' });
       const stored = (await item())!;
       expect(stored.authenticators!.M![confirmed.authenticator.id]!.M!.counter!.N).toBe('42');
-      expect(stored.webauthnAuthentication).toBeUndefined();
+      // The session's challenge was consumed with the write that moved the counter.
+      expect(stored.webauthnChallenges!.M).toEqual({});
       const view = (await t.service.status(actor)).authenticators[0]!;
       expect(view.lastUsedAt).toBe(new Date(t.clock.now()).toISOString());
       expect(t.audit.events.at(-1)).toMatchObject({ event: 'mfa.verify.succeeded', method: 'webauthn', authenticatorId: confirmed.authenticator.id });
@@ -325,9 +328,10 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       }
     });
 
-    it('issues swk for a backup-eligible key that is not backed up yet', async () => {
+    it('issues swk for a key registered backup-eligible that is not backed up yet', async () => {
       const key = new SoftwareAuthenticator();
-      await registerKey(key);
+      const started = await t.service.startWebAuthnRegistration(actor);
+      await t.service.confirmWebAuthnRegistration(actor, key.register(started.options, { flags: { be: true, bs: false } }));
       const verified = await t.service.verify(actor, await keyProof(key, { flags: { be: true, bs: false } }));
       expect(decodeJwt(verified.assertion).amr).toEqual(['mfa', 'pop', 'swk']);
     });
@@ -399,7 +403,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       const events = t.audit.events.length;
       await expect(t.service.verify(actor, regressed)).rejects.toBeInstanceOf(InvalidCredentialError);
       expect(t.audit.events.slice(events).map((e) => e.event)).toEqual(['mfa.webauthn.counter_regression', 'mfa.verify.failed']);
-      expect(t.audit.events[events]).toMatchObject({ userId: actor.userId, outcome: 'refused', method: 'webauthn', operation: 'verify' });
+      expect(t.audit.events[events]).toMatchObject({ userId: actor.userId, outcome: 'refused', method: 'webauthn', operation: 'verify', authenticatorId: expect.any(String) });
       await expect(t.service.verify(actor, await keyProof(key))).resolves.toMatchObject({ method: 'webauthn' });
     });
 

@@ -115,7 +115,7 @@ describe(`load: ${USERS} users run the whole journey concurrently against the lo
         totp: storedApps(item).length === 1,
         codes: item?.recoveryCodes?.SS?.length ?? 0,
         lastStep: storedApps(item)[0]?.lastStep,
-        pending: item?.pendingSecret !== undefined,
+        pending: Object.keys(item?.pendingEnrollments?.M ?? {}).length > 0,
         failures: item?.failures?.N,
         locked: item?.lockedUntil !== undefined,
       };

@@ -17,6 +17,7 @@ export const TEST_SETTINGS = {
   audienceMap: {},
   assertionTtlSeconds: 300,
   enrollmentTtlSeconds: 600,
+  rememberDeviceDays: 30,
   relyingParty: { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] },
   /** The operators of the service-level tests: a support role (any of its sessions) and the local admin. */
   adminPrincipalArns: ['arn:aws:iam::111122223333:role/support', 'arn:aws:iam::000000000000:user/local-admin'],

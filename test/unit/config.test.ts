@@ -9,6 +9,7 @@ const BASE = {
   MFA_TABLE_NAME: 'mfa',
   MFA_WEBAUTHN_RP_ID: 'example.com',
   MFA_WEBAUTHN_ORIGINS: 'https://app.example.com,https://example.com',
+  MFA_FIRST_FACTOR_AUDIENCES: 'spa-client',
 };
 const verify = routeById('verifyMfa');
 
@@ -52,6 +53,24 @@ describe('configuration', () => {
     expect(config.webauthnOrigins).toEqual(['https://app.example.com', 'https://example.com']);
     const local = loadConfig(routeById('getMfaStatus').access, { MFA_ISSUER: BASE.MFA_ISSUER, MFA_TABLE_NAME: 'mfa', MFA_ADAPTERS: 'local', PORT: '4100' });
     expect([local.webauthnRpId, local.webauthnOrigins]).toEqual(['localhost', ['http://localhost:4100']]);
+  });
+
+  it('refuses to start a first-factor function in AWS without the first-factor audiences, and reads them as a list', () => {
+    const status = routeById('getMfaStatus');
+    const { MFA_FIRST_FACTOR_AUDIENCES: _audiences, ...withoutAudiences } = BASE;
+    expect(() => loadConfig(status.access, withoutAudiences, status.auth)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    expect(() => createServices(status, withoutAudiences)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    expect(() => loadConfig(status.access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: ' , ' }, status.auth)).toThrow(/MFA_FIRST_FACTOR_AUDIENCES/);
+    // The operators' functions take no user token: they need no audience.
+    const admin = routeById('adminGetMfaStatus');
+    expect(() => loadConfig(admin.access, { ...withoutAudiences, MFA_ADMIN_PRINCIPAL_ARNS: 'arn:aws:iam::111122223333:role/support' }, admin.auth)).not.toThrow();
+    expect(loadConfig(status.access, { ...BASE, MFA_FIRST_FACTOR_AUDIENCES: 'https://app.example.com, spa-client' }, status.auth).firstFactorAudiences).toEqual([
+      'https://app.example.com',
+      'spa-client',
+    ]);
+    // Locally, without the setting, no token names an accepted audience: every first-factor call is refused.
+    const local = loadConfig(routeById('getMfaStatus').access, { MFA_ISSUER: BASE.MFA_ISSUER, MFA_TABLE_NAME: 'mfa', MFA_ADAPTERS: 'local' });
+    expect(local.firstFactorAudiences).toEqual([]);
   });
 
   it('reads the audience map as JSON and refuses anything else', () => {

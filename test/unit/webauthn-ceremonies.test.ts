@@ -178,7 +178,9 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     const credential = await registered(key);
     expect(credential).toMatchObject({ credentialId: key.credentialId, counter: 0, transports: ['usb'], backupEligible: false, backedUp: false });
     const first = await proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION);
-    expect(first).toEqual({ proof: { kind: 'webauthn', authenticatorId: 'key-1', sessionId: SESSION, challenge, previousCounter: 0, counter: 1, backedUp: false, backupEligible: false } });
+    expect(first).toEqual({
+      proof: { kind: 'webauthn', authenticatorId: 'key-1', sessionId: SESSION, challenge, previousCounter: 0, counter: 1, backedUp: false, backupEligible: false, assertedBackupEligible: false },
+    });
   });
 
   it('reports a synced passkey as backup eligible and backed up', async () => {
@@ -198,6 +200,26 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     ['a cross-origin ceremony', { crossOrigin: true }],
     ['another credential type', { credentialType: 'password' }],
   ];
+
+  it('keeps the registered backup eligibility in the proof and tells what the assertion said', async () => {
+    const key = new SoftwareAuthenticator();
+    const credential = await registered(key);
+    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options, { flags: { be: true, bs: true } }), NOW, SESSION)).resolves.toMatchObject({
+      proof: { backupEligible: false, assertedBackupEligible: true, backedUp: true },
+    });
+  });
+
+  it.each([
+    ['id and rawId naming another credential than the attested one', { credentialId: Buffer.alloc(32, 9).toString('base64url') }],
+    ['rawId alone naming another credential', { rawId: Buffer.alloc(32, 9).toString('base64url') }],
+  ] as Array<[string, ResponseKnobs]>)('refuses a registration with %s', async (_, knobs) => {
+    await expect(verifyRegistration(rp, new SoftwareAuthenticator().register(options, knobs), challenge)).resolves.toBeNull();
+  });
+
+  it('accepts a credential id of 1023 bytes and refuses one of 1024 (WebAuthn L3 7.1 step 25)', async () => {
+    await expect(verifyRegistration(rp, new SoftwareAuthenticator({ credentialId: new Uint8Array(1023) }).register(options), challenge)).resolves.not.toBeNull();
+    await expect(verifyRegistration(rp, new SoftwareAuthenticator({ credentialId: new Uint8Array(1024) }).register(options), challenge)).resolves.toBeNull();
+  });
 
   it.each([...WRONG, ['rawId unlike id', { rawId: 'AAAA' }]] as Array<[string, ResponseKnobs]>)('refuses a registration with %s', async (_, knobs) => {
     const key = new SoftwareAuthenticator();
@@ -221,9 +243,9 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     await expect(at(0, 0)).resolves.toHaveProperty('proof.counter', 0);
     await expect(at(0, 1)).resolves.toHaveProperty('proof.counter', 1);
     await expect(at(5, 6)).resolves.toHaveProperty('proof.previousCounter', 5);
-    await expect(at(5, 5)).resolves.toEqual({ refused: 'counter_regression' });
-    await expect(at(5, 4)).resolves.toEqual({ refused: 'counter_regression' });
-    await expect(at(5, 0)).resolves.toEqual({ refused: 'counter_regression' });
+    await expect(at(5, 5)).resolves.toEqual({ refused: 'counter_regression', authenticatorId: 'key-1' });
+    await expect(at(5, 4)).resolves.toEqual({ refused: 'counter_regression', authenticatorId: 'key-1' });
+    await expect(at(5, 0)).resolves.toEqual({ refused: 'counter_regression', authenticatorId: 'key-1' });
   });
 
   it('refuses an assertion to an expired or missing challenge', async () => {

@@ -1,4 +1,4 @@
-import { CHANGE_EVENTS, EVENT_SOURCE, type ChangeEventName, type PublishedChangeEvent } from '../../domain/change-events.js';
+import { CHANGE_EVENTS, DEVICE_FORGOTTEN_REASONS, EVENT_SOURCE, type ChangeEventName, type DeviceForgottenReason, type PublishedChangeEvent } from '../../domain/change-events.js';
 import { isNotifiedEvent, type NotifiedEvent } from '../../mail/templates.js';
 import type { ProofMethod } from '../../methods/kinds.js';
 import { ATTR, MFA_TABLE } from './mfa-item.js';
@@ -44,6 +44,8 @@ export function changeEventsOfImage(image: StreamImage | undefined): PublishedCh
     if (m.method?.S) published.method = m.method.S as ProofMethod;
     if (m.authenticatorId?.S) published.authenticatorId = m.authenticatorId.S;
     if (m.recoveryCodesRemaining?.N !== undefined) published.recoveryCodesRemaining = Number(m.recoveryCodesRemaining.N);
+    if (m.deviceId?.S) published.deviceId = m.deviceId.S;
+    if ((DEVICE_FORGOTTEN_REASONS as readonly string[]).includes(m.reason?.S ?? '')) published.reason = m.reason!.S as DeviceForgottenReason;
     return [published];
   });
 }
@@ -65,6 +67,8 @@ export function detailOf(event: PublishedChangeEvent): PublishedChangeEvent {
     ...(event.method !== undefined ? { method: event.method } : {}),
     ...(event.authenticatorId !== undefined ? { authenticatorId: event.authenticatorId } : {}),
     ...(event.recoveryCodesRemaining !== undefined ? { recoveryCodesRemaining: event.recoveryCodesRemaining } : {}),
+    ...(event.deviceId !== undefined ? { deviceId: event.deviceId } : {}),
+    ...(event.reason !== undefined ? { reason: event.reason } : {}),
     at: event.at,
     requestId: event.requestId,
   };

@@ -2,20 +2,26 @@ import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type TransactWriteItem,
+  type Update,
 } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { ContentionError } from '../../domain/errors.js';
-import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../../domain/mfa-record.js';
-import { freshSession, pendingToDrop } from '../../domain/sessions.js';
+import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
+import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEmailCode, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
+import { freshSession } from '../../domain/sessions.js';
+import { consumeDeviceProof, forgetAllDevices, forgetDevices, putDeviceChallenge, rememberDevice } from './device-writes.js';
 import type {
+  AuthenticatorSet,
   CeilingChange,
   DecidedAttempt,
   EmailCodeRequires,
   EmailSend,
+  KeyWriteResult,
   MfaStore,
   PendingMapRead,
   Proof,
@@ -29,6 +35,9 @@ import {
   ATTR,
   AUTHENTICATOR,
   authenticatorToAttribute,
+  CREDENTIAL,
+  credentialItem,
+  credentialKey,
   LEGACY,
   MFA_TABLE,
   num,
@@ -47,83 +56,13 @@ import {
   type Item,
   type PendingKind,
 } from './mfa-item.js';
-
-/** Items of users without an active method linger this long after their last change, then expire. */
-const IDLE_ITEM_TTL_SECONDS = 7 * 24 * 3600;
-
-const MFA_ON = `(attribute_exists(${ATTR.authenticators}) OR attribute_exists(${LEGACY.secret}))`;
-const MFA_OFF = `(attribute_not_exists(${ATTR.authenticators}) AND attribute_not_exists(${LEGACY.secret}))`;
-const NOT_LOCKED = `(attribute_not_exists(${ATTR.lockedUntil}) OR ${ATTR.lockedUntil} <= :now)`;
+import { IDLE_ITEM_TTL_SECONDS, MFA_OFF, MFA_ON, NOT_LOCKED, Write } from './item-write.js';
+import { changeSessionEntry, countInCeiling, pendingMapOf, putPending } from './session-writes.js';
 
 /**
- * One UpdateItem being put together: clauses, a condition, and the placeholders they use.
- * Nested authenticator fields are always named through placeholders (several are reserved words).
+ * MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem, or a
+ * transaction with the uniqueness records of the keys it adds or removes.
  */
-class Write {
-  readonly set: string[] = [];
-  readonly remove: string[] = [];
-  readonly del: string[] = [];
-  readonly add: string[] = [];
-  readonly conditions: string[] = [];
-  readonly names: Record<string, string> = {};
-  readonly values: Record<string, AttributeValue> = {};
-  private ids = 0;
-
-  constructor(readonly now: number) {}
-
-  value(placeholder: string, value: AttributeValue): string {
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  /** `authenticators.#aN` for one authenticator id. */
-  authenticator(id: string): string {
-    const placeholder = `#a${this.ids++}`;
-    this.names[placeholder] = id;
-    return `${ATTR.authenticators}.${placeholder}`;
-  }
-
-  /** `emailCodes.#sN` for one first-factor session. */
-  emailCode(sessionId: string): string {
-    const placeholder = `#s${this.ids++}`;
-    this.names[placeholder] = sessionId;
-    return `${ATTR.emailCodes}.${placeholder}`;
-  }
-
-  field(path: string, field: string): string {
-    this.names[`#${field}`] = field;
-    return `${path}.#${field}`;
-  }
-
-  /** `map.#kN` for one key of a map attribute keyed by ids (sessions, pending ceremonies). */
-  key(map: string, id: string): string {
-    const placeholder = `#k${this.ids++}`;
-    this.names[placeholder] = id;
-    return `${map}.${placeholder}`;
-  }
-
-  /** The session's pending enrollment, confirmable now: unexpired, and started with a proof unless MFA is off. */
-  pendingConfirmable(sessionId: string): string {
-    const pending = this.key(ATTR.pendingEnrollments, sessionId);
-    this.value(':true', { BOOL: true });
-    return `attribute_exists(${pending}) AND ${this.field(pending, PENDING_ENROLLMENT.expiresAt)} > :now AND (${this.field(pending, PENDING_ENROLLMENT.proved)} = :true OR ${MFA_OFF})`;
-  }
-
-  resetCodeFailures(): void {
-    this.set.push(`${ATTR.failures} = :zero`, `${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, :one) - :one`);
-    this.value(':zero', num(0));
-    this.value(':one', num(1));
-    this.remove.push(ATTR.lockedUntil);
-  }
-
-  idleTtl(): void {
-    this.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
-    this.set.push('#ttl = :ttl');
-    this.value(':ttl', num(Math.ceil(this.now / 1000) + IDLE_ITEM_TTL_SECONDS));
-  }
-}
-
-/** MfaStore on DynamoDB: one item per user, every mutation a single conditional UpdateItem. */
 export class DynamoDbMfaStore implements MfaStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -280,6 +219,9 @@ export class DynamoDbMfaStore implements MfaStore {
         if (!removesAll) w.set.push(`${ATTR.lastChallenge} = :challenge`);
         break;
       }
+      case 'device':
+        consumeDeviceProof(w, proof);
+        break;
       case 'pending_totp': {
         const pending = w.key(ATTR.pendingEnrollments, proof.sessionId);
         w.conditions.push(`${w.field(pending, PENDING_ENROLLMENT.secret)} = ${w.value(':pendingSecret', { B: proof.sealedSecret })}`, w.pendingConfirmable(proof.sessionId));
@@ -316,10 +258,23 @@ export class DynamoDbMfaStore implements MfaStore {
         w.remove.push(ATTR.spentRecoveryCodes, ATTR.spentRecoveryCodeDigests);
         break;
       case 'add_authenticator':
+        // A key claims its credential id in a transaction: only addRegisteredKey adds keys.
+        if (effect.authenticator.kind === 'webauthn') throw new Error('Security keys are added by addRegisteredKey.');
         this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes, effect.notifyAddress);
+        break;
+      case 'remember_device':
+        rememberDevice(w, effect.device, effect.forget, effect.deviceCount);
         break;
       case 'remove_authenticators':
         w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(effect.authenticatorCount))}`);
+        // Each one must still be there: the credential ids removed with them are those of the keys read.
+        for (const id of effect.ids) {
+          const path = w.authenticator(id);
+          w.conditions.push(`attribute_exists(${path})`);
+          if (!removesAll) w.remove.push(path);
+        }
+        // Removing any factor forgets every remembered browser (remembered by a factor that may be the one going).
+        forgetAllDevices(w, effect.deviceCount);
         if (removesAll) {
           w.remove.push(
             ATTR.authenticators,
@@ -332,12 +287,6 @@ export class DynamoDbMfaStore implements MfaStore {
             ATTR.emailCodes,
           );
           w.idleTtl();
-        } else {
-          for (const id of effect.ids) {
-            const path = w.authenticator(id);
-            w.conditions.push(`attribute_exists(${path})`);
-            w.remove.push(path);
-          }
         }
         break;
       case 'start_totp_enrollment':
@@ -352,6 +301,9 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'count_email_send':
         this.countSend(w, effect.send);
         break;
+    }
+    if (effect.kind === 'remove_authenticators' && effect.credentialIds.length > 0) {
+      return this.writeReleasing(userId, w, events, effect.credentialIds);
     }
     return (await this.send(userId, w, events)).result;
   }
@@ -445,7 +397,7 @@ export class DynamoDbMfaStore implements MfaStore {
     input: {
       sessionId: string;
       challenge: string;
-      authenticator: MfaRecord['authenticators'][number];
+      authenticator: WebAuthnAuthenticator;
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
@@ -453,7 +405,7 @@ export class DynamoDbMfaStore implements MfaStore {
     },
     now: number,
     events: readonly ChangeEvent[] = [],
-  ): Promise<WriteResult> {
+  ): Promise<KeyWriteResult> {
     const w = new Write(now);
     const pending = w.key(ATTR.registrations, input.sessionId);
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: input.challenge })}`);
@@ -461,6 +413,27 @@ export class DynamoDbMfaStore implements MfaStore {
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
     w.remove.push(pending);
     this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes, input.notifyAddress);
+    // The credential id is claimed in the same transaction: of two users racing one id, one wins.
+    const claim: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: credentialItem(userId, input.authenticator),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey },
+      },
+    };
+    return (await this.transact(userId, w, events, [claim])).result;
+  }
+
+  async putDeviceChallenge(userId: string, input: { pending: PendingDeviceChallenge; drop: readonly string[]; pendingCount: number }, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    putDeviceChallenge(w, input.pending, input.drop, input.pendingCount);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async forgetDevices(userId: string, ids: readonly string[], deviceCount: number, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+    const w = new Write(now);
+    forgetDevices(w, ids, deviceCount);
     return (await this.send(userId, w, events)).result;
   }
 
@@ -511,9 +484,18 @@ export class DynamoDbMfaStore implements MfaStore {
     return (await this.send(userId, w, events)).result;
   }
 
-  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
+  async resetMfa(userId: string, now: number, events: readonly ChangeEvent[], found: AuthenticatorSet, deviceCount?: number): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
+    if (deviceCount !== undefined) forgetAllDevices(w, deviceCount);
+    else w.remove.push(ATTR.devices, ATTR.deviceChallenges);
+    // The authenticators as read, no more and no fewer: the uniqueness records deleted are exactly their keys'.
+    if (found.authenticatorIds.length === 0) {
+      w.conditions.push(`attribute_not_exists(${ATTR.authenticators})`);
+    } else {
+      w.conditions.push(`size(${ATTR.authenticators}) = ${w.value(':count', num(found.authenticatorIds.length))}`);
+      for (const id of found.authenticatorIds) w.conditions.push(`attribute_exists(${w.authenticator(id)})`);
+    }
     w.remove.push(
       ATTR.authenticators,
       ATTR.recoveryCodes,
@@ -533,6 +515,13 @@ export class DynamoDbMfaStore implements MfaStore {
     );
     this.clearCounters(w);
     w.idleTtl();
+    if (found.credentialIds.length > 0) return this.writeReleasing(userId, w, events, found.credentialIds);
+    return (await this.send(userId, w, events)).result;
+  }
+
+  async recordEvents(userId: string, now: number, events: readonly ChangeEvent[]): Promise<WriteResult> {
+    const w = new Write(now);
+    w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
     return (await this.send(userId, w, events)).result;
   }
 
@@ -642,26 +631,12 @@ export class DynamoDbMfaStore implements MfaStore {
     returnItem = false,
   ): Promise<{ result: WriteResult; item?: Item | undefined }> {
     const writeId = randomUUID();
-    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
-    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
-    // A path removed whole takes what is under it along (DynamoDB refuses overlapping paths).
-    const remove = [...new Set(w.remove)].filter((path, _i, all) => !all.some((other) => path.startsWith(`${other}.`)));
-    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
-    else remove.push(ATTR.outbox);
-    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
-    const condition = w.conditions.join(' AND ');
-    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
     try {
       const { Attributes: written } = await this.client.send(
         new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: userKey(userId),
-          UpdateExpression: update,
-          ...(condition ? { ConditionExpression: condition } : {}),
-          ExpressionAttributeValues: values,
+          ...this.update(userId, w, events, writeId),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...(returnItem ? { ReturnValues: 'ALL_NEW' as const } : {}),
-          ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
         }),
       );
       return { result: 'ok', item: written };
@@ -673,81 +648,82 @@ export class DynamoDbMfaStore implements MfaStore {
       throw error;
     }
   }
-}
 
-/** One more check (or a check given back) in the user's ceiling window, conditioned as `change` says. */
-function countInCeiling(w: Write, change: CeilingChange): void {
-  switch (change.kind) {
-    case 'count':
-      w.set.push(`${ATTR.proofTimes}[${USER_PROOF_CEILING}] = ${w.value(':ceilingAt', num(change.at))}`);
-      w.remove.push(`${ATTR.proofTimes}[0]`);
-      w.conditions.push(
-        `${ATTR.proofTimes}[0] <= ${w.value(':ceilingOldestAtMost', num(change.oldestAtMost))}`,
-        `size(${ATTR.proofTimes}) = ${w.value(':ceilingSize', num(USER_PROOF_CEILING))}`,
+  /**
+   * The user's item's write and `others` (uniqueness records) in one TransactWriteItems: all
+   * apply or none. The write id is also the transaction's client request token, so the SDK's
+   * re-send after a lost response is answered as done by DynamoDB (idempotent for 10 minutes).
+   * Conflict when the user's item is not as expected (or another transaction held it); else
+   * `credential_in_use` when one of `others` failed its condition.
+   */
+  private async transact(userId: string, w: Write, events: readonly ChangeEvent[], others: TransactWriteItem[]): Promise<{ result: KeyWriteResult; failed: number[] }> {
+    const writeId = randomUUID();
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          ClientRequestToken: writeId,
+          TransactItems: [{ Update: { ...this.update(userId, w, events, writeId), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }, ...others],
+        }),
       );
-      break;
-    case 'replace':
-      w.set.push(`${ATTR.proofTimes} = ${w.value(':ceilingAfter', { L: change.after.map(num) })}`);
-      w.conditions.push(
-        change.before === undefined ? `attribute_not_exists(${ATTR.proofTimes})` : `${ATTR.proofTimes} = ${w.value(':ceilingBefore', { L: change.before.map(num) })}`,
-      );
-      break;
-    case 'give_back':
-      // In place: every session writes this window, so it is not rewritten whole; the free slot counts once it reaches the front.
-      w.set.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':free', num(0))}`);
-      w.conditions.push(`${ATTR.proofTimes}[${change.index}] = ${w.value(':givenBack', num(change.at))}`);
-      break;
+      return { result: 'ok', failed: [] };
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error;
+      const [own, ...rest] = (error as { CancellationReasons?: { Code?: string; Item?: Item }[] }).CancellationReasons ?? [];
+      if (own?.Code === 'ConditionalCheckFailed' && own.Item?.[ATTR.lastWriteId]?.S === writeId) return { result: 'ok', failed: [] };
+      const failed = rest.flatMap((reason, index) => (reason.Code === 'ConditionalCheckFailed' ? [index] : []));
+      if ((own?.Code ?? 'None') === 'None' && failed.length > 0) return { result: 'credential_in_use', failed };
+      return { result: 'conflict', failed: [] };
+    }
   }
-}
 
-/** One session's entry written whole, only if still as read; other sessions' entries dropped only if still as read. */
-function changeSessionEntry(w: Write, change: SessionChange): void {
-  if (!change.mapExists) {
-    w.set.push(`${ATTR.sessions} = ${w.value(':sessions', { M: { [change.sessionId]: sessionToAttribute(change.after) } })}`);
-    w.conditions.push(`attribute_not_exists(${ATTR.sessions})`);
-    return;
+  /**
+   * `w` with the release of the uniqueness records of `credentialIds`, in one transaction. A record
+   * held by another user (a duplicate of a key registered before ids were unique) is not this
+   * user's to release: the write goes again without it.
+   */
+  private async writeReleasing(userId: string, w: Write, events: readonly ChangeEvent[], credentialIds: readonly string[]): Promise<WriteResult> {
+    let releasing = [...credentialIds];
+    while (releasing.length > 0) {
+      const { result, failed } = await this.transact(userId, w, events, releasing.map((id) => this.releaseCredential(userId, id)));
+      if (result !== 'credential_in_use') return result;
+      releasing = releasing.filter((_, index) => !failed.includes(index));
+    }
+    return (await this.send(userId, w, events)).result;
   }
-  const entry = w.key(ATTR.sessions, change.sessionId);
-  w.set.push(`${entry} = ${w.value(':sessionAfter', sessionToAttribute(change.after))}`);
-  w.conditions.push(change.before === undefined ? `attribute_not_exists(${entry})` : `${entry} = ${w.value(':sessionBefore', sessionToAttribute(change.before))}`);
-  change.drop.forEach((dropped, i) => {
-    const path = w.key(ATTR.sessions, dropped.sessionId);
-    w.remove.push(path);
-    w.conditions.push(`${path} = ${w.value(`:droppedSession${i}`, sessionToAttribute(dropped.entry))}`);
-  });
-}
 
-/** The map of pending ceremonies of `kind` as read, for the next write to drop from. */
-function pendingMapOf(record: MfaRecord, kind: PendingKind): PendingMapRead {
-  switch (kind) {
-    case 'enrollment':
-      return record.pendingEnrollments;
-    case 'registration':
-      return record.registrations;
-    case 'challenge':
-      return record.challenges;
+  /** Deletes a credential id's uniqueness record, if it is this user's (a key registered before version 3 has none). */
+  private releaseCredential(userId: string, credentialId: string): TransactWriteItem {
+    return {
+      Delete: {
+        TableName: this.tableName,
+        Key: credentialKey(credentialId),
+        ConditionExpression: 'attribute_not_exists(#pk) OR #userId = :userId',
+        ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#userId': CREDENTIAL.userId },
+        ExpressionAttributeValues: { ':userId': { S: userId } },
+      },
+    };
   }
-}
 
-/**
- * The session's pending ceremony of `kind` stored, replacing its own; other sessions' expired
- * ones and, past MAX_PENDING_PER_USER, the oldest are dropped (each only if still as read), and
- * the map must still hold what was read, so that concurrent starts can never leave more.
- */
-function putPending(w: Write, kind: PendingKind, sessionId: string, entry: AttributeValue, read: PendingMapRead): void {
-  const map = PENDING_MAP[kind];
-  if (read === undefined) {
-    w.set.push(`${map} = ${w.value(':pendingMap', { M: { [sessionId]: entry } })}`);
-    w.conditions.push(`attribute_not_exists(${map})`);
-    return;
+  /** The UpdateItem of `w` on the user's item, with the write id and the outbox (see `send`). */
+  private update(userId: string, w: Write, events: readonly ChangeEvent[], writeId: string): Update {
+    const values: Record<string, AttributeValue> = { ...w.values, ':writeId': { S: writeId } };
+    const set = [`${ATTR.lastWriteId} = :writeId`, ...w.set];
+    // A path removed whole takes what is under it along (DynamoDB refuses overlapping paths).
+    const remove = [...new Set(w.remove)].filter((path, _i, all) => !all.some((other) => path.startsWith(`${other}.`)));
+    if (events.length > 0) set.push(`${ATTR.outbox} = ${outboxValue(events, w.now, values)}`);
+    else remove.push(ATTR.outbox);
+    const update = [`SET ${set.join(', ')}`, ...(remove.length > 0 ? [`REMOVE ${remove.join(', ')}`] : []), ...(w.add.length > 0 ? [`ADD ${w.add.join(', ')}`] : []), ...(w.del.length > 0 ? [`DELETE ${w.del.join(', ')}`] : [])].join(' ');
+    const condition = w.conditions.join(' AND ');
+    if (`${update} ${condition}`.includes(':now')) values[':now'] = num(w.now);
+    return {
+      TableName: this.tableName,
+      Key: userKey(userId),
+      UpdateExpression: update,
+      ...(condition ? { ConditionExpression: condition } : {}),
+      ExpressionAttributeValues: values,
+      ...(Object.keys(w.names).length > 0 ? { ExpressionAttributeNames: w.names } : {}),
+    };
   }
-  w.set.push(`${w.key(map, sessionId)} = ${w.value(':pendingEntry', entry)}`);
-  w.conditions.push(`size(${map}) = ${w.value(':pendingCount', num(Object.keys(read).length))}`);
-  pendingToDrop(read, sessionId, w.now).forEach((dropped, i) => {
-    const path = w.key(map, dropped);
-    w.remove.push(path);
-    w.conditions.push(`${w.field(path, PENDING_CHALLENGE.createdAt)} = ${w.value(`:droppedPending${i}`, num(read[dropped]!.createdAt))}`);
-  });
 }
 
 /** The outbox: this write's change events, each a map of the event's own fields (the stream adds id, user and time). */
@@ -759,6 +735,8 @@ function outboxValue(events: readonly ChangeEvent[], now: number, values: Record
       if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
       if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
       if (event.sourceIp) m.sourceIp = { S: event.sourceIp };
+      if (event.deviceId) m.deviceId = { S: event.deviceId };
+      if (event.reason) m.reason = { S: event.reason };
       return { M: m };
     }),
   };

@@ -1,12 +1,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingEmailCode, PendingEnrollment } from '../../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEmailCode, PendingEnrollment, RememberedDevice } from '../../domain/mfa-record.js';
 import type { SessionLimits } from '../../domain/sessions.js';
 
 /**
  * The MFA table's item: the one place that names its attributes and converts it to the
  * domain record. Shared by the DynamoDB adapter, the local table bootstrap and the CDK stack.
  * One item per user holds everything, so every change is a single-item conditional write:
- * atomic by construction.
+ * atomic by construction (adding or removing a key also writes its credential id's item, below,
+ * in the same transaction).
  *
  * | attribute | type | what |
  * | --- | --- | --- |
@@ -23,6 +24,8 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | notifyAddress | S | the verified address security notifications go to (recorded when a method is added) |
  * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
+ * | devices | M | device id -> M (DEVICE below): remembered browsers (public keys only) |
+ * | deviceChallenges | M | first-factor session digest -> M (DEVICE_CHALLENGE below): its pending device challenge |
  * | proofTimes | L | the last 100 recovery-code and key checks of all sessions, oldest first: the per-user ceiling's sliding window |
  * | sessions | M | session id -> M (SESSION): per-session limits, at most 32 entries |
  * | ceilingReportedAt | N | when reaching the ceiling was last reported (at most once a minute) |
@@ -31,6 +34,10 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
  * | pendingSecret, pendingExpiresAt, pendingProved, webauthnRegistration, webauthnAuthentication | | version 2's one pending ceremony of each kind (PREVIOUS_PENDING): no longer read, removed by a reset |
+ *
+ * Beside the users' items, one item per registered security key's credential id (CREDENTIAL):
+ * written in the same transaction as the key, deleted in the same transaction as the key, so a
+ * credential id belongs to at most one key of one user (WebAuthn L3 7.1 step 26).
  */
 export const MFA_TABLE = {
   partitionKey: 'pk',
@@ -59,6 +66,8 @@ export const ATTR = {
   emailCodes: 'emailCodes',
   emailSends: 'emailSends',
   notifyAddress: 'notifyAddress',
+  devices: 'devices',
+  deviceChallenges: 'deviceChallenges',
   outbox: 'outbox',
   lastWriteId: 'lastWriteId',
 } as const;
@@ -80,6 +89,21 @@ export const AUTHENTICATOR = {
   backedUp: 'backedUp',
   address: 'address',
 } as const;
+
+/** Fields of one remembered browser's map: its public key's coordinates, never anything secret. */
+export const DEVICE = {
+  name: 'name',
+  app: 'app',
+  x: 'x',
+  y: 'y',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  expiresAt: 'expiresAt',
+  authTime: 'authTime',
+} as const;
+
+/** Fields of a session's pending device challenge. */
+export const DEVICE_CHALLENGE = { deviceId: 'deviceId', app: 'app', challenge: 'challenge', expiresAt: 'expiresAt' } as const;
 
 /** Fields of a pending challenge's map. */
 export const PENDING_CHALLENGE = { challenge: 'challenge', createdAt: 'createdAt', expiresAt: 'expiresAt', proved: 'proved' } as const;
@@ -129,6 +153,34 @@ export const userKey = (userId: string) => ({
   [MFA_TABLE.partitionKey]: { S: `USER#${userId}` },
   [MFA_TABLE.sortKey]: { S: 'MFA' },
 });
+
+/**
+ * A credential id's uniqueness item:
+ *
+ * | attribute | type | what |
+ * | --- | --- | --- |
+ * | pk, sk | S | `CREDENTIAL#<credential id, base64url>`, `CREDENTIAL` |
+ * | userId | S | the user whose key holds it |
+ * | authenticatorId | S | that key's authenticator id |
+ * | createdAt | N | when the key was registered |
+ *
+ * Keys registered before version 3 have none: their ids are unique per user only.
+ */
+export const CREDENTIAL = { userId: 'userId', authenticatorId: 'authenticatorId', createdAt: 'createdAt' } as const;
+
+export const credentialKey = (credentialId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `CREDENTIAL#${credentialId}` },
+  [MFA_TABLE.sortKey]: { S: 'CREDENTIAL' },
+});
+
+export function credentialItem(userId: string, key: { id: string; credentialId: string; createdAt: number }): Item {
+  return {
+    ...credentialKey(key.credentialId),
+    [CREDENTIAL.userId]: { S: userId },
+    [CREDENTIAL.authenticatorId]: { S: key.id },
+    [CREDENTIAL.createdAt]: num(key.createdAt),
+  };
+}
 
 export const num = (value: number): AttributeValue => ({ N: String(value) });
 const readNum = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
@@ -307,6 +359,61 @@ function bySession<T>(value: AttributeValue | undefined, read: (entry: Attribute
   );
 }
 
+export function deviceToAttribute(device: RememberedDevice): AttributeValue {
+  const m: Item = {
+    [DEVICE.name]: { S: device.name },
+    [DEVICE.app]: { S: device.app },
+    [DEVICE.x]: { S: device.publicKey.x },
+    [DEVICE.y]: { S: device.publicKey.y },
+    [DEVICE.createdAt]: num(device.createdAt),
+    [DEVICE.expiresAt]: num(device.expiresAt),
+    [DEVICE.authTime]: num(device.authTime),
+  };
+  if (device.lastUsedAt !== undefined) m[DEVICE.lastUsedAt] = num(device.lastUsedAt);
+  return { M: m };
+}
+
+function deviceFromAttribute(id: string, value: AttributeValue): RememberedDevice | undefined {
+  const m = value.M;
+  const x = m?.[DEVICE.x]?.S;
+  const y = m?.[DEVICE.y]?.S;
+  if (!m || !x || !y) return undefined;
+  return {
+    id,
+    name: m[DEVICE.name]?.S ?? '',
+    app: m[DEVICE.app]?.S ?? '',
+    publicKey: { x, y },
+    createdAt: readNum(m[DEVICE.createdAt]) ?? 0,
+    lastUsedAt: readNum(m[DEVICE.lastUsedAt]),
+    expiresAt: readNum(m[DEVICE.expiresAt]) ?? 0,
+    authTime: readNum(m[DEVICE.authTime]) ?? 0,
+  };
+}
+
+export function deviceChallengeToAttribute(pending: PendingDeviceChallenge): AttributeValue {
+  return {
+    M: {
+      [DEVICE_CHALLENGE.deviceId]: { S: pending.deviceId },
+      [DEVICE_CHALLENGE.app]: { S: pending.app },
+      [DEVICE_CHALLENGE.challenge]: { S: pending.challenge },
+      [DEVICE_CHALLENGE.expiresAt]: num(pending.expiresAt),
+    },
+  };
+}
+
+function deviceChallengeFromAttribute(sessionId: string, value: AttributeValue): PendingDeviceChallenge | undefined {
+  const m = value.M;
+  const challenge = m?.[DEVICE_CHALLENGE.challenge]?.S;
+  if (!m || !challenge) return undefined;
+  return {
+    sessionId,
+    deviceId: m[DEVICE_CHALLENGE.deviceId]?.S ?? '',
+    app: m[DEVICE_CHALLENGE.app]?.S ?? '',
+    challenge,
+    expiresAt: readNum(m[DEVICE_CHALLENGE.expiresAt]) ?? 0,
+  };
+}
+
 /** The legacy app as today's authenticator (version 1 had no names: the default one). */
 function legacyAuthenticator(item: Item): Authenticator | undefined {
   const secret = item[LEGACY.secret]?.B;
@@ -352,6 +459,16 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     windowStart: readNum(item[ATTR.windowStart]),
     windowFailures: readNum(item[ATTR.windowFailures]),
     proofTimes: readTimes(item[ATTR.proofTimes]),
+    devices: Object.entries(item[ATTR.devices]?.M ?? {})
+      .flatMap(([id, value]) => {
+        const device = deviceFromAttribute(id, value);
+        return device ? [device] : [];
+      })
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)),
+    deviceChallenges: Object.entries(item[ATTR.deviceChallenges]?.M ?? {}).flatMap(([sessionId, value]) => {
+      const pending = deviceChallengeFromAttribute(sessionId, value);
+      return pending ? [pending] : [];
+    }),
     legacy: legacy !== undefined,
   };
 }

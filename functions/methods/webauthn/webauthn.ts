@@ -2,6 +2,7 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON
 import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import type { Proof } from '../../ports/mfa-store.js';
 import { spentKeyOf, type Evaluation } from '../evaluation.js';
+import { verifyAssertion } from './assertion.js';
 
 /**
  * Security keys and passkeys (WebAuthn Level 3), with @simplewebauthn/server for the
@@ -19,6 +20,8 @@ export interface RelyingParty {
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_USER_HANDLE_BYTES = 32;
 export const WEBAUTHN_CEREMONY_TTL_MS = 5 * 60_000;
+/** WebAuthn L3 7.1 step 25: a credential id longer than this is refused. */
+export const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** EdDSA, ES256, RS256: the library's default would add ML-DSA, experimental on Node 24. */
 export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
 
@@ -52,7 +55,9 @@ export async function registrationOptions(
 
 /**
  * The key a registration response registers, or null when it does not answer `challenge` for
- * this relying party (challenge, origin, rpIdHash, type, user presence, attestation, algorithm).
+ * this relying party (challenge, origin, rpIdHash, type, user presence, attestation, algorithm),
+ * names another credential in `id`/`rawId` than the one attested, or attests a credential id
+ * longer than 1023 bytes (WebAuthn L3 7.1 step 25).
  */
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
   const { verifyRegistrationResponse } = await library();
@@ -69,6 +74,9 @@ export async function verifyRegistration(rp: RelyingParty, response: Registratio
     });
     if (!result.verified) return null;
     const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
+    // The library checks `id` against `rawId`, not against the credential the authenticator data attests.
+    if (response.id !== credential.id || response.rawId !== credential.id) return null;
+    if (Buffer.from(credential.id, 'base64url').length > MAX_CREDENTIAL_ID_BYTES) return null;
     return {
       credentialId: credential.id,
       publicKey: new Uint8Array(credential.publicKey),
@@ -130,13 +138,22 @@ function challengeOf(clientDataJSON: string): string | null {
   }
 }
 
+/** A key's proof: the write's part (Proof) and what the assertion said of its backup eligibility. */
+export type WebAuthnProof = Extract<Proof, { kind: 'webauthn' }> & {
+  /** As registered: fixed for the key's life, it names `hwk` or `swk`. */
+  backupEligible: boolean;
+  /** As this assertion's flags say (WebAuthn L3 says it never changes; platforms have flipped it). */
+  assertedBackupEligible: boolean;
+};
+
 /**
  * Checks a key's assertion against the pending authentication challenge of the session that
  * presents it (a challenge asked for by another session is never accepted) and the key stored
- * for its credential id: WebAuthn L3 7.2 (through the library) and the signature counter
+ * for its credential id: WebAuthn L3 7.2 (the library's checks, assertion.ts) and the signature counter
  * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
  * counter becomes part of the proof. A verified response to the challenge last consumed (not
  * the pending one) is a copy of a right response already spent (a double click, a retry): no guess.
+ * A verified response whose counter went backwards is refused as a possible clone, naming the key.
  */
 export async function proveWebAuthn(
   rp: RelyingParty,
@@ -144,7 +161,7 @@ export async function proveWebAuthn(
   response: AuthenticationResponseJSON,
   nowMs: number,
   sessionId: string,
-): Promise<Evaluation<Extract<Proof, { kind: 'webauthn' }> & { backupEligible: boolean }>> {
+): Promise<Evaluation<WebAuthnProof>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
   const pending = record.challenges?.[sessionId];
   if (!key || response.rawId !== response.id) return { refused: 'wrong' };
@@ -152,23 +169,9 @@ export async function proveWebAuthn(
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
   const { userHandle } = response.response;
   if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
-  const { verifyAuthenticationResponse } = await library();
-  const verify = async (expectedChallenge: string) => {
-    try {
-      const verified = await verifyAuthenticationResponse({
-        response,
-        expectedChallenge,
-        expectedOrigin: [...rp.origins],
-        expectedRPID: rp.id,
-        // The counter rule is applied below, after the signature is known to be the key's.
-        credential: { id: key.credentialId, publicKey: key.publicKey as Uint8Array<ArrayBuffer>, counter: 0, transports: key.transports as never },
-        requireUserVerification: false,
-      });
-      return verified.verified ? verified : null;
-    } catch {
-      return null;
-    }
-  };
+  // The library's checks with node:crypto and the key parsed once per container (assertion.ts).
+  const verify = (expectedChallenge: string) =>
+    verifyAssertion(response, { challenge: expectedChallenge, origins: rp.origins, rpId: rp.id }, { id: key.credentialId, publicKey: key.publicKey });
   const last = record.webauthnLastChallenge;
   if (last !== undefined && last !== pending?.challenge && challengeOf(response.response.clientDataJSON) === last) {
     return (await verify(last)) ? { refused: 'spent', spentKey: spentKeyOf('webauthn', last) } : { refused: 'wrong' };
@@ -176,9 +179,9 @@ export async function proveWebAuthn(
   if (!pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
   const verified = await verify(pending.challenge);
   if (!verified) return { refused: 'wrong' };
-  const counter = verified.authenticationInfo.newCounter;
+  const counter = verified.newCounter;
   if (counter !== counterOf(response)) return { refused: 'wrong' };
-  if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression' };
+  if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression', authenticatorId: key.id };
   return {
     proof: {
       kind: 'webauthn',
@@ -187,8 +190,9 @@ export async function proveWebAuthn(
       challenge: pending.challenge,
       previousCounter: key.counter,
       counter,
-      backedUp: verified.authenticationInfo.credentialBackedUp,
-      backupEligible: verified.authenticationInfo.credentialDeviceType === 'multiDevice',
+      backedUp: verified.credentialBackedUp,
+      backupEligible: key.backupEligible,
+      assertedBackupEligible: verified.credentialDeviceType === 'multiDevice',
     },
   };
 }

@@ -3,6 +3,7 @@ import { reportError, showAccount, type App } from '../app.js';
 import { button, dateAndTime, h, uniqueId } from '../dom.js';
 import { profileNotices } from '../profile-notices.js';
 import type { Routes } from '../router.js';
+import { rememberedBrowsersSection } from './remembered-browsers.js';
 import { securityKeysSupported } from '../security-key.js';
 import { emailMethodRow } from './set-up-email.js';
 
@@ -22,7 +23,7 @@ export function showProfile(app: App, options: Routes['profile']): void {
     // MFA switched on elsewhere since sign-in: this session has only one factor.
     if (status.mfaEnabled && !app.session.assertion) return app.router.go('second-step', { status });
     showAccount(app, 'signed-in');
-    content.replaceChildren(...profileNotices(app, status, () => render(status)), methodList(app, status), authenticatorList(app, status), recoveryCodesSection(app, status));
+    content.replaceChildren(...profileNotices(app, status, () => render(status)), methodList(app, status), authenticatorList(app, status), rememberedBrowsersSection(app, status), recoveryCodesSection(app, status));
   };
 
   if (options.status) render(options.status);
