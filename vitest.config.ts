@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** The package's entry points by name (as the examples import them) resolve to their sources, as in tsconfig.json `paths`. */
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^serverless-mfa$/, replacement: source('./lib/index.ts') },
+      { find: /^serverless-mfa\/verifier$/, replacement: source('./verifier/index.ts') },
+      { find: /^serverless-mfa\/verifier\/dynamodb-replay-cache$/, replacement: source('./verifier/dynamodb-replay-cache.ts') },
+      { find: /^serverless-mfa\/client$/, replacement: source('./client/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

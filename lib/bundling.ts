@@ -1,12 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { BuildOptions } from 'esbuild';
 import type { RouteDefinition } from '../functions/http/routes.js';
 import { precompiledSchemasPlugin } from './precompiled-schemas.js';
-
-/** The newest Node.js runtime this CDK version offers; test/infra checks it stays the newest. */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+import { LAMBDA_RUNTIME } from './runtime.js';
 
 /** The repository root: the bundler's project root and where `functions/` lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,9 +20,9 @@ export function handlerEntry(route: Pick<RouteDefinition, 'handler'>): string {
 const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 'node:module'; const require = __mfaCreateRequire(import.meta.url);";
 
 /**
- * How every handler is bundled, as plain esbuild options: the stack's functions are built with
- * these (lib/constructs/mfa-function.ts), and anything else that must bundle a handler exactly
- * as deployed (benchmarks, size checks) passes them to esbuild with an `outdir` and
+ * How every handler is bundled, as plain esbuild options: the functions the construct deploys
+ * are built with these (scripts/package/assets.ts), and anything else that must bundle a handler
+ * exactly as deployed (benchmarks, size checks) passes them to esbuild with an `outdir` and
  * `entryPoints: {index: handlerEntry(route)}`.
  *
  * The AWS SDK v3 is bundled, not taken from the runtime: the deployed code runs the SDK version
@@ -39,7 +35,7 @@ const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 
  *
  * Request schemas are compiled ahead of time (lib/precompiled-schemas.ts): a handler loads no
  * validator library at init, and zod only to word a refused body. The plugin needs esbuild's
- * async `build`; callers that must block use `buildHandlerSync`.
+ * async `build` (the package's assets are built ahead of time, so nothing builds at synth).
  */
 export const HANDLER_ESBUILD_OPTIONS = {
   bundle: true,
@@ -60,22 +56,3 @@ export const HANDLER_ESBUILD_OPTIONS = {
   logLevel: 'warning',
   plugins: [precompiledSchemasPlugin],
 } as const satisfies BuildOptions;
-
-let bundleWorker: Worker | undefined;
-
-/**
- * Bundles one handler with HANDLER_ESBUILD_OPTIONS into `outdir/index.mjs` (and its chunks),
- * blocking until done: CDK's local bundling is synchronous and esbuild's `buildSync` runs no
- * plugins, so the build runs in a worker thread (one per process, reused) while this thread waits.
- */
-export function buildHandlerSync(entry: string, outdir: string): void {
-  bundleWorker ??= new Worker(new URL('./bundle-worker.mjs', import.meta.url));
-  bundleWorker.unref();
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  bundleWorker.postMessage({ signal, port: port2, entry, outdir }, [port2]);
-  Atomics.wait(signal, 0, 0);
-  const reply = receiveMessageOnPort(port1)?.message as { ok: boolean; error?: string } | undefined;
-  port1.close();
-  if (!reply?.ok) throw new Error(`Bundling ${entry} failed: ${reply?.error ?? 'no answer from the bundling worker'}`);
-}

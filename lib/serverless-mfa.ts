@@ -49,7 +49,7 @@ export interface ServerlessMfaProps extends Partial<MfaOptions> {
   firstFactor: FirstFactor;
   /** Where alarms and key-use alerts go; created (KMS-encrypted) when omitted. Must let CloudWatch and EventBridge publish. */
   alarmTopic?: ITopic;
-  /** The routes to deploy: the route table (functions/http/routes.ts) unless a test passes its own. */
+  /** @internal The routes to deploy: the route table (functions/http/routes.ts) unless a test passes its own. */
   routes?: readonly RouteDefinition[];
 }
 

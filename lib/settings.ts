@@ -46,7 +46,10 @@ const SupportRoleTrust = z
   .trim()
   .regex(/^(none|\d{12}|arn:aws[a-z-]*:iam::\d{12}:role\/[\x21-\x7e]{1,512})$/, "must be 'none', an account id (12 digits) or a role ARN (arn:aws:iam::123456789012:role/...)");
 
-/** The settings of the service itself: props of the ServerlessMfa construct. */
+/**
+ * The settings of the service itself: props of the ServerlessMfa construct.
+ * @internal (this repository only: not in the package's declarations)
+ */
 export const MFA_OPTION_SCHEMAS = {
   /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
   assertionAudienceMap: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
@@ -118,9 +121,11 @@ function requireEmailFrom(s: { emailFrom?: string | undefined; emailCodes: boole
   }
 }
 
+/** @internal */
 export const MfaOptionsSchema = z.object(MFA_OPTION_SCHEMAS).strict().superRefine(requireEmailFrom);
 export type MfaOptions = z.output<typeof MfaOptionsSchema>;
 
+/** @internal */
 export const DeploymentSettingsSchema = z
   .object({ ...FIRST_FACTOR_SCHEMAS, ...MFA_OPTION_SCHEMAS })
   .strict()
@@ -140,9 +145,10 @@ export const DeploymentSettingsSchema = z
 
 export type ServerlessMfaSettings = z.output<typeof DeploymentSettingsSchema>;
 
+/** @internal */
 export const SETTING_NAMES = Object.keys(DeploymentSettingsSchema.shape) as (keyof ServerlessMfaSettings)[];
 
-/** Parses with a schema of this file, turning zod's issues into one SettingsError naming each parameter. */
+/** @internal Parses with a schema of this file, turning zod's issues into one SettingsError naming each parameter. */
 export function parseSettings<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -153,9 +159,11 @@ export function parseSettings<T extends z.ZodType>(schema: T, raw: unknown): z.o
   throw new SettingsError(`Invalid deployment settings:\n- ${problems.join('\n- ')}`);
 }
 
+/** @internal */
 export const DEFAULT_SETTINGS: ServerlessMfaSettings = parseSettings(DeploymentSettingsSchema, {});
 
 /**
+ * @internal
  * Reads the settings from CDK context, then applies `overrides` (stack props) and validates the
  * result, so a bad value fails `cdk synth` with the parameter's name instead of a broken deploy.
  * Context values given on the command line arrive as strings: `-c createTrail=false` is false,

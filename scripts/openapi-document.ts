@@ -3,6 +3,7 @@
  * validate with, and the problem table. Nothing in the document is written by hand twice:
  * add a route, a schema field or a problem code and `npm run openapi` picks it up.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   createDocument,
@@ -272,6 +273,8 @@ beside the service's problems; the typed client maps them to the problem code of
 exist only on the local server.
 `.trim();
 
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildOpenApiDocument(): oas31.OpenAPIObject {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of ROUTES as readonly RouteDefinition[]) {
@@ -281,8 +284,10 @@ export function buildOpenApiDocument(): oas31.OpenAPIObject {
     openapi: '3.1.0',
     info: {
       title: 'serverless-mfa',
-      version: '1',
+      // The package's version (semantic versioning): the document describes what that release serves.
+      version: PACKAGE_VERSION,
       description: DESCRIPTION,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [
       { url: '/', description: 'Where this document is served from (the local server: `npm start`).' },

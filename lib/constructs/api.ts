@@ -54,7 +54,7 @@ export class MfaApi extends Construct {
   readonly accessLogGroup: LogGroup;
   readonly firstFactorAuthorizer: HttpJwtAuthorizer;
   readonly iamAuthorizer = new HttpIamAuthorizer();
-  /** The `iam` routes added so far: what `adminInvokePolicy` allows. */
+  /** @internal The `iam` routes added so far: what `adminInvokePolicy` allows. */
   readonly iamRoutes: RouteDefinition[] = [];
   /** The API's base URL without a trailing slash: this service's issuer (MFA_ISSUER). */
   readonly url: string;
@@ -99,7 +99,7 @@ export class MfaApi extends Construct {
     this.url = this.httpApi.apiEndpoint;
   }
 
-  /** Routes a table entry to its function, behind the first-factor authorizer unless the route is public. */
+  /** @internal Routes a table entry to its function, behind the first-factor authorizer unless the route is public. */
   addRoute(route: RouteDefinition, fn: IFunction): HttpRoute {
     const [httpRoute] = this.httpApi.addRoutes({
       path: route.path,

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
@@ -40,7 +39,7 @@ export class ChangeEvents extends Construct {
     this.bus = new EventBus(this, 'Bus', { description: 'serverless-mfa: MFA change events (enrolled, disabled, locked out...)' });
 
     this.publisher = new MfaFunction(this, 'PublishEvents', {
-      entry: fileURLToPath(new URL('../../functions/streams/publish-events.ts', import.meta.url)),
+      asset: 'publish-events',
       description: 'serverless-mfa publishEvents: MFA table stream -> EventBridge',
       logRetention: props.logRetention,
       logLevel: props.logLevel,

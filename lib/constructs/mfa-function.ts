@@ -1,17 +1,17 @@
-import { dirname } from 'node:path';
-import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { ServicePrincipal, Role, type PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { buildHandlerSync, LAMBDA_RUNTIME } from '../bundling.js';
+import { functionCode } from '../assets.js';
+import { LAMBDA_RUNTIME } from '../runtime.js';
 
 export const POWERTOOLS_SERVICE_NAME = 'serverless-mfa';
 export const POWERTOOLS_METRICS_NAMESPACE = 'ServerlessMfa';
 
 export interface MfaFunctionProps {
-  /** The TypeScript file exporting `handler`. */
-  entry: string;
+  /** The function's pre-built code: `assets/functions/<asset>/index.mjs` exports `handler` (lib/assets.ts). */
+  asset: string;
   description: string;
   logRetention: RetentionDays;
   logLevel: string;
@@ -19,29 +19,10 @@ export interface MfaFunctionProps {
 }
 
 /**
- * The function's code: `entry` bundled by local esbuild with HANDLER_ESBUILD_OPTIONS into
- * `index.mjs` and its lazily loaded chunks (NodejsFunction cannot split code). No Docker: the
- * image is never pulled, local bundling always succeeds or throws.
- */
-function bundledCode(entry: string): Code {
-  return Code.fromAsset(dirname(entry), {
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      image: DockerImage.fromRegistry('local-esbuild-only'),
-      local: {
-        tryBundle(outputDir) {
-          buildHandlerSync(entry, outputDir);
-          return true;
-        },
-      },
-    },
-  });
-}
-
-/**
- * A Lambda function with the team's defaults, in one place: bundled by local esbuild (ESM,
- * minified, source maps, lazily loaded chunks), arm64, the newest Node.js runtime, active X-Ray tracing,
- * Powertools environment, its own role (no managed policies) and its own retained log group.
+ * A Lambda function with the team's defaults, in one place: pre-built code (ESM, minified,
+ * source maps, lazily loaded chunks; built by scripts/package/assets.ts), arm64, the newest
+ * Node.js runtime, active X-Ray tracing, Powertools environment, its own role (no managed
+ * policies) and its own retained log group.
  * Callers add permissions with `addToRolePolicy` and configuration with `addEnvironment`, and
  * acknowledge the dead-letter findings for how the function is invoked (`acknowledgeInvocation`).
  */
@@ -62,7 +43,7 @@ export class MfaFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new LambdaFunction(this, 'Function', {
-      code: bundledCode(props.entry),
+      code: functionCode(props.asset),
       handler: 'index.handler',
       description: props.description,
       runtime: LAMBDA_RUNTIME,

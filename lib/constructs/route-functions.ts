@@ -1,11 +1,11 @@
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteDefinition } from '../../functions/http/routes.js';
-import { handlerEntry } from '../bundling.js';
 import type { DataAndKeys } from './data-and-keys.js';
 import { MfaFunction } from './mfa-function.js';
 
 export interface RouteFunctionsProps {
+  /** @internal */
   routes: readonly RouteDefinition[];
   dataAndKeys: DataAndKeys;
   /** Configuration every function reads at cold start (functions/config.ts). */
@@ -19,14 +19,14 @@ export interface RouteFunctionsProps {
  * `access` lists. Adding a route to the table adds its function here; nothing else to edit.
  */
 export class RouteFunctions extends Construct {
-  /** By route id. */
+  /** @internal By route id. */
   readonly byRoute = new Map<string, { route: RouteDefinition; fn: MfaFunction }>();
 
   constructor(scope: Construct, id: string, props: RouteFunctionsProps) {
     super(scope, id);
     for (const route of props.routes) {
       const fn = new MfaFunction(this, pascalCase(route.id), {
-        entry: handlerEntry(route),
+        asset: route.handler,
         description: `serverless-mfa ${route.id}: ${route.method} ${route.path}`,
         logRetention: props.logRetention,
         logLevel: props.logLevel,

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -37,7 +36,7 @@ export class SecurityNotifications extends Construct {
   constructor(scope: Construct, id: string, props: SecurityNotificationsProps) {
     super(scope, id);
     this.notifier = new MfaFunction(this, 'NotifyUsers', {
-      entry: fileURLToPath(new URL('../../functions/streams/notify-users.ts', import.meta.url)),
+      asset: 'notify-users',
       description: 'serverless-mfa notifyUsers: MFA table stream -> security notices by email (SES)',
       logRetention: props.logRetention,
       logLevel: props.logLevel,

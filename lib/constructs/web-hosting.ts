@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { DockerImage, Duration, Fn, RemovalPolicy, Stack, Validations, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   AllowedMethods,
@@ -23,7 +21,7 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { Construct } from 'constructs';
 import type { WebClientConfig } from '../../web/src/config.js';
 import { webSecurityHeaders } from '../../web/security-headers.js';
-import { PROJECT_ROOT } from '../bundling.js';
+import { existingAsset, WEB_ASSET_DIR } from '../assets.js';
 import { acknowledgeWildcardPermissions } from '../nag.js';
 
 export interface WebHostingProps {
@@ -37,9 +35,6 @@ export interface WebHostingProps {
    */
   identityProviderOrigins: string[];
 }
-
-/** The web client's source folder; `npm run build:web` (web/build.ts) builds it. */
-const WEB_DIR = join(PROJECT_ROOT, 'web');
 
 /**
  * The reference web client in the cloud: a private S3 bucket read only by CloudFront (origin
@@ -133,7 +128,8 @@ export class WebHosting extends Construct {
   /** Uploads the built client and its `config.json`, then invalidates the distribution's cache. */
   deploy(config: WebClientConfig): BucketDeployment {
     const deployment = new BucketDeployment(this, 'Deployment', {
-      sources: [Source.asset(WEB_DIR, { exclude: ['dist', 'node_modules', '.gitignore'], bundling: WEB_CLIENT_BUNDLING }), Source.jsonData('config.json', config)],
+      // The client pre-built by web/build.ts (assets/web, lib/assets.ts) and this deployment's configuration.
+      sources: [Source.asset(existingAsset(WEB_ASSET_DIR, 'index.html')), Source.jsonData('config.json', config)],
       destinationBucket: this.bucket,
       // Not fingerprinted: browsers revalidate, so a new deployment is picked up at once.
       cacheControl: [CacheControl.noCache()],
@@ -145,22 +141,6 @@ export class WebHosting extends Construct {
     return deployment;
   }
 }
-
-/**
- * The asset is the output of web/build.ts (what `npm run build:web` runs), built on this
- * machine at synth: the deployed client is always the current source, never a stale web/dist.
- */
-const WEB_CLIENT_BUNDLING: BundlingOptions = {
-  // Required by the type; never pulled, since the local build always succeeds or throws.
-  image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:lts'),
-  local: {
-    tryBundle(outputDir: string): boolean {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', join(WEB_DIR, 'build.ts'), outputDir], { cwd: PROJECT_ROOT, stdio: 'pipe', encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`Building the web client failed (web/build.ts):\n${result.stderr || result.stdout}`);
-      return true;
-    },
-  } satisfies ILocalBundling,
-};
 
 /**
  * The headers of web/security-headers.ts as a CloudFront response-headers policy: CloudFront

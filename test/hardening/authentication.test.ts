@@ -290,6 +290,10 @@ describe('isolation between users', () => {
       } else if (probe.path === '/v1/mfa/webauthn/registration') {
         expect(response.status, label).toBe(201); // her own registration, under her own name
         expect(response.json.options.user.name, label).toContain(malloryId);
+      } else if (probe.path === '/v1/mfa/devices/forget-all') {
+        // Takes no proof and names no user: it forgets Mallory's own remembered browsers (none).
+        expect(response.status, label).toBe(200);
+        expect(response.json, label).toEqual({ devices: [] });
       } else {
         // Refused: the victim's codes are not Mallory's, and her body cannot name another user.
         expect([400, 404, 409], label).toContain(response.status);

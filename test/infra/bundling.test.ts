@@ -22,13 +22,13 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-// One function built by the team's function construct, exactly as the stack builds each route's.
+// One function deployed by the team's function construct, from the pre-built assets (scripts/package/assets.ts) the stack and the package use.
 beforeAll(() => {
   const outdir = mkdtempSync(join(tmpdir(), 'mfa-bundle-'));
   tempDirs.push(outdir);
   const app = new App({ outdir });
   const stack = new Stack(app, 'Bundling');
-  const fn = new MfaFunction(stack, 'VerifyMfa', { entry: handlerEntry(route), description: 'bundling test', logRetention: RetentionDays.ONE_DAY, logLevel: 'INFO' });
+  const fn = new MfaFunction(stack, 'VerifyMfa', { asset: route.handler, description: 'bundling test', logRetention: RetentionDays.ONE_DAY, logLevel: 'INFO' });
   app.synth();
   const staged = (fn.function.node.findChild('Code') as Asset).assetPath;
   deployed = { dir: join(outdir, staged), code: readFileSync(join(outdir, staged, 'index.mjs'), 'utf8') };

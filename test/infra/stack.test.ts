@@ -9,7 +9,7 @@ import { AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js'
 import { loadConfig } from '../../functions/config.js';
 import { ROUTES } from '../../functions/http/routes.js';
 import { createApp } from '../../lib/app.js';
-import { LAMBDA_RUNTIME } from '../../lib/bundling.js';
+import { LAMBDA_RUNTIME } from '../../lib/runtime.js';
 import { TABLE_WRITE_EVENTS } from '../../lib/constructs/audit-trail.js';
 import { arnOf, cdkJsonContext, logicalId, resource, resources, roleGrants, SKIP_BUNDLING, synthesize, type Statement, type Synthesized } from './synth.js';
 

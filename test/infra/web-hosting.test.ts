@@ -145,7 +145,7 @@ describe('web hosting', () => {
     expect(outputs.WebDistributionId!.Value).toEqual({ Ref: logicalId(hosting().distribution) });
   });
 
-  it('bundles the client at synth with web/build.ts (what npm run build:web runs): the asset is the current source', () => {
+  it('deploys the client pre-built by web/build.ts (assets/web, rebuilt before each synth and test run)', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'mfa-web-asset-'));
     try {
       const app = new App({ outdir });

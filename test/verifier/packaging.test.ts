@@ -1,12 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; exports: Record<string, unknown> };
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  exports: Record<string, unknown>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
 
-/** What a backend in another repository pulls in when it imports `specifier` (bundled as it would bundle it). */
+/** What a backend in another repository pulls in when it imports `specifier` (bundled as it would bundle it; tsconfig.json `paths` resolve the package's names to its sources). */
 async function inputsOf(specifier: string): Promise<{ own: string[]; packages: string[] }> {
   const result = await build({
     stdin: { contents: `export * from '${specifier}';`, resolveDir: root, loader: 'ts' },
@@ -29,11 +35,21 @@ async function inputsOf(specifier: string): Promise<{ own: string[]; packages: s
 }
 
 describe('package exports for app backends', () => {
-  it('names ./verifier, ./verifier/dynamodb-replay-cache and ./client, each pointing at a file that exists', () => {
-    expect(Object.keys(packageJson.exports)).toEqual(expect.arrayContaining(['./verifier', './verifier/dynamodb-replay-cache', './client']));
-    for (const target of Object.values(packageJson.exports).flatMap((value) => (typeof value === 'string' ? [value] : Object.values(value as object)))) {
-      expect(existsSync(new URL(target as string, new URL('../../', import.meta.url))), target as string).toBe(true);
-    }
+  it('names the construct, ./verifier, ./verifier/dynamodb-replay-cache and ./client, each as built JavaScript with its declarations', () => {
+    // The files are built by `npm pack` (test/package/consumer.test.ts installs and uses them).
+    expect(packageJson.exports).toEqual({
+      '.': { types: './dist/lib/index.d.ts', default: './dist/index.js' },
+      './verifier': { types: './dist/verifier/index.d.ts', default: './dist/verifier/index.js' },
+      './verifier/dynamodb-replay-cache': { types: './dist/verifier/dynamodb-replay-cache.d.ts', default: './dist/verifier/dynamodb-replay-cache.js' },
+      './client': { types: './dist/client/index.d.ts', default: './dist/client/index.js' },
+      './package.json': './package.json',
+    });
+  });
+
+  it('gives a backend installing it jose and nothing else; the rest are optional peers', () => {
+    expect(packageJson.dependencies).toEqual({ jose: expect.any(String) });
+    expect(Object.keys(packageJson.peerDependencies).sort()).toEqual(['@aws-sdk/client-dynamodb', 'aws-cdk-lib', 'cdk-nag', 'constructs']);
+    expect(Object.values(packageJson.peerDependenciesMeta).every((meta) => meta.optional)).toBe(true);
   });
 
   it('lets a backend import the verifier by package path with jose and nothing of the service', async () => {
