@@ -41,7 +41,7 @@ describe('web client: email codes (Chromium, mails through MailDev)', () => {
 
     // The first method: recovery codes, then signed out to sign in again with it.
     await expectHeading(page, 'Save your recovery codes');
-    await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+    await page.getByRole('checkbox', { name: 'I have saved these codes' }).check();
     await page.getByRole('button', { name: 'Continue', exact: true }).click();
     await expectHeading(page, 'Sign in');
     await expectStatus(page, /Sign in again using a code sent to your email/);
