@@ -11,12 +11,15 @@ import type {
   AuthenticatorResponse,
   AuthenticatorsLeftResponse,
   ChallengeResponse,
+  ConfirmEmailEnrollmentRequest,
   ConfirmEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
   DeviceChallengeResponse,
   DevicesResponse,
   DisableResponse,
+  EmailCodeSentResponse,
+  EmailEnabledResponse,
   EnrollmentResponse,
   JwksResponse,
   KeyRegisteredResponse,
@@ -40,7 +43,9 @@ export type RecoveryCodes = z.infer<typeof RecoveryCodesResponse>;
 export type TotpDisabled = z.infer<typeof DisableResponse>;
 export type OpenIdConfiguration = z.infer<typeof OpenIdConfigurationResponse>;
 export type JsonWebKeySet = z.infer<typeof JwksResponse>;
-/** A proof of a current factor: `{code}`, `{recoveryCode}` or `{webauthn}` (a key's assertion). */
+export type EmailCodeSent = z.infer<typeof EmailCodeSentResponse>;
+export type EmailEnabled = z.infer<typeof EmailEnabledResponse>;
+/** A proof of a current factor: `{code}`, `{recoveryCode}`, `{webauthn}` (a key's assertion) or `{emailCode}`. */
 export type SecondFactor = z.infer<typeof SecondFactorRequest>;
 export type VerifyMfaRequest = z.infer<typeof VerifyRequest>;
 // WebAuthn Level 3 JSON forms: the browser's PublicKeyCredential.parse*OptionsFromJSON() read the
@@ -161,6 +166,13 @@ export function createMfaClient(options: MfaClientOptions) {
       call<WebAuthnRegistrationConfirmed>('POST', '/v1/mfa/webauthn/registration/confirm', body, true, request),
     /** Request options for using a key as proof (verify, step-ups); each challenge works once. */
     startWebAuthnChallenge: (request?: RequestOptions) => call<WebAuthnChallenge>('POST', '/v1/mfa/webauthn/challenge', {}, true, request),
+    /** Emails a code to the token's verified address (404 when the deployment offers no email codes); while MFA is on, needs a proof. */
+    startEmailEnrollment: (proof?: SecondFactor, request?: RequestOptions) =>
+      call<EmailCodeSent>('POST', '/v1/mfa/email/enrollment', proof ?? {}, true, request),
+    confirmEmailEnrollment: (body: z.infer<typeof ConfirmEmailEnrollmentRequest>, request?: RequestOptions) =>
+      call<EmailEnabled>('POST', '/v1/mfa/email/enrollment/confirm', body, true, request),
+    /** Emails a new code for this session: its answer is an `{emailCode}` proof (at most 5 mails per 15 minutes). */
+    startEmailChallenge: (request?: RequestOptions) => call<EmailCodeSent>('POST', '/v1/mfa/email/challenge', {}, true, request),
     renameAuthenticator: (id: string, body: z.infer<typeof RenameAuthenticatorRequest>, request?: RequestOptions) =>
       call<Authenticator>('PATCH', `/v1/mfa/authenticators/${encodeURIComponent(id)}`, body, true, request),
     /** Removing the last authenticator turns MFA off and deletes the recovery codes. */
@@ -178,7 +190,7 @@ export function createMfaClient(options: MfaClientOptions) {
       call<RecoveryCodes>('POST', '/v1/mfa/recovery-codes', body, true, request),
     disableTotp: (body: SecondFactor, request?: RequestOptions) => call<TotpDisabled>('POST', '/v1/mfa/totp/disable', body, true, request),
     /** Local development only (`npm start`), never deployed: a first-factor token from the dev issuer. */
-    createDevToken: (body: { sub: string; email?: string }, request?: RequestOptions) =>
+    createDevToken: (body: { sub: string; email?: string; emailVerified?: boolean }, request?: RequestOptions) =>
       call<{ token: string }>('POST', '/dev/token', body, false, request),
   };
 }

@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { assertionSigningKey, KMS_CLIENT_CONFIG } from './adapters/assertion-signing-key.js';
 import { DynamoDbMfaStore } from './adapters/aws/dynamodb-mfa-store.js';
 import { KmsSecretSealer } from './adapters/aws/kms-secret-sealer.js';
@@ -11,6 +12,7 @@ import { cryptoRandom } from './domain/random.js';
 import type { RouteDefinition } from './http/routes.js';
 import { countMetric, logger } from './observability.js';
 import type { AssertionSigner } from './ports/assertion-signer.js';
+import type { Mailer } from './ports/mailer.js';
 import type { MfaStore } from './ports/mfa-store.js';
 import type { SecretSealer } from './ports/secret-sealer.js';
 import { MfaService, type MfaServiceDeps } from './service/mfa-service.js';
@@ -25,6 +27,7 @@ export interface Services {
 export interface AwsClients {
   dynamoDb?: DynamoDBClient;
   kms?: KMSClient;
+  ses?: SESv2Client;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface PortFactories {
   table?: (config: Config, clients: AwsClients) => MfaStore;
   secretKey?: (config: Config, clients: AwsClients) => SecretSealer;
   signingKey?: (config: Config, clients: AwsClients) => AssertionSigner;
+  mail?: (config: Config, clients: AwsClients) => Mailer;
 }
 
 const ENROLLMENT_TTL_SECONDS = 600;
@@ -90,6 +94,8 @@ export function createServices(
     store: wire('table', 'the MFA table', overrides.store),
     sealer: wire('secretKey', 'the TOTP secret key', overrides.sealer),
     signer: wire('signingKey', 'the assertion signing key', overrides.signer),
+    // Only a function that sends codes has a mailer, and only when the deployment offers them.
+    mailer: overrides.mailer ?? (config.emailCodes ? wire<Mailer>('mail', 'the mailer', undefined) : undefined),
     audit: new PowertoolsAuditLog(logger, countMetric),
     clock: systemClock,
     random: cryptoRandom,
@@ -101,6 +107,7 @@ export function createServices(
       enrollmentTtlSeconds: ENROLLMENT_TTL_SECONDS,
       rememberDeviceDays: config.rememberDeviceDays,
       relyingParty: { id: config.webauthnRpId, name: config.totpIssuerName, origins: config.webauthnOrigins },
+      emailCodes: config.emailCodes,
       adminPrincipalArns: config.adminPrincipalArns,
     },
     ...overrides,

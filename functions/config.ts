@@ -32,6 +32,11 @@ const Environment = z.object({
   MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
   MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
   MFA_REMEMBER_DEVICE_DAYS: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
+  MFA_EMAIL_CODES: z._default(ServiceSettingSchemas.emailCodes, false),
+  MFA_EMAIL_FROM: z.optional(ServiceSettingSchemas.emailFrom),
+  MFA_EMAIL_CONFIGURATION_SET: z.optional(ServiceSettingSchemas.emailConfigurationSet),
+  /** Local only: the SMTP server mail goes to (MailDev, which `npm start` starts). */
+  MFA_SMTP_URL: z.optional(z.url()),
   AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
 });
 
@@ -51,6 +56,11 @@ export interface Config {
   webauthnRpId: string;
   webauthnOrigins: string[];
   assertionTtlSeconds: number;
+  /** Codes by email are offered; the routes that send them have `mail` access and `emailFrom`. */
+  emailCodes: boolean;
+  emailFrom: string | undefined;
+  emailConfigurationSet: string | undefined;
+  smtpUrl: string | undefined;
   /** Days a remembered browser stays remembered; 0: remembering is off. */
   rememberDeviceDays: number;
   /** Who the operator routes admit (users, roles, assumed roles); empty: nobody. */
@@ -77,10 +87,14 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     if (access.signingKey.length > 0 && !e.MFA_SIGNING_KEY_ID) missing.push('MFA_SIGNING_KEY_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_RP_ID) missing.push('MFA_WEBAUTHN_RP_ID');
     if (access.table.length > 0 && !e.MFA_WEBAUTHN_ORIGINS) missing.push('MFA_WEBAUTHN_ORIGINS');
+    // A function that sends codes refuses to start without the address it sends from (fail closed).
+    if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_EMAIL_FROM) missing.push('MFA_EMAIL_FROM');
     if (auth === 'first-factor' && !e.MFA_FIRST_FACTOR_AUDIENCES?.length) missing.push('MFA_FIRST_FACTOR_AUDIENCES');
     if (auth === 'iam' && e.MFA_ADMIN_PRINCIPAL_ARNS === undefined) missing.push('MFA_ADMIN_PRINCIPAL_ARNS');
   } else if (e.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
+  } else if (access.mail.length > 0 && e.MFA_EMAIL_CODES && !e.MFA_SMTP_URL) {
+    missing.push('MFA_SMTP_URL');
   }
   if (missing.length > 0) throw new ConfigurationError(`Missing configuration: ${missing.join(', ')}.`);
   return {
@@ -98,6 +112,10 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     webauthnRpId: e.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     webauthnOrigins: e.MFA_WEBAUTHN_ORIGINS ?? [`http://localhost:${e.PORT ?? 3000}`],
     assertionTtlSeconds: e.MFA_ASSERTION_TTL_SECONDS,
+    emailCodes: e.MFA_EMAIL_CODES,
+    emailFrom: e.MFA_EMAIL_FROM ?? (e.MFA_ADAPTERS === 'local' ? 'no-reply@localhost.localdomain' : undefined),
+    emailConfigurationSet: e.MFA_EMAIL_CONFIGURATION_SET,
+    smtpUrl: e.MFA_SMTP_URL,
     rememberDeviceDays: e.MFA_REMEMBER_DEVICE_DAYS,
     // Unset (possible only with the local adapters) names nobody: the operator routes refuse every caller.
     adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],

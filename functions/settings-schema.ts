@@ -66,6 +66,9 @@ function jsonObject<T extends z.ZodMiniType>(schema: T) {
   }, schema);
 }
 
+/** true/false given as a boolean or as text (`-c emailCodes=true`, environment variables). */
+const flag = preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }));
+
 export const ServiceSettingSchemas = {
   /**
    * `aud` of the MFA assertions this service signs, by the first-factor audience (client id) the
@@ -92,6 +95,18 @@ export const ServiceSettingSchemas = {
     .check(z.trim(), z.toLowerCase(), z.regex(/^(localhost|([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$/, 'must be a domain name (no scheme, port or path)')),
   /** Origins WebAuthn ceremonies may come from (the pages that call navigator.credentials). */
   webAuthnOrigins: commaSeparated(Origin).check(z.refine((origins) => origins.length > 0, 'must name at least one origin')),
+  /** Offer codes by email as a method (needs `emailFrom`). */
+  emailCodes: flag,
+  /** The verified SES identity mail comes from: `no-reply@example.com`. */
+  emailFrom: z
+    .string()
+    .check(z.trim(), z.maxLength(254), z.regex(/^[^@\s"<>]+@[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'is not an email address (name@domain)')),
+  /** The SES configuration set every mail is sent through (delivery, bounce and complaint events). */
+  emailConfigurationSet: z.string().check(z.trim(), z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _')),
+  /** Mail the user on every change of their MFA (needs `emailFrom`). */
+  securityNotifications: flag,
+  /** Named in security notices: where a user who did not make the change gets help. */
+  supportUrl: z.string().check(z.trim(), z.regex(/^https:\/\/[^\s/]+(\/\S*)?$/, 'must be an https URL')),
   /** The principals the operator (`/admin`) routes admit; everyone else is refused (403 `forbidden`). */
   adminPrincipalArns: commaSeparated(PrincipalArn),
 } as const;
@@ -104,6 +119,11 @@ export const SERVICE_SETTING_ENV = {
   rememberDeviceDays: 'MFA_REMEMBER_DEVICE_DAYS',
   webAuthnRpId: 'MFA_WEBAUTHN_RP_ID',
   webAuthnOrigins: 'MFA_WEBAUTHN_ORIGINS',
+  emailCodes: 'MFA_EMAIL_CODES',
+  emailFrom: 'MFA_EMAIL_FROM',
+  emailConfigurationSet: 'MFA_EMAIL_CONFIGURATION_SET',
+  securityNotifications: 'MFA_SECURITY_NOTIFICATIONS',
+  supportUrl: 'MFA_SUPPORT_URL',
   adminPrincipalArns: 'MFA_ADMIN_PRINCIPAL_ARNS',
 } as const satisfies Record<keyof typeof ServiceSettingSchemas, string>;
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDbMfaStore } from '../functions/adapters/aws/dynamodb-mfa-store.js';
 import { createServices, dynamoDbClientConfig, KMS_CLIENT_CONFIG } from '../functions/composition.js';
 import type { Clock } from '../functions/domain/clock.js';
@@ -9,6 +10,7 @@ import { routeById, type RouteId } from '../functions/http/routes.js';
 import { loadRouteHandlers } from '../local/local-stack.js';
 import { ensureMfaTable } from '../local/mfa-table.js';
 import { InProcessKms } from './in-process-kms.js';
+import { InProcessSes } from './in-process-ses.js';
 import { ManualClock } from './manual-clock.js';
 import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
@@ -26,7 +28,7 @@ export { MINIMUM_AWS_CALLS, type AwsCall, type AwsScenario, type ScenarioName } 
 export class AwsCallCounter {
   private calls: { call: AwsCall; ms: number }[] = [];
 
-  attach(client: DynamoDBClient | KMSClient, service: 'dynamodb' | 'kms'): void {
+  attach(client: DynamoDBClient | KMSClient | SESv2Client, service: 'dynamodb' | 'kms' | 'ses'): void {
     // Both clients share the SDK's middleware stack type; the union of their input types is not callable as such.
     (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
       (next, context) => async (args) => {
@@ -96,6 +98,8 @@ export interface AwsHarness {
   counter: AwsCallCounter;
   dynamoDb: DynamoDBClient;
   kms: KMSClient;
+  /** The mails the functions sent through SES (answered in-process). */
+  ses: InProcessSes;
   /** The storage adapter over the same DynamoDB client the functions use. */
   store: DynamoDbMfaStore;
   /** Invokes a route's handler as Lambda would (one container per route) and returns the calls it made. */
@@ -116,6 +120,9 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
   const kms = new InProcessKms().client(KMS_CLIENT_CONFIG);
   counter.attach(dynamoDb, 'dynamodb');
   counter.attach(kms, 'kms');
+  const ses = new InProcessSes();
+  const sesClient = ses.client({ maxAttempts: 2 });
+  counter.attach(sesClient, 'ses');
 
   const env: NodeJS.ProcessEnv = {
     MFA_ADAPTERS: 'aws',
@@ -126,13 +133,16 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     MFA_FIRST_FACTOR_AUDIENCES: 'serverless-mfa-app',
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
+    MFA_EMAIL_CODES: 'true',
+    MFA_EMAIL_FROM: 'no-reply@mfa.example.com',
+    MFA_EMAIL_CONFIGURATION_SET: 'mfa-mail',
     MFA_ADMIN_PRINCIPAL_ARNS: BENCH_OPERATOR_ROLE,
   };
   const modules = await loadRouteHandlers();
   const handlers = new Map<string, LambdaHttpHandler>();
   for (const [id, module] of modules) {
     const route = routeById(id as RouteId);
-    handlers.set(id, module.withServices(createServices(route, env, { clock: options.clock }, { ports: module.ports, clients: { dynamoDb, kms } })));
+    handlers.set(id, module.withServices(createServices(route, env, { clock: options.clock }, { ports: module.ports, clients: { dynamoDb, kms, ses: sesClient } })));
   }
 
   return {
@@ -140,6 +150,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     counter,
     dynamoDb,
     kms,
+    ses,
     store: new DynamoDbMfaStore(dynamoDb, tableName),
     async invoke(id, invokeOptions = {}) {
       const route = routeById(id);
@@ -156,6 +167,7 @@ export async function startAwsHarness(options: { dynamoDbEndpoint: string; clock
     close() {
       dynamoDb.destroy();
       kms.destroy();
+      sesClient.destroy();
     },
   };
 }
@@ -252,6 +264,13 @@ export async function measureAwsCalls(options: { dynamoDbEndpoint: string }): Pr
     expectStatus('startWebAuthnRegistration (TOTP proof)', await harness.invoke('startWebAuthnRegistration', { sub: owner, body: { code: code(ownerSecret) } }), 201);
     nextStep();
     expectStatus('removeAuthenticator (TOTP)', await harness.invoke('removeAuthenticator', { sub: owner, body: { code: code(ownerSecret) }, pathParameters: { id: app } }), 200);
+
+    // Email codes as the first method, then a sign-in with an emailed code (SES answered in-process).
+    const mailUser = `aws-calls-mail-${randomUUID()}`;
+    expectStatus('startEmailEnrollment (first method)', await harness.invoke('startEmailEnrollment', { sub: mailUser, body: {} }), 201);
+    expectStatus('confirmEmailEnrollment', await harness.invoke('confirmEmailEnrollment', { sub: mailUser, body: { code: harness.ses.latestCode() } }), 200);
+    expectStatus('startEmailChallenge', await harness.invoke('startEmailChallenge', { sub: mailUser, body: {} }), 201);
+    expectStatus('verifyMfa (email code)', await harness.invoke('verifyMfa', { sub: mailUser, body: { emailCode: harness.ses.latestCode() } }), 200);
 
     // Locked out: five wrong codes, then the sixth attempt is refused on the stored lockout.
     const locked = `aws-calls-locked-${randomUUID()}`;

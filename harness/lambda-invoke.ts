@@ -33,7 +33,7 @@ export function apiGatewayEvent(
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
-      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, aud: 'serverless-mfa-app', sid: options.sessionId ?? `${options.sub}-session` }, scopes: [] } } } : {}),
+      ...(options.sub ? { authorizer: { jwt: { claims: { sub: options.sub, email: `${options.sub}@example.com`, email_verified: 'true', aud: 'serverless-mfa-app', sid: options.sessionId ?? `${options.sub}-session` }, scopes: [] } } } : {}),
       // What the IAM authorizer passes on an operator route: the caller's verified principal.
       ...(options.operatorArn ? { authorizer: { iam: { userArn: options.operatorArn } } } : {}),
     },

@@ -1,7 +1,7 @@
 import type { RouteId } from '../functions/http/routes.js';
 
 /** An AWS API call as IAM names it, e.g. `dynamodb:GetItem`. */
-export type AwsCall = `${'dynamodb' | 'kms'}:${string}`;
+export type AwsCall = `${'dynamodb' | 'kms' | 'ses'}:${string}`;
 
 export interface AwsScenario {
   route: RouteId;
@@ -148,6 +148,26 @@ export const MINIMUM_AWS_CALLS = {
     route: 'removeAuthenticator',
     calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
     why: 'Count the attempt in the write that reads the item, check the code, remove the authenticator (and, for the last, the recovery codes) in one conditional write.',
+  },
+  'startEmailEnrollment (first method)': {
+    route: 'startEmailEnrollment',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Encrypt', 'ses:SendEmail', 'dynamodb:UpdateItem'],
+    why: "Read the send window, count this mail in it by a conditional write before anything leaves (parallel requests cannot outrun the limit), seal the code's hash key, send, then store the hash: a code is stored only once its mail left.",
+  },
+  confirmEmailEnrollment: {
+    route: 'confirmEmailEnrollment',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: "Count the attempt in the code lock in the write that reads the pending code, open its hash key, add the method (consuming the code) in one conditional write.",
+  },
+  startEmailChallenge: {
+    route: 'startEmailChallenge',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Encrypt', 'ses:SendEmail', 'dynamodb:UpdateItem'],
+    why: 'As the enrollment: read the method and the send window, count the send, seal the key, send, store the hash for this session.',
+  },
+  'verifyMfa (email code)': {
+    route: 'verifyMfa',
+    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Sign', 'dynamodb:UpdateItem'],
+    why: "As a TOTP code: count the attempt in the write that reads the item, open the code's hash key, sign, consume the code in one conditional write.",
   },
 } as const satisfies Record<string, AwsScenario>;
 

@@ -13,6 +13,8 @@ import { AuditTrail } from './constructs/audit-trail.js';
 import { ChangeEvents } from './constructs/change-events.js';
 import { DataAndKeys } from './constructs/data-and-keys.js';
 import { KeyUseWatch } from './constructs/key-use-watch.js';
+import { MailSending } from './constructs/mail-sending.js';
+import { SecurityNotifications } from './constructs/security-notifications.js';
 import { RouteFunctions } from './constructs/route-functions.js';
 import { TableWriteWatch } from './constructs/table-write-watch.js';
 import { WebHosting } from './constructs/web-hosting.js';
@@ -67,6 +69,10 @@ export class ServerlessMfa extends Construct {
   readonly functions: RouteFunctions;
   readonly webHosting: WebHosting | undefined;
   readonly changeEvents: ChangeEvents;
+  /** SES sending, when `emailFrom` is set. */
+  readonly mail: MailSending | undefined;
+  /** Security notices to users, when `securityNotifications` (on with `emailFrom` unless turned off). */
+  readonly securityNotifications: SecurityNotifications | undefined;
   readonly auditTrail: AuditTrail | undefined;
   readonly alarms: Alarms;
   readonly keyUseWatch: KeyUseWatch;
@@ -124,11 +130,32 @@ export class ServerlessMfa extends Construct {
           rememberDeviceDays: options.rememberDeviceDays,
           webAuthnRpId,
           webAuthnOrigins,
+          emailCodes: options.emailCodes,
         }),
       },
       logRetention,
       logLevel: options.logLevel,
     });
+    this.mail = options.emailFrom
+      ? new MailSending(this, 'Mail', { from: options.emailFrom, identity: options.emailIdentity, configurationSetName: options.emailConfigurationSet })
+      : undefined;
+    // Only the functions that send codes may send mail, and only while the deployment offers them.
+    if (this.mail && options.emailCodes) {
+      for (const { route, fn } of this.functions.byRoute.values()) if (route.access.mail.length > 0) this.mail.grantSend(fn);
+    }
+    this.securityNotifications =
+      this.mail && options.securityNotifications !== false
+        ? new SecurityNotifications(this, 'SecurityNotifications', {
+            table: this.dataAndKeys.table,
+            dataAndKeys: this.dataAndKeys,
+            mail: this.mail,
+            deadLetterQueue: this.changeEvents.deadLetterQueue,
+            serviceName: options.totpIssuerName,
+            supportUrl: options.supportUrl,
+            logRetention,
+            logLevel: options.logLevel,
+          })
+        : undefined;
     for (const { route, fn } of this.functions.byRoute.values()) this.api.addRoute(route, fn.function);
     this.adminInvokePolicy = this.api.adminInvokePolicy(this, 'AdminInvokePolicy');
     this.adminAccess = this.adminInvokePolicy
@@ -138,6 +165,8 @@ export class ServerlessMfa extends Construct {
 
     this.webHosting?.deploy({
       apiBaseUrl: this.webHosting.url,
+      // The client offers "Email codes" only where the functions can send them.
+      emailCodes: options.emailCodes && this.mail !== undefined,
       rememberDeviceDays: options.rememberDeviceDays,
       identityProvider: {
         type: 'oidc',
@@ -159,6 +188,7 @@ export class ServerlessMfa extends Construct {
     });
 
     this.changeEvents.addAlarms(this.alarms);
+    this.securityNotifications?.addAlarms(this.alarms);
 
     this.auditTrail = options.createTrail
       ? new AuditTrail(this, 'AuditTrail', { table: this.dataAndKeys.table, logExpirationDays: options.trailLogExpirationDays })

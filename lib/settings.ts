@@ -88,6 +88,18 @@ export const MFA_OPTION_SCHEMAS = {
   adminPrincipalArns: z._default(commaSeparated(literalOr(PrincipalArn)), []),
   /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
   webHosting: flag.default(false),
+  /** Offer codes by email as a method: off by default (it needs a verified SES identity, `emailFrom`). */
+  emailCodes: z._default(ServiceSettingSchemas.emailCodes, false),
+  /** The verified SES identity's address mail comes from; the functions may send from it only. Unset: no mail at all. */
+  emailFrom: z.optional(ServiceSettingSchemas.emailFrom),
+  /** The SES identity `emailFrom` is verified as (its domain, or the address itself). Unset: the domain of `emailFrom`. */
+  emailIdentity: z.string().trim().min(1).max(320).optional(),
+  /** An SES configuration set of yours for every mail; unset: the stack creates one. */
+  emailConfigurationSet: z.optional(ServiceSettingSchemas.emailConfigurationSet),
+  /** Mail the user on every change of their MFA. Unset: on whenever `emailFrom` is set. */
+  securityNotifications: z.optional(ServiceSettingSchemas.securityNotifications),
+  /** Named in security notices for a user who did not make the change. */
+  supportUrl: z.optional(ServiceSettingSchemas.supportUrl),
 } as const;
 
 /** The first factor as context parameters: the stand-alone stack's own choice between an issuer and a user pool. */
@@ -100,8 +112,17 @@ const FIRST_FACTOR_SCHEMAS = {
   userPoolCallbackUrls: z._default(commaSeparated(callbackUrl), []),
 } as const;
 
+/** Mail needs the address it comes from. */
+function requireEmailFrom(s: { emailFrom?: string | undefined; emailCodes: boolean; securityNotifications?: boolean | undefined }, context: z.RefinementCtx): void {
+  if (s.emailFrom !== undefined) return;
+  if (s.emailCodes) context.addIssue({ code: 'custom', path: ['emailCodes'], message: 'needs emailFrom (a verified SES identity to send codes from)' });
+  if (s.securityNotifications === true) {
+    context.addIssue({ code: 'custom', path: ['securityNotifications'], message: 'needs emailFrom (a verified SES identity to send notices from)' });
+  }
+}
+
 /** @internal */
-export const MfaOptionsSchema = z.object(MFA_OPTION_SCHEMAS).strict();
+export const MfaOptionsSchema = z.object(MFA_OPTION_SCHEMAS).strict().superRefine(requireEmailFrom);
 export type MfaOptions = z.output<typeof MfaOptionsSchema>;
 
 /** @internal */
@@ -109,6 +130,7 @@ export const DeploymentSettingsSchema = z
   .object({ ...FIRST_FACTOR_SCHEMAS, ...MFA_OPTION_SCHEMAS })
   .strict()
   .superRefine((s, context) => {
+    requireEmailFrom(s, context);
     const problem = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
     if (s.firstFactorIssuerUrl !== undefined && s.firstFactorAudience.length === 0) {
       problem('firstFactorAudience', 'is required when firstFactorIssuerUrl is set (the client IDs your IdP puts in `aud`)');

@@ -28,6 +28,11 @@ export interface ChangeEventLogOptions {
   /** events.jsonl and the checkpoint live here (MFA_DATA_DIR). */
   dataDir: string;
   pollIntervalMs?: number;
+  /**
+   * Also hands each batch of new images to this consumer (the local security notifier), before
+   * the checkpoint moves past them: a consumer that throws gets the batch again on the next read.
+   */
+  consumer?: (images: Array<StreamImage | undefined>) => Promise<void>;
 }
 
 const credentials = { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY };
@@ -168,6 +173,15 @@ export class ChangeEventLog {
       const lines = records.flatMap((record) =>
         changeEventsOfImage(record.dynamodb?.NewImage as StreamImage | undefined).map((event) => `${JSON.stringify(deliveredEventOf(event))}\n`),
       );
+      if (this.options.consumer) {
+        try {
+          await this.options.consumer(records.map((record) => record.dynamodb?.NewImage as StreamImage | undefined));
+        } catch (error) {
+          // Nothing of this batch is written yet: the next read starts again from the checkpoint.
+          this.iterators.delete(shardId);
+          throw error;
+        }
+      }
       if (lines.length > 0) await appendFile(this.eventsPath, lines.join(''));
       this.checkpoint.shards[shardId] = records.at(-1)!.dynamodb!.SequenceNumber!;
     }

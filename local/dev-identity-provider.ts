@@ -19,6 +19,8 @@ export const DevAdminTokenRequest = z.strictObject({});
 export const DevTokenRequest = z.strictObject({
   sub: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@+-]+$/),
   email: z.email().max(254).optional(),
+  /** `email_verified` of the token (with an `email`): true unless a test asks for an unverified address. */
+  emailVerified: z.boolean().optional(),
 });
 
 interface LoadedKey {
@@ -54,7 +56,8 @@ export class DevIdentityProvider {
       iss: this.issuer,
       aud: this.audience,
       sub: input.sub,
-      ...(input.email ? { email: input.email } : {}),
+      // As an identity provider that verified the address (Cognito, Auth0, Keycloak): `email_verified` says so.
+      ...(input.email ? { email: input.email, email_verified: input.emailVerified ?? true } : {}),
       // Every sign-in is a session of its own, as at a real identity provider.
       sid: randomUUID(),
       jti: randomUUID(),

@@ -7,6 +7,8 @@ import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
 import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest, LOCAL_ADMIN_PRINCIPAL } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ChangeEventLog } from './change-event-log.js';
+import { startMailDev, type LocalMailDev } from './maildev.js';
+import { LocalSecurityNotifier } from './security-notifier.js';
 import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
@@ -33,8 +35,14 @@ export interface LocalStackOptions {
   /** Authorization scopes per route id (tests; the route table configures none yet). */
   routeScopes?: LocalServerOptions['routeScopes'];
   lambdaAuthorizedRoutes?: LocalServerOptions['lambdaAuthorizedRoutes'];
-  /** Append the table stream's change events to `<dataDir>/events.jsonl` (`npm start` does). */
+  /** Append the table stream's change events to `<dataDir>/events.jsonl` (`npm start` does), and mail security notices when mail is on. */
   changeEventLog?: boolean;
+  /**
+   * Mail: `maildev` starts MailDev on loopback (`npm start` does; ports as in local/maildev.ts,
+   * `0` for free ones), `smtpUrl` sends to a running SMTP server. With either, email codes are
+   * offered (MFA_EMAIL_CODES=false turns them off); without, they are not.
+   */
+  mail?: { maildev: { webPort?: number; smtpPort?: number } } | { smtpUrl: string; webUrl?: string };
 }
 
 export interface LocalStack {
@@ -47,6 +55,8 @@ export interface LocalStack {
   env: NodeJS.ProcessEnv;
   /** The change event log's file, when it runs. */
   eventsPath?: string | undefined;
+  /** MailDev's web inbox, when the stack started it (or was given one). */
+  mailInboxUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -77,6 +87,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const modules = await loadRouteHandlers();
   const port = options.port ?? (await freePort());
   const url = `http://localhost:${port}`;
+  let maildev: LocalMailDev | undefined;
+  try {
+    if (options.mail && 'maildev' in options.mail) maildev = await startMailDev({ mailDirectory: join(dataDir, 'mail'), ...options.mail.maildev });
+  } catch (error) {
+    await dynamo?.stop();
+    throw error;
+  }
+  const smtpUrl = maildev?.smtpUrl ?? (options.mail && 'smtpUrl' in options.mail ? options.mail.smtpUrl : undefined);
+  const mailInboxUrl = maildev?.webUrl ?? (options.mail && 'webUrl' in options.mail ? options.mail.webUrl : undefined);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     MFA_ADAPTERS: 'local',
@@ -88,6 +107,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     MFA_FIRST_FACTOR_AUDIENCES: LOCAL_APP_AUDIENCE,
     MFA_WEBAUTHN_RP_ID: process.env.MFA_WEBAUTHN_RP_ID ?? 'localhost',
     MFA_WEBAUTHN_ORIGINS: process.env.MFA_WEBAUTHN_ORIGINS ?? url,
+    // Email codes are on locally whenever there is somewhere to send them.
+    MFA_EMAIL_CODES: smtpUrl ? (process.env.MFA_EMAIL_CODES ?? 'true') : 'false',
+    ...(smtpUrl ? { MFA_SMTP_URL: smtpUrl } : {}),
     // The operator routes admit the local admin token's principal (POST /dev/admin-token, `npm run admin`), as the stack admits its support role.
     MFA_ADMIN_PRINCIPAL_ARNS: LOCAL_ADMIN_PRINCIPAL,
   };
@@ -135,7 +157,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const server = createLocalServer({
     routes,
     identity,
-    extraRoutes: [...devRoutes, ...docsRoutes(), ...webRoutes({ rememberDeviceDays: options.overrides?.settings?.rememberDeviceDays ?? (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)) }), ...(options.extraRoutes ?? [])],
+    extraRoutes: [
+      ...devRoutes,
+      ...docsRoutes(),
+      ...webRoutes({
+        emailCodes: env.MFA_EMAIL_CODES === 'true',
+        rememberDeviceDays:
+          options.overrides?.settings?.rememberDeviceDays ??
+          (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)),
+      }),
+      ...(options.extraRoutes ?? []),
+    ],
     ...(options.routeScopes ? { routeScopes: options.routeScopes } : {}),
     ...(options.lambdaAuthorizedRoutes ? { lambdaAuthorizedRoutes: options.lambdaAuthorizedRoutes } : {}),
   });
@@ -145,10 +177,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       server.listen(port, '127.0.0.1', () => resolveListen());
     });
   } catch (error) {
+    await maildev?.stop();
     await dynamo?.stop();
     throw error;
   }
-  const eventLog = options.changeEventLog ? await ChangeEventLog.start({ dynamoDbEndpoint: endpoint, tableName, dataDir }) : undefined;
+  const notifier = smtpUrl && env.MFA_SECURITY_NOTIFICATIONS !== 'false' ? LocalSecurityNotifier.create({ env, smtpUrl, dynamoDbEndpoint: endpoint }) : undefined;
+  const eventLog = options.changeEventLog
+    ? await ChangeEventLog.start({ dynamoDbEndpoint: endpoint, tableName, dataDir, ...(notifier ? { consumer: (images) => notifier.deliver(images) } : {}) })
+    : undefined;
 
   return {
     url,
@@ -158,10 +194,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     identity,
     env,
     eventsPath: eventLog?.path,
+    mailInboxUrl,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
       await eventLog?.stop();
+      notifier?.close();
+      await maildev?.stop();
       await dynamo?.stop();
     },
   };

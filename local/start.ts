@@ -11,8 +11,9 @@ const { startLocalStack } = await import('./local-stack.js');
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.MFA_DATA_DIR ?? '.data';
 
-const stack = await startLocalStack({ dataDir, port, changeEventLog: true });
+const stack = await startLocalStack({ dataDir, port, changeEventLog: true, mail: { maildev: {} } });
 console.log(`serverless-mfa is ready at ${stack.url}  (data in ${dataDir}, DynamoDB Local at ${stack.dynamoDbEndpoint}, change events in ${stack.eventsPath})`);
+console.log(`Mail inbox (MailDev): ${stack.mailInboxUrl}  (email codes and security notices land here)`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

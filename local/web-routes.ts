@@ -5,16 +5,20 @@ import type { ExtraRoute } from './server.js';
 
 /**
  * What /config.json says locally: same-origin API, dev tokens as the first factor, the service's
- * remembered days. In the cloud the deployment writes its own config.json next to the built files
- * (docs/web-client.md).
+ * remembered days, and email codes when the stack has somewhere to send them (MailDev). In the
+ * cloud the deployment writes its own config.json next to the built files (docs/web-client.md).
  */
-const localWebConfig = (rememberDeviceDays: number) => ({ identityProvider: { type: 'dev' }, rememberDeviceDays });
+const localWebConfig = (options: { emailCodes?: boolean; rememberDeviceDays: number }) => ({
+  identityProvider: { type: 'dev' },
+  emailCodes: options.emailCodes ?? false,
+  rememberDeviceDays: options.rememberDeviceDays,
+});
 
 /**
  * Serves the reference web client (web/) at `/`: bundled with esbuild into memory when the
  * local stack starts, so `npm start` always serves the current source.
  */
-export function webRoutes(options: { rememberDeviceDays: number }): ExtraRoute[] {
+export function webRoutes(options: { emailCodes?: boolean; rememberDeviceDays: number }): ExtraRoute[] {
   const built = buildWebClient();
   // Reported on first request instead of crashing the API when the client fails to build.
   built.catch(() => {});
@@ -37,7 +41,7 @@ export function webRoutes(options: { rememberDeviceDays: number }): ExtraRoute[]
     { path: '/assets/*', handle: (request, response) => serve(request, response, new URL(request.url ?? '/', 'http://localhost').pathname) },
     {
       path: '/config.json',
-      handle: (request, response) => reply(request, response, 200, 'application/json', Buffer.from(JSON.stringify(localWebConfig(options.rememberDeviceDays)))),
+      handle: (request, response) => reply(request, response, 200, 'application/json', Buffer.from(JSON.stringify(localWebConfig(options)))),
     },
   ];
   return routes.flatMap((route) => [

@@ -53,6 +53,7 @@ interface ProblemHeader {
 /** Headers that come with a problem of this code; `problems.ts` and the local server set exactly these. */
 const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, ProblemHeader>>> = {
   too_many_attempts: { 'Retry-After': { schema: RetryAfter, required: true } },
+  too_many_emails: { 'Retry-After': { schema: RetryAfter, required: true } },
   service_unavailable: { 'Retry-After': { schema: RetryAfter, required: true } },
   method_not_allowed: { Allow: { schema: Allow, required: true } },
   // Sent by the local server's authorizer; not promised, since it is not the handler's to send.

@@ -36,6 +36,11 @@ export interface ChangeEvent {
   method?: ProofMethod | undefined;
   authenticatorId?: string | undefined;
   recoveryCodesRemaining?: number | undefined;
+  /**
+   * The caller's IP address. Kept in the item's outbox for the security notice (which says
+   * from where a change came), never put on the bus: `detail` has only the documented fields.
+   */
+  sourceIp?: string | undefined;
   /** A remembered browser's id (device events). */
   deviceId?: string | undefined;
   /** Why a remembered browser was forgotten (`device.forgotten`). */

@@ -94,6 +94,39 @@ export class UserNotFoundError extends DomainError {
   }
 }
 
+/** Email codes need the first-factor token's `email` with `email_verified` true. */
+export class EmailNotVerifiedError extends DomainError {
+  constructor() {
+    super('The first-factor token carries no verified email address.');
+  }
+}
+
+export class EmailAlreadyEnabledError extends DomainError {
+  constructor() {
+    super('Email codes are already enabled for this user.');
+  }
+}
+
+export class EmailNotEnabledError extends DomainError {
+  constructor() {
+    super('The user has no email method.');
+  }
+}
+
+/** The send limit of mails with a code (per user, sliding window). */
+export class TooManyEmailsError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many codes were sent by email; try again later.');
+  }
+}
+
+/** A method this deployment does not offer (email codes with `emailCodes` off): its routes are not there. */
+export class MethodNotOfferedError extends DomainError {
+  constructor() {
+    super('This deployment does not offer this method.');
+  }
+}
+
 /** A remembered browser's signature only signs a user in: never a step-up for changing factors. */
 export class DeviceProofNotAcceptedError extends DomainError {
   constructor() {

@@ -38,7 +38,28 @@ export interface WebAuthnAuthenticator extends AuthenticatorBase {
   backedUp: boolean;
 }
 
-export type Authenticator = TotpAuthenticator | WebAuthnAuthenticator;
+/** A verified email address codes are sent to (the first-factor token's `email`, verified by the IdP). */
+export interface EmailAuthenticator extends AuthenticatorBase {
+  kind: 'email';
+  address: string;
+}
+
+export type Authenticator = TotpAuthenticator | WebAuthnAuthenticator | EmailAuthenticator;
+
+/**
+ * A code sent by email, pending for one first-factor session: an HMAC of it under a key made
+ * for it alone, that key sealed by the secret key (see methods/email/email-codes.ts).
+ */
+export interface PendingEmailCode {
+  purpose: 'enroll' | 'prove';
+  hash: Uint8Array;
+  sealedKey: Uint8Array;
+  expiresAt: number;
+  /** Where the code went: the address an enrollment adds once the code comes back. */
+  address: string;
+  /** An enrollment started with a proof of a current factor (see PendingEnrollment.proved). */
+  proved: boolean;
+}
 
 /** A TOTP app being set up (by one session): its sealed secret until confirmed. */
 export interface PendingEnrollment {
@@ -114,6 +135,12 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   webauthnUserHandle?: string | undefined;
   /** The authentication challenge last consumed: a copy of the response that answered it is spent, not a guess. */
   webauthnLastChallenge?: string | undefined;
+  /** Pending email codes by first-factor session (`Actor.sessionId`): a new one replaces only its own session's. */
+  emailCodes?: Readonly<Record<string, PendingEmailCode>> | undefined;
+  /** Times of the last mails with a code (at most EMAIL_SENDS_PER_WINDOW), oldest first: the send limit's window. */
+  emailSends?: readonly number[] | undefined;
+  /** The verified address security notifications go to, recorded when the user adds a method. */
+  notifyAddress?: string | undefined;
   /** Remembered browsers, oldest first (absent: none). */
   devices?: RememberedDevice[] | undefined;
   /** Pending device challenges, at most one per first-factor session. */

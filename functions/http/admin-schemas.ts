@@ -44,7 +44,7 @@ export const AdminMfaStatusResponse = MfaStatusResponse.extend({
   example: {
     userId: 'alice',
     mfaEnabled: true,
-    methods: { totp: { enabled: true, enrolledAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 } },
+    methods: { totp: { enabled: true, enrolledAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
     recoveryCodes: { remaining: 9 },
     authenticators: [{ id: 'Jq3r8mZt0aXk2Vb9', kind: 'totp', name: 'Authenticator app', createdAt: '2026-11-28T12:00:00.000Z', lastUsedAt: null }],
     devices: [],

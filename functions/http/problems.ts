@@ -4,20 +4,26 @@ import {
   CredentialAlreadyRegisteredError,
   DeviceNotFoundError,
   DeviceProofNotAcceptedError,
+  EmailAlreadyEnabledError,
+  EmailNotEnabledError,
+  EmailNotVerifiedError,
   EnrollmentNotFoundError,
   InvalidCodeError,
   InvalidCredentialError,
+  MethodNotOfferedError,
   MfaNotEnabledError,
   RegistrationNotFoundError,
   RememberDeviceRefusedError,
   StepUpRequiredError,
   TooManyAttemptsError,
   TooManyAuthenticatorsError,
+  TooManyEmailsError,
   TotpAlreadyEnabledError,
   OperatorNotAllowedError,
   UserNotFoundError,
   WebAuthnNotEnabledError,
 } from '../domain/errors.js';
+import { MailNotSentError } from '../ports/mailer.js';
 
 /** Errors that only exist at the HTTP edge. */
 export class InvalidRequestError extends Error {
@@ -63,7 +69,7 @@ export const PROBLEMS = {
   invalid_credential: { status: 400, title: 'Invalid credential', detail: 'The security key or remembered browser response is not valid for a pending challenge of this user.' },
   unauthorized: { status: 401, title: 'Unauthorized', detail: 'A valid first-factor bearer token is required.' },
   forbidden: { status: 403, title: 'Forbidden', detail: 'This principal may not call the operator routes: the deployment does not name it.' },
-  step_up_required: { status: 403, title: 'Step-up required', detail: 'MFA is on: send a proof of a current factor (code, recoveryCode or webauthn) with this request.' },
+  step_up_required: { status: 403, title: 'Step-up required', detail: 'MFA is on: send a proof of a current factor (code, recoveryCode, webauthn or emailCode) with this request.' },
   not_found: { status: 404, title: 'Not found', detail: 'There is no such resource.' },
   enrollment_not_found: { status: 404, title: 'Enrollment not found', detail: 'There is no pending TOTP enrollment, or it has expired. Start a new one.' },
   registration_not_found: { status: 404, title: 'Registration not found', detail: 'There is no pending security-key registration, or it has expired or been used. Start a new one.' },
@@ -75,11 +81,15 @@ export const PROBLEMS = {
   mfa_not_enabled: { status: 409, title: 'MFA not enabled', detail: 'Two-factor authentication is not enabled for this user.' },
   webauthn_not_enabled: { status: 409, title: 'No security key', detail: 'The user has no security key.' },
   credential_already_registered: { status: 409, title: 'Credential already registered', detail: 'This security key is already registered for this user.' },
+  email_not_verified: { status: 409, title: 'Email not verified', detail: 'The sign-in token carries no verified email address (an `email` claim with `email_verified` true).' },
+  email_already_enabled: { status: 409, title: 'Email already enabled', detail: 'Email codes are already enabled for this user.' },
+  email_not_enabled: { status: 409, title: 'Email not enabled', detail: 'The user has not enabled email codes.' },
   too_many_authenticators: { status: 409, title: 'Too many authenticators', detail: 'A user has at most 10 authenticators. Remove one first.' },
   payload_too_large: { status: 413, title: 'Payload too large', detail: 'The request body exceeds 16 KB.' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type', detail: 'Send the body as application/json.' },
   misdirected_request: { status: 421, title: 'Misdirected request', detail: 'This server only answers requests addressed to localhost or 127.0.0.1 with its port.' },
   too_many_attempts: { status: 429, title: 'Too many attempts', detail: 'Too many failed attempts. Wait for the time in Retry-After, then try again.' },
+  too_many_emails: { status: 429, title: 'Too many emails', detail: 'At most 5 codes are sent by email per 15 minutes. Wait for the time in Retry-After, then try again.' },
   internal_error: { status: 500, title: 'Internal error', detail: 'Something went wrong on our side. Nothing was changed.' },
   service_unavailable: { status: 503, title: 'Service unavailable', detail: 'A dependency is unavailable. Retry the request shortly.' },
 } as const satisfies Record<string, ProblemType>;
@@ -122,6 +132,12 @@ const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ProblemCode]> = [
   [UnsupportedMediaTypeError, 'unsupported_media_type'],
   [TooManyAttemptsError, 'too_many_attempts'],
   [ContentionError, 'service_unavailable'],
+  [MailNotSentError, 'service_unavailable'],
+  [EmailNotVerifiedError, 'email_not_verified'],
+  [EmailAlreadyEnabledError, 'email_already_enabled'],
+  [EmailNotEnabledError, 'email_not_enabled'],
+  [TooManyEmailsError, 'too_many_emails'],
+  [MethodNotOfferedError, 'not_found'],
 ];
 
 /** Maps any thrown value to the problem a client sees. Unknown errors never leak their message. */
@@ -132,7 +148,8 @@ export function problemFor(error: unknown): Problem {
       // The edge's own messages, and the device rules' (fixed texts that echo nothing of the request).
       return { code, detail: (error as Error).message || undefined };
     case 'too_many_attempts':
-      return { code, headers: { 'Retry-After': String((error as TooManyAttemptsError).retryAfterSeconds) } };
+    case 'too_many_emails':
+      return { code, headers: { 'Retry-After': String((error as TooManyAttemptsError | TooManyEmailsError).retryAfterSeconds) } };
     case 'method_not_allowed':
       return { code, headers: { Allow: (error as MethodNotAllowedError).allow.join(', ') } };
     case 'service_unavailable':

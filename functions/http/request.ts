@@ -28,11 +28,14 @@ export function actorOf(event: HttpEvent, accepted: Pick<Config, 'firstFactorAud
   const audience = acceptedAudience(claims?.aud !== undefined ? claims.aud : claims?.client_id, accepted.firstFactorAudiences);
   if (audience === undefined) throw new UnauthorizedError();
   const sessionId = firstFactorSessionOf(claims, event);
+  // API Gateway hands claims over as strings ("true"); other callers may keep JSON's boolean.
+  const emailVerified = claims?.email_verified === true || claims?.email_verified === 'true';
   return {
     userId: sub,
     accountName: email ?? sub,
     audience,
     sessionId,
+    ...(email !== undefined && emailVerified && isEmailAddress(email) ? { verifiedEmail: email } : {}),
     audit: { requestId: event.requestContext.requestId, sourceIp: event.requestContext.http.sourceIp, sessionId },
   };
 }
@@ -54,6 +57,9 @@ export function firstFactorSessionOf(claims: Record<string, unknown> | undefined
   if (token.length === 0) throw new UnauthorizedError();
   return sessionDigest(`token:${token}`);
 }
+
+/** What a verified `email` claim must look like to be mailed to: one `@`, no spaces or control characters. */
+const isEmailAddress = (value: string): boolean => /^[^@\s\p{Cc}]+@[^@\s\p{Cc}]+\.[^@\s\p{Cc}]+$/u.test(value);
 
 const sessionDigest = (value: string): string => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
@@ -132,19 +138,25 @@ function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
   return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 
-/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}` or, at sign-in, `{device}`), without the fields beside it. */
+/** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}`, `{emailCode}` or, at sign-in, `{device}`), without the fields beside it. */
 export function secondFactorOf(
-  body: { code: string } | { recoveryCode: string } | { webauthn: object } | { device: { id: string; challenge: string; signature: string } },
+  body:
+    | { code: string }
+    | { recoveryCode: string }
+    | { webauthn: object }
+    | { emailCode: string }
+    | { device: { id: string; challenge: string; signature: string } },
 ): SecondFactor {
   if ('code' in body) return { code: body.code };
   if ('recoveryCode' in body) return { recoveryCode: body.recoveryCode };
+  if ('emailCode' in body) return { emailCode: body.emailCode };
   if ('device' in body) return { device: { id: body.device.id, challenge: body.device.challenge, signature: body.device.signature } };
   return { webauthn: body.webauthn as Extract<SecondFactor, { webauthn: unknown }>['webauthn'] };
 }
 
 /** The proof in a body that may also be `{}`, or undefined for `{}`. */
 export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
-  return 'code' in body || 'recoveryCode' in body || 'webauthn' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
+  return 'code' in body || 'recoveryCode' in body || 'webauthn' in body || 'emailCode' in body ? secondFactorOf(body as Parameters<typeof secondFactorOf>[0]) : undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   AuthenticatorsLeftResponse,
   ChallengeResponse,
   ConfirmEnrollmentRequest,
+  ConfirmEmailEnrollmentRequest,
   ConfirmEnrollmentResponse,
   ConfirmRegistrationRequest,
   DeviceChallengeRequest,
@@ -13,6 +14,8 @@ import {
   DevicePathParameters,
   DevicesResponse,
   DisableResponse,
+  EmailCodeSentResponse,
+  EmailEnabledResponse,
   EmptyRequest,
   EnrollmentResponse,
   JwksResponse,
@@ -32,13 +35,16 @@ import { AdminActionRequest, AdminMfaStatusResponse, AdminUserPathParameters } f
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem' | 'dynamodb:PutItem' | 'dynamodb:DeleteItem';
 export type SecretKeyAction = 'kms:Encrypt' | 'kms:Decrypt';
 export type SigningKeyAction = 'kms:Sign' | 'kms:GetPublicKey';
+export type MailAction = 'ses:SendEmail';
 
 /** What a route's function may touch: its IAM policy and its required configuration follow from this. */
 export interface RouteAccess {
   table: readonly TableAction[];
-  /** Actions on the TOTP-secret key, always under the `totp-secret` encryption-context purpose. */
+  /** Actions on the secret key, always under one of its encryption-context purposes (`totp-secret`, `email-code`). */
   secretKey: readonly SecretKeyAction[];
   signingKey: readonly SigningKeyAction[];
+  /** Sending mail (SES), from the deployment's `emailFrom` address only. */
+  mail: readonly MailAction[];
 }
 
 export interface RouteDefinition {
@@ -95,7 +101,7 @@ export const ROUTES = [
     successStatus: 200,
     response: OpenIdConfigurationResponse,
     problems: [],
-    access: { table: [], secretKey: [], signingKey: [] },
+    access: { table: [], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'getJwks',
@@ -107,7 +113,7 @@ export const ROUTES = [
     successStatus: 200,
     response: JwksResponse,
     problems: [],
-    access: { table: [], secretKey: [], signingKey: ['kms:GetPublicKey'] },
+    access: { table: [], secretKey: [], signingKey: ['kms:GetPublicKey'], mail: [] },
   },
   {
     id: 'getMfaStatus',
@@ -119,7 +125,7 @@ export const ROUTES = [
     successStatus: 200,
     response: MfaStatusResponse,
     problems: [],
-    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'startTotpEnrollment',
@@ -133,7 +139,7 @@ export const ROUTES = [
     successStatus: 201,
     response: EnrollmentResponse,
     problems: [...PROOF_PROBLEMS, 'totp_already_enabled', 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'confirmTotpEnrollment',
@@ -146,7 +152,7 @@ export const ROUTES = [
     successStatus: 200,
     response: ConfirmEnrollmentResponse,
     problems: [...CODE_CHECK_PROBLEMS, 'enrollment_not_found', 'totp_already_enabled', 'step_up_required', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'verifyMfa',
@@ -160,7 +166,7 @@ export const ROUTES = [
     successStatus: 200,
     response: VerifyResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: ['kms:Sign'], mail: [] },
   },
   {
     id: 'regenerateRecoveryCodes',
@@ -173,7 +179,7 @@ export const ROUTES = [
     successStatus: 200,
     response: RecoveryCodesResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'disableTotp',
@@ -186,7 +192,7 @@ export const ROUTES = [
     successStatus: 200,
     response: DisableResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'startWebAuthnRegistration',
@@ -199,7 +205,7 @@ export const ROUTES = [
     successStatus: 201,
     response: RegistrationOptionsResponse,
     problems: [...PROOF_PROBLEMS, 'step_up_required', 'mfa_not_enabled', 'too_many_authenticators'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'confirmWebAuthnRegistration',
@@ -221,7 +227,7 @@ export const ROUTES = [
       'too_many_authenticators',
       'step_up_required',
     ],
-    access: { table: KEY_ADDING_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: KEY_ADDING_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'startWebAuthnChallenge',
@@ -234,7 +240,57 @@ export const ROUTES = [
     successStatus: 201,
     response: ChallengeResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'webauthn_not_enabled'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
+  },
+  {
+    id: 'startEmailEnrollment',
+    method: 'POST',
+    path: '/v1/mfa/email/enrollment',
+    handler: 'start-email-enrollment',
+    auth: 'first-factor',
+    summary:
+      "Start adding email codes: an 8-digit code, valid 10 minutes, to the token's verified `email`. While MFA is on, the body carries a proof of a current factor. 404 when the deployment does not offer email codes.",
+    request: OptionalProofRequest,
+    successStatus: 201,
+    response: EmailCodeSentResponse,
+    problems: [
+      ...PROOF_PROBLEMS,
+      'not_found',
+      'email_not_verified',
+      'email_already_enabled',
+      'step_up_required',
+      'mfa_not_enabled',
+      'too_many_authenticators',
+      'too_many_emails',
+    ],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt', 'kms:Decrypt'], signingKey: [], mail: ['ses:SendEmail'] },
+  },
+  {
+    id: 'confirmEmailEnrollment',
+    method: 'POST',
+    path: '/v1/mfa/email/enrollment/confirm',
+    handler: 'confirm-email-enrollment',
+    auth: 'first-factor',
+    summary: 'Confirm email codes with the code the mail carried (and optionally name the method); returns recovery codes when this is the first method.',
+    request: ConfirmEmailEnrollmentRequest,
+    successStatus: 200,
+    response: EmailEnabledResponse,
+    problems: [...CODE_CHECK_PROBLEMS, 'not_found', 'email_already_enabled', 'step_up_required', 'too_many_authenticators'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
+  },
+  {
+    id: 'startEmailChallenge',
+    method: 'POST',
+    path: '/v1/mfa/email/challenge',
+    handler: 'start-email-challenge',
+    auth: 'first-factor',
+    summary:
+      "Email a new code for this session (replacing this session's pending one), valid 10 minutes: its answer is an `{emailCode}` proof. At most 5 mails per user in 15 minutes.",
+    request: EmptyRequest,
+    successStatus: 201,
+    response: EmailCodeSentResponse,
+    problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'not_found', 'email_not_enabled', 'too_many_emails'],
+    access: { table: PROOF_TABLE_ACCESS, secretKey: ['kms:Encrypt'], signingKey: [], mail: ['ses:SendEmail'] },
   },
   {
     id: 'startDeviceChallenge',
@@ -248,7 +304,7 @@ export const ROUTES = [
     successStatus: 201,
     response: DeviceChallengeResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'forgetDevice',
@@ -262,7 +318,7 @@ export const ROUTES = [
     successStatus: 200,
     response: DevicesResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'device_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'forgetAllDevices',
@@ -275,7 +331,7 @@ export const ROUTES = [
     successStatus: 200,
     response: DevicesResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'renameAuthenticator',
@@ -289,7 +345,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorResponse,
     problems: ['invalid_request', 'payload_too_large', 'unsupported_media_type', 'authenticator_not_found'],
-    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [] },
+    access: { table: PROOF_TABLE_ACCESS, secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'removeAuthenticator',
@@ -303,7 +359,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AuthenticatorsLeftResponse,
     problems: [...PROOF_PROBLEMS, 'mfa_not_enabled', 'authenticator_not_found'],
-    access: { table: KEY_REMOVING_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [] },
+    access: { table: KEY_REMOVING_TABLE_ACCESS, secretKey: ['kms:Decrypt'], signingKey: [], mail: [] },
   },
   {
     id: 'adminGetMfaStatus',
@@ -316,7 +372,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_PROBLEMS,
-    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'adminResetMfa',
@@ -331,7 +387,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], secretKey: [], signingKey: [], mail: [] },
   },
   {
     id: 'adminUnlockMfa',
@@ -345,7 +401,7 @@ export const ROUTES = [
     successStatus: 200,
     response: AdminMfaStatusResponse,
     problems: ADMIN_BODY_PROBLEMS,
-    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [] },
+    access: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secretKey: [], signingKey: [], mail: [] },
   },
 ] as const satisfies readonly RouteDefinition[];
 

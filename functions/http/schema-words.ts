@@ -2,7 +2,7 @@ import type { z } from 'zod';
 
 /**
  * What a schema check found wrong with a body, in words a developer reads at once: "body.name
- * must not be empty.", "Send exactly one of code, recoveryCode or webauthn." Never a
+ * must not be empty.", "Send exactly one of code, recoveryCode, webauthn or emailCode." Never a
  * validator's internal issue name, and never what was sent (paths and the schema's own limits only).
  *
  * Zod asks this module's error map for the words of every issue a schema does not word itself;

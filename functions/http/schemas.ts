@@ -11,6 +11,7 @@ const RecoveryCode = z
   .string()
   .max(64)
   .meta({ description: 'One unused recovery code; case, spaces and hyphens are ignored.', example: '7Q2M-KD9X-4HWR-P0ZA' });
+const EmailCode = z.string().max(64).meta({ description: 'The 8-digit code the last mail to this session carried.', example: '40918273' });
 const Timestamp = z.iso.datetime().meta({ example: '2026-11-28T12:00:00.000Z' });
 
 const Base64Url = z.string().max(8192).regex(/^[A-Za-z0-9_-]*$/);
@@ -119,29 +120,30 @@ const proofShapes = <E extends z.core.$ZodLooseShape>(extra: E) => [
   z.strictObject({ code: Code, ...extra }),
   z.strictObject({ recoveryCode: RecoveryCode, ...extra }),
   z.strictObject({ webauthn: AuthenticationResponse, ...extra }),
+  z.strictObject({ emailCode: EmailCode, ...extra }),
 ] as const;
 
 /** The words of a body that is not exactly one proof (functions/http/schema-words.ts puts them in the problem's detail). */
-export const ONE_PROOF = 'Send exactly one of code, recoveryCode or webauthn';
+export const ONE_PROOF = 'Send exactly one of code, recoveryCode, webauthn or emailCode';
 
 export const EmptyRequest = z.strictObject({}).meta({ id: 'EmptyRequest' });
 export const ConfirmEnrollmentRequest = z.strictObject({ code: Code, name: AuthenticatorName.optional() }).meta({ id: 'ConfirmEnrollmentRequest' });
 export const SecondFactorRequest = z
   .union(proofShapes({}), { error: ONE_PROOF })
-  .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, or `webauthn` (a security key\'s assertion).' });
+  .meta({ id: 'SecondFactorRequest', description: 'Exactly one of `code` (TOTP), `recoveryCode`, `webauthn` (a security key\'s assertion) or `emailCode` (a code sent by email).' });
 export const VerifyRequest = z
   .union([...proofShapes({ nonce: Nonce.optional(), rememberDevice: RememberDevice.optional() }), z.strictObject({ device: DeviceProof, nonce: Nonce.optional() })], {
-    error: 'Send exactly one of code, recoveryCode, webauthn or device, and optionally nonce (and, with a code, recoveryCode or webauthn, rememberDevice)',
+    error: 'Send exactly one of code, recoveryCode, webauthn, emailCode or device, and optionally nonce (and, with a code, recoveryCode, webauthn or emailCode, rememberDevice)',
   })
   .meta({
     id: 'VerifyRequest',
     description:
-      'Exactly one proof (`code`, `recoveryCode`, `webauthn`, or a remembered browser\'s `device` signature), optionally the `nonce` to bind the assertion to, and with a proof of a real factor optionally `rememberDevice`.',
+      'Exactly one proof (`code`, `recoveryCode`, `webauthn`, `emailCode`, or a remembered browser\'s `device` signature), optionally the `nonce` to bind the assertion to, and with a proof of a real factor optionally `rememberDevice`.',
   });
 /** `{}` while MFA is off; a proof of a current factor when it is on. */
 export const OptionalProofRequest = z
   .union([z.strictObject({}), ...proofShapes({})], { error: `${ONE_PROOF} (or {} while MFA is off)` })
-  .meta({ id: 'OptionalProofRequest', description: '`{}` while MFA is off; while it is on, exactly one proof of a current factor (`code`, `recoveryCode` or `webauthn`).' });
+  .meta({ id: 'OptionalProofRequest', description: '`{}` while MFA is off; while it is on, exactly one proof of a current factor (`code`, `recoveryCode`, `webauthn` or `emailCode`).' });
 export const ConfirmRegistrationRequest = z
   .strictObject({ credential: RegistrationResponse, name: AuthenticatorName.optional() })
   .meta({ id: 'ConfirmRegistrationRequest' });
@@ -159,6 +161,7 @@ export const AuthenticatorResponse = z
     lastUsedAt: Timestamp.nullable(),
     transports: z.array(z.string()).optional().meta({ description: 'Security keys only: how the browser reaches the key.' }),
     backedUp: z.boolean().optional().meta({ description: 'Security keys only: a synced passkey (true) or a device-bound key.' }),
+    address: z.string().optional().meta({ description: 'Email only: the address codes go to, masked.', example: 'a***@example.com' }),
   })
   .meta({
     id: 'Authenticator',
@@ -189,6 +192,7 @@ export const MfaStatusResponse = z
     methods: z.strictObject({
       totp: z.strictObject({ enabled: z.boolean(), enrolledAt: Timestamp.nullable(), lastUsedAt: Timestamp.nullable(), count: z.int().min(0) }),
       webauthn: z.strictObject({ enabled: z.boolean(), count: z.int().min(0) }),
+      email: z.strictObject({ enabled: z.boolean(), count: z.int().min(0).max(1) }),
     }),
     recoveryCodes: z.strictObject({ remaining: z.int().min(0) }),
     authenticators: z.array(AuthenticatorResponse),
@@ -201,6 +205,7 @@ export const MfaStatusResponse = z
       methods: {
         totp: { enabled: true, enrolledAt: '2026-11-28T12:00:00.000Z', lastUsedAt: '2026-11-29T08:30:00.000Z', count: 1 },
         webauthn: { enabled: false, count: 0 },
+        email: { enabled: false, count: 0 },
       },
       recoveryCodes: { remaining: 10 },
       authenticators: [
@@ -307,6 +312,17 @@ export const KeyRegisteredResponse = z
 export const AuthenticatorsLeftResponse = z
   .strictObject({ mfaEnabled: z.boolean(), authenticators: z.array(AuthenticatorResponse) })
   .meta({ id: 'AuthenticatorsLeft', example: { mfaEnabled: false, authenticators: [] } });
+
+export const ConfirmEmailEnrollmentRequest = z.strictObject({ code: EmailCode, name: AuthenticatorName.optional() }).meta({ id: 'ConfirmEmailEnrollmentRequest' });
+export const EmailCodeSentResponse = z
+  .strictObject({
+    sentTo: z.string().meta({ description: 'Where the code went, masked.', example: 'a***@example.com' }),
+    expiresAt: Timestamp,
+  })
+  .meta({ id: 'EmailCodeSent', example: { sentTo: 'a***@example.com', expiresAt: '2026-11-28T12:10:00.000Z' } });
+export const EmailEnabledResponse = z
+  .strictObject({ enabled: z.literal(true), reauthenticate: z.literal(true), authenticator: AuthenticatorResponse, recoveryCodes: RecoveryCodes.optional() })
+  .meta({ id: 'EmailEnabled' });
 
 export const OpenIdConfigurationResponse = z
   .strictObject({

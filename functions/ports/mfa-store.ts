@@ -1,6 +1,15 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import type { CountedAttempt } from '../domain/lockout.js';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, RememberedDevice, WebAuthnAuthenticator } from '../domain/mfa-record.js';
+import type {
+  Authenticator,
+  MfaRecord,
+  PendingChallenge,
+  PendingDeviceChallenge,
+  PendingEmailCode,
+  PendingEnrollment,
+  RememberedDevice,
+  WebAuthnAuthenticator,
+} from '../domain/mfa-record.js';
 import type { SessionLimits } from '../domain/sessions.js';
 
 export type { MfaRecord } from '../domain/mfa-record.js';
@@ -35,6 +44,10 @@ export type Proof =
   | { kind: 'webauthn'; authenticatorId: string; sessionId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
   /** A code of the app the session is setting up (confirming its pending enrollment). */
   | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number }
+  /** The email code pending for this session (its stored hash), proving the user's email method. */
+  | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array }
+  /** The email code pending for this session that confirms adding the email method. */
+  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean }
   /**
    * A remembered browser's signature over its session's pending device challenge (consumed);
    * `authTime`: when a real factor was last proven on it.
@@ -56,7 +69,14 @@ export type ProofEffect =
    * that changed); the first one brings the account's recovery codes and needs MFA off, others
    * need a pending setup that was started with a proof.
    */
-  | { kind: 'add_authenticator'; authenticator: Authenticator; authenticatorCount: number; recoveryCodeHashes?: string[] | undefined }
+  | {
+      kind: 'add_authenticator';
+      authenticator: Authenticator;
+      authenticatorCount: number;
+      recoveryCodeHashes?: string[] | undefined;
+      /** The user's verified address, for security notifications. */
+      notifyAddress?: string | undefined;
+    }
   /**
    * Removes these of the `authenticatorCount` the caller read, and the uniqueness records of the
    * keys among them (`credentialIds`) in the same transaction; removing all turns MFA off and
@@ -72,13 +92,27 @@ export type ProofEffect =
    */
   | { kind: 'start_totp_enrollment'; sessionId: string; pending: PendingEnrollment; pendingRead: PendingMapRead }
   /** Starts registering one more key in the session (MFA is on, so only with a proof); as above. */
-  | { kind: 'start_webauthn_registration'; sessionId: string; registration: PendingChallenge; userHandle: string; pendingRead: PendingMapRead };
+  | { kind: 'start_webauthn_registration'; sessionId: string; registration: PendingChallenge; userHandle: string; pendingRead: PendingMapRead }
+  /** Counts one mail with a code in the send window (`previous` as read, `next` after it). */
+  | { kind: 'count_email_send'; send: EmailSend };
 
 /** A map of pending ceremonies of one kind as read (session id -> when started and until when), or undefined when the item has none. */
 export type PendingMapRead = Readonly<Record<string, { createdAt: number; expiresAt: number }>> | undefined;
 
+/** One mail with a code, counted in the send window: the window as read, and after the send. */
+export interface EmailSend {
+  previous: readonly number[] | undefined;
+  next: readonly number[];
+}
+
+/**
+ * What must hold for an email code to be sent or stored: MFA off (adding the first method),
+ * on (adding one more, after a proof), or the user's email method (a code to prove it).
+ */
+export type EmailCodeRequires = { mfa: 'off' } | { mfa: 'on' } | { emailAuthenticatorId: string };
+
 /** What the operation needs of the item for an attempt to be counted at all. */
-export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment';
+export type AttemptRequires = 'mfa-enabled' | 'pending-enrollment' | 'pending-email';
 
 /**
  * When counting an attempt needs no decision (see domain/lockout.ts): for a guessable code, the
@@ -224,6 +258,7 @@ export interface MfaStore {
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
+      notifyAddress?: string | undefined;
     },
     now: number,
     events?: readonly ChangeEvent[],
@@ -241,6 +276,23 @@ export interface MfaStore {
    * `ids` is every one of the `deviceCount` read). Conflict when one of them is gone or the count changed.
    */
   forgetDevices(userId: string, ids: readonly string[], deviceCount: number, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;
+
+  /** Counts one mail with a code in the send window, when it is still as read and `requires` holds. */
+  countEmailSend(userId: string, send: EmailSend, requires: EmailCodeRequires, now: number): Promise<WriteResult>;
+
+  /** Gives back a counted send whose mail could not be sent (best effort: only if the window is still as written). */
+  refundEmailSend(userId: string, send: EmailSend, now: number): Promise<void>;
+
+  /**
+   * Stores the code pending for one session, replacing that session's (and only its) code, and
+   * drops the `expired` ones read. `mapExists`: whether the item held pending codes when read.
+   * Conflict when that changed or `requires` does not hold.
+   */
+  putEmailCode(
+    userId: string,
+    input: { sessionId: string; code: PendingEmailCode; expired: readonly string[]; mapExists: boolean; requires: EmailCodeRequires },
+    now: number,
+  ): Promise<WriteResult>;
 
   /** Renames one authenticator; conflict when it does not exist. */
   renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events?: readonly ChangeEvent[]): Promise<WriteResult>;

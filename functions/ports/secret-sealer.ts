@@ -2,7 +2,9 @@
  * Encrypts secrets at rest. The context is bound to the ciphertext (KMS encryption context,
  * AES-GCM additional data locally): opening with another user's or purpose's context fails.
  */
-export type SealPurpose = 'totp-secret';
+/** `totp-secret`: an authenticator app's secret; `email-code`: the key of one email code's hash. */
+export type SealPurpose = 'totp-secret' | 'email-code';
+export const SEAL_PURPOSES = ['totp-secret', 'email-code'] as const satisfies readonly SealPurpose[];
 
 export interface SealContext {
   purpose: SealPurpose;

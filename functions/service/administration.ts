@@ -83,7 +83,7 @@ export class Administration {
         throw new UserNotFoundError();
       }
       const forgotten = (record.devices ?? []).map((device) => ({ id: device.id, reason: 'admin_reset' as const }));
-      const events: ChangeEvent[] = [{ event: 'admin.reset', requestId: operator.audit.requestId }, ...forgottenEvents(operator, forgotten)];
+      const events: ChangeEvent[] = [{ event: 'admin.reset', requestId: operator.audit.requestId, sourceIp: operator.audit.sourceIp }, ...forgottenEvents(operator, forgotten)];
       const found = {
         authenticatorIds: record.legacy ? [] : record.authenticators.map((a) => a.id),
         credentialIds: authenticatorsOf(record, 'webauthn').map((key) => key.credentialId),
@@ -112,7 +112,7 @@ export class Administration {
     write: (now: number, events: ChangeEvent[]) => Promise<'ok' | 'conflict'>,
   ): Promise<AdminMfaStatus> {
     const now = this.deps.clock.now();
-    if ((await write(now, [{ event: changeEvent, requestId: operator.audit.requestId }])) === 'conflict') {
+    if ((await write(now, [{ event: changeEvent, requestId: operator.audit.requestId, sourceIp: operator.audit.sourceIp }])) === 'conflict') {
       this.audit(operator, auditEvent, userId, 'refused', reason);
       throw new UserNotFoundError();
     }

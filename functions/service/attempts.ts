@@ -23,11 +23,12 @@ import type { Evaluation } from '../methods/evaluation.js';
 import { proveDevice } from '../methods/device/device.js';
 import { PROOF_LANES } from '../methods/kinds.js';
 import { proveRecoveryCode } from '../methods/recovery-codes/recovery-code-proof.js';
+import { proveEmailCode } from '../methods/email/email-proof.js';
 import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.js';
 import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
 import type { AttemptRequires, MfaStore, Proof, SessionChange, WriteResult } from '../ports/mfa-store.js';
-import { audit, methodOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, emailCodeSealContextOf, methodOf, originOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { auditBackupEligibilityChange, signalSuspectedClone } from './webauthn-signals.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */
@@ -272,30 +273,36 @@ export class AttemptEngine {
     caches: { secrets: Map<string, Promise<Uint8Array>>; kdf: Map<string, Promise<Buffer>> },
   ): Promise<Evaluation<Proof>> {
     if ('recoveryCode' in factor) {
-      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
       return proveRecoveryCode(actor.userId, record.recoveryCodeHashes, factor.recoveryCode, caches.kdf, {
         hashes: record.spentRecoveryCodeHashes,
         digests: record.spentRecoveryCodeDigests,
       });
     }
     if ('webauthn' in factor) {
-      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      if (plan.requires !== 'mfa-enabled') return { refused: 'wrong' };
       return proveWebAuthn(this.deps.settings.relyingParty, record, factor.webauthn, now, actor.sessionId);
     }
     if ('device' in factor) {
       // Remembering off: no remembered browser signs anyone in, even one remembered before.
-      if (plan.requires === 'pending-enrollment' || this.deps.settings.rememberDeviceDays === 0) return { refused: 'wrong' };
+      if (plan.requires !== 'mfa-enabled' || this.deps.settings.rememberDeviceDays === 0) return { refused: 'wrong' };
       return proveDevice(record, factor.device, { sessionId: actor.sessionId, app: actor.audience ?? '' }, now);
     }
-    const open = (sealed: Uint8Array): Promise<Uint8Array> => {
-      const key = Buffer.from(sealed).toString('base64');
+    const open = (sealed: Uint8Array, context = sealContextOf(actor)): Promise<Uint8Array> => {
+      const key = `${context.purpose}:${Buffer.from(sealed).toString('base64')}`;
       let secret = caches.secrets.get(key);
       if (!secret) {
-        secret = this.deps.sealer.open(sealed, sealContextOf(actor));
+        secret = this.deps.sealer.open(sealed, context);
         caches.secrets.set(key, secret);
       }
       return secret;
     };
+    if ('emailCode' in factor) {
+      if (plan.requires === 'pending-enrollment') return { refused: 'wrong' };
+      const purpose = plan.requires === 'pending-email' ? 'enroll' : 'prove';
+      return proveEmailCode(record, actor, factor.emailCode, purpose, now, (sealed) => open(sealed, emailCodeSealContextOf(actor)));
+    }
+    if (plan.requires === 'pending-email') return { refused: 'wrong' };
     if (plan.requires === 'pending-enrollment') {
       const pending = record.pendingEnrollments?.[actor.sessionId];
       return pending ? provePendingTotpCode(actor.sessionId, pending.sealedSecret, factor.code, now, open) : { refused: 'wrong' };

@@ -2,7 +2,7 @@ import type { ChangeEvent } from '../domain/change-events.js';
 import { AuthenticatorNotFoundError } from '../domain/errors.js';
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 import { recoveryCodeSetOnce } from './recovery-code-sets.js';
 import type { Proof } from '../ports/mfa-store.js';
 import { methodOfProof, recoveryCodeUsedEvents, requireMfaEnabled } from './verification.js';
@@ -32,7 +32,7 @@ export class AuthenticatorManagement {
       await store.migrateLegacy(record, now);
       record = { ...record, legacy: false };
     }
-    const events: ChangeEvent[] = [{ event: 'authenticator.renamed', requestId: actor.audit.requestId, method: authenticator.kind, authenticatorId }];
+    const events: ChangeEvent[] = [{ event: 'authenticator.renamed', ...originOf(actor), method: authenticator.kind, authenticatorId }];
     if ((await store.renameAuthenticator(actor.userId, authenticatorId, name, now, events)) === 'conflict') throw new AuthenticatorNotFoundError();
     audit(this.deps, actor, 'mfa.authenticator.renamed', 'success', { method: authenticator.kind, authenticatorId });
     return authenticatorView({ ...authenticator, name });
@@ -105,7 +105,7 @@ export class AuthenticatorManagement {
         // The code spent is one of the old set: "used" counts what was left of it, "regenerated" the new set.
         const events: ChangeEvent[] = [
           ...recoveryCodeUsedEvents(actor, proof, found.recoveryCodeHashes.length - 1),
-          { event: 'recovery_codes.regenerated', requestId: actor.audit.requestId, method: methodOfProof(proof), recoveryCodesRemaining: hashes.length },
+          { event: 'recovery_codes.regenerated', ...originOf(actor), method: methodOfProof(proof), recoveryCodesRemaining: hashes.length },
         ];
         const result = await store.commitProof(actor.userId, proof, { kind: 'replace_recovery_codes', hashes }, now, events);
         return { result, value: codes };
@@ -137,16 +137,16 @@ export function credentialIdsOf(record: MfaRecord, ids: readonly string[]): stri
  * authenticator, and MFA disabled when none remain (the recovery codes go with it).
  */
 function removalEvents(actor: Actor, record: MfaRecord, proof: Proof, ids: readonly string[]): ChangeEvent[] {
-  const requestId = actor.audit.requestId;
+  const origin = originOf(actor);
   const removesAll = ids.length > 0 && ids.length === record.authenticators.length;
   const events: ChangeEvent[] = recoveryCodeUsedEvents(actor, proof, removesAll ? 0 : record.recoveryCodeHashes.length - 1);
   events.push(...ids.map((id): ChangeEvent => ({
     event: 'authenticator.removed',
-    requestId,
+    ...origin,
     method: record.authenticators.find((a) => a.id === id)?.kind,
     authenticatorId: id,
   })));
-  if (removesAll) events.push({ event: 'mfa.disabled', requestId });
+  if (removesAll) events.push({ event: 'mfa.disabled', ...origin });
   events.push(...devicesForgottenByRemoval(actor, record, ids));
   return events;
 }

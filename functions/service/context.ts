@@ -4,6 +4,7 @@ import type { ProofMethod } from '../methods/kinds.js';
 import type { RelyingParty } from '../methods/webauthn/webauthn.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
+import type { Mailer } from '../ports/mailer.js';
 import type { MfaStore } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
@@ -21,6 +22,8 @@ export interface MfaSettings {
   /** Days a remembered browser stays remembered (fixed when remembered); 0: remembering is off. */
   rememberDeviceDays: number;
   relyingParty: RelyingParty;
+  /** The deployment offers codes by email (`emailCodes`); off, its routes answer 404. */
+  emailCodes?: boolean | undefined;
   /** The principals the operator routes admit (see `Administration.admit`); empty: nobody. */
   adminPrincipalArns: readonly string[];
 }
@@ -33,6 +36,8 @@ export interface MfaServiceDeps {
   clock: Clock;
   random: RandomSource;
   settings: MfaSettings;
+  /** Only the functions that send a code by email have one. */
+  mailer?: Mailer | undefined;
 }
 
 /** Who is asking: the first-factor token's subject, plus what the assertion and the audit trail need. */
@@ -48,23 +53,31 @@ export interface Actor {
    * session, so that another session of the same user (a password holder's) cannot spend them.
    */
   sessionId: string;
+  /** The token's `email`, only when its `email_verified` is true: where email codes and security notices may go. */
+  verifiedEmail?: string | undefined;
   audit: AuditContext;
 }
 
 /**
- * A proof of a current factor: exactly one of a code, a recovery code or a key's assertion; at
- * sign-in (verify) only, also a remembered browser's signature over its challenge.
+ * A proof of a current factor: exactly one of a code, a recovery code, a key's assertion or an
+ * email code; at sign-in (verify) only, also a remembered browser's signature over its challenge.
  */
-export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON } | { device: DeviceProofInput };
+export type SecondFactor = { code: string } | { recoveryCode: string } | { webauthn: AuthenticationResponseJSON } | { emailCode: string } | { device: DeviceProofInput };
 
 export type FactorMethod = ProofMethod;
 
 export const methodOf = (factor: SecondFactor): FactorMethod =>
-  'code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'device' in factor ? 'device' : 'webauthn';
+  'code' in factor ? 'totp' : 'recoveryCode' in factor ? 'recovery_code' : 'emailCode' in factor ? 'email' : 'device' in factor ? 'device' : 'webauthn';
 
 export const TOTP_SECRET_PURPOSE = 'totp-secret';
 
 export const sealContextOf = (actor: Actor): SealContext => ({ purpose: TOTP_SECRET_PURPOSE, userId: actor.userId });
+
+/** The context the key of an email code's hash is sealed under (see methods/email/email-codes.ts). */
+export const emailCodeSealContextOf = (actor: Pick<Actor, 'userId'>): SealContext => ({ purpose: 'email-code', userId: actor.userId });
+
+/** Where a change came from, for its event: the request, and the caller's IP (told to the user in a security notice). */
+export const originOf = (actor: Pick<Actor, 'audit'>): { requestId: string; sourceIp: string } => ({ requestId: actor.audit.requestId, sourceIp: actor.audit.sourceIp });
 
 export function audit(
   deps: Pick<MfaServiceDeps, 'audit'>,

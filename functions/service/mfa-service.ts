@@ -3,6 +3,7 @@ import { Administration, type AdminMfaStatus, type AdmittedOperator, type Operat
 import { AttemptEngine } from './attempts.js';
 import { AuthenticatorManagement, type AuthenticatorsLeft } from './authenticator-management.js';
 import type { Actor, MfaServiceDeps, SecondFactor } from './context.js';
+import { EmailCodes, type EmailCodeSent, type EmailEnabled } from './email-codes.js';
 import { RememberedDevices, type DeviceChallengeStarted, type DeviceView, type RememberDeviceRequest } from './remembered-devices.js';
 import { TotpEnrollment, type EnrollmentConfirmed, type EnrollmentStarted } from './totp-enrollment.js';
 import { Verification, type Verified } from './verification.js';
@@ -24,6 +25,7 @@ export class MfaService {
   private readonly verification: Verification;
   private readonly management: AuthenticatorManagement;
   private readonly administration: Administration;
+  private readonly email: EmailCodes;
   private readonly devices: RememberedDevices;
 
   constructor(private readonly deps: MfaServiceDeps) {
@@ -33,6 +35,7 @@ export class MfaService {
     this.verification = new Verification(deps, attempts);
     this.management = new AuthenticatorManagement(deps, attempts);
     this.administration = new Administration(deps);
+    this.email = new EmailCodes(deps, attempts);
     this.devices = new RememberedDevices(deps);
   }
 
@@ -58,6 +61,18 @@ export class MfaService {
 
   startWebAuthnChallenge(actor: Actor): Promise<ChallengeStarted> {
     return this.webauthn.challenge(actor);
+  }
+
+  startEmailEnrollment(actor: Actor, factor?: SecondFactor): Promise<EmailCodeSent> {
+    return this.email.startEnrollment(actor, factor);
+  }
+
+  confirmEmailEnrollment(actor: Actor, code: string, name?: string): Promise<EmailEnabled> {
+    return this.email.confirmEnrollment(actor, code, name);
+  }
+
+  startEmailChallenge(actor: Actor): Promise<EmailCodeSent> {
+    return this.email.challenge(actor);
   }
 
   verify(actor: Actor, factor: SecondFactor, nonce?: string, rememberDevice?: RememberDeviceRequest): Promise<Verified> {

@@ -52,7 +52,7 @@ export const deviceViews = (record: MfaRecord | undefined, now: number): DeviceV
 
 /** The change event of each forgotten browser, with why. */
 export const forgottenEvents = (actor: Pick<Actor, 'audit'>, ids: ReadonlyArray<{ id: string; reason: DeviceForgottenReason }>): ChangeEvent[] =>
-  ids.map(({ id, reason }) => ({ event: 'device.forgotten', requestId: actor.audit.requestId, deviceId: id, reason }));
+  ids.map(({ id, reason }) => ({ event: 'device.forgotten', requestId: actor.audit.requestId, sourceIp: actor.audit.sourceIp, deviceId: id, reason }));
 
 /**
  * A browser to remember with a sign-in's proof: checked before the proof is (a refused request
@@ -81,7 +81,7 @@ export function rememberEffect(actor: Actor, record: MfaRecord, device: Remember
   const forget = devicesToForget(record, now);
   return {
     effect: { kind: 'remember_device', device, forget: forget.map(({ id }) => id), deviceCount: record.devices?.length ?? 0 },
-    events: [...forgottenEvents(actor, forget), { event: 'device.remembered', requestId: actor.audit.requestId, deviceId: device.id }],
+    events: [...forgottenEvents(actor, forget), { event: 'device.remembered', requestId: actor.audit.requestId, sourceIp: actor.audit.sourceIp, deviceId: device.id }],
   };
 }
 

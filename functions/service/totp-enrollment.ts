@@ -5,7 +5,7 @@ import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kind
 import { spentCodeDigest } from '../methods/totp/totp-proof.js';
 import { buildOtpauthUri, generateTotpSecret, toBase32 } from '../methods/totp/totp.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { recoveryCodeUsedEvents } from './verification.js';
 
@@ -99,13 +99,19 @@ export class TotpEnrollment {
         };
         app.lastCodeDigest = spentCodeDigest(actor.userId, proof.step, code);
         const events: ChangeEvent[] = [
-          ...(first ? [{ event: 'mfa.enabled' as const, requestId: actor.audit.requestId, method: 'totp' as const, authenticatorId: app.id }] : []),
-          { event: 'authenticator.added', requestId: actor.audit.requestId, method: 'totp', authenticatorId: app.id },
+          ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'totp' as const, authenticatorId: app.id }] : []),
+          { event: 'authenticator.added', ...originOf(actor), method: 'totp', authenticatorId: app.id },
         ];
         const result = await store.commitProof(
           actor.userId,
           proof,
-          { kind: 'add_authenticator', authenticator: app, authenticatorCount: record.authenticators.length, recoveryCodeHashes: firstSet?.hashes },
+          {
+            kind: 'add_authenticator',
+            authenticator: app,
+            authenticatorCount: record.authenticators.length,
+            recoveryCodeHashes: firstSet?.hashes,
+            notifyAddress: actor.verifiedEmail,
+          },
           now,
           events,
         );

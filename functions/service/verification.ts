@@ -4,7 +4,7 @@ import { MfaNotEnabledError, RememberDeviceRefusedError } from '../domain/errors
 import { mfaEnabled, type MfaRecord, type RememberedDevice } from '../domain/mfa-record.js';
 import type { Proof, ProofEffect } from '../ports/mfa-store.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, originOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { auditRemembered, newRememberedDevice, rememberEffect, type RememberDeviceRequest } from './remembered-devices.js';
 
 export interface Verified {
@@ -34,6 +34,10 @@ export function amrOf(proof: Proof & { backupEligible?: boolean }): string[] {
       return ['mfa', 'otp'];
     case 'recovery_code':
       return ['mfa'];
+    case 'email':
+    case 'pending_email':
+      // A code from a mailbox: a one-time password, and no proof of possession (so never `pop`).
+      return ['mfa', 'otp', 'email'];
     case 'webauthn':
       return ['mfa', 'pop', proof.backupEligible ? 'swk' : 'hwk'];
     case 'device':
@@ -106,7 +110,7 @@ export class Verification {
     if (method === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method, operation: 'verify' });
     audit(this.deps, actor, 'mfa.verify.succeeded', 'success', {
       method,
-      ...(proof.kind === 'totp' || proof.kind === 'webauthn' ? { authenticatorId: proof.authenticatorId } : {}),
+      ...(proof.kind === 'totp' || proof.kind === 'webauthn' || proof.kind === 'email' ? { authenticatorId: proof.authenticatorId } : {}),
       ...(proof.kind === 'device' ? { deviceId: proof.deviceId } : {}),
     });
     if (remembered) auditRemembered(this.deps, actor, record, remembered, signed!.now);
@@ -126,9 +130,17 @@ export class Verification {
  */
 export function recoveryCodeUsedEvents(actor: Actor, proof: Proof, remainingAfter: number): ChangeEvent[] {
   return proof.kind === 'recovery_code'
-    ? [{ event: 'recovery_code.used', requestId: actor.audit.requestId, method: 'recovery_code', recoveryCodesRemaining: Math.max(0, remainingAfter) }]
+    ? [{ event: 'recovery_code.used', ...originOf(actor), method: 'recovery_code', recoveryCodesRemaining: Math.max(0, remainingAfter) }]
     : [];
 }
 
 export const methodOfProof = (proof: Proof): FactorMethod =>
-  proof.kind === 'recovery_code' ? 'recovery_code' : proof.kind === 'webauthn' ? 'webauthn' : proof.kind === 'device' ? 'device' : 'totp';
+  proof.kind === 'recovery_code'
+    ? 'recovery_code'
+    : proof.kind === 'webauthn'
+      ? 'webauthn'
+      : proof.kind === 'email' || proof.kind === 'pending_email'
+        ? 'email'
+        : proof.kind === 'device'
+          ? 'device'
+          : 'totp';

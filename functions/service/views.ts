@@ -1,4 +1,5 @@
 import { authenticatorsOf, mfaEnabled, type Authenticator, type MfaRecord } from '../domain/mfa-record.js';
+import { maskEmail } from '../methods/email/email-codes.js';
 import type { AuthenticatorKind } from '../methods/kinds.js';
 import { iso } from './context.js';
 import { deviceViews, type DeviceView } from './remembered-devices.js';
@@ -12,6 +13,8 @@ export interface AuthenticatorView {
   lastUsedAt: string | null;
   transports?: string[];
   backedUp?: boolean;
+  /** Email only: the address codes go to, masked (`a***@example.com`). */
+  address?: string;
 }
 
 export interface MfaStatus {
@@ -19,6 +22,7 @@ export interface MfaStatus {
   methods: {
     totp: { enabled: boolean; enrolledAt: string | null; lastUsedAt: string | null; count: number };
     webauthn: { enabled: boolean; count: number };
+    email: { enabled: boolean; count: number };
   };
   recoveryCodes: { remaining: number };
   authenticators: AuthenticatorView[];
@@ -38,6 +42,7 @@ export function authenticatorView(authenticator: Authenticator): AuthenticatorVi
     view.transports = [...authenticator.transports];
     view.backedUp = authenticator.backedUp;
   }
+  if (authenticator.kind === 'email') view.address = maskEmail(authenticator.address);
   return view;
 }
 
@@ -49,6 +54,7 @@ const latest = (values: Array<number | undefined>): number | undefined => {
 export function statusOf(record: MfaRecord | undefined, now: number): MfaStatus {
   const apps = authenticatorsOf(record, 'totp');
   const keys = authenticatorsOf(record, 'webauthn');
+  const emails = authenticatorsOf(record, 'email');
   const enabled = mfaEnabled(record);
   return {
     mfaEnabled: enabled,
@@ -60,6 +66,7 @@ export function statusOf(record: MfaRecord | undefined, now: number): MfaStatus 
         count: apps.length,
       },
       webauthn: { enabled: keys.length > 0, count: keys.length },
+      email: { enabled: emails.length > 0, count: emails.length },
     },
     recoveryCodes: { remaining: enabled ? record!.recoveryCodeHashes.length : 0 },
     authenticators: (record?.authenticators ?? []).map(authenticatorView),

@@ -22,7 +22,7 @@ import {
   type RegistrationResponseJSON,
 } from '../methods/webauthn/webauthn.js';
 import { sessionChangeOf, type AttemptEngine } from './attempts.js';
-import { audit, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
 import { recoveryCodeUsedEvents } from './verification.js';
@@ -133,8 +133,8 @@ export class WebAuthnRegistration {
         ...registered,
       };
       const events: ChangeEvent[] = [
-        ...(first ? [{ event: 'mfa.enabled' as const, requestId: actor.audit.requestId, method: 'webauthn' as const, authenticatorId: key.id }] : []),
-        { event: 'authenticator.added', requestId: actor.audit.requestId, method: 'webauthn', authenticatorId: key.id },
+        ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'webauthn' as const, authenticatorId: key.id }] : []),
+        { event: 'authenticator.added', ...originOf(actor), method: 'webauthn', authenticatorId: key.id },
       ];
       const result = await store.addRegisteredKey(
         actor.userId,
@@ -145,6 +145,7 @@ export class WebAuthnRegistration {
           authenticatorCount: record.authenticators.length,
           proved: pending.proved,
           recoveryCodeHashes: firstSet?.hashes,
+          notifyAddress: actor.verifiedEmail,
         },
         now,
         events,

@@ -5,14 +5,16 @@ import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { MFA_TABLE } from '../../functions/adapters/aws/mfa-item.js';
 import type { RouteAccess } from '../../functions/http/routes.js';
-import { encryptionContextOf } from '../../functions/ports/secret-sealer.js';
+import { encryptionContextOf, SEAL_PURPOSES } from '../../functions/ports/secret-sealer.js';
 import type { MfaFunction } from './mfa-function.js';
 
 /**
- * The encryption context every TOTP-secret Encrypt/Decrypt carries, minus the per-user value:
- * derived from the code that sends it, so the policies cannot drift from the calls.
+ * The encryption context every secret-key Encrypt/Decrypt carries, minus the per-user value:
+ * derived from the code that sends it, so the policies cannot drift from the calls. The purpose
+ * is one of the sealer's (a TOTP secret, or the key of one email code's hash).
  */
-const { userId: _perUser, ...TOTP_SECRET_CONTEXT } = encryptionContextOf({ purpose: 'totp-secret', userId: '' });
+const { userId: _perUser, purpose: _purpose, ...FIXED_CONTEXT } = encryptionContextOf({ purpose: 'totp-secret', userId: '' });
+const TOTP_SECRET_CONTEXT: Record<string, string | string[]> = { ...FIXED_CONTEXT, purpose: [...SEAL_PURPOSES] };
 const TOTP_SECRET_CONTEXT_KEYS = Object.keys(encryptionContextOf({ purpose: 'totp-secret', userId: '' }));
 
 /** Every KMS operation that takes an encryption context, i.e. every way to use the key's material. */
@@ -293,6 +295,6 @@ function usedOnlyThroughDynamoDb(stack: Stack): PolicyDocument {
   return document;
 }
 
-function contextConditions(context: Record<string, string>): Record<string, string> {
+function contextConditions(context: Record<string, string | string[]>): Record<string, string | string[]> {
   return Object.fromEntries(Object.entries(context).map(([key, value]) => [`kms:EncryptionContext:${key}`, value]));
 }

@@ -158,6 +158,9 @@ describe('HTTP journey when storage fails', () => {
     resetMfa: fail,
     clearLock: fail,
     migrateLegacy: fail,
+    countEmailSend: fail,
+    refundEmailSend: fail,
+    putEmailCode: fail,
     recordEvents: fail,
   };
 

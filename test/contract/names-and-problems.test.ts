@@ -116,9 +116,15 @@ describe('problem details of a body that is not exactly one proof', () => {
   ])('answers %s with words, not a validator name', async (_, body) => {
     const user = await enrolled(`proof-${randomUUID().slice(0, 8)}`, 'Phone');
     const verify = await user.send('POST', '/v1/mfa/verify', body);
-    expect(verify).toEqual({ status: 400, json: expect.objectContaining({ code: 'invalid_request', detail: 'Send exactly one of code, recoveryCode, webauthn or device, and optionally nonce (and, with a code, recoveryCode or webauthn, rememberDevice).' }) });
+    expect(verify).toEqual({
+      status: 400,
+      json: expect.objectContaining({
+        code: 'invalid_request',
+        detail: 'Send exactly one of code, recoveryCode, webauthn, emailCode or device, and optionally nonce (and, with a code, recoveryCode, webauthn or emailCode, rememberDevice).',
+      }),
+    });
     const regenerate = await user.send('POST', '/v1/mfa/recovery-codes', body);
-    expect(regenerate).toEqual({ status: 400, json: expect.objectContaining({ code: 'invalid_request', detail: 'Send exactly one of code, recoveryCode or webauthn.' }) });
+    expect(regenerate).toEqual({ status: 400, json: expect.objectContaining({ code: 'invalid_request', detail: 'Send exactly one of code, recoveryCode, webauthn or emailCode.' }) });
     for (const answer of [verify, regenerate]) expect(String(answer.json.detail)).not.toMatch(/invalid_union|hunter2|password/);
   });
 

@@ -5,7 +5,13 @@ import { committedContract, ContractViolationError, type ObservedResponse } from
 
 const contract = committedContract();
 
-const STATUS_BODY = { mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [], devices: [] };
+const STATUS_BODY = {
+  mfaEnabled: false,
+  methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
+  recoveryCodes: { remaining: 0 },
+  authenticators: [],
+  devices: [],
+};
 
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Pick<ObservedResponse, 'status' | 'headers' | 'body'> {
   return { status, headers: new Headers({ 'Content-Type': 'application/json', ...headers }), body: JSON.stringify(body) };

@@ -49,6 +49,7 @@ const KEY_ASSERTION = {
 };
 const ARGUMENTS: Record<string, unknown[]> = {
   confirmTotpEnrollment: [{ code: '123456' }],
+  confirmEmailEnrollment: [{ code: '12345678' }],
   verifyMfa: [{ code: '123456' }],
   regenerateRecoveryCodes: [{ recoveryCode: '7Q2M-KD9X-4HWR-P0ZA' }],
   disableTotp: [{ code: '123456' }],
@@ -81,7 +82,7 @@ describe('typed client', () => {
   });
 
   it('returns the parsed body of a success', async () => {
-    const status = { mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] };
+    const status = { mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [] };
     const { client } = clientWith(() => Response.json(status));
     await expect(client.getMfaStatus()).resolves.toEqual(status);
   });

@@ -259,7 +259,13 @@ describe('isolation between users', () => {
     expect(victimItemBefore).toBeDefined();
 
     const status = await h.call('GET', '/v1/mfa', mallory);
-    expect(status.json).toEqual({ mfaEnabled: false, methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } }, recoveryCodes: { remaining: 0 }, authenticators: [], devices: [] });
+    expect(status.json).toEqual({
+      mfaEnabled: false,
+      methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
+      recoveryCodes: { remaining: 0 },
+      authenticators: [],
+      devices: [],
+    });
     const victimAuthenticatorId = (await h.call('GET', '/v1/mfa', victim.token)).json.authenticators[0].id as string;
     const probes = [
       ...requestsAgainstVictim(victimAuthenticatorId),
@@ -285,7 +291,7 @@ describe('isolation between users', () => {
         expect(response.status, label).toBe(201); // her own registration, under her own name
         expect(response.json.options.user.name, label).toContain(malloryId);
       } else if (probe.path === '/v1/mfa/devices/forget-all') {
-        // Forgets Mallory's own remembered browsers (none): it takes nothing from anyone else.
+        // Takes no proof and names no user: it forgets Mallory's own remembered browsers (none).
         expect(response.status, label).toBe(200);
         expect(response.json, label).toEqual({ devices: [] });
       } else {

@@ -38,6 +38,9 @@ class SwitchableStore implements MfaStore {
   resetMfa: MfaStore['resetMfa'] = (...args) => this.target.resetMfa(...args);
   clearLock: MfaStore['clearLock'] = (...args) => this.target.clearLock(...args);
   migrateLegacy: MfaStore['migrateLegacy'] = (...args) => this.target.migrateLegacy(...args);
+  countEmailSend: MfaStore['countEmailSend'] = (...args) => this.target.countEmailSend(...args);
+  refundEmailSend: MfaStore['refundEmailSend'] = (...args) => this.target.refundEmailSend(...args);
+  putEmailCode: MfaStore['putEmailCode'] = (...args) => this.target.putEmailCode(...args);
   recordEvents: MfaStore['recordEvents'] = (...args) => this.target.recordEvents(...args);
 }
 

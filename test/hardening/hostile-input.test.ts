@@ -173,7 +173,7 @@ function authorization(fuzz: FuzzCase): string | undefined {
 }
 
 /** A schema check's sentences (functions/http/schema-words.ts): a path the schema knows, then its words. */
-const SCHEMA_SENTENCE = String.raw`(?:(?:The body|body(?:\.\w+)+) [\w ",'-]+|Send exactly one of code, recoveryCode or webauthn(?:, and optionally nonce| \(or \{\} while MFA is off\))?|Send exactly one of code, recoveryCode, webauthn or device, and optionally nonce \(and, with a code, recoveryCode or webauthn, rememberDevice\))\.`;
+const SCHEMA_SENTENCE = String.raw`(?:(?:The body|body(?:\.\w+)+) [\w ",'-]+|Send exactly one of code, recoveryCode, webauthn or emailCode(?:, and optionally nonce| \(or \{\} while MFA is off\))?|Send exactly one of code, recoveryCode, webauthn, emailCode or device, and optionally nonce \(and, with a code, recoveryCode, webauthn or emailCode, rememberDevice\))\.`;
 const SCHEMA_DETAIL = new RegExp(`^(?:The body is not valid JSON\\.|${SCHEMA_SENTENCE}(?: ${SCHEMA_SENTENCE})*)$`);
 const KNOWN_DETAILS = new Set(Object.values(PROBLEMS).map((problem) => problem.detail));
 

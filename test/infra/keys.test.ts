@@ -64,7 +64,7 @@ describe('key policy conditions', () => {
     const totp = keyPolicy(logicalId(synth.stack.mfa.dataAndKeys.totpSecretKey)).filter((s) => s.Sid?.startsWith('AllowUseBy'));
     for (const statement of totp) {
       expect(statement.Condition).toEqual({
-        StringEquals: { 'kms:EncryptionContext:service': 'serverless-mfa', 'kms:EncryptionContext:purpose': 'totp-secret' },
+        StringEquals: { 'kms:EncryptionContext:service': 'serverless-mfa', 'kms:EncryptionContext:purpose': ['totp-secret', 'email-code'] },
         'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['userId'] },
         'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['service', 'purpose', 'userId'] },
       });

@@ -281,7 +281,7 @@ describe('least privilege', () => {
       expect(grants.map((grant) => grant.action).sort(), route.id).toEqual([...route.access.secretKey].sort());
       for (const grant of grants) {
         expect(grant.condition).toEqual({
-          StringEquals: { 'kms:EncryptionContext:service': 'serverless-mfa', 'kms:EncryptionContext:purpose': 'totp-secret' },
+          StringEquals: { 'kms:EncryptionContext:service': 'serverless-mfa', 'kms:EncryptionContext:purpose': ['totp-secret', 'email-code'] },
           'ForAnyValue:StringEquals': { 'kms:EncryptionContextKeys': ['userId'] },
           'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['service', 'purpose', 'userId'] },
         });
@@ -354,7 +354,7 @@ describe('data and keys', () => {
     expect(conditions).toEqual(
       expect.arrayContaining([
         { StringNotEquals: { 'kms:EncryptionContext:service': 'serverless-mfa' } },
-        { StringNotEquals: { 'kms:EncryptionContext:purpose': 'totp-secret' } },
+        { StringNotEquals: { 'kms:EncryptionContext:purpose': ['totp-secret', 'email-code'] } },
         { Null: { 'kms:EncryptionContext:userId': 'true' } },
       ]),
     );

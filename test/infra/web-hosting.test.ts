@@ -152,7 +152,7 @@ describe('web hosting', () => {
       const stack = new Stack(app, 'WebOnly');
       const httpApi = HttpApi.fromHttpApiAttributes(stack, 'Api', { httpApiId: 'abc123', apiEndpoint: 'https://abc123.execute-api.eu-west-1.amazonaws.com' });
       const site = new WebHosting(stack, 'Web', { httpApi, apiPathPatterns: ['/v1/*'], identityProviderOrigins: ['https://login.example.com'] });
-      site.deploy({ apiBaseUrl: 'https://example.cloudfront.net', identityProvider: { type: 'dev' }, rememberDeviceDays: 30 });
+      site.deploy({ apiBaseUrl: 'https://example.cloudfront.net', identityProvider: { type: 'dev' }, emailCodes: false, rememberDeviceDays: 30 });
       app.synth();
       const staged = readdirSync(outdir).filter((name) => existsSync(join(outdir, name, 'index.html')));
       expect(staged).toHaveLength(1);

@@ -19,7 +19,7 @@ describe('AWS calls per operation (real AWS adapters, SDK calls counted by middl
 
   it.each(SCENARIOS)('%s calls only what its route is granted', (name) => {
     const { access } = routeById(MINIMUM_AWS_CALLS[name].route);
-    const granted: string[] = [...access.table, ...access.secretKey, ...access.signingKey];
+    const granted: string[] = [...access.table, ...access.secretKey, ...access.signingKey, ...access.mail];
     for (const call of measured[name]) for (const action of iamActionsOf(call)) expect(granted).toContain(action);
   });
 
@@ -50,7 +50,7 @@ describe('handler wiring', () => {
   it('wires exactly the ports its route is granted, so no other SDK client is in its bundle', async () => {
     const modules = await loadRouteHandlers();
     for (const route of ROUTES) {
-      const granted = (['table', 'secretKey', 'signingKey'] as const).filter((key) => route.access[key].length > 0);
+      const granted = (['table', 'secretKey', 'signingKey', 'mail'] as const).filter((key) => route.access[key].length > 0);
       expect(Object.keys(modules.get(route.id)!.ports).sort(), route.id).toEqual([...granted].sort());
     }
   });

@@ -67,7 +67,7 @@ describe('local server: the HTTP contract', () => {
     const token = await tokenFor(`journey-${randomUUID()}`, 'journey@example.com');
     expect((await api('GET', '/v1/mfa', { token })).json).toEqual({
       mfaEnabled: false,
-      methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } },
+      methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
       recoveryCodes: { remaining: 0 },
       authenticators: [],
       devices: [],

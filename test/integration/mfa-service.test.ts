@@ -47,7 +47,7 @@ describe('MfaService on DynamoDB Local', () => {
       const now = new Date(t.clock.now()).toISOString();
       expect(status).toEqual({
         mfaEnabled: true,
-        methods: { totp: { enabled: true, enrolledAt: now, lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 } },
+        methods: { totp: { enabled: true, enrolledAt: now, lastUsedAt: null, count: 1 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [{ id: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), kind: 'totp', name: 'Authenticator app', createdAt: now, lastUsedAt: null }],
         devices: [],
@@ -216,7 +216,7 @@ describe('MfaService on DynamoDB Local', () => {
       await expect(t.service.disableTotp(actor, { code: codeAt(secret, t.clock) })).resolves.toEqual({ mfaEnabled: false });
       expect(await t.service.status(actor)).toEqual({
         mfaEnabled: false,
-        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 } },
+        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 0 },
         authenticators: [],
         devices: [],

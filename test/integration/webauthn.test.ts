@@ -631,7 +631,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       const v1 = await writeVersion1Item(actor);
       expect(await t.service.status(actor)).toMatchObject({
         mfaEnabled: true,
-        methods: { totp: { enabled: true, count: 1, enrolledAt: new Date(v1.enabledAt).toISOString() }, webauthn: { enabled: false, count: 0 } },
+        methods: { totp: { enabled: true, count: 1, enrolledAt: new Date(v1.enabledAt).toISOString() }, webauthn: { enabled: false, count: 0 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [{ id: LEGACY_TOTP_ID, kind: 'totp', name: 'Authenticator app' }],
       });

@@ -24,8 +24,8 @@ describe('per-session limits', () => {
     expect(USER_PROOF_CEILING).toBeGreaterThanOrEqual(10 * PROOF_ATTEMPTS_PER_WINDOW);
   });
 
-  it('declares each proof kind in one lane: codes guessable, recovery codes, keys and remembered browsers not', () => {
-    expect(PROOF_LANES).toEqual({ totp: 'guessable', recovery_code: 'unguessable', webauthn: 'unguessable', device: 'unguessable' });
+  it('declares each proof kind in one lane: codes (app and email) guessable, recovery codes, keys and remembered browsers not', () => {
+    expect(PROOF_LANES).toEqual({ totp: 'guessable', email: 'guessable', recovery_code: 'unguessable', webauthn: 'unguessable', device: 'unguessable' });
   });
 
   it(`allows ${PROOF_ATTEMPTS_PER_WINDOW} checks in a session in any minute, then says when the next may come`, () => {

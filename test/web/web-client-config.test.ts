@@ -6,7 +6,7 @@ const page = { origin: 'https://mfa.example.com' };
 describe('web client configuration (config.json)', () => {
   it('defaults to the API on the page origin and the local dev tokens when config.json is absent', async () => {
     const config = await loadConfig(page, async () => new Response('Not found', { status: 404 }));
-    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' }, rememberDeviceDays: 30 });
+    expect(config).toEqual({ apiBaseUrl: 'https://mfa.example.com', identityProvider: { type: 'dev' }, emailCodes: false, rememberDeviceDays: 30 });
   });
 
   it('takes the API URL and an OpenID Connect provider from config.json, with defaults for the rest', () => {
@@ -24,8 +24,10 @@ describe('web client configuration (config.json)', () => {
         token: 'id_token',
         redirectUri: 'https://mfa.example.com/',
       },
+      emailCodes: false,
       rememberDeviceDays: 30,
     });
+    expect(parseConfig({ emailCodes: true, identityProvider: { type: 'oidc', issuer: 'https://idp.example.com', clientId: 'c' } }, page).emailCodes).toBe(true);
   });
 
   it('takes the days a remembered browser lasts (0: remembering is off)', () => {
@@ -39,6 +41,7 @@ describe('web client configuration (config.json)', () => {
     ['an OIDC provider without a client id', { identityProvider: { type: 'oidc', issuer: 'https://idp.example.com' } }, /clientId is required/],
     ['a scope without openid', { identityProvider: { type: 'oidc', issuer: 'https://idp.example.com', clientId: 'c', scope: 'email' } }, /must include "openid"/],
     ['something that is not an object', ['https://api.example.com'], /must hold a JSON object/],
+    ['emailCodes that is not a boolean', { emailCodes: 'yes' }, /emailCodes must be true or false/],
     ['more than 90 remembered days', { rememberDeviceDays: 91 }, /rememberDeviceDays must be a whole number from 0 to 90/],
     ['remembered days as text', { rememberDeviceDays: '30' }, /rememberDeviceDays must be a whole number from 0 to 90/],
   ])('refuses %s', (_name, raw, message) => {

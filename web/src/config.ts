@@ -7,6 +7,8 @@ export interface WebClientConfig {
   /** Origin (and optional base path) of the MFA API, without a trailing slash. */
   apiBaseUrl: string;
   identityProvider: IdentityProviderConfig;
+  /** The deployment offers codes by email (the stack's `emailCodes`; the local server says so when it runs MailDev). */
+  emailCodes: boolean;
   /** The service's `rememberDeviceDays`: how long "Remember this browser" lasts; 0 hides it. Default 30. */
   rememberDeviceDays: number;
 }
@@ -51,13 +53,16 @@ export async function loadConfig(location: { origin: string }, fetchConfig: type
 
 export function parseConfig(raw: unknown, location: { origin: string }): WebClientConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('config.json must hold a JSON object.');
-  const { apiBaseUrl, identityProvider, rememberDeviceDays } = raw as Record<string, unknown>;
+  const { apiBaseUrl, identityProvider, emailCodes, rememberDeviceDays } = raw as Record<string, unknown>;
+  if (emailCodes !== undefined && typeof emailCodes !== 'boolean') throw new ConfigError('config.json: emailCodes must be true or false.');
   if (rememberDeviceDays !== undefined && !(Number.isInteger(rememberDeviceDays) && (rememberDeviceDays as number) >= 0 && (rememberDeviceDays as number) <= 90)) {
     throw new ConfigError('config.json: rememberDeviceDays must be a whole number from 0 to 90.');
   }
+  const provider: IdentityProviderConfig = identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location);
   return {
     apiBaseUrl: apiBaseUrl === undefined ? location.origin : webUrl(apiBaseUrl, 'apiBaseUrl').replace(/\/+$/, ''),
-    identityProvider: identityProvider === undefined ? { type: 'dev' } : parseIdentityProvider(identityProvider, location),
+    identityProvider: provider,
+    emailCodes: emailCodes ?? false,
     rememberDeviceDays: (rememberDeviceDays as number | undefined) ?? 30,
   };
 }

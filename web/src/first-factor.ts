@@ -28,7 +28,8 @@ export function createFirstFactor(config: IdentityProviderConfig, client: MfaCli
   if (config.type === 'oidc') return oidcFirstFactor(config, browser);
   return {
     hint: 'Local development: any name signs you in, no password.',
-    signIn: async (username) => ({ token: (await client.createDevToken({ sub: username })).token, username }),
+    // A username that is an address signs in with it as the token's verified `email` (as a real provider would).
+    signIn: async (username) => ({ token: (await client.createDevToken({ sub: username, ...(username.includes('@') ? { email: username } : {}) })).token, username }),
     resume: async () => undefined,
   };
 }

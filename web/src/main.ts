@@ -10,6 +10,7 @@ import { showRecoveryCodes } from './screens/recovery-codes.js';
 import { showRename } from './screens/rename.js';
 import { showSecondStep } from './screens/second-step.js';
 import { showSetUp } from './screens/set-up.js';
+import { showSetUpEmail } from './screens/set-up-email.js';
 import { showStepUp } from './screens/step-up.js';
 import { continueAfterFirstFactor, showSignIn } from './screens/sign-in.js';
 import { Session } from './session.js';
@@ -22,6 +23,7 @@ const SCREENS: Screens<App> = {
   profile: showProfile,
   'set-up': showSetUp,
   'add-security-key': showAddSecurityKey,
+  'set-up-email': showSetUpEmail,
   'recovery-codes': showRecoveryCodes,
   'step-up': showStepUp,
   rename: showRename,

@@ -5,13 +5,14 @@ import { timeOfDay } from './dom.js';
  * Defguard's guide: once a method is added, the user is signed out to sign in again using MFA
  * (the API answers `reauthenticate: true`). `first`: this turned two-factor authentication on.
  */
-export function signInAgainNote(kind: 'totp' | 'webauthn', first: boolean): string {
-  if (first) return `Two-factor authentication is on. Sign in again using ${kind === 'totp' ? 'your authenticator app' : 'your security key'}.`;
-  return `${kind === 'totp' ? 'The new authenticator app' : 'The new security key'} is added. Sign in again using two-factor authentication.`;
+export function signInAgainNote(kind: 'totp' | 'webauthn' | 'email', first: boolean): string {
+  const what = { totp: 'your authenticator app', webauthn: 'your security key', email: 'a code sent to your email' }[kind];
+  if (first) return `Two-factor authentication is on. Sign in again using ${what}.`;
+  return `${{ totp: 'The new authenticator app', webauthn: 'The new security key', email: 'Email codes' }[kind]} ${kind === 'email' ? 'are' : 'is'} added. Sign in again using two-factor authentication.`;
 }
 
 /** What the user was doing when the API (or the browser) said no: the same problem reads differently per task. */
-export type ProofContext = 'code' | 'recovery-code' | 'enrollment' | 'security-key' | 'key-registration';
+export type ProofContext = 'code' | 'recovery-code' | 'enrollment' | 'security-key' | 'key-registration' | 'email-code';
 
 /** Plain words for a failed call, for the alert region. */
 export function describeError(error: unknown, context: ProofContext | 'other' = 'other'): string {
@@ -24,6 +25,7 @@ export function describeError(error: unknown, context: ProofContext | 'other' = 
   switch (error.code) {
     case 'invalid_code':
       if (context === 'recovery-code') return 'That recovery code is wrong or has already been used.';
+      if (context === 'email-code') return 'That code is wrong, expired or already used. Enter the code of the newest mail, or choose "Send again".';
       if (context === 'enrollment') {
         return "That code is wrong. Enter the code your authenticator app shows now; if it keeps failing, check that your phone's clock is set automatically.";
       }
@@ -51,6 +53,14 @@ export function describeError(error: unknown, context: ProofContext | 'other' = 
       return 'Two-factor authentication is not on for this account.';
     case 'totp_already_enabled':
       return 'One time password is already on for this account.';
+    case 'too_many_emails':
+      return `We have sent as many codes as we may for now. ${error.retryAfter ? `Try again after ${timeOfDay(new Date(Date.now() + error.retryAfter * 1000))}.` : 'Try again later.'}`;
+    case 'email_not_verified':
+      return 'Your sign-in has no verified email address, so codes cannot be emailed to you.';
+    case 'email_already_enabled':
+      return 'Email codes are already on for this account.';
+    case 'email_not_enabled':
+      return 'Email codes are not on for this account.';
     case 'service_unavailable':
       return 'The service is busy. Try again in a moment.';
     default:

@@ -5,13 +5,15 @@
  * code is spent finding out that the code field came first. Kept in memory only: a new visit
  * starts from the app's code again.
  */
-export type ProofKind = 'code' | 'recovery-code' | 'security-key';
+export type ProofKind = 'code' | 'recovery-code' | 'security-key' | 'email';
 
-/** Which proofs the user can give: an app's code, a recovery code, a security key. */
+/** Which proofs the user can give: an app's code, a recovery code, a security key, a code by email. */
 export interface ProofMethods {
   code: boolean;
   recoveryCode: boolean;
   securityKey: boolean;
+  /** A code by email (the user has the method): sent only when asked for ("Email me a code"). */
+  email?: boolean | undefined;
 }
 
 let chosen: ProofKind | undefined;
@@ -32,6 +34,7 @@ export function preferredProofKind(methods: ProofMethods): ProofKind {
 }
 
 export function available(methods: ProofMethods, kind: ProofKind): boolean {
+  if (kind === 'email') return methods.email === true;
   return kind === 'code' ? methods.code : kind === 'recovery-code' ? methods.recoveryCode : methods.securityKey;
 }
 

@@ -2,6 +2,7 @@ import { MfaProblemError, type MfaStatus, type SecondFactor } from '../../client
 import { onSubmit, reportError, type App } from './app.js';
 import { button, h, textField } from './dom.js';
 import { describeError, isSessionExpired, type ProofContext } from './messages.js';
+import { emailCodeMode } from './email-code.js';
 import { preferredProofKind, rememberProofKind, whileCodesAreLocked, type ProofKind as Mode, type ProofMethods } from './proof-choice.js';
 import { getKeyAssertion, PreparedOptions, securityKeysSupported } from './security-key.js';
 
@@ -15,6 +16,7 @@ export function proofMethodsOf(status: MfaStatus): ProofMethods {
     code: status.methods.totp.enabled,
     recoveryCode: status.mfaEnabled,
     securityKey: status.methods.webauthn.enabled && securityKeysSupported(),
+    email: status.methods.email.enabled,
   };
 }
 
@@ -88,12 +90,21 @@ export function proofForm(
       methods.code && mode !== 'code' ? button('Use your authenticator app', () => switchTo('code'), { variant: 'link' }) : null,
       methods.recoveryCode && mode !== 'recovery-code' ? button('Use a recovery code', () => switchTo('recovery-code'), { variant: 'link' }) : null,
       methods.securityKey && mode !== 'security-key' ? keyButton('link') : null,
+      methods.email && mode !== 'email' ? button('Email me a code', () => switchTo('email'), { variant: 'link' }) : null,
     ].filter((choice): choice is HTMLButtonElement => choice !== null);
     return others.length === 0 ? null : h('div', { className: 'proof-choice', attrs: { role: 'group', 'aria-label': 'Other ways to confirm' } }, ...others);
   };
 
   const render = (mode: Mode): ProofForm => {
     const intro = options.intro?.[mode] ? h('p', { className: 'lead' }, options.intro[mode]) : null;
+    if (mode === 'email') {
+      return emailCodeMode(app, {
+        send: () => app.client.startEmailChallenge(),
+        submit: options.submit,
+        intro: options.intro?.email ? h('p', { className: 'lead' }, options.intro.email) : null,
+        actions: [choices(mode), ...(options.actions ?? [])],
+      });
+    }
     if (mode === 'security-key') {
       const primary = keyButton('primary');
       const element = h('div', { className: 'form' }, intro, choices(mode), h('div', { className: 'actions' }, primary, ...(options.actions ?? [])));
@@ -145,7 +156,8 @@ export function proofForm(
   };
 
   const switchTo = (mode: Mode) => {
-    rememberProofKind(mode);
+    // Every mail is asked for by a click: a later form never opens on "email" by itself.
+    if (mode !== 'email') rememberProofKind(mode);
     app.shell.clearMessages();
     const current = render(mode);
     container.replaceChildren(current.element);

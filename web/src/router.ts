@@ -1,7 +1,7 @@
-import type { Authenticator, MfaStatus, TotpEnrollment, WebAuthnRegistration } from '../../client/index.js';
+import type { Authenticator, EmailCodeSent, MfaStatus, TotpEnrollment, WebAuthnRegistration } from '../../client/index.js';
 
 /** A change that protects the account, so it asks for a proof first. */
-export type StepUp = { action: 'regenerate' | 'add-app' | 'add-key' } | { action: 'remove'; authenticator: Authenticator };
+export type StepUp = { action: 'regenerate' | 'add-app' | 'add-key' | 'add-email' } | { action: 'remove'; authenticator: Authenticator };
 
 /**
  * Every screen by name, with what it needs to open. Screens never import each other: they ask
@@ -16,6 +16,8 @@ export interface Routes {
   'set-up': { enrollment?: TotpEnrollment };
   /** A security key; `registration` when a step-up already started it (MFA is on). */
   'add-security-key': { registration?: WebAuthnRegistration };
+  /** Email codes; `sent` when a step-up already sent the code (MFA is on). */
+  'set-up-email': { sent?: EmailCodeSent };
   'recovery-codes': { codes: string[]; reason: 'enrolled' | 'regenerated'; kind?: Authenticator['kind'] };
   'step-up': StepUp & { status?: MfaStatus };
   rename: { authenticator: Authenticator };

@@ -1,4 +1,5 @@
 import { CHANGE_EVENTS, DEVICE_FORGOTTEN_REASONS, EVENT_SOURCE, type ChangeEventName, type DeviceForgottenReason, type PublishedChangeEvent } from '../../domain/change-events.js';
+import { isNotifiedEvent, type NotifiedEvent } from '../../mail/templates.js';
 import type { ProofMethod } from '../../methods/kinds.js';
 import { ATTR, MFA_TABLE } from './mfa-item.js';
 
@@ -75,4 +76,29 @@ export function detailOf(event: PublishedChangeEvent): PublishedChangeEvent {
 
 export function deliveredEventOf(event: PublishedChangeEvent): DeliveredChangeEvent {
   return { source: EVENT_SOURCE, 'detail-type': CHANGE_EVENTS[event.event], time: event.at, detail: detailOf(event) };
+}
+
+/** One security notice to send: for the change event `id`, to the user's verified address. */
+export interface SecurityNotice {
+  id: string;
+  to: string;
+  change: NotifiedEvent;
+}
+
+/**
+ * The security notices a stream record's new image calls for: one per change event the user is
+ * told about (functions/mail/templates.ts), when the item holds the address recorded at
+ * enrollment. The caller's IP comes from the outbox (it is never on the bus).
+ */
+export function securityNoticesOfImage(image: StreamImage | undefined): SecurityNotice[] {
+  const to = image?.[ATTR.notifyAddress]?.S;
+  if (!to) return [];
+  const outbox = image?.[ATTR.outbox]?.L ?? [];
+  return changeEventsOfImage(image).flatMap((event): SecurityNotice[] => {
+    if (!isNotifiedEvent(event.event)) return [];
+    const index = Number(event.id.slice(event.id.lastIndexOf(':') + 1));
+    const sourceIp = outbox[index]?.M?.sourceIp?.S;
+    const change: NotifiedEvent = { event: event.event, at: event.at, method: event.method, recoveryCodesRemaining: event.recoveryCodesRemaining, sourceIp };
+    return [{ id: event.id, to, change }];
+  });
 }

@@ -12,13 +12,15 @@ import {
 import type { ChangeEvent } from '../../domain/change-events.js';
 import { ContentionError } from '../../domain/errors.js';
 import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
-import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
+import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEmailCode, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import { freshSession } from '../../domain/sessions.js';
 import { consumeDeviceProof, forgetAllDevices, forgetDevices, putDeviceChallenge, rememberDevice } from './device-writes.js';
 import type {
   AuthenticatorSet,
   CeilingChange,
   DecidedAttempt,
+  EmailCodeRequires,
+  EmailSend,
   KeyWriteResult,
   MfaStore,
   PendingMapRead,
@@ -40,6 +42,8 @@ import {
   MFA_TABLE,
   num,
   PENDING_CHALLENGE,
+  PENDING_EMAIL_CODE,
+  pendingEmailCodeToAttribute,
   PENDING_ENROLLMENT,
   PENDING_MAP,
   pendingChallengeToAttribute,
@@ -72,7 +76,7 @@ export class DynamoDbMfaStore implements MfaStore {
 
   async countQuietAttempt(userId: string, guard: QuietAttemptGuard, now: number): Promise<QuietAttemptResult> {
     const w = new Write(now);
-    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : w.pendingConfirmable(guard.sessionId));
+    w.conditions.push(guard.requires === 'mfa-enabled' ? MFA_ON : guard.requires === 'pending-email' ? `attribute_exists(${ATTR.emailCodes})` : w.pendingConfirmable(guard.sessionId));
     if (guard.lane === 'guessable') {
       w.value(':one', num(1));
       w.value(':windowStartAfter', num(guard.windowStartAfter));
@@ -225,6 +229,25 @@ export class DynamoDbMfaStore implements MfaStore {
         w.resetCodeFailures();
         break;
       }
+      case 'email':
+      case 'pending_email': {
+        // The session's code, exactly as checked and still unexpired: consumed by this write, so it works once.
+        const code = w.emailCode(proof.sessionId);
+        w.conditions.push(
+          `${w.field(code, PENDING_EMAIL_CODE.hash)} = ${w.value(':emailHash', { B: proof.hash })}`,
+          `${w.field(code, PENDING_EMAIL_CODE.expiresAt)} > :now`,
+        );
+        if (!removesAll) w.remove.push(code);
+        if (proof.kind === 'email') {
+          const method = w.authenticator(proof.authenticatorId);
+          w.conditions.push(`attribute_exists(${method})`);
+          if (!removing.includes(proof.authenticatorId)) w.set.push(`${w.field(method, AUTHENTICATOR.lastUsedAt)} = :now`);
+        } else if (proof.proved) {
+          w.conditions.push(`${w.field(code, PENDING_EMAIL_CODE.proved)} = ${w.value(':true', { BOOL: true })}`);
+        }
+        w.resetCodeFailures();
+        break;
+      }
     }
 
     switch (effect.kind) {
@@ -237,7 +260,7 @@ export class DynamoDbMfaStore implements MfaStore {
       case 'add_authenticator':
         // A key claims its credential id in a transaction: only addRegisteredKey adds keys.
         if (effect.authenticator.kind === 'webauthn') throw new Error('Security keys are added by addRegisteredKey.');
-        this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes);
+        this.addAuthenticator(w, effect.authenticator, effect.authenticatorCount, effect.recoveryCodeHashes, effect.notifyAddress);
         break;
       case 'remember_device':
         rememberDevice(w, effect.device, effect.forget, effect.deviceCount);
@@ -261,6 +284,7 @@ export class DynamoDbMfaStore implements MfaStore {
             ATTR.challenges,
             ATTR.lastChallenge,
             ATTR.registrations,
+            ATTR.emailCodes,
           );
           w.idleTtl();
         }
@@ -273,6 +297,9 @@ export class DynamoDbMfaStore implements MfaStore {
         w.set.push(`${ATTR.userHandle} = ${w.value(':userHandle', { S: effect.userHandle })}`);
         // The options handed out carry this handle: it must be the one stored (a concurrent start may have stored another).
         w.conditions.push(`(attribute_not_exists(${ATTR.userHandle}) OR ${ATTR.userHandle} = :userHandle)`);
+        break;
+      case 'count_email_send':
+        this.countSend(w, effect.send);
         break;
     }
     if (effect.kind === 'remove_authenticators' && effect.credentialIds.length > 0) {
@@ -374,6 +401,7 @@ export class DynamoDbMfaStore implements MfaStore {
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
+      notifyAddress?: string | undefined;
     },
     now: number,
     events: readonly ChangeEvent[] = [],
@@ -384,7 +412,7 @@ export class DynamoDbMfaStore implements MfaStore {
     w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
     if (input.authenticatorCount > 0) w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.proved)} = ${w.value(':true', { BOOL: true })}`);
     w.remove.push(pending);
-    this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes);
+    this.addAuthenticator(w, input.authenticator, input.authenticatorCount, input.recoveryCodeHashes, input.notifyAddress);
     // The credential id is claimed in the same transaction: of two users racing one id, one wins.
     const claim: TransactWriteItem = {
       Put: {
@@ -407,6 +435,45 @@ export class DynamoDbMfaStore implements MfaStore {
     const w = new Write(now);
     forgetDevices(w, ids, deviceCount);
     return (await this.send(userId, w, events)).result;
+  }
+
+  async countEmailSend(userId: string, send: EmailSend, requires: EmailCodeRequires, now: number): Promise<WriteResult> {
+    const w = new Write(now);
+    this.requireForEmailCode(w, requires);
+    this.countSend(w, send);
+    return (await this.send(userId, w, [])).result;
+  }
+
+  async refundEmailSend(userId: string, send: EmailSend, now: number): Promise<void> {
+    const w = new Write(now);
+    w.conditions.push(`${ATTR.emailSends} = ${w.value(':next', { L: send.next.map(num) })}`);
+    if (send.previous === undefined) w.remove.push(ATTR.emailSends);
+    else w.set.push(`${ATTR.emailSends} = ${w.value(':previous', { L: send.previous.map(num) })}`);
+    await this.send(userId, w, []);
+  }
+
+  async putEmailCode(
+    userId: string,
+    input: { sessionId: string; code: PendingEmailCode; expired: readonly string[]; mapExists: boolean; requires: EmailCodeRequires },
+    now: number,
+  ): Promise<WriteResult> {
+    const w = new Write(now);
+    this.requireForEmailCode(w, input.requires);
+    const code = pendingEmailCodeToAttribute(input.code);
+    if (input.mapExists) {
+      w.conditions.push(`attribute_exists(${ATTR.emailCodes})`);
+      w.set.push(`${w.emailCode(input.sessionId)} = ${w.value(':code', code)}`);
+      for (const sessionId of input.expired) if (sessionId !== input.sessionId) w.remove.push(w.emailCode(sessionId));
+    } else {
+      w.conditions.push(`attribute_not_exists(${ATTR.emailCodes})`);
+      w.set.push(`${ATTR.emailCodes} = ${w.value(':codes', { M: { [input.sessionId]: code } })}`);
+    }
+    this.startCounters(w, input.sessionId);
+    if ('mfa' in input.requires && input.requires.mfa === 'off') {
+      w.names['#ttl'] = MFA_TABLE.timeToLiveAttribute;
+      w.set.push(`#ttl = ${w.value(':ttl', num(Math.ceil(input.code.expiresAt / 1000) + IDLE_ITEM_TTL_SECONDS))}`);
+    }
+    return (await this.send(userId, w, [])).result;
   }
 
   async renameAuthenticator(userId: string, authenticatorId: string, name: string, now: number, events: readonly ChangeEvent[] = []): Promise<WriteResult> {
@@ -440,6 +507,7 @@ export class DynamoDbMfaStore implements MfaStore {
       ...PREVIOUS_PENDING,
       ATTR.lastChallenge,
       ATTR.userHandle,
+      ATTR.emailCodes,
       LEGACY.secret,
       LEGACY.enabledAt,
       LEGACY.lastUsedAt,
@@ -479,7 +547,14 @@ export class DynamoDbMfaStore implements MfaStore {
   }
 
   /** Adds one authenticator to the `count` read: the first creates the map (MFA was off) with the first recovery codes. */
-  private addAuthenticator(w: Write, authenticator: MfaRecord['authenticators'][number], count: number, recoveryCodeHashes: string[] | undefined): void {
+  private addAuthenticator(
+    w: Write,
+    authenticator: MfaRecord['authenticators'][number],
+    count: number,
+    recoveryCodeHashes: string[] | undefined,
+    notifyAddress: string | undefined,
+  ): void {
+    if (notifyAddress !== undefined) w.set.push(`${ATTR.notifyAddress} = ${w.value(':notifyAddress', { S: notifyAddress })}`);
     if (count === 0) {
       w.conditions.push(MFA_OFF);
       w.set.push(`${ATTR.authenticators} = ${w.value(':authenticators', { M: { [authenticator.id]: authenticatorToAttribute(authenticator) } })}`);
@@ -492,6 +567,23 @@ export class DynamoDbMfaStore implements MfaStore {
     if (recoveryCodeHashes) {
       w.set.push(`${ATTR.recoveryCodes} = ${w.value(':codes', { SS: recoveryCodeHashes })}`);
       w.remove.push(ATTR.spentRecoveryCodes, ATTR.spentRecoveryCodeDigests);
+    }
+  }
+
+  /** The send window moves from `previous` (as read) to `next`, or the write refuses. */
+  private countSend(w: Write, send: EmailSend): void {
+    w.set.push(`${ATTR.emailSends} = ${w.value(':emailSends', { L: send.next.map(num) })}`);
+    w.conditions.push(
+      send.previous === undefined ? `attribute_not_exists(${ATTR.emailSends})` : `${ATTR.emailSends} = ${w.value(':previousEmailSends', { L: send.previous.map(num) })}`,
+    );
+  }
+
+  private requireForEmailCode(w: Write, requires: EmailCodeRequires): void {
+    if ('emailAuthenticatorId' in requires) {
+      const method = w.authenticator(requires.emailAuthenticatorId);
+      w.conditions.push(`${w.field(method, AUTHENTICATOR.kind)} = ${w.value(':emailKind', { S: 'email' })}`);
+    } else {
+      w.conditions.push(requires.mfa === 'off' ? MFA_OFF : MFA_ON);
     }
   }
 
@@ -642,6 +734,7 @@ function outboxValue(events: readonly ChangeEvent[], now: number, values: Record
       if (event.method) m.method = { S: event.method };
       if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
       if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
+      if (event.sourceIp) m.sourceIp = { S: event.sourceIp };
       if (event.deviceId) m.deviceId = { S: event.deviceId };
       if (event.reason) m.reason = { S: event.reason };
       return { M: m };

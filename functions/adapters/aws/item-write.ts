@@ -36,6 +36,13 @@ export class Write {
     return `${ATTR.authenticators}.${placeholder}`;
   }
 
+  /** `emailCodes.#sN` for one first-factor session. */
+  emailCode(sessionId: string): string {
+    const placeholder = `#s${this.ids++}`;
+    this.names[placeholder] = sessionId;
+    return `${ATTR.emailCodes}.${placeholder}`;
+  }
+
   field(path: string, field: string): string {
     this.names[`#${field}`] = field;
     return `${path}.#${field}`;

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEnrollment, RememberedDevice } from '../../domain/mfa-record.js';
+import type { Authenticator, MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEmailCode, PendingEnrollment, RememberedDevice } from '../../domain/mfa-record.js';
 import type { SessionLimits } from '../../domain/sessions.js';
 
 /**
@@ -19,6 +19,9 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | pendingEnrollments | M | session id -> M (PENDING_ENROLLMENT): TOTP apps being set up, at most 5 |
  * | webauthnRegistrations, webauthnChallenges | M | session id -> M (PENDING_CHALLENGE): pending key registrations and sign-in challenges, at most 5 each |
  * | webauthnUserHandle | S | the random WebAuthn user handle |
+ * | emailCodes | M | first-factor session -> M (PENDING_EMAIL_CODE below): pending email codes, only as keyed hashes |
+ * | emailSends | L | times of the last mails with a code (at most 5), oldest first: the send limit's window |
+ * | notifyAddress | S | the verified address security notifications go to (recorded when a method is added) |
  * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
  * | devices | M | device id -> M (DEVICE below): remembered browsers (public keys only) |
@@ -60,6 +63,9 @@ export const ATTR = {
   windowStart: 'windowStart',
   windowFailures: 'windowFailures',
   proofTimes: 'proofTimes',
+  emailCodes: 'emailCodes',
+  emailSends: 'emailSends',
+  notifyAddress: 'notifyAddress',
   devices: 'devices',
   deviceChallenges: 'deviceChallenges',
   outbox: 'outbox',
@@ -81,6 +87,7 @@ export const AUTHENTICATOR = {
   transports: 'transports',
   backupEligible: 'backupEligible',
   backedUp: 'backedUp',
+  address: 'address',
 } as const;
 
 /** Fields of one remembered browser's map: its public key's coordinates, never anything secret. */
@@ -114,9 +121,31 @@ export const PENDING_MAP: Record<PendingKind, string> = { enrollment: ATTR.pendi
 /** Version 2's single pending ceremonies: no longer read; a reset removes them. */
 export const PREVIOUS_PENDING = ['pendingSecret', 'pendingExpiresAt', 'pendingProved', 'webauthnRegistration', 'webauthnAuthentication'] as const;
 
+/** Fields of a pending email code's map. */
+export const PENDING_EMAIL_CODE = {
+  purpose: 'purpose',
+  hash: 'hash',
+  sealedKey: 'sealedKey',
+  expiresAt: 'expiresAt',
+  address: 'address',
+  proved: 'proved',
+} as const;
+
 /** Version 1's attributes: one TOTP app at the top level. Read as one app with LEGACY_TOTP_ID, rewritten on next use. */
 export const LEGACY = { secret: 'totpSecret', enabledAt: 'totpEnabledAt', lastUsedAt: 'totpLastUsedAt', lastStep: 'lastStep' } as const;
 export const LEGACY_TOTP_ID = 'totp-v1';
+
+/**
+ * The idempotency record of one security notice (functions/notifications): `NOTICE#<event id>`,
+ * `NOTICE`, its state (`sending` until `leaseUntil`, then `sent`) and a TTL. It carries no
+ * address and no content: only that the notice of that event went out.
+ */
+export const NOTICE = { prefix: 'NOTICE#', sortKey: 'NOTICE', state: 'state', leaseUntil: 'leaseUntil' } as const;
+
+export const noticeKey = (eventId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `${NOTICE.prefix}${eventId}` },
+  [MFA_TABLE.sortKey]: { S: NOTICE.sortKey },
+});
 
 export type Item = Record<string, AttributeValue>;
 
@@ -167,6 +196,8 @@ export function authenticatorToAttribute(authenticator: Authenticator): Attribut
     m[AUTHENTICATOR.secret] = { B: authenticator.sealedSecret };
     m[AUTHENTICATOR.lastStep] = num(authenticator.lastStep);
     if (authenticator.lastCodeDigest) m[AUTHENTICATOR.lastCodeDigest] = { S: authenticator.lastCodeDigest };
+  } else if (authenticator.kind === 'email') {
+    m[AUTHENTICATOR.address] = { S: authenticator.address };
   } else {
     m[AUTHENTICATOR.credentialId] = { S: authenticator.credentialId };
     m[AUTHENTICATOR.publicKey] = { B: authenticator.publicKey };
@@ -207,9 +238,45 @@ function authenticatorFromAttribute(id: string, value: AttributeValue): Authenti
         backupEligible: m[AUTHENTICATOR.backupEligible]?.BOOL ?? false,
         backedUp: m[AUTHENTICATOR.backedUp]?.BOOL ?? false,
       };
+    case 'email':
+      return { ...base, kind: 'email', address: m[AUTHENTICATOR.address]?.S ?? '' };
     default:
       return undefined;
   }
+}
+
+export function pendingEmailCodeToAttribute(pending: PendingEmailCode): AttributeValue {
+  return {
+    M: {
+      [PENDING_EMAIL_CODE.purpose]: { S: pending.purpose },
+      [PENDING_EMAIL_CODE.hash]: { B: pending.hash },
+      [PENDING_EMAIL_CODE.sealedKey]: { B: pending.sealedKey },
+      [PENDING_EMAIL_CODE.expiresAt]: num(pending.expiresAt),
+      [PENDING_EMAIL_CODE.address]: { S: pending.address },
+      [PENDING_EMAIL_CODE.proved]: { BOOL: pending.proved },
+    },
+  };
+}
+
+function pendingEmailCodesFromAttribute(value: AttributeValue | undefined): Record<string, PendingEmailCode> | undefined {
+  if (!value?.M) return undefined;
+  const codes: Record<string, PendingEmailCode> = {};
+  for (const [sessionId, entry] of Object.entries(value.M)) {
+    const m = entry.M;
+    const hash = m?.[PENDING_EMAIL_CODE.hash]?.B;
+    const sealedKey = m?.[PENDING_EMAIL_CODE.sealedKey]?.B;
+    const purpose = m?.[PENDING_EMAIL_CODE.purpose]?.S;
+    if (!m || !hash || !sealedKey || (purpose !== 'enroll' && purpose !== 'prove')) continue;
+    codes[sessionId] = {
+      purpose,
+      hash,
+      sealedKey,
+      expiresAt: readNum(m[PENDING_EMAIL_CODE.expiresAt]) ?? 0,
+      address: m[PENDING_EMAIL_CODE.address]?.S ?? '',
+      proved: m[PENDING_EMAIL_CODE.proved]?.BOOL ?? false,
+    };
+  }
+  return codes;
 }
 
 export function pendingChallengeToAttribute(pending: PendingChallenge): AttributeValue {
@@ -384,6 +451,9 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     ceilingReportedAt: readNum(item[ATTR.ceilingReportedAt]),
     webauthnUserHandle: item[ATTR.userHandle]?.S,
     webauthnLastChallenge: item[ATTR.lastChallenge]?.S,
+    emailCodes: pendingEmailCodesFromAttribute(item[ATTR.emailCodes]),
+    emailSends: item[ATTR.emailSends]?.L?.map((time) => Number(time.N ?? 0)),
+    notifyAddress: item[ATTR.notifyAddress]?.S,
     failures: readNum(item[ATTR.failures]) ?? 0,
     lockedUntil: readNum(item[ATTR.lockedUntil]),
     windowStart: readNum(item[ATTR.windowStart]),

@@ -29,7 +29,7 @@ export interface BrowserHarness {
  * and headless Chromium, with a new context per test. Every test also fails on any page script
  * error or CSP violation in the browser console.
  */
-export function useBrowserHarness(name: string): BrowserHarness {
+export function useBrowserHarness(name: string, options: { mail?: boolean } = {}): BrowserHarness {
   const clock = new ManualClock();
   let dataDir: string;
   let stack: LocalStack;
@@ -44,7 +44,9 @@ export function useBrowserHarness(name: string): BrowserHarness {
     const dynamo = testDynamoDbClient();
     const tableName = await createTestTable(dynamo, `mfa-${name}`);
     dynamo.destroy();
-    stack = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName, overrides: { clock } });
+    // With `mail`, MailDev on free loopback ports: email codes are offered, mails read through its REST API.
+    const mail = options.mail ? { mail: { maildev: { webPort: 0, smtpPort: 0 } } } : {};
+    stack = await startLocalStack({ dataDir, dynamoDbEndpoint: testDynamoDbEndpoint(), tableName, overrides: { clock }, ...mail });
     browserLaunch = launchChromium();
     // Awaited in beforeEach, so a missing Chromium fails every test instead of skipping them.
     browserLaunch.then((launched) => (browser = launched)).catch(() => {});

@@ -5,6 +5,7 @@ import { profileNotices } from '../profile-notices.js';
 import type { Routes } from '../router.js';
 import { rememberedBrowsersSection } from './remembered-browsers.js';
 import { securityKeysSupported } from '../security-key.js';
+import { emailMethodRow } from './set-up-email.js';
 
 /** At or below this many unused recovery codes the profile asks the user to regenerate. */
 export const LOW_RECOVERY_CODES = 3;
@@ -52,6 +53,7 @@ function methodList(app: App, status: MfaStatus): HTMLElement {
       details: webauthn.enabled ? count(webauthn.count, 'security key') : 'A hardware key such as a YubiKey, or a passkey on your phone or computer.',
       action: button('Add security key', addKey),
     }),
+    emailMethodRow(app, status),
   );
 }
 
@@ -106,6 +108,7 @@ function authenticatorList(app: App, status: MfaStatus): HTMLElement | string {
 
 function kindLabel(authenticator: Authenticator): string {
   if (authenticator.kind === 'totp') return 'Authenticator app';
+  if (authenticator.kind === 'email') return `Email codes · ${authenticator.address ?? ''}`;
   return authenticator.backedUp ? 'Passkey (synced)' : 'Security key';
 }
 

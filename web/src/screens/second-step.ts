@@ -41,9 +41,10 @@ function render(app: App, status: MfaStatus): void {
   app.shell.show({ title: 'Two-factor authentication', body: [form.element, remember.element], focus: form.field });
 }
 
-export function signedInNote(method: 'totp' | 'recovery_code' | 'webauthn' | 'device', remaining: number): string {
+export function signedInNote(method: 'totp' | 'recovery_code' | 'webauthn' | 'email' | 'device', remaining: number): string {
   if (method === 'recovery_code') return `Signed in with a recovery code. ${remaining === 1 ? '1 recovery code' : `${remaining} recovery codes`} left.`;
   if (method === 'webauthn') return 'Signed in with your security key.';
+  if (method === 'email') return 'Signed in with a code sent to your email.';
   if (method === 'device') return 'Signed in with this remembered browser.';
   return 'Signed in with two-factor authentication.';
 }

@@ -38,6 +38,8 @@ async function perform(app: App, stepUp: StepUp, proof: SecondFactor): Promise<v
       return app.router.go('set-up', { enrollment: await app.client.startTotpEnrollment(proof) });
     case 'add-key':
       return app.router.go('add-security-key', { registration: await app.client.startWebAuthnRegistration(proof) });
+    case 'add-email':
+      return app.router.go('set-up-email', { sent: await app.client.startEmailEnrollment(proof) });
     case 'remove': {
       const removed = await app.client.removeAuthenticator(stepUp.authenticator.id, proof);
       return app.router.go('profile', {
@@ -57,13 +59,15 @@ function titleOf(stepUp: StepUp, status?: MfaStatus): string {
       return status && !status.methods.totp.enabled ? 'Set up one time password' : 'Add another app';
     case 'add-key':
       return 'Add security key';
+    case 'add-email':
+      return 'Set up email codes';
     case 'remove':
-      return `Remove ${stepUp.authenticator.kind === 'totp' ? 'authenticator app' : 'security key'}`;
+      return `Remove ${{ totp: 'authenticator app', webauthn: 'security key', email: 'email codes' }[stepUp.authenticator.kind]}`;
   }
 }
 
 function explanation(stepUp: StepUp, status: MfaStatus, methods: ProofMethods): string {
-  const proofs = [methods.code && 'a current code', methods.recoveryCode && 'a recovery code', methods.securityKey && 'your security key'].filter(Boolean);
+  const proofs = [methods.code && 'a current code', methods.email && 'a code by email', methods.recoveryCode && 'a recovery code', methods.securityKey && 'your security key'].filter(Boolean);
   const confirm = `Confirm it is you with ${proofs.length > 1 ? `${proofs.slice(0, -1).join(', ')} or ${proofs.at(-1)}` : proofs[0]}.`;
   switch (stepUp.action) {
     case 'regenerate':
@@ -72,6 +76,8 @@ function explanation(stepUp: StepUp, status: MfaStatus, methods: ProofMethods): 
       return `${confirm} Then scan a new QR code with the ${status.methods.totp.enabled ? 'other ' : ''}app.`;
     case 'add-key':
       return `${confirm} Then name the new key and follow your browser's prompt.`;
+    case 'add-email':
+      return `${confirm} Then we email you a code to turn email codes on.`;
     case 'remove': {
       const last = status.authenticators.length <= 1;
       return `${confirm} "${stepUp.authenticator.name}" then stops working for this account.${last ? ' It is your only method: removing it turns two-factor authentication off and deletes your recovery codes.' : ''}`;

@@ -1,0 +1,70 @@
+import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { NoticeLedger } from '../../ports/notice-ledger.js';
+import { MFA_TABLE, NOTICE, noticeKey, num } from './mfa-item.js';
+
+/** How long a sender holds an event it claimed before another delivery may take it over. */
+export const NOTICE_LEASE_MS = 60_000;
+/** Idempotency records outlive the stream's retention (24 h) several times over, then expire. */
+export const NOTICE_TTL_SECONDS = 7 * 24 * 3600;
+
+/** NoticeLedger on the MFA table: one small item per notice (mfa-item.ts, NOTICE), each change a conditional UpdateItem. */
+export class DynamoDbNoticeLedger implements NoticeLedger {
+  constructor(
+    private readonly client: Pick<DynamoDBClient, 'send'>,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(eventId: string, now: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: noticeKey(eventId),
+          UpdateExpression: 'SET #state = :sending, #leaseUntil = :leaseUntil, #ttl = :ttl',
+          // New, or claimed by a sender whose lease ran out (it failed or died before sending).
+          ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :sending AND #leaseUntil < :now)',
+          ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil, '#ttl': MFA_TABLE.timeToLiveAttribute },
+          ExpressionAttributeValues: {
+            ':sending': { S: 'sending' },
+            ':leaseUntil': num(now + NOTICE_LEASE_MS),
+            ':now': num(now),
+            ':ttl': num(Math.ceil(now / 1000) + NOTICE_TTL_SECONDS),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async sent(eventId: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: noticeKey(eventId),
+        UpdateExpression: 'SET #state = :sent REMOVE #leaseUntil',
+        ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
+        ExpressionAttributeValues: { ':sent': { S: 'sent' } },
+      }),
+    );
+  }
+
+  async release(eventId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: noticeKey(eventId),
+          UpdateExpression: 'SET #leaseUntil = :zero',
+          ConditionExpression: '#state = :sending',
+          ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
+          ExpressionAttributeValues: { ':zero': num(0), ':sending': { S: 'sending' } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+}

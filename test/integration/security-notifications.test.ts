@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
+import { DynamoDbNoticeLedger } from '../../functions/adapters/aws/dynamodb-notice-ledger.js';
+import { userKey } from '../../functions/adapters/aws/mfa-item.js';
+import { SmtpMailer } from '../../functions/adapters/local/smtp-mailer.js';
+import { createSecurityNotifier } from '../../functions/notifications/security-notifier.js';
+import { MailNotSentError, type Mailer } from '../../functions/ports/mailer.js';
+import { createNoticeHandler } from '../../functions/streams/notify-users.js';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
+import { createCheckedClient } from '../support/api.js';
+import { testDynamoDbEndpoint } from '../support/dynamodb.js';
+import { ManualClock } from '../support/fakes.js';
+import { Inbox } from '../support/maildev.js';
+import { codeAt, createTestService, newActor } from '../support/service.js';
+
+/**
+ * Security notifications: the local stack reads the table's stream (as the notice function does
+ * in the cloud) and mails each change event the user is told about through MailDev.
+ */
+const SUPPORT_URL = 'https://help.example.com/security';
+let stack: LocalStack;
+let inbox: Inbox;
+const clock = new ManualClock();
+
+beforeAll(async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'mfa-notices-'));
+  process.env.MFA_SUPPORT_URL = SUPPORT_URL;
+  stack = await startLocalStack({
+    dataDir,
+    dynamoDbEndpoint: testDynamoDbEndpoint(),
+    tableName: `mfa-notices-${randomUUID()}`,
+    overrides: { clock },
+    changeEventLog: true,
+    mail: { maildev: { webPort: 0, smtpPort: 0 } },
+  });
+  delete process.env.MFA_SUPPORT_URL;
+  inbox = new Inbox(stack.mailInboxUrl!);
+});
+afterAll(() => stack?.stop());
+
+describe('security notifications', () => {
+  it('mails one notice per change event within 5 s, says what, when and from where, and mails nothing for requests that change nothing', async () => {
+    const email = `notice-${randomUUID().slice(0, 8)}@example.com`;
+    // One sign-in (one session) for the whole journey: pending ceremonies belong to their session.
+    const token = stack.identity.issueToken({ sub: `notice-${email}`, email });
+    const client = createCheckedClient(stack.url, () => token);
+
+    const enrollment = await client.startTotpEnrollment();
+    await client.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
+    // MFA enabled and an app added, in one write: one notice (the app added), not two.
+    const [added] = await inbox.waitFor(email, 1, 5_000);
+    expect(added!.subject).toBe('serverless-mfa: security notice about your sign-in settings');
+    expect(added!.text).toContain('A two-factor method was added to your account: an authenticator app.');
+    expect(added!.text).toContain('From IP address: 127.0.0.1');
+    expect(added!.text).toContain(`If this was not you, sign in and check your two-factor methods, change your password, and contact support: ${SUPPORT_URL}`);
+    expect(added!.html).toContain('If this was not you');
+
+    // No-ops: a pending setup, a wrong code, a verification. None is a change event the user is told about.
+    clock.advance(30_000);
+    expect((await client.verifyMfa({ code: codeAt(enrollment.secret, clock) })).method).toBe('totp');
+    await client.verifyMfa({ code: '000000' }).catch(() => undefined);
+    const [app] = (await client.getMfaStatus()).authenticators;
+    await client.renameAuthenticator(app!.id, { name: 'Phone' });
+    clock.advance(30_000);
+    const { recoveryCodes } = await client.regenerateRecoveryCodes({ code: codeAt(enrollment.secret, clock) });
+
+    const mails = await inbox.waitFor(email, 3, 5_000);
+    expect(mails.map((mail) => mail.text.split('\n')[0])).toEqual([
+      'A two-factor method was added to your account: an authenticator app.',
+      'A two-factor method of your account was renamed: an authenticator app.',
+      'New recovery codes were made for your account (10 codes); the old ones no longer work.',
+    ]);
+    // Never a code or a secret in a notice.
+    for (const mail of mails) {
+      expect(mail.text).not.toContain(enrollment.secret);
+      for (const code of recoveryCodes) expect(mail.text).not.toContain(code);
+    }
+  });
+
+  it('sends nothing to a user whose address is not verified', async () => {
+    const email = `unverified-${randomUUID().slice(0, 8)}@example.com`;
+    const token = stack.identity.issueToken({ sub: `unverified-${email}`, email, emailVerified: false });
+    const client = createCheckedClient(stack.url, () => token);
+    const enrollment = await client.startTotpEnrollment();
+    await client.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
+    // A verified user's change after it: once its notice is in, the stream has passed the first change.
+    const marker = `marker-${randomUUID().slice(0, 8)}@example.com`;
+    const markerToken = stack.identity.issueToken({ sub: `marker-${marker}`, email: marker });
+    const other = createCheckedClient(stack.url, () => markerToken);
+    const second = await other.startTotpEnrollment();
+    await other.confirmTotpEnrollment({ code: codeAt(second.secret, clock) });
+    await inbox.waitFor(marker, 1, 5_000);
+    expect(await inbox.to(email)).toEqual([]);
+  });
+});
+
+describe('security notifications when the stream redelivers', () => {
+  it('sends a record\'s notice once however often it is delivered, and again after a failed send', async () => {
+    const { service, deps, client, tableName } = await createTestService();
+    const email = `redelivered-${randomUUID().slice(0, 8)}@example.com`;
+    const actor = { ...newActor('redelivered'), verifiedEmail: email };
+    const enrollment = await service.startTotpEnrollment(actor);
+    await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, deps.clock as ManualClock));
+    // The item after the write is exactly the stream record's new image.
+    const { Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: userKey(actor.userId), ConsistentRead: true }));
+    const event = { Records: [{ eventID: '1', dynamodb: { SequenceNumber: '100', NewImage: item as StreamImage } }] } as unknown as DynamoDBStreamEvent;
+
+    const ledger = new DynamoDbNoticeLedger(client, tableName);
+    const notifier = (mailer: Mailer) =>
+      createNoticeHandler(createSecurityNotifier({ mailer, ledger, clock: deps.clock, serviceName: 'Acme', warn: () => undefined }));
+    const failing: Mailer = { send: () => Promise.reject(new MailNotSentError('ECONNREFUSED')) };
+    const smtp = new SmtpMailer(stack.env.MFA_SMTP_URL!, 'no-reply@acme.example');
+
+    expect(await notifier(failing)(event)).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });
+    expect(await notifier(smtp)(event)).toEqual({ batchItemFailures: [] });
+    expect(await notifier(smtp)(event)).toEqual({ batchItemFailures: [] });
+    expect(await notifier(smtp)(event)).toEqual({ batchItemFailures: [] });
+    // A last mail to the same inbox: once it is in, everything sent before it is too.
+    await smtp.send({ to: email, subject: 'marker', text: 'marker', html: '<p>marker</p>' });
+    const mails = await inbox.waitFor(email, 2, 5_000);
+    expect(mails.map((mail) => mail.subject)).toEqual(['Acme: security notice about your sign-in settings', 'marker']);
+  });
+});
