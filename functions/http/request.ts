@@ -138,6 +138,14 @@ function bodyMismatch(schema: z.ZodType, value: unknown): InvalidRequestError {
   return result.success ? new InvalidRequestError('The body does not match the schema.') : mismatchProblem(result.error);
 }
 
+/**
+ * A name as the service keeps it: without the leading and trailing white space the schema's
+ * checks already looked past (functions/http/schemas.ts, AuthenticatorName).
+ */
+export function keptName<N extends string | undefined>(name: N): N {
+  return (name === undefined ? name : name.trim()) as N;
+}
+
 /** The proof in a validated body (`{code}`, `{recoveryCode}`, `{webauthn}`, `{emailCode}` or, at sign-in, `{device}`), without the fields beside it. */
 export function secondFactorOf(
   body:

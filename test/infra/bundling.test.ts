@@ -94,7 +94,7 @@ describe('handler bundles', () => {
     ]);
   });
 
-  it('validate a body whose schema is not precompilable (a refinement, a transform) with zod loaded at init, as the unbundled handler does', async () => {
+  it('check a name as sent with the precompiled check, keep it trimmed and word a refused one as the unbundled handler does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mfa-rename-'));
     tempDirs.push(dir);
     const rename = routeById('renameAuthenticator');
@@ -102,7 +102,7 @@ describe('handler bundles', () => {
     const bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { withServices: typeof unbundledRename };
     const renamed: unknown[][] = [];
     const services = { mfa: { renameAuthenticator: async (...args: unknown[]) => (renamed.push(args), { id: 'key-1' }) }, config: ACCEPTED } as unknown as Services;
-    for (const body of [{ name: '  YubiKey  ' }, { name: '' }, { name: 'x'.repeat(65) }, { name: 5 }, { name: 'ok', extra: 1 }]) {
+    for (const body of [{ name: '  YubiKey  ' }, { name: '' }, { name: ' \t ' }, { name: 'Yubi\u0007Key' }, { name: 'x'.repeat(65) }, { name: 5 }, { name: 'ok', extra: 1 }]) {
       const event = apiGatewayEvent(rename, { sub: 'user-1', body, pathParameters: { id: 'key-1' } });
       const [fromBundle, fromSource] = [await bundled.withServices(services)(event, lambdaContext(rename)), await unbundledRename(services)(event, lambdaContext(rename))];
       expect(fromBundle, JSON.stringify(body)).toEqual(fromSource);
@@ -115,7 +115,7 @@ describe('handler bundles', () => {
   });
 
   it("load no validator library's full API and no Metrics when a function starts: zod/mini for the configuration, zod itself a chunk read only to word a refused body", async () => {
-    for (const id of ['verifyMfa', 'startTotpEnrollment', 'removeAuthenticator', 'adminResetMfa'] as const) {
+    for (const id of ['verifyMfa', 'startTotpEnrollment', 'confirmTotpEnrollment', 'renameAuthenticator', 'removeAuthenticator', 'adminResetMfa'] as const) {
       const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(routeById(id)) }, write: false, metafile: true, outdir: 'unused' });
       const inputsOf = (outputs: string[]) => outputs.flatMap((name) => Object.entries(metafile.outputs[name]!.inputs).flatMap(([path, input]) => (input.bytesInOutput > 0 ? [path] : [])));
       const atStart = inputsOf(staticallyLoaded(metafile));
