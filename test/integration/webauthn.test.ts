@@ -118,7 +118,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       expect(confirmed.recoveryCodes).toHaveLength(10);
       expect(await t.service.status(actor)).toEqual({
         mfaEnabled: true,
-        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 } },
+        methods: { totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 }, email: { enabled: false, count: 0 } },
         recoveryCodes: { remaining: 10 },
         authenticators: [confirmed.authenticator],
         devices: [],
@@ -557,7 +557,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       await addApp({ code: codeAt(app.secret, t.clock) });
       await expect(t.service.disableTotp(actor, await keyProof(key))).resolves.toEqual({ mfaEnabled: true });
       const status = await t.service.status(actor);
-      expect(status.methods).toEqual({ totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 } });
+      expect(status.methods).toEqual({ totp: { enabled: false, enrolledAt: null, lastUsedAt: null, count: 0 }, webauthn: { enabled: true, count: 1 }, email: { enabled: false, count: 0 } });
       expect(status.recoveryCodes.remaining).toBe(10);
       await expect(t.service.verify(actor, { recoveryCode: confirmed.recoveryCodes![0]! })).resolves.toBeDefined();
 
