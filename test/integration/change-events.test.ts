@@ -174,11 +174,12 @@ describe('change events from the table stream', () => {
     for (const secret of secrets) expect(published).not.toContain(secret);
     const allowed = new Set(['id', 'event', 'userId', 'method', 'authenticatorId', 'recoveryCodesRemaining', 'at', 'requestId']);
     for (const event of events) for (const key of Object.keys(event)) expect(allowed).toContain(key);
-    // The outbox itself (what the stream carries beside the item) holds only the event fields.
+    // The outbox itself (what the stream carries beside the item) holds only the event fields, and
+    // the caller's IP, which only the user's own security notice names (never a published event).
     for (const record of records) {
       for (const entry of record.dynamodb?.NewImage?.outbox?.L ?? []) {
         expect(Object.keys(entry.M ?? {}).sort()).toEqual(expect.arrayContaining(['at', 'event', 'requestId']));
-        for (const key of Object.keys(entry.M ?? {})) expect(['event', 'requestId', 'at', 'method', 'authenticatorId', 'recoveryCodesRemaining']).toContain(key);
+        for (const key of Object.keys(entry.M ?? {})) expect(['event', 'requestId', 'at', 'method', 'authenticatorId', 'recoveryCodesRemaining', 'sourceIp']).toContain(key);
       }
     }
   });
