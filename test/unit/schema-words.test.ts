@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseBody, type HttpEvent } from '../../functions/http/request.js';
+import { keptName, parseBody, type HttpEvent } from '../../functions/http/request.js';
 import { RenameAuthenticatorRequest } from '../../functions/http/schemas.js';
 import { buildOpenApiDocument } from '../../scripts/openapi-document.js';
 
@@ -14,7 +14,7 @@ describe('a name as the API takes it', () => {
 
   const accepted = (name: string) => {
     try {
-      return parseBody(jsonEvent({ name }), RenameAuthenticatorRequest).name;
+      return keptName(parseBody(jsonEvent({ name }), RenameAuthenticatorRequest).name);
     } catch {
       return undefined;
     }
