@@ -18,6 +18,10 @@ const SDK_COMMAND_OF: Record<string, { module: string; client: string; command: 
   'kms:Decrypt': { module: '@aws-sdk/client-kms', client: 'KMSClient', command: 'DecryptCommand' },
   'kms:Sign': { module: '@aws-sdk/client-kms', client: 'KMSClient', command: 'SignCommand' },
   'kms:GetPublicKey': { module: '@aws-sdk/client-kms', client: 'KMSClient', command: 'GetPublicKeyCommand' },
+  // Adding and removing a key write its credential id's item in one transaction with the user's item.
+  'dynamodb:PutItem': { module: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient', command: 'TransactWriteItemsCommand' },
+  'dynamodb:DeleteItem': { module: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient', command: 'TransactWriteItemsCommand' },
+  'ses:SendEmail': { module: '@aws-sdk/client-sesv2', client: 'SESv2Client', command: 'SendEmailCommand' },
 };
 
 /**
@@ -57,6 +61,11 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
     MFA_WEBAUTHN_RP_ID: 'mfa.example.com',
     MFA_WEBAUTHN_ORIGINS: 'https://mfa.example.com',
     MFA_TOTP_ISSUER_NAME: 'serverless-mfa',
+    // Email codes offered, as a deployment with an SES identity has them: the functions that send codes build their SES client.
+    MFA_ADMIN_PRINCIPAL_ARNS: 'arn:aws:iam::111122223333:role/serverless-mfa-support',
+    MFA_EMAIL_CODES: 'true',
+    MFA_EMAIL_FROM: 'no-reply@mfa.example.com',
+    MFA_EMAIL_CONFIGURATION_SET: 'serverless-mfa',
   };
 }
 
@@ -66,7 +75,7 @@ export function lambdaLikeEnv(route: RouteDefinition): NodeJS.ProcessEnv {
  * options. No AWS access means an empty module: then the floor is Node's own start.
  */
 export function baselineSource(route: RouteDefinition): string {
-  const actions = [...route.access.table, ...route.access.secretKey, ...route.access.signingKey];
+  const actions = [...route.access.table, ...route.access.secretKey, ...route.access.signingKey, ...route.access.mail];
   const modules = new Map<string, { client: string; commands: Set<string> }>();
   for (const action of actions) {
     const { module, client, command } = SDK_COMMAND_OF[action]!;

@@ -3,8 +3,9 @@
  * handler bundles (see functions/http/precompiled-schema.ts for the runtime side). A handler
  * bundle then loads no validator library at init, and zod only to word a refused body.
  *
- * Generic by construction: every `request` and `pathParameters` schema of ROUTES is compiled
- * when the bundle is built, so a new route or a changed schema needs nothing more.
+ * Generic by construction: the `request` and `pathParameters` schemas of the bundle's route (of
+ * every route in a bundle that is not one route's handler) are compiled when the bundle is built,
+ * so a new route or a changed schema needs nothing more.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -101,10 +102,23 @@ export function standaloneValidators(schemas: Record<string, z.ZodType>): string
   return standalone.default(ajv, Object.fromEntries(names.map((name) => [name, name])));
 }
 
-/** The schemas routes validate input with: `request` and `pathParameters` of every route. */
-async function inputSchemas(): Promise<Set<unknown>> {
+/**
+ * The schemas routes validate input with: `request` and `pathParameters` of the route whose
+ * handler the bundle is built for (`handler`), else of every route. A handler parses only its own
+ * route's schemas (test/infra/bundling.test.ts), so a function carries only its own checks.
+ */
+async function inputSchemas(handler: string | undefined): Promise<Set<unknown>> {
   const { ROUTES } = await import('../functions/http/routes.js');
-  return new Set(ROUTES.flatMap((route) => ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]).filter(Boolean));
+  const routes = handler === undefined ? ROUTES : ROUTES.filter((route) => route.handler === handler);
+  return new Set(routes.flatMap((route) => ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]).filter(Boolean));
+}
+
+/** The route handler a build bundles (its one entry point is functions/handlers/<handler>.ts), if it bundles one. */
+function handlerOfBuild(entryPoints: unknown): string | undefined {
+  const entries = Array.isArray(entryPoints) ? entryPoints : typeof entryPoints === 'object' && entryPoints !== null ? Object.values(entryPoints) : [];
+  if (entries.length !== 1) return undefined;
+  const entry = entries[0] as string | { in: string };
+  return /[\\/]functions[\\/]handlers[\\/]([a-z0-9-]+)\.ts$/.exec(typeof entry === 'string' ? entry : entry.in)?.[1];
 }
 
 /**
@@ -112,9 +126,9 @@ async function inputSchemas(): Promise<Set<unknown>> {
  * check (or, if not precompilable, a handle that loads zod's own schema before the request), each
  * other schema as a placeholder and each constant as its value.
  */
-async function bundledSchemaModule(path: string): Promise<{ main: string; checks: string }> {
+export async function bundledSchemaModule(path: string, handler: string | undefined): Promise<{ main: string; checks: string }> {
   const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  const inputs = await inputSchemas();
+  const inputs = await inputSchemas(handler);
   const compiled: Record<string, z.ZodType> = {};
   const lines = [
     `import { notBundled, precompiledSchema } from './precompiled-schema.js';`,
@@ -148,9 +162,10 @@ export const precompiledSchemasPlugin: Plugin = {
   name: 'precompiled-schemas',
   setup(build) {
     const generated = new Map<string, Promise<{ main: string; checks: string }>>();
+    const handler = handlerOfBuild(build.initialOptions.entryPoints);
     const of = (path: string) => {
       let module = generated.get(path);
-      if (!module) generated.set(path, (module = bundledSchemaModule(path)));
+      if (!module) generated.set(path, (module = bundledSchemaModule(path, handler)));
       return module;
     };
     build.onResolve({ filter: /\?(with-zod|precompiled-checks)$/ }, (args) => {

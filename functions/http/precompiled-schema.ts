@@ -49,8 +49,9 @@ export function deferredZodSchema(schema: PrecompiledSchema): z.ZodType {
 }
 
 /**
- * A schema module's export that no route validates input with (a response schema): the bundles
- * carry none of them. Using one inside a bundle is a programming error, caught loudly.
+ * A schema module's export that the bundle's route does not validate input with (a response
+ * schema, another route's request): the bundle carries none of them. Using one inside a bundle is
+ * a programming error, caught loudly.
  */
 export function notBundled(name: string): object {
   return Object.freeze({

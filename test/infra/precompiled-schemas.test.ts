@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { isPrecompiled } from '../../functions/http/precompiled-schema.js';
 import { ROUTES } from '../../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS } from '../../lib/bundling.js';
-import { jsonSchemaOf, precompilable } from '../../lib/precompiled-schemas.js';
+import { bundledSchemaModule, jsonSchemaOf, precompilable } from '../../lib/precompiled-schemas.js';
 
 /** Every schema a route validates input with, by a name for the test. */
 const INPUTS: Record<string, z.ZodType> = Object.fromEntries(
@@ -113,6 +113,19 @@ describe('precompiled request schemas', () => {
     expect(Object.keys(checks).sort()).toEqual([...PRECOMPILED].sort());
     expect(PRECOMPILED.sort()).toEqual(Object.keys(INPUTS).sort());
     expect(PRECOMPILED).toEqual(expect.arrayContaining(['verifyMfaRequest', 'renameAuthenticatorRequest', 'confirmTotpEnrollmentRequest', 'startWebAuthnChallengeRequest']));
+  });
+
+  it("go into a handler's bundle for its own route only: the other routes' schemas are placeholders there", async () => {
+    const schemasModule = fileURLToPath(new URL('../../functions/http/schemas.ts', import.meta.url));
+    const compiledIn = (code: string) => [...code.matchAll(/export const (\w+) = precompiledSchema\(/g)].map((match) => match[1]);
+    const verify = await bundledSchemaModule(schemasModule, 'verify-mfa');
+    expect(compiledIn(verify.main)).toEqual(['VerifyRequest']);
+    expect(verify.main).toContain('export const RenameAuthenticatorRequest = notBundled("RenameAuthenticatorRequest")');
+    const rename = await bundledSchemaModule(schemasModule, 'rename-authenticator');
+    expect(compiledIn(rename.main).sort()).toEqual(['AuthenticatorPathParameters', 'RenameAuthenticatorRequest']);
+    expect(rename.checks.length).toBeLessThan(verify.checks.length / 3);
+    // A bundle that is not one route's handler gets every route's checks.
+    expect(compiledIn((await bundledSchemaModule(schemasModule, undefined)).main).length).toBeGreaterThan(10);
   });
 
   it('refuse what zod cannot hand back unchanged or JSON Schema cannot state (refinements, transforms, formats, stripped keys)', async () => {
