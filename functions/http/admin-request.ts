@@ -1,8 +1,9 @@
 import { UserNotFoundError } from '../domain/errors.js';
 import type { AdmittedOperator, MfaService } from '../service/mfa-service.js';
 import { AdminUserPathParameters } from './admin-schemas.js';
+import { WITHOUT_CONTROL_OR_FORMAT } from './characters.js';
 import { InvalidRequestError } from './problems.js';
-import { operatorOf, type HttpEvent } from './request.js';
+import { checkedPathParameters, operatorOf, type HttpEvent } from './request.js';
 
 /**
  * Who calls an operator route and about whom, in this order: the principal API Gateway's IAM
@@ -12,9 +13,10 @@ import { operatorOf, type HttpEvent } from './request.js';
  * other that cannot name a user is not found (404).
  */
 export function adminRequestOf(event: HttpEvent, mfa: Pick<MfaService, 'admitOperator'>): { operator: AdmittedOperator; userId: string } {
-  const target = AdminUserPathParameters.safeParse(event.pathParameters ?? {});
-  const operator = mfa.admitOperator(operatorOf(event), target.success ? target.data.userId : undefined);
-  if (target.success) return { operator, userId: target.data.userId };
-  if (target.error.issues.some((issue) => issue.code === 'invalid_format')) throw new InvalidRequestError('The user id contains control or format characters.');
+  const target = checkedPathParameters(event, AdminUserPathParameters);
+  const operator = mfa.admitOperator(operatorOf(event), target?.userId);
+  if (target) return { operator, userId: target.userId };
+  const userId = event.pathParameters?.userId;
+  if (typeof userId === 'string' && !WITHOUT_CONTROL_OR_FORMAT.test(userId)) throw new InvalidRequestError('The user id contains control or format characters.');
   throw new UserNotFoundError();
 }

@@ -1,15 +1,9 @@
 // The namespace import lets esbuild drop what is unused (see schemas.ts).
 import * as z from 'zod';
+import { WITHOUT_CONTROL_OR_FORMAT } from './characters.js';
 import { MfaStatusResponse } from './schemas.js';
 
 /** Schemas of the operator routes (`/admin/v1`, IAM-authorised). */
-
-/**
- * Control and format characters (Unicode categories Cc and Cf: line breaks, U+202E right-to-left
- * override, zero-width joiners): refused in what an operator sends, so that an audit line reads
- * as what was stored.
- */
-const WITHOUT_CONTROL_OR_FORMAT = /^[^\p{Cc}\p{Cf}]*$/u;
 
 /** The user's `sub` at the identity provider, as the first-factor token names it. */
 const UserId = z

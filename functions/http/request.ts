@@ -172,12 +172,18 @@ export function optionalSecondFactorOf(body: object): SecondFactor | undefined {
  * name anything (`notFound`) answers as what it is: no such resource.
  */
 export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: S, notFound: () => Error): z.infer<S> {
+  const value = checkedPathParameters(event, schema);
+  if (value === undefined) throw notFound();
+  return value;
+}
+
+/**
+ * The route's path parameters if they match the schema, else undefined: the precompiled check
+ * inside a bundle, zod elsewhere (the two accept the same values).
+ */
+export function checkedPathParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> | undefined {
   const value = event.pathParameters ?? {};
-  if (isPrecompiled(schema) && schema.check) {
-    if (!schema.check(value)) throw notFound();
-    return value as z.infer<S>;
-  }
+  if (isPrecompiled(schema) && schema.check) return schema.check(value) ? (value as z.infer<S>) : undefined;
   const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value);
-  if (!result.success) throw notFound();
-  return result.data as z.infer<S>;
+  return result.success ? (result.data as z.infer<S>) : undefined;
 }

@@ -8,7 +8,7 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../functions/composition.js';
-import { routeById } from '../../functions/http/routes.js';
+import { ROUTES, routeById } from '../../functions/http/routes.js';
 import { withServices as unbundledRename } from '../../functions/handlers/rename-authenticator.js';
 import { withServices as unbundledVerifyMfa } from '../../functions/handlers/verify-mfa.js';
 import { apiGatewayEvent, lambdaContext } from '../../harness/lambda-invoke.js';
@@ -113,6 +113,39 @@ describe('handler bundles', () => {
       ['key-1', 'YubiKey'],
     ]);
   });
+
+  it('of every route answer as the unbundled handler: its own checks compiled in, no other route\'s schema touched', async () => {
+    // A service that answers every call, and records it: what reaches it, and what is answered, must be the same from both handlers.
+    const recording = (calls: string[]) =>
+      ({
+        mfa: new Proxy({}, { get: (_target, method) => (...args: unknown[]) => (calls.push(`${String(method)} ${JSON.stringify(args.slice(1))}`), method === 'admitOperator' ? { principal: 'op' } : Promise.resolve({ ok: true })) }),
+        config: ACCEPTED,
+      }) as unknown as Services;
+    const checked: string[] = [];
+    for (const each of ROUTES.filter((candidate) => candidate.auth !== 'public')) {
+      const dir = mkdtempSync(join(tmpdir(), `mfa-${each.handler}-`));
+      tempDirs.push(dir);
+      await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(each) }, outdir: dir, logLevel: 'error' });
+      const bundled = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as { withServices: (services: Services) => (event: unknown, context: unknown) => Promise<unknown> };
+      const source = (await import(pathToFileURL(handlerEntry(each)).href)) as typeof bundled;
+      const names = [...each.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
+      const requests = [
+        { body: {}, pathParameters: Object.fromEntries(names.map((name) => [name, name === 'userId' ? 'alice' : 'Jq3r8mZt0aXk2Vb9'])) },
+        { body: { code: 5 }, pathParameters: Object.fromEntries(names.map((name) => [name, 'x\u202ey'])) },
+      ];
+      for (const request of requests) {
+        const event = apiGatewayEvent(each, { ...(each.auth === 'iam' ? { operatorArn: 'arn:aws:iam::111122223333:role/support' } : { sub: 'user-1' }), ...request });
+        const [fromBundle, fromSource] = [[] as string[], [] as string[]];
+        const answers = [await bundled.withServices(recording(fromBundle))(event, lambdaContext(each)), await source.withServices(recording(fromSource))(event, lambdaContext(each))];
+        expect(answers[0], `${each.id} ${JSON.stringify(request)}`).toEqual(answers[1]);
+        expect(fromBundle, each.id).toEqual(fromSource);
+        checked.push(`${each.id} ${(answers[0] as { statusCode: number }).statusCode}`);
+      }
+    }
+    // Every route with a user or an operator was asked twice, and the admin routes reached the service with a good user id.
+    expect(checked).toHaveLength(ROUTES.filter((candidate) => candidate.auth !== 'public').length * 2);
+    expect(checked).toEqual(expect.arrayContaining(['adminGetMfaStatus 200', 'adminGetMfaStatus 400']));
+  }, 300_000);
 
   it("load no validator library's full API and no Metrics when a function starts: zod/mini for the configuration, zod itself a chunk read only to word a refused body", async () => {
     for (const id of ['verifyMfa', 'startTotpEnrollment', 'confirmTotpEnrollment', 'renameAuthenticator', 'removeAuthenticator', 'adminResetMfa'] as const) {
