@@ -105,7 +105,7 @@ export function standaloneValidators(schemas: Record<string, z.ZodType>): string
 /**
  * The schemas routes validate input with: `request` and `pathParameters` of the route whose
  * handler the bundle is built for (`handler`), else of every route. A handler parses only its own
- * route's schemas (test/infra/bundling.test.ts), so a function carries only its own checks.
+ * route's schemas (test/infra/bundling.test.ts runs every route's bundle beside its source), so a function carries only its own checks.
  */
 async function inputSchemas(handler: string | undefined): Promise<Set<unknown>> {
   const { ROUTES } = await import('../functions/http/routes.js');

@@ -35,6 +35,9 @@ const AuthenticatorName = z
     // One pattern says all three rules of the value as sent.
     override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
       const { type, pattern: _first, allOf: _others, ...annotations } = jsonSchema;
+      // The one pattern is all the rules there are: a rule added above must be added to it, never dropped unseen (the precompiled check is built from this).
+      const rules = Object.keys(annotations).filter((key) => ['minLength', 'maxLength', 'format', 'enum', 'const', 'anyOf', 'oneOf', 'not'].includes(key));
+      if (rules.length > 0) throw new Error(`AuthenticatorName's pattern does not state ${rules.join(', ')}: add it to the pattern.`);
       for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
       Object.assign(jsonSchema, { type, pattern: '^\\s*[^\\s\\p{Cc}\\p{Cf}](?:[^\\p{Cc}\\p{Cf}]{0,62}[^\\s\\p{Cc}\\p{Cf}])?\\s*$', ...annotations });
     },
