@@ -20,11 +20,17 @@ export interface NoticeRecord {
   image: StreamImage | undefined;
 }
 
+/** A notice another delivery holds: its record is reported for a retry. */
+class NoticeHeldError extends Error {
+  override name = 'NoticeHeldError';
+}
+
 /**
  * Security notifications, off the request path: for each change event of a stream record that
  * the user is told about, one mail to the address recorded at enrollment. At most one mail per
  * event id (the ledger: claimed before the send, marked sent after it), so a redelivered record
- * sends nothing twice; a failed send gives its claim back and reports its record for a retry.
+ * sends nothing twice; a failed send gives its claim back and reports its record for a retry, and
+ * so does a notice another delivery still holds.
  * Returns the sequences of the records to retry.
  */
 export function createSecurityNotifier(deps: SecurityNotifierDeps) {
@@ -34,7 +40,10 @@ export function createSecurityNotifier(deps: SecurityNotifierDeps) {
       for (const notice of securityNoticesOfImage(record.image)) {
         const now = deps.clock.now();
         try {
-          if (!(await deps.ledger.claim(notice.id, now))) continue;
+          const claim = await deps.ledger.claim(notice.id, now);
+          if (claim === 'sent') continue;
+          // Another delivery holds it (a sender that timed out, until its lease ends): tried again, never skipped.
+          if (claim === 'held') throw new NoticeHeldError();
           try {
             await deps.mailer.send(securityNotificationMail({ to: notice.to, change: notice.change, serviceName: deps.serviceName, supportUrl: deps.supportUrl }));
           } catch (error) {

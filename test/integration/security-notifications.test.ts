@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
-import { DynamoDbNoticeLedger } from '../../functions/adapters/aws/dynamodb-notice-ledger.js';
+import { securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
+import { DynamoDbNoticeLedger, NOTICE_LEASE_MS } from '../../functions/adapters/aws/dynamodb-notice-ledger.js';
 import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import { SmtpMailer } from '../../functions/adapters/local/smtp-mailer.js';
 import { createSecurityNotifier } from '../../functions/notifications/security-notifier.js';
@@ -122,6 +122,32 @@ describe('security notifications when the stream redelivers', () => {
     expect(await notifier(smtp)(event)).toEqual({ batchItemFailures: [] });
     expect(await notifier(smtp)(event)).toEqual({ batchItemFailures: [] });
     // A last mail to the same inbox: once it is in, everything sent before it is too.
+    await smtp.send({ to: email, subject: 'marker', text: 'marker', html: '<p>marker</p>' });
+    const mails = await inbox.waitFor(email, 2, 5_000);
+    expect(mails.map((mail) => mail.subject)).toEqual(['Acme: security notice about your sign-in settings', 'marker']);
+  });
+
+  it('retries, never skips, a notice another delivery still holds (a sender that timed out), and sends it once that lease ends', async () => {
+    const { service, deps, client, tableName } = await createTestService();
+    const email = `held-${randomUUID().slice(0, 8)}@example.com`;
+    const actor = { ...newActor('held'), verifiedEmail: email };
+    const enrollment = await service.startTotpEnrollment(actor);
+    await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, deps.clock as ManualClock));
+    const { Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: userKey(actor.userId), ConsistentRead: true }));
+    const event = { Records: [{ eventID: '1', dynamodb: { SequenceNumber: '200', NewImage: item as StreamImage } }] } as unknown as DynamoDBStreamEvent;
+    const [notice] = securityNoticesOfImage(item as StreamImage);
+
+    const ledger = new DynamoDbNoticeLedger(client, tableName);
+    const noticeClock = new ManualClock();
+    // A first delivery claimed the notice and timed out before sending it.
+    expect(await ledger.claim(notice!.id, noticeClock.now())).toBe('claimed');
+    const smtp = new SmtpMailer(stack.env.MFA_SMTP_URL!, 'no-reply@acme.example');
+    const notifier = createNoticeHandler(createSecurityNotifier({ mailer: smtp, ledger, clock: noticeClock, serviceName: 'Acme', warn: () => undefined }));
+    expect(await notifier(event)).toEqual({ batchItemFailures: [{ itemIdentifier: '200' }] });
+    noticeClock.advance(NOTICE_LEASE_MS + 1);
+    expect(await notifier(event)).toEqual({ batchItemFailures: [] });
+    expect(await ledger.claim(notice!.id, noticeClock.now())).toBe('sent');
+    expect(await notifier(event)).toEqual({ batchItemFailures: [] });
     await smtp.send({ to: email, subject: 'marker', text: 'marker', html: '<p>marker</p>' });
     const mails = await inbox.waitFor(email, 2, 5_000);
     expect(mails.map((mail) => mail.subject)).toEqual(['Acme: security notice about your sign-in settings', 'marker']);

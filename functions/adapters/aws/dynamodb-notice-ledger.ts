@@ -1,9 +1,13 @@
 import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { NoticeLedger } from '../../ports/notice-ledger.js';
+import type { NoticeClaim, NoticeLedger } from '../../ports/notice-ledger.js';
 import { MFA_TABLE, NOTICE, noticeKey, num } from './mfa-item.js';
 
-/** How long a sender holds an event it claimed before another delivery may take it over. */
-export const NOTICE_LEASE_MS = 60_000;
+/**
+ * How long a sender holds an event it claimed before another delivery may take it over: a little
+ * more than the notice function's 10 s timeout (lib/constructs/mfa-function.ts), so that a sender
+ * that timed out frees its events for the stream's next retry, and no two senders ever overlap.
+ */
+export const NOTICE_LEASE_MS = 12_000;
 /** Idempotency records outlive the stream's retention (24 h) several times over, then expire. */
 export const NOTICE_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -14,7 +18,7 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
     private readonly tableName: string,
   ) {}
 
-  async claim(eventId: string, now: number): Promise<boolean> {
+  async claim(eventId: string, now: number): Promise<NoticeClaim> {
     try {
       await this.client.send(
         new UpdateItemCommand({
@@ -32,9 +36,29 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
           },
         }),
       );
+      return 'claimed';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    return (await this.wasSent(eventId)) ? 'sent' : 'held';
+  }
+
+  /** Whether the event's mail went out: a write that changes nothing, on condition that it did (the function may only UpdateItem). */
+  private async wasSent(eventId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: noticeKey(eventId),
+          UpdateExpression: 'SET #state = :sent',
+          ConditionExpression: '#state = :sent',
+          ExpressionAttributeNames: { '#state': NOTICE.state },
+          ExpressionAttributeValues: { ':sent': { S: 'sent' } },
+        }),
+      );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -64,7 +88,11 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }
