@@ -8,7 +8,7 @@ import {
   TotpAlreadyEnabledError,
 } from '../../functions/domain/errors.js';
 import type { Actor } from '../../functions/service/mfa-service.js';
-import { codeAt, createTestService, newActor, TEST_SETTINGS } from '../support/service.js';
+import { codeAt, createTestService, newActor, otherSessionOf, TEST_SETTINGS } from '../support/service.js';
 
 type TestService = Awaited<ReturnType<typeof createTestService>>;
 
@@ -172,14 +172,18 @@ describe('MfaService on DynamoDB Local', () => {
       expect(inWindow(after), 'only the success holds a slot of the window').toHaveLength(1);
       expect(after?.spentRecoveryCodeHashes).toHaveLength(1);
       expect(t.audit.names()).toContain('mfa.code.replay_refused');
-      // One more copy afterwards: spent, and no slot taken; another code works at once.
-      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
-      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[3]! })).resolves.toMatchObject({ method: 'recovery_code', recoveryCodesRemaining: 8 });
+      // One more copy afterwards: spent, and no slot taken; another code works at once. From a
+      // second sign-in: how many of the burst's copies came after the success committed (each
+      // recognised as spent and given back) depends on timing, and a session gets 10 of those a
+      // minute, then 429 (issue 16), so the burst's own session may be waiting now.
+      const later = otherSessionOf(actor);
+      await expect(t.service.verify(later, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
+      await expect(t.service.verify(later, { recoveryCode: recoveryCodes[3]! })).resolves.toMatchObject({ method: 'recovery_code', recoveryCodesRemaining: 8 });
       expect(inWindow(await t.deps.store.get(actor.userId))).toHaveLength(2);
       // A new set forgets the old set's used codes: a code of the old set is then wrong, and counted.
-      await t.service.regenerateRecoveryCodes(actor, { code: codeAt(secret, t.clock) });
+      await t.service.regenerateRecoveryCodes(later, { code: codeAt(secret, t.clock) });
       expect((await t.deps.store.get(actor.userId))?.spentRecoveryCodeHashes).toEqual([]);
-      await expect(t.service.verify(actor, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
+      await expect(t.service.verify(later, { recoveryCode: recoveryCodes[2]! })).rejects.toBeInstanceOf(InvalidCodeError);
       expect(inWindow(await t.deps.store.get(actor.userId))).toHaveLength(3);
     });
   });
