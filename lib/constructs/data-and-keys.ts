@@ -164,9 +164,19 @@ export class DataAndKeys extends Construct {
     this.grantSigningKey(fn, access.signingKey);
   }
 
-  grantTable(fn: MfaFunction, actions: RouteAccess['table']): void {
+  /**
+   * `leadingKeys`: the partition keys (patterns) the function may touch, when it is not every
+   * user's item (the notice function writes its idempotency records only).
+   */
+  grantTable(fn: MfaFunction, actions: RouteAccess['table'], options: { leadingKeys?: readonly string[] } = {}): void {
     if (actions.length === 0) return;
-    fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [this.table.tableArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [this.table.tableArn],
+        ...(options.leadingKeys ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...options.leadingKeys] } } } : {}),
+      }),
+    );
     if (actions.some((action) => TABLE_WRITE_ACTIONS.includes(action))) this.tableWriters.push(fn.role);
     // DynamoDB decrypts the table's data key with the caller's credentials (cached for a few
     // minutes per caller); reads and writes both need only that Decrypt, and only through DynamoDB.

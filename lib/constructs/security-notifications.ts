@@ -5,6 +5,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { NOTICE } from '../../functions/adapters/aws/mfa-item.js';
 import { serviceEnvironment } from '../../functions/settings-schema.js';
 import type { Alarms } from './alarms.js';
 import { STREAM_RETRY_ATTEMPTS } from './change-events.js';
@@ -42,7 +43,8 @@ export class SecurityNotifications extends Construct {
       logLevel: props.logLevel,
       environment: serviceEnvironment({ totpIssuerName: props.serviceName, supportUrl: props.supportUrl }),
     });
-    props.dataAndKeys.grantTable(this.notifier, ['dynamodb:UpdateItem']);
+    // Its own idempotency records only: never a user's item.
+    props.dataAndKeys.grantTable(this.notifier, ['dynamodb:UpdateItem'], { leadingKeys: [`${NOTICE.prefix}*`] });
     props.mail.grantSend(this.notifier);
 
     this.notifier.function.addEventSource(

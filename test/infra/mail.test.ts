@@ -50,6 +50,8 @@ describe('mail (SES)', () => {
     expect(envOf(mail, logicalId(notifier.function))).toMatchObject({ MFA_SUPPORT_URL: 'https://help.example.com', MFA_EMAIL_FROM: 'no-reply@example.com' });
     const table = roleGrants(mail, logicalId(notifier.role)).filter((grant) => ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'].includes(grant.action));
     expect(table.map((grant) => grant.action)).toEqual(['dynamodb:UpdateItem']);
+    // Its idempotency records only: a user's item (USER#...) is out of its reach.
+    expect(table[0]!.condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NOTICE#*'] } });
   });
 
   it('keeps cdk-nag at zero findings with mail on', () => {
