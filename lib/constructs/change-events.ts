@@ -4,7 +4,7 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Alarms } from './alarms.js';
 import { MfaFunction } from './mfa-function.js';
@@ -21,6 +21,35 @@ export const EVENT_BUS_ENV = 'MFA_EVENT_BUS_NAME';
 
 /** Attempts per batch before its records go to the dead-letter queue (bisecting on each error). */
 export const STREAM_RETRY_ATTEMPTS = 5;
+
+/**
+ * Feeds `fn` from the table's stream as every consumer of it is fed (the change-event publisher,
+ * the security notices): batches of 100 from the oldest record, a failing batch split in halves
+ * and retried, the handler's `{ batchItemFailures }` honoured, records older than 24 h or failing
+ * after the retries parked in `deadLetterQueue`.
+ */
+export function consumeTableStream(fn: MfaFunction, table: ITable, deadLetterQueue: IQueue): void {
+  fn.function.addEventSource(
+    new DynamoEventSource(table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      bisectBatchOnError: true,
+      retryAttempts: STREAM_RETRY_ATTEMPTS,
+      // The handler may answer { batchItemFailures } to retry from the first failed record only.
+      reportBatchItemFailures: true,
+      maxRecordAge: Duration.hours(24),
+      onFailure: new SqsDlq(deadLetterQueue),
+    }),
+  );
+  fn.acknowledgeInvocation({
+    deadLetterQueue: 'Only its DynamoDB stream event source mapping invokes this function; failed batches go to the mapping on-failure SQS queue, a function DLQ would never receive anything.',
+    asyncFailureDestination: 'Only its DynamoDB stream event source mapping invokes this function (synchronously, by the poller); its on-failure destination is the mapping SQS queue.',
+  });
+  Validations.of(fn.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'Reading the table stream needs dynamodb:ListStreams, and active tracing xray:PutTraceSegments/PutTelemetryRecords: none of them supports a resource other than "*".',
+  });
+}
 
 /**
  * MFA change events for other systems (notify the user, feed a SIEM): the table's stream feeds
@@ -56,27 +85,7 @@ export class ChangeEvents extends Construct {
       { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter queue (on-failure destination) of the stream event source mapping: there is no further queue to redrive to.' },
     );
 
-    this.publisher.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        retryAttempts: STREAM_RETRY_ATTEMPTS,
-        // The handler may answer { batchItemFailures } to retry from the first failed record only.
-        reportBatchItemFailures: true,
-        maxRecordAge: Duration.hours(24),
-        onFailure: new SqsDlq(this.deadLetterQueue),
-      }),
-    );
-    this.publisher.acknowledgeInvocation({
-      deadLetterQueue: 'Only its DynamoDB stream event source mapping invokes this function; failed batches go to the mapping on-failure SQS queue, a function DLQ would never receive anything.',
-      asyncFailureDestination: 'Only its DynamoDB stream event source mapping invokes this function (synchronously, by the poller); its on-failure destination is the mapping SQS queue.',
-    });
-
-    Validations.of(this.publisher.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Reading the table stream needs dynamodb:ListStreams, and active tracing xray:PutTraceSegments/PutTelemetryRecords: none of them supports a resource other than "*".',
-    });
+    consumeTableStream(this.publisher, props.table, this.deadLetterQueue);
   }
 
   /** Lets a function put events on the bus (and only there), and names the bus in its configuration. */

@@ -1,14 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { NOTICE } from '../../functions/adapters/aws/mfa-item.js';
 import { serviceEnvironment } from '../../functions/settings-schema.js';
 import type { Alarms } from './alarms.js';
-import { STREAM_RETRY_ATTEMPTS } from './change-events.js';
+import { consumeTableStream } from './change-events.js';
 import type { DataAndKeys } from './data-and-keys.js';
 import type { MailSending } from './mail-sending.js';
 import { MfaFunction } from './mfa-function.js';
@@ -47,25 +44,7 @@ export class SecurityNotifications extends Construct {
     props.dataAndKeys.grantTable(this.notifier, ['dynamodb:UpdateItem'], { leadingKeys: [`${NOTICE.prefix}*`] });
     props.mail.grantSend(this.notifier);
 
-    this.notifier.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        retryAttempts: STREAM_RETRY_ATTEMPTS,
-        reportBatchItemFailures: true,
-        maxRecordAge: Duration.hours(24),
-        onFailure: new SqsDlq(props.deadLetterQueue),
-      }),
-    );
-    this.notifier.acknowledgeInvocation({
-      deadLetterQueue: 'Only its DynamoDB stream event source mapping invokes this function; failed batches go to the mapping on-failure SQS queue, a function DLQ would never receive anything.',
-      asyncFailureDestination: 'Only its DynamoDB stream event source mapping invokes this function (synchronously, by the poller); its on-failure destination is the mapping SQS queue.',
-    });
-    Validations.of(this.notifier.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Reading the table stream needs dynamodb:ListStreams, and active tracing xray:PutTraceSegments/PutTelemetryRecords: none of them supports a resource other than "*".',
-    });
+    consumeTableStream(this.notifier, props.table, props.deadLetterQueue);
   }
 
   addAlarms(alarms: Alarms): void {

@@ -100,18 +100,25 @@ describe('security notifications', () => {
   });
 });
 
+/**
+ * A user with a verified address who just turned MFA on, and the stream record of that write: the
+ * item after it is exactly the record's new image.
+ */
+async function enrolledUser(name: string, sequence: string) {
+  const { service, deps, client, tableName } = await createTestService();
+  const email = `${name}-${randomUUID().slice(0, 8)}@example.com`;
+  const actor = { ...newActor(name), verifiedEmail: email };
+  const enrollment = await service.startTotpEnrollment(actor);
+  await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, deps.clock as ManualClock));
+  const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: userKey(actor.userId), ConsistentRead: true }));
+  const item = Item as StreamImage;
+  const event = { Records: [{ eventID: '1', dynamodb: { SequenceNumber: sequence, NewImage: item } }] } as unknown as DynamoDBStreamEvent;
+  return { email, item, event, deps, ledger: new DynamoDbNoticeLedger(client, tableName) };
+}
+
 describe('security notifications when the stream redelivers', () => {
   it('sends a record\'s notice once however often it is delivered, and again after a failed send', async () => {
-    const { service, deps, client, tableName } = await createTestService();
-    const email = `redelivered-${randomUUID().slice(0, 8)}@example.com`;
-    const actor = { ...newActor('redelivered'), verifiedEmail: email };
-    const enrollment = await service.startTotpEnrollment(actor);
-    await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, deps.clock as ManualClock));
-    // The item after the write is exactly the stream record's new image.
-    const { Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: userKey(actor.userId), ConsistentRead: true }));
-    const event = { Records: [{ eventID: '1', dynamodb: { SequenceNumber: '100', NewImage: item as StreamImage } }] } as unknown as DynamoDBStreamEvent;
-
-    const ledger = new DynamoDbNoticeLedger(client, tableName);
+    const { email, event, ledger, deps } = await enrolledUser('redelivered', '100');
     const notifier = (mailer: Mailer) =>
       createNoticeHandler(createSecurityNotifier({ mailer, ledger, clock: deps.clock, serviceName: 'Acme', warn: () => undefined }));
     const failing: Mailer = { send: () => Promise.reject(new MailNotSentError('ECONNREFUSED')) };
@@ -128,16 +135,8 @@ describe('security notifications when the stream redelivers', () => {
   });
 
   it('retries, never skips, a notice another delivery still holds (a sender that timed out), and sends it once that lease ends', async () => {
-    const { service, deps, client, tableName } = await createTestService();
-    const email = `held-${randomUUID().slice(0, 8)}@example.com`;
-    const actor = { ...newActor('held'), verifiedEmail: email };
-    const enrollment = await service.startTotpEnrollment(actor);
-    await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, deps.clock as ManualClock));
-    const { Item: item } = await client.send(new GetItemCommand({ TableName: tableName, Key: userKey(actor.userId), ConsistentRead: true }));
-    const event = { Records: [{ eventID: '1', dynamodb: { SequenceNumber: '200', NewImage: item as StreamImage } }] } as unknown as DynamoDBStreamEvent;
-    const [notice] = securityNoticesOfImage(item as StreamImage);
-
-    const ledger = new DynamoDbNoticeLedger(client, tableName);
+    const { email, item, event, ledger } = await enrolledUser('held', '200');
+    const [notice] = securityNoticesOfImage(item);
     const noticeClock = new ManualClock();
     // A first delivery claimed the notice and timed out before sending it.
     expect(await ledger.claim(notice!.id, noticeClock.now())).toBe('claimed');

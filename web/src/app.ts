@@ -1,5 +1,6 @@
 import type { MfaClient } from '../../client/index.js';
 import type { WebClientConfig } from './config.js';
+import type { Field } from './dom.js';
 import type { FirstFactor } from './first-factor.js';
 import { describeError, isSessionExpired } from './messages.js';
 import { dropNameDrafts } from './name-drafts.js';
@@ -43,6 +44,17 @@ export function reportError(app: App, error: unknown): void {
     return;
   }
   app.shell.showError(describeError(error));
+}
+
+/**
+ * A field's value refused: the words beside the field (and, heard only, in the alert), the focus
+ * back in it; `select` selects what was typed, so that typing again replaces a wrong code.
+ */
+export function refuseInField(app: App, field: Field, message: string, options: { select?: boolean } = {}): void {
+  field.setError(message);
+  app.shell.showError(message, { shownInline: true });
+  field.input.focus();
+  if (options.select) field.input.select();
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { EmailCodeSent, SecondFactor } from '../../client/index.js';
-import { onSubmit, reportError, type App } from './app.js';
+import { onSubmit, refuseInField, reportError, type App } from './app.js';
 import { button, h, textField, timeOfDay } from './dom.js';
 import { describeError, isSessionExpired } from './messages.js';
 
@@ -64,12 +64,7 @@ export function emailCodeMode(
   form.append(
     h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'button button-primary' }, options.submitLabel ?? 'Verify'), again, ...(options.actions ?? [])),
   );
-  const refuse = (message: string) => {
-    field.setError(message);
-    app.shell.showError(message, { shownInline: true });
-    field.input.focus();
-    field.input.select();
-  };
+  const refuse = (message: string) => refuseInField(app, field, message, { select: true });
   onSubmit(form, async () => {
     const value = field.input.value.replace(/[\s-]/g, '');
     if (!EMAIL_CODE_PATTERN.test(value)) return refuse('Enter the 8 digits of the code we emailed you.');

@@ -1,5 +1,5 @@
 import { MfaProblemError, type MfaStatus, type SecondFactor } from '../../client/index.js';
-import { onSubmit, reportError, type App } from './app.js';
+import { onSubmit, refuseInField, reportError, type App } from './app.js';
 import { button, h, textField } from './dom.js';
 import { describeError, isSessionExpired, type ProofContext } from './messages.js';
 import { emailCodeMode } from './email-code.js';
@@ -131,12 +131,7 @@ export function proofForm(
     form.append(h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'button button-primary' }, 'Verify'), ...(options.actions ?? [])));
     const context: ProofContext = isCode ? (options.context ?? 'code') : 'recovery-code';
 
-    const refuse = (message: string) => {
-      field.setError(message);
-      app.shell.showError(message, { shownInline: true });
-      field.input.focus();
-      field.input.select();
-    };
+    const refuse = (message: string) => refuseInField(app, field, message, { select: true });
 
     onSubmit(form, async () => {
       const value = field.input.value.trim();

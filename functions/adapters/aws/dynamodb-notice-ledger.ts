@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { NoticeClaim, NoticeLedger } from '../../ports/notice-ledger.js';
 import { MFA_TABLE, NOTICE, noticeKey, num } from './mfa-item.js';
 
@@ -19,80 +19,54 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
   ) {}
 
   async claim(eventId: string, now: number): Promise<NoticeClaim> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: noticeKey(eventId),
-          UpdateExpression: 'SET #state = :sending, #leaseUntil = :leaseUntil, #ttl = :ttl',
-          // New, or claimed by a sender whose lease ran out (it failed or died before sending).
-          ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :sending AND #leaseUntil < :now)',
-          ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil, '#ttl': MFA_TABLE.timeToLiveAttribute },
-          ExpressionAttributeValues: {
-            ':sending': { S: 'sending' },
-            ':leaseUntil': num(now + NOTICE_LEASE_MS),
-            ':now': num(now),
-            ':ttl': num(Math.ceil(now / 1000) + NOTICE_TTL_SECONDS),
-          },
-        }),
-      );
-      return 'claimed';
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    return (await this.wasSent(eventId)) ? 'sent' : 'held';
-  }
-
-  /** Whether the event's mail went out: a write that changes nothing, on condition that it did (the function may only UpdateItem). */
-  private async wasSent(eventId: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: noticeKey(eventId),
-          UpdateExpression: 'SET #state = :sent',
-          ConditionExpression: '#state = :sent',
-          ExpressionAttributeNames: { '#state': NOTICE.state },
-          ExpressionAttributeValues: { ':sent': { S: 'sent' } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    const claimed = await this.update(eventId, {
+      UpdateExpression: 'SET #state = :sending, #leaseUntil = :leaseUntil, #ttl = :ttl',
+      // New, or claimed by a sender whose lease ran out (it failed or died before sending).
+      ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :sending AND #leaseUntil < :now)',
+      ExpressionAttributeNames: { '#pk': MFA_TABLE.partitionKey, '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil, '#ttl': MFA_TABLE.timeToLiveAttribute },
+      ExpressionAttributeValues: {
+        ':sending': { S: 'sending' },
+        ':leaseUntil': num(now + NOTICE_LEASE_MS),
+        ':now': num(now),
+        ':ttl': num(Math.ceil(now / 1000) + NOTICE_TTL_SECONDS),
+      },
+    });
+    if (claimed) return 'claimed';
+    // Whether the mail went out: a write that changes nothing, on condition that it did (the function may only UpdateItem).
+    const sent = await this.update(eventId, {
+      UpdateExpression: 'SET #state = :sent',
+      ConditionExpression: '#state = :sent',
+      ExpressionAttributeNames: { '#state': NOTICE.state },
+      ExpressionAttributeValues: { ':sent': { S: 'sent' } },
+    });
+    return sent ? 'sent' : 'held';
   }
 
   async sent(eventId: string): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: noticeKey(eventId),
-        UpdateExpression: 'SET #state = :sent REMOVE #leaseUntil',
-        ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
-        ExpressionAttributeValues: { ':sent': { S: 'sent' } },
-      }),
-    );
+    await this.update(eventId, {
+      UpdateExpression: 'SET #state = :sent REMOVE #leaseUntil',
+      ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
+      ExpressionAttributeValues: { ':sent': { S: 'sent' } },
+    });
   }
 
   async release(eventId: string): Promise<void> {
+    await this.update(eventId, {
+      UpdateExpression: 'SET #leaseUntil = :zero',
+      ConditionExpression: '#state = :sending',
+      ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
+      ExpressionAttributeValues: { ':zero': num(0), ':sending': { S: 'sending' } },
+    });
+  }
+
+  /** One UpdateItem of the event's notice record: false when its condition does not hold. */
+  private async update(eventId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: noticeKey(eventId),
-          UpdateExpression: 'SET #leaseUntil = :zero',
-          ConditionExpression: '#state = :sending',
-          ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
-          ExpressionAttributeValues: { ':zero': num(0), ':sending': { S: 'sending' } },
-        }),
-      );
+      await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: noticeKey(eventId), ...input }));
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException') return false;
+      throw error;
     }
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
 }

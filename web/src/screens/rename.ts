@@ -1,5 +1,5 @@
 import { MfaProblemError } from '../../../client/index.js';
-import { onSubmit, reportError, type App } from '../app.js';
+import { onSubmit, refuseInField, reportError, type App } from '../app.js';
 import { button, h, textField } from '../dom.js';
 import { describeError, isSessionExpired } from '../messages.js';
 import type { Routes } from '../router.js';
@@ -22,11 +22,7 @@ export function showRename(app: App, { authenticator }: Routes['rename']): void 
     ),
   );
 
-  const refuse = (message: string) => {
-    name.setError(message);
-    app.shell.showError(message, { shownInline: true });
-    name.input.focus();
-  };
+  const refuse = (message: string) => refuseInField(app, name, message);
 
   onSubmit(form, async () => {
     const value = name.input.value.trim();

@@ -1,4 +1,4 @@
-import { onSubmit, showAccount, type App } from '../app.js';
+import { onSubmit, refuseInField, showAccount, type App } from '../app.js';
 import { h, textField } from '../dom.js';
 import type { FirstFactorResult } from '../first-factor.js';
 import { describeError } from '../messages.js';
@@ -20,11 +20,7 @@ export function showSignIn(app: App, { note, error }: Routes['sign-in']): void {
     h('div', { className: 'actions' }, h('button', { type: 'submit', className: 'button button-primary' }, 'Sign in')),
   );
 
-  const refuse = (message: string) => {
-    username.setError(message);
-    app.shell.showError(message, { shownInline: true });
-    username.input.focus();
-  };
+  const refuse = (message: string) => refuseInField(app, username, message);
 
   onSubmit(form, async () => {
     const name = username.input.value.trim();
