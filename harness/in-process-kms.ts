@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { answeredInProcess, jsonBodyOf, jsonResponse, type WireRequest } from './in-process-http.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -12,11 +12,6 @@ const KEY_REF_BYTES = 8;
  */
 export const KMS_CIPHERTEXT_OVERHEAD_BYTES = 152;
 const HEADER_BYTES = KEY_REF_BYTES + IV_BYTES + TAG_BYTES + 2;
-
-interface WireRequest {
-  headers: Record<string, string>;
-  body?: unknown;
-}
 
 class KmsError extends Error {
   constructor(
@@ -39,23 +34,13 @@ export class InProcessKms {
 
   /** A KMSClient whose requests this instance answers. */
   client(config: KMSClientConfig = {}): KMSClient {
-    return new KMSClient({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'ASIABENCHMARKEXAMPLE', secretAccessKey: 'benchmark', sessionToken: 'benchmark' },
-      ...config,
-      requestHandler: {
-        handle: (request: WireRequest) => this.handle(request),
-        updateHttpClientConfig: () => {},
-        httpHandlerConfigs: () => ({}),
-      } as unknown as KMSClientConfig['requestHandler'],
-    });
+    const { requestHandler, ...answered } = answeredInProcess((request) => this.handle(request));
+    return new KMSClient({ ...answered, ...config, requestHandler: requestHandler as unknown as KMSClientConfig['requestHandler'] });
   }
 
   private async handle(request: WireRequest) {
     const operation = (request.headers['x-amz-target'] ?? '').replace(/^TrentService\./, '');
-    // The SDK's JSON body is a Uint8Array subclass whose valueOf() warns: read its bytes, not the object.
-    const body = request.body instanceof Uint8Array ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8') : String(request.body ?? '{}');
-    const input = JSON.parse(body) as Record<string, unknown>;
+    const input = jsonBodyOf(request) as Record<string, unknown>;
     let status = 200;
     let output: unknown;
     try {
@@ -65,15 +50,7 @@ export class InProcessKms {
       status = 400;
       output = { __type: error.type, message: error.message };
     }
-    const payload = Buffer.from(JSON.stringify(output));
-    return {
-      response: {
-        statusCode: status,
-        reason: status === 200 ? 'OK' : 'Bad Request',
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(payload.length), 'x-amzn-requestid': randomBytes(8).toString('hex') },
-        body: Readable.from([payload]),
-      },
-    };
+    return jsonResponse(status, 'application/x-amz-json-1.1', output);
   }
 
   private answer(operation: string, input: Record<string, unknown>): unknown {

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
-
-interface WireRequest {
-  method: string;
-  path: string;
-  body?: unknown;
-}
+import { answeredInProcess, jsonBodyOf, jsonResponse, type WireRequest } from './in-process-http.js';
 
 /** A mail as SendEmail received it. */
 export interface SentMail {
@@ -26,22 +20,13 @@ export class InProcessSes {
   readonly sent: SentMail[] = [];
 
   client(config: SESv2ClientConfig = {}): SESv2Client {
-    return new SESv2Client({
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'ASIABENCHMARKEXAMPLE', secretAccessKey: 'benchmark', sessionToken: 'benchmark' },
-      ...config,
-      requestHandler: {
-        handle: (request: WireRequest) => this.handle(request),
-        updateHttpClientConfig: () => {},
-        httpHandlerConfigs: () => ({}),
-      } as unknown as SESv2ClientConfig['requestHandler'],
-    });
+    const { requestHandler, ...answered } = answeredInProcess((request) => this.handle(request));
+    return new SESv2Client({ ...answered, ...config, requestHandler: requestHandler as unknown as SESv2ClientConfig['requestHandler'] });
   }
 
   private async handle(request: WireRequest) {
     if (request.method !== 'POST' || request.path !== '/v2/email/outbound-emails') throw new Error(`The in-process SES does not answer ${request.method} ${request.path}.`);
-    const body = request.body instanceof Uint8Array ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength).toString('utf8') : String(request.body ?? '{}');
-    const input = JSON.parse(body) as {
+    const input = jsonBodyOf(request) as {
       FromEmailAddress: string;
       Destination: { ToAddresses: string[] };
       Content: { Simple: { Subject: { Data: string }; Body: { Text: { Data: string } } } };
@@ -54,15 +39,7 @@ export class InProcessSes {
       text: input.Content.Simple.Body.Text.Data,
       configurationSet: input.ConfigurationSetName,
     });
-    const payload = Buffer.from(JSON.stringify({ MessageId: randomBytes(16).toString('hex') }));
-    return {
-      response: {
-        statusCode: 200,
-        reason: 'OK',
-        headers: { 'content-type': 'application/json', 'content-length': String(payload.length), 'x-amzn-requestid': randomBytes(8).toString('hex') },
-        body: Readable.from([payload]),
-      },
-    };
+    return jsonResponse(200, 'application/json', { MessageId: randomBytes(16).toString('hex') });
   }
 
   /** The 8-digit code of the newest mail. */
