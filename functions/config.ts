@@ -1,44 +1,21 @@
-// zod/mini, as functions/settings-schema.ts: this runs at every cold start.
-import * as z from 'zod/mini';
+// No validation library here: this runs at every cold start (functions/settings-schema.ts says why).
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
-import { commaSeparated, ServiceSettingSchemas } from './settings-schema.js';
+import {
+  commaSeparated,
+  lengthBetween,
+  nonEmptyText,
+  oneOf,
+  ServiceSettingRules,
+  SettingRefused,
+  trimmedText,
+  url,
+  wholeNumber,
+  type SettingRule,
+} from './settings-schema.js';
 
-// Defined beside the public functions' zod-free reader (their bundles carry no zod); one class for both.
+// Defined beside the public functions' lighter reader (functions/public-config.ts); one class for both.
 export { ConfigurationError };
-
-const Environment = z.object({
-  MFA_ADAPTERS: z._default(z.enum(['aws', 'local']), 'aws'),
-  MFA_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
-  MFA_TOTP_KEY_ID: z.optional(z.string().check(z.minLength(1))),
-  MFA_SIGNING_KEY_ID: z.optional(z.string().check(z.minLength(1))),
-  MFA_DATA_DIR: z._default(z.string().check(z.minLength(1)), '.data'),
-  DYNAMODB_ENDPOINT: z.optional(z.url()),
-  MFA_ISSUER: z.url(),
-  /**
-   * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
-   * stack configures it: the assertion's audience is the one of these a token carries.
-   */
-  MFA_FIRST_FACTOR_AUDIENCES: z.optional(commaSeparated(z.string().check(z.minLength(1), z.maxLength(256)))),
-  // The service settings use the schemas the CDK app validates the deployment settings with
-  // (functions/settings-schema.ts, lib/settings.ts): the stack cannot accept what a function refuses.
-  /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
-  MFA_ASSERTION_AUDIENCE_MAP: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
-  MFA_WEBAUTHN_RP_ID: z.optional(ServiceSettingSchemas.webAuthnRpId),
-  MFA_WEBAUTHN_ORIGINS: z.optional(ServiceSettingSchemas.webAuthnOrigins),
-  /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
-  MFA_ADMIN_PRINCIPAL_ARNS: z.optional(ServiceSettingSchemas.adminPrincipalArns),
-  PORT: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(65535))),
-  MFA_TOTP_ISSUER_NAME: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
-  MFA_ASSERTION_TTL_SECONDS: z._default(ServiceSettingSchemas.assertionTtlSeconds, 300),
-  MFA_REMEMBER_DEVICE_DAYS: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
-  MFA_EMAIL_CODES: z._default(ServiceSettingSchemas.emailCodes, false),
-  MFA_EMAIL_FROM: z.optional(ServiceSettingSchemas.emailFrom),
-  MFA_EMAIL_CONFIGURATION_SET: z.optional(ServiceSettingSchemas.emailConfigurationSet),
-  /** Local only: the SMTP server mail goes to (MailDev, which `npm start` starts). */
-  MFA_SMTP_URL: z.optional(z.url()),
-  AWS_LAMBDA_FUNCTION_NAME: z.optional(z.string()),
-});
 
 export interface Config {
   adapters: 'aws' | 'local';
@@ -74,12 +51,7 @@ export interface Config {
  * missing KMS key can never fall back to key files.
  */
 export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process.env, auth: RouteDefinition['auth'] = 'public'): Config {
-  const parsed = Environment.safeParse(env);
-  if (!parsed.success) {
-    const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
-    throw new ConfigurationError(`Invalid or missing configuration: ${names.join(', ')}.`);
-  }
-  const e = parsed.data;
+  const e = readEnvironment(env);
   const missing: string[] = [];
   if (access.table.length > 0 && !e.MFA_TABLE_NAME) missing.push('MFA_TABLE_NAME');
   if (e.MFA_ADAPTERS === 'aws') {
@@ -121,3 +93,64 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
     adminPrincipalArns: e.MFA_ADMIN_PRINCIPAL_ARNS ?? [],
   };
 }
+
+/**
+ * Each variable a function may read, by its rule; the service settings by the rules the CDK app
+ * validates the deployment settings with (functions/settings-schema.ts, lib/settings.ts): the
+ * stack cannot accept what a function refuses. Unset variables take their defaults; every
+ * variable that is set and refused is named, in this order, and nothing else is said of it.
+ */
+function readEnvironment(env: NodeJS.ProcessEnv) {
+  const invalid: string[] = [];
+  /** The variable by its rule; unset gives `fallback` (`REQUIRED`: the variable is named as missing). */
+  function read<T, F = undefined>(name: string, rule: SettingRule<T>, fallback?: F | typeof REQUIRED): T | F {
+    const value = env[name];
+    if (value === undefined) {
+      if (fallback === REQUIRED) invalid.push(name);
+      return fallback as F;
+    }
+    try {
+      return rule(value);
+    } catch (error) {
+      if (!(error instanceof SettingRefused)) throw error;
+      invalid.push(name);
+      return undefined as F;
+    }
+  }
+  const setting = ServiceSettingRules;
+  const e = {
+    MFA_ADAPTERS: read('MFA_ADAPTERS', oneOf('aws', 'local'), 'aws' as const),
+    MFA_TABLE_NAME: read('MFA_TABLE_NAME', nonEmptyText),
+    MFA_TOTP_KEY_ID: read('MFA_TOTP_KEY_ID', nonEmptyText),
+    MFA_SIGNING_KEY_ID: read('MFA_SIGNING_KEY_ID', nonEmptyText),
+    MFA_DATA_DIR: read('MFA_DATA_DIR', nonEmptyText, '.data'),
+    DYNAMODB_ENDPOINT: read('DYNAMODB_ENDPOINT', url),
+    MFA_ISSUER: read('MFA_ISSUER', url, REQUIRED),
+    /**
+     * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
+     * stack configures it: the assertion's audience is the one of these a token carries.
+     */
+    MFA_FIRST_FACTOR_AUDIENCES: read('MFA_FIRST_FACTOR_AUDIENCES', commaSeparated(trimmedText(lengthBetween(1, 256, 'must be 1-256 characters')))),
+    /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
+    MFA_ASSERTION_AUDIENCE_MAP: read('MFA_ASSERTION_AUDIENCE_MAP', setting.assertionAudienceMap, {}),
+    MFA_WEBAUTHN_RP_ID: read('MFA_WEBAUTHN_RP_ID', setting.webAuthnRpId),
+    MFA_WEBAUTHN_ORIGINS: read('MFA_WEBAUTHN_ORIGINS', setting.webAuthnOrigins),
+    /** Comma-separated; empty names nobody. Required by the operator routes in AWS. */
+    MFA_ADMIN_PRINCIPAL_ARNS: read('MFA_ADMIN_PRINCIPAL_ARNS', setting.adminPrincipalArns),
+    PORT: read('PORT', wholeNumber(1, 65535)),
+    MFA_TOTP_ISSUER_NAME: read('MFA_TOTP_ISSUER_NAME', setting.totpIssuerName, 'serverless-mfa'),
+    MFA_ASSERTION_TTL_SECONDS: read('MFA_ASSERTION_TTL_SECONDS', setting.assertionTtlSeconds, 300),
+    MFA_REMEMBER_DEVICE_DAYS: read('MFA_REMEMBER_DEVICE_DAYS', setting.rememberDeviceDays, 30),
+    MFA_EMAIL_CODES: read('MFA_EMAIL_CODES', setting.emailCodes, false),
+    MFA_EMAIL_FROM: read('MFA_EMAIL_FROM', setting.emailFrom),
+    MFA_EMAIL_CONFIGURATION_SET: read('MFA_EMAIL_CONFIGURATION_SET', setting.emailConfigurationSet),
+    /** Local only: the SMTP server mail goes to (MailDev, which `npm start` starts). */
+    MFA_SMTP_URL: read('MFA_SMTP_URL', url),
+    AWS_LAMBDA_FUNCTION_NAME: env.AWS_LAMBDA_FUNCTION_NAME,
+  };
+  if (invalid.length > 0) throw new ConfigurationError(`Invalid or missing configuration: ${invalid.join(', ')}.`);
+  return e as typeof e & { MFA_ISSUER: string };
+}
+
+/** `read`'s fallback for a variable that must be set. */
+const REQUIRED = Symbol('required');

@@ -1,14 +1,24 @@
 import { Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { commaSeparated, Origin, PrincipalArn, ServiceSettingSchemas } from '../functions/settings-schema.js';
+import {
+  commaSeparated,
+  lengthBetween,
+  matching,
+  Origin,
+  PrincipalArn,
+  ServiceSettingRules,
+  SettingRefused,
+  trimmedText,
+  type SettingRule,
+} from '../functions/settings-schema.js';
 
 /**
  * Everything an operator can choose at deploy time, as one zod schema. Each field is a CDK
  * context parameter of the same name (`cdk deploy -c name=value` or `context` in cdk.json) and,
  * except the first-factor ones, a prop of the ServerlessMfa construct. The fields the functions
- * also read (assertion, TOTP and WebAuthn settings) use the schemas of
- * functions/settings-schema.ts, which functions/config.ts validates their environment with.
+ * also read (assertion, TOTP, WebAuthn, mail and operator settings) use the rules of
+ * functions/settings-schema.ts, which functions/config.ts reads their environment with.
  * docs/deploying.md lists them with their defaults: keep the two in step.
  */
 
@@ -20,25 +30,29 @@ export class SettingsError extends Error {
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
-/** A value CloudFormation resolves at deploy time (a construct's attribute) passes as is; a literal must pass `schema`. */
-function literalOr(schema: z.core.$ZodType<string, string>) {
-  return z.string().transform((value, context) => {
-    if (Token.isUnresolved(value)) return value;
-    const parsed = z.safeParse(schema, value);
-    if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-    return z.NEVER;
+/** A rule of functions/settings-schema.ts as a zod schema: what the rule refuses is an issue with its words and path. */
+function ruled<T>(rule: SettingRule<T>) {
+  return z.unknown().transform((value, context): T => {
+    try {
+      return rule(value);
+    } catch (error) {
+      if (!(error instanceof SettingRefused)) throw error;
+      context.addIssue({ code: 'custom', message: error.message, path: [...error.path] });
+      return z.NEVER;
+    }
   });
+}
+
+/** A value CloudFormation resolves at deploy time (a construct's attribute) passes as is; a literal must pass `rule`. */
+function literalOr(rule: SettingRule<string>): SettingRule<string> {
+  return (value) => (typeof value === 'string' && Token.isUnresolved(value) ? value : rule(value));
 }
 
 const wholeNumber = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
 const positive = wholeNumber.min(1, 'must be positive');
 const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }));
 const httpsUrl = z.string().trim().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, 'must be an https URL');
-const callbackUrl = z
-  .string()
-  .trim()
-  .regex(/^(https:\/\/[^\s/]+|http:\/\/localhost(:\d+)?)(\/\S*)?$/, 'must be an https URL (or http://localhost)');
+const callbackUrl = trimmedText(matching(/^(https:\/\/[^\s/]+|http:\/\/localhost(:\d+)?)(\/\S*)?$/, 'must be an https URL (or http://localhost)'));
 
 /** Who may assume the support role: `none`, an account id, or a role ARN (`*` may stand for an SSO role's generated suffix). */
 const SupportRoleTrust = z
@@ -52,18 +66,18 @@ const SupportRoleTrust = z
  */
 export const MFA_OPTION_SCHEMAS = {
   /** `aud` of MFA assertions by first-factor audience; unlisted audiences are used as is. */
-  assertionAudienceMap: z._default(ServiceSettingSchemas.assertionAudienceMap, {}),
-  totpIssuerName: z._default(ServiceSettingSchemas.totpIssuerName, 'serverless-mfa'),
+  assertionAudienceMap: ruled(ServiceSettingRules.assertionAudienceMap).default({}),
+  totpIssuerName: ruled(ServiceSettingRules.totpIssuerName).default('serverless-mfa'),
   /** Unset leaves the service default (300). */
-  assertionTtlSeconds: z.optional(ServiceSettingSchemas.assertionTtlSeconds),
+  assertionTtlSeconds: ruled(ServiceSettingRules.assertionTtlSeconds).optional(),
   /** Days a remembered browser stays remembered (0 turns "remember this browser" off; at most 90). */
-  rememberDeviceDays: z._default(ServiceSettingSchemas.rememberDeviceDays, 30),
+  rememberDeviceDays: ruled(ServiceSettingRules.rememberDeviceDays).default(30),
   /** Unset: the web hosting's domain when `webHosting`, else no WebAuthn relying party. */
-  webAuthnRpId: literalOr(ServiceSettingSchemas.webAuthnRpId).optional(),
+  webAuthnRpId: ruled(literalOr(ServiceSettingRules.webAuthnRpId)).optional(),
   /** Empty: `https://<webAuthnRpId>` (the web hosting's origin by default). */
-  webAuthnOrigins: z._default(commaSeparated(literalOr(Origin)), []),
+  webAuthnOrigins: ruled(commaSeparated(literalOr(Origin))).default([]),
   /** Browser origins allowed to call the API; empty means no CORS (server-to-server or same origin). */
-  corsAllowedOrigins: z._default(commaSeparated(literalOr(Origin)), []),
+  corsAllowedOrigins: ruled(commaSeparated(literalOr(Origin))).default([]),
   throttleRateLimit: positive.default(50),
   throttleBurstLimit: positive.default(100),
   logRetentionDays: wholeNumber
@@ -76,7 +90,7 @@ export const MFA_OPTION_SCHEMAS = {
   createTrail: flag.default(true),
   trailLogExpirationDays: wholeNumber.min(91, 'must be at least 91 (files move to Glacier Instant Retrieval after 90 days)').default(400),
   /** Subscribed to the alarm topic; unset leaves the topic without subscribers. */
-  alarmEmail: literalOr(z.string().trim().regex(/^[^@\s]+@[^@\s]+$/, 'is not an email address')).optional(),
+  alarmEmail: ruled(literalOr(trimmedText(matching(/^[^@\s]+@[^@\s]+$/, 'is not an email address')))).optional(),
   lockoutAlarmThreshold: positive.default(10),
   failedCodeChecksAlarmThreshold: positive.default(100),
   /**
@@ -85,21 +99,21 @@ export const MFA_OPTION_SCHEMAS = {
    */
   supportRoleTrust: SupportRoleTrust.optional(),
   /** Who else the operator routes admit (IAM user, role or assumed-role ARNs); they need the invoke policy too. */
-  adminPrincipalArns: z._default(commaSeparated(literalOr(PrincipalArn)), []),
+  adminPrincipalArns: ruled(commaSeparated(literalOr(PrincipalArn))).default([]),
   /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
   webHosting: flag.default(false),
   /** Offer codes by email as a method: off by default (it needs a verified SES identity, `emailFrom`). */
-  emailCodes: z._default(ServiceSettingSchemas.emailCodes, false),
+  emailCodes: ruled(ServiceSettingRules.emailCodes).default(false),
   /** The verified SES identity's address mail comes from; the functions may send from it only. Unset: no mail at all. */
-  emailFrom: z.optional(ServiceSettingSchemas.emailFrom),
+  emailFrom: ruled(ServiceSettingRules.emailFrom).optional(),
   /** The SES identity `emailFrom` is verified as (its domain, or the address itself). Unset: the domain of `emailFrom`. */
   emailIdentity: z.string().trim().min(1).max(320).optional(),
   /** An SES configuration set of yours for every mail; unset: the stack creates one. */
-  emailConfigurationSet: z.optional(ServiceSettingSchemas.emailConfigurationSet),
+  emailConfigurationSet: ruled(ServiceSettingRules.emailConfigurationSet).optional(),
   /** Mail the user on every change of their MFA. Unset: on whenever `emailFrom` is set. */
-  securityNotifications: z.optional(ServiceSettingSchemas.securityNotifications),
+  securityNotifications: ruled(ServiceSettingRules.securityNotifications).optional(),
   /** Named in security notices for a user who did not make the change. */
-  supportUrl: z.optional(ServiceSettingSchemas.supportUrl),
+  supportUrl: ruled(ServiceSettingRules.supportUrl).optional(),
 } as const;
 
 /** The first factor as context parameters: the stand-alone stack's own choice between an issuer and a user pool. */
@@ -107,9 +121,9 @@ const FIRST_FACTOR_SCHEMAS = {
   /** Unset: the stack creates a Cognito user pool. */
   firstFactorIssuerUrl: httpsUrl.optional(),
   /** Accepted `aud` (or Cognito `client_id`) values; required with an issuer. */
-  firstFactorAudience: z._default(commaSeparated(z.string().trim().min(1)), []),
+  firstFactorAudience: ruled(commaSeparated(trimmedText(lengthBetween(1, Infinity, 'must be non-empty')))).default([]),
   /** Default user pool only: redirect URLs of apps using its hosted sign-in (code + PKCE). */
-  userPoolCallbackUrls: z._default(commaSeparated(callbackUrl), []),
+  userPoolCallbackUrls: ruled(commaSeparated(callbackUrl)).default([]),
 } as const;
 
 /** Mail needs the address it comes from. */

@@ -13,7 +13,7 @@ import { ensureMfaTable } from './mfa-table.js';
 import { createLocalServer, send, type ExtraRoute, type LocalServerOptions } from './server.js';
 import { docsRoutes } from './docs-routes.js';
 import { webRoutes } from './web-routes.js';
-import { ServiceSettingSchemas } from '../functions/settings-schema.js';
+import { ServiceSettingRules } from '../functions/settings-schema.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
 import { InvalidRequestError } from '../functions/http/problems.js';
 
@@ -164,7 +164,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         emailCodes: env.MFA_EMAIL_CODES === 'true',
         rememberDeviceDays:
           options.overrides?.settings?.rememberDeviceDays ??
-          (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingSchemas.rememberDeviceDays.parse(env.MFA_REMEMBER_DEVICE_DAYS)),
+          (env.MFA_REMEMBER_DEVICE_DAYS === undefined ? 30 : ServiceSettingRules.rememberDeviceDays(env.MFA_REMEMBER_DEVICE_DAYS)),
       }),
       ...(options.extraRoutes ?? []),
     ],

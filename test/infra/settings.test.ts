@@ -120,9 +120,9 @@ describe('one schema for the stack and the functions', () => {
 
   it('lib/settings.ts validates nothing by hand that the shared schemas cover', () => {
     const source = readFileSync(new URL('../../lib/settings.ts', import.meta.url), 'utf8');
-    for (const field of ['assertionAudienceMap', 'totpIssuerName', 'assertionTtlSeconds', 'webAuthnRpId']) {
-      // The functions' schemas are zod/mini (no methods): wrapped as z.optional(...) or z._default(...), not by hand.
-      expect(source, field).toMatch(new RegExp(`${field}: (literalOr\\(|z\\.(optional|_default)\\()?ServiceSettingSchemas\\.${field}`));
+    for (const field of ['assertionAudienceMap', 'totpIssuerName', 'assertionTtlSeconds', 'rememberDeviceDays', 'webAuthnRpId', 'emailCodes', 'emailFrom', 'emailConfigurationSet', 'securityNotifications', 'supportUrl']) {
+      // The functions' rules (plain functions) wrapped as zod schemas by `ruled`, not restated.
+      expect(source, field).toMatch(new RegExp(`${field}: ruled\\((literalOr\\()?ServiceSettingRules\\.${field}\\b`));
     }
   });
 });

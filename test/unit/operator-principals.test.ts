@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceSettingSchemas } from '../../functions/settings-schema.js';
+import { ServiceSettingRules, SettingRefused } from '../../functions/settings-schema.js';
 import { isNamedPrincipal } from '../../functions/service/operator-principals.js';
 
 const SUPPORT_ROLE = 'arn:aws:iam::111122223333:role/support';
@@ -34,10 +34,10 @@ describe('isNamedPrincipal (who may call the operator routes)', () => {
   });
 
   it('is configured with user, role and assumed-role ARNs only, as a list or comma-separated text', () => {
-    expect(ServiceSettingSchemas.adminPrincipalArns.parse(`${SUPPORT_ROLE}, ${SSO_ROLE},${USER}`)).toEqual([SUPPORT_ROLE, SSO_ROLE, USER]);
-    expect(ServiceSettingSchemas.adminPrincipalArns.parse('')).toEqual([]);
+    expect(ServiceSettingRules.adminPrincipalArns(`${SUPPORT_ROLE}, ${SSO_ROLE},${USER}`)).toEqual([SUPPORT_ROLE, SSO_ROLE, USER]);
+    expect(ServiceSettingRules.adminPrincipalArns('')).toEqual([]);
     for (const bad of ['arn:aws:iam::111122223333:root', 'arn:aws:iam::111122223333:role/*', '111122223333', 'arn:aws:iam::*:role/support', 'support', 'arn:aws:sts::111122223333:assumed-role/support']) {
-      expect(ServiceSettingSchemas.adminPrincipalArns.safeParse(bad).success, bad).toBe(false);
+      expect(() => ServiceSettingRules.adminPrincipalArns(bad), bad).toThrow(SettingRefused);
     }
   });
 });
