@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import type { RouteDefinition } from '../functions/http/routes.js';
+import { deferredMiddyBuiltinsPlugin } from './deferred-builtins.js';
 import { precompiledSchemasPlugin } from './precompiled-schemas.js';
 import { LAMBDA_RUNTIME } from './runtime.js';
 
@@ -36,6 +37,8 @@ const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 
  * Request schemas are compiled ahead of time (lib/precompiled-schemas.ts): a handler loads no
  * validator library at init, and zod only to word a refused body. The plugin needs esbuild's
  * async `build` (the package's assets are built ahead of time, so nothing builds at synth).
+ * middy's imports of the Node built-ins it needs for streamed responses only are deferred to
+ * their first use (lib/deferred-builtins.ts).
  */
 export const HANDLER_ESBUILD_OPTIONS = {
   bundle: true,
@@ -54,5 +57,5 @@ export const HANDLER_ESBUILD_OPTIONS = {
   external: [] as string[],
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
-  plugins: [precompiledSchemasPlugin],
+  plugins: [precompiledSchemasPlugin, deferredMiddyBuiltinsPlugin],
 } as const satisfies BuildOptions;

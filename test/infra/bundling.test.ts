@@ -155,6 +155,10 @@ describe('handler bundles', () => {
       // The precompiled checks may use Ajv's small runtime helpers (ucs2length), never Ajv itself.
       expect(atStart.filter((path) => path.includes('node_modules/zod/') || path.includes('node_modules/ajv/dist/core')), id).toEqual([]);
       expect(atStart, id).toContain('functions/settings-schema.ts');
+      // middy's built-ins for streamed responses are loaded by a streamed response (none), not at start (lib/deferred-builtins.ts).
+      const builtinsAtStart = staticallyLoaded(metafile).flatMap((name) => metafile.outputs[name]!.imports.filter((entry) => entry.external && entry.kind === 'import-statement').map((entry) => entry.path));
+      expect(builtinsAtStart, id).toContain('node:stream');
+      expect(builtinsAtStart.filter((path) => /^node:stream\/(web|promises)$/.test(path)), id).toEqual([]);
       // Powertools Metrics is loaded by the first invocation that counts a failure, not at start.
       expect(atStart.filter((path) => path.includes('node_modules/@aws-lambda-powertools/metrics/')), id).toEqual([]);
       const all = Object.keys(metafile.outputs).filter((name) => name.endsWith('.mjs'));
