@@ -135,6 +135,8 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   webauthnUserHandle?: string | undefined;
   /** The authentication challenge last consumed: a copy of the response that answered it is spent, not a guess. */
   webauthnLastChallenge?: string | undefined;
+  /** A digest of the email code last consumed, bound to its session (spentEmailCodeDigest): a copy of it is spent, not a guess. */
+  emailLastCodeDigest?: string | undefined;
   /** Pending email codes by first-factor session (`Actor.sessionId`): a new one replaces only its own session's. */
   emailCodes?: Readonly<Record<string, PendingEmailCode>> | undefined;
   /** Times of the last mails with a code (at most EMAIL_SENDS_PER_WINDOW), oldest first: the send limit's window. */

@@ -44,10 +44,10 @@ export type Proof =
   | { kind: 'webauthn'; authenticatorId: string; sessionId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
   /** A code of the app the session is setting up (confirming its pending enrollment). */
   | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number }
-  /** The email code pending for this session (its stored hash), proving the user's email method. */
-  | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array }
+  /** The email code pending for this session (its stored hash), proving the user's email method; `codeDigest` is kept once it is spent, to recognise a copy. */
+  | { kind: 'email'; authenticatorId: string; sessionId: string; hash: Uint8Array; codeDigest: string }
   /** The email code pending for this session that confirms adding the email method. */
-  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean }
+  | { kind: 'pending_email'; sessionId: string; hash: Uint8Array; address: string; proved: boolean; codeDigest: string }
   /**
    * A remembered browser's signature over its session's pending device challenge (consumed);
    * `authTime`: when a real factor was last proven on it.

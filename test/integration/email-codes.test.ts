@@ -134,6 +134,28 @@ describe('email codes: enrollment and sign-in', () => {
     expect(await problemOf(session.verifyMfa({ emailCode: late }))).toMatchObject({ status: 400, code: 'invalid_code' });
   });
 
+  it('gives back the attempt of a used code sent again (a double click): refused as before, never counted toward the lock', async () => {
+    const user = newUser();
+    const { mailsSoFar } = await enrollEmail(user);
+    const session = user.session();
+    await session.startEmailChallenge();
+    const code = await codeFor(user.email, mailsSoFar + 1);
+    await session.verifyMfa({ emailCode: code });
+    // More copies than the lock allows wrong codes: none of them is a guess.
+    for (let copy = 1; copy <= LOCKOUT_THRESHOLD + 1; copy++) {
+      expect(await problemOf(session.verifyMfa({ emailCode: code })), `copy ${copy}`).toMatchObject({ status: 400, code: 'invalid_code' });
+    }
+    expect((await store.get(user.sub))!.failures).toBe(0);
+    // A new code for the session still works, and the copy stays spent beside it.
+    await session.startEmailChallenge();
+    const next = await codeFor(user.email, mailsSoFar + 2);
+    expect(await problemOf(session.verifyMfa({ emailCode: code }))).toMatchObject({ status: 400, code: 'invalid_code' });
+    expect((await session.verifyMfa({ emailCode: next })).method).toBe('email');
+    // The same used code from another session (a password holder's) is an ordinary wrong guess there.
+    expect(await problemOf(user.session().verifyMfa({ emailCode: code }))).toMatchObject({ status: 400, code: 'invalid_code' });
+    expect((await store.get(user.sub))!.failures).toBe(1);
+  });
+
   it('replaces only this session\'s pending code when it asks again', async () => {
     const user = newUser();
     const { mailsSoFar } = await enrollEmail(user);

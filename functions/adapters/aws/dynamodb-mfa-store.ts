@@ -237,7 +237,11 @@ export class DynamoDbMfaStore implements MfaStore {
           `${w.field(code, PENDING_EMAIL_CODE.hash)} = ${w.value(':emailHash', { B: proof.hash })}`,
           `${w.field(code, PENDING_EMAIL_CODE.expiresAt)} > :now`,
         );
-        if (!removesAll) w.remove.push(code);
+        if (!removesAll) {
+          w.remove.push(code);
+          // The consumed code's digest is kept: a copy of it is then recognised as spent, not counted as a guess.
+          w.set.push(`${ATTR.emailLastCode} = ${w.value(':emailCodeDigest', { S: proof.codeDigest })}`);
+        }
         if (proof.kind === 'email') {
           const method = w.authenticator(proof.authenticatorId);
           w.conditions.push(`attribute_exists(${method})`);
@@ -285,6 +289,7 @@ export class DynamoDbMfaStore implements MfaStore {
             ATTR.lastChallenge,
             ATTR.registrations,
             ATTR.emailCodes,
+            ATTR.emailLastCode,
           );
           w.idleTtl();
         }
@@ -508,6 +513,7 @@ export class DynamoDbMfaStore implements MfaStore {
       ATTR.lastChallenge,
       ATTR.userHandle,
       ATTR.emailCodes,
+      ATTR.emailLastCode,
       LEGACY.secret,
       LEGACY.enabledAt,
       LEGACY.lastUsedAt,

@@ -23,6 +23,7 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | emailSends | L | times of the last mails with a code (at most 5), oldest first: the send limit's window |
  * | notifyAddress | S | the verified address security notifications go to (recorded when a method is added) |
  * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
+ * | emailLastCodeDigest | S | a digest of the email code last consumed, bound to its session (a copy of it is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
  * | devices | M | device id -> M (DEVICE below): remembered browsers (public keys only) |
  * | deviceChallenges | M | first-factor session digest -> M (DEVICE_CHALLENGE below): its pending device challenge |
@@ -58,6 +59,7 @@ export const ATTR = {
   ceilingReportedAt: 'ceilingReportedAt',
   userHandle: 'webauthnUserHandle',
   lastChallenge: 'webauthnLastChallenge',
+  emailLastCode: 'emailLastCodeDigest',
   failures: 'failures',
   lockedUntil: 'lockedUntil',
   windowStart: 'windowStart',
@@ -451,6 +453,7 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     ceilingReportedAt: readNum(item[ATTR.ceilingReportedAt]),
     webauthnUserHandle: item[ATTR.userHandle]?.S,
     webauthnLastChallenge: item[ATTR.lastChallenge]?.S,
+    emailLastCodeDigest: item[ATTR.emailLastCode]?.S,
     emailCodes: pendingEmailCodesFromAttribute(item[ATTR.emailCodes]),
     emailSends: item[ATTR.emailSends]?.L?.map((time) => Number(time.N ?? 0)),
     notifyAddress: item[ATTR.notifyAddress]?.S,
