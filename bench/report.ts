@@ -70,6 +70,9 @@ export function buildResults(input: {
     Object.entries(coldStarts.functions).flatMap(([id, figure]) => (figure.againstBareNode ? [[id, { node: figure.node, ...figure.againstBareNode }]] : [])),
   );
   const publicAgainstBareValues = Object.values(publicAgainstBare).map((figure) => figure.value);
+  // The public figure as issue 21 defines it: a public function without AWS access (the discovery document) against bare Node;
+  // the key set, which calls KMS, against its KMS-client floor like every function with AWS access (its bare-Node ratio is reported beside).
+  const publicWithoutAwsAccess = Object.entries(publicAgainstBare).flatMap(([id, figure]) => ((withAwsAccess as string[]).includes(id) ? [] : [figure.value]));
   const verifyConcurrency1 = latency.verify.ratio;
   const verifyConcurrency32 = c32?.overheadRatio ?? Number.NaN;
 
@@ -134,7 +137,7 @@ export function buildResults(input: {
     coldStartMaxWithAwsAccess: round(Math.max(...awsAccessColdStarts), 3),
     coldStartMaxPublicAgainstBareNode: round(Math.max(...publicAgainstBareValues), 3),
     coldStartMet:
-      awsAccessColdStarts.every((value) => value <= TARGETS.coldStartRatio) && publicAgainstBareValues.every((value) => value <= TARGETS.publicColdStartAgainstBareNode),
+      awsAccessColdStarts.every((value) => value <= TARGETS.coldStartRatio) && publicWithoutAwsAccess.every((value) => value <= TARGETS.publicColdStartAgainstBareNode),
     awsCallsPerOperation,
     awsCallsAtMinimum: Object.values(awsCallsPerOperation).every((entry) => entry.atMinimum),
     lambdaVerifyMs: { node: latency.node, ...latency.lambdaVerify },
@@ -233,7 +236,7 @@ export function printSummary(results: BenchResults): void {
   };
   const lambdaNode = Object.values(results.coldStartRatio)[0]?.node ?? 'n/a';
   coldStartTable(
-    `Cold start on Node ${lambdaNode} (fresh process importing the bundle, over the same for an SDK-only bundle; targets <= ${results.targets.coldStartRatio} with AWS access, public functions <= ${results.targets.publicColdStartAgainstBareNode} vs bare Node: ${mark(results.coldStartMet)})`,
+    `Cold start on Node ${lambdaNode} (fresh process importing the bundle, over the same for an SDK-only bundle; targets <= ${results.targets.coldStartRatio} with AWS access, the key set against its KMS client; a public function without AWS access <= ${results.targets.publicColdStartAgainstBareNode} vs bare Node: ${mark(results.coldStartMet)})`,
     results.coldStartRatio,
   );
   if (results.coldStartRatioComparison) {
