@@ -3,12 +3,11 @@ import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
 import {
   commaSeparated,
-  lengthBetween,
+  FirstFactorAudience,
   nonEmptyText,
   oneOf,
   ServiceSettingRules,
   SettingRefused,
-  trimmedText,
   url,
   wholeNumber,
   type SettingRule,
@@ -130,7 +129,7 @@ function readEnvironment(env: NodeJS.ProcessEnv) {
      * The `aud` (or, without one, `client_id`) values the API's JWT authorizer accepts, as the
      * stack configures it: the assertion's audience is the one of these a token carries.
      */
-    MFA_FIRST_FACTOR_AUDIENCES: read('MFA_FIRST_FACTOR_AUDIENCES', commaSeparated(trimmedText(lengthBetween(1, 256, 'must be 1-256 characters')))),
+    MFA_FIRST_FACTOR_AUDIENCES: read('MFA_FIRST_FACTOR_AUDIENCES', commaSeparated(FirstFactorAudience)),
     /** JSON object: first-factor audience -> assertion audience; audiences not named keep their name. */
     MFA_ASSERTION_AUDIENCE_MAP: read('MFA_ASSERTION_AUDIENCE_MAP', setting.assertionAudienceMap, {}),
     MFA_WEBAUTHN_RP_ID: read('MFA_WEBAUTHN_RP_ID', setting.webAuthnRpId),

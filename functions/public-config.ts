@@ -1,8 +1,10 @@
 /*
  * What the public functions (discovery document, key set; functions/http/public-handler.ts)
- * read, without zod: config.ts validates everything else with zod schemas built at import,
- * which a public function's bundle must not carry.
+ * read: the few variables they use, by config.ts's rules, without reading the service settings
+ * their bundles need not carry.
  */
+
+import { SettingRefused, url } from './settings-schema.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -29,8 +31,8 @@ export function loadPublicConfig(env: NodeJS.ProcessEnv, needs: { signingKey: bo
   const knownAdapters = adapters === 'local' ? 'local' : 'aws';
   if (env.MFA_SIGNING_KEY_ID === '') invalid.push('MFA_SIGNING_KEY_ID');
   if (env.MFA_DATA_DIR === '') invalid.push('MFA_DATA_DIR');
-  const issuer = env.MFA_ISSUER;
-  if (issuer === undefined || !URL.canParse(issuer.trim())) invalid.push('MFA_ISSUER');
+  const issuer = issuerOf(env.MFA_ISSUER);
+  if (issuer === undefined) invalid.push('MFA_ISSUER');
   if (invalid.length > 0) throw new ConfigurationError(`Invalid or missing configuration: ${invalid.join(', ')}.`);
   if (knownAdapters === 'aws') {
     if (needs.signingKey && !env.MFA_SIGNING_KEY_ID) throw new ConfigurationError('Missing configuration: MFA_SIGNING_KEY_ID.');
@@ -38,4 +40,15 @@ export function loadPublicConfig(env: NodeJS.ProcessEnv, needs: { signingKey: bo
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
   return { adapters: knownAdapters, signingKeyId: env.MFA_SIGNING_KEY_ID, dataDir: env.MFA_DATA_DIR ?? '.data', issuer: issuer!.replace(/\/+$/, '') };
+}
+
+/** MFA_ISSUER by loadConfig's rule (`url`), or undefined when unset or refused. */
+function issuerOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return url(value);
+  } catch (error) {
+    if (error instanceof SettingRefused) return undefined;
+    throw error;
+  }
 }

@@ -53,8 +53,8 @@ export const lowerCase: TextCheck = (text) => text.toLowerCase();
 /** Text as given (not trimmed), not empty: names of resources (a table, a key ARN, a folder). */
 export const nonEmptyText: SettingRule<string> = (value) => (typeof value === 'string' && value.length > 0 ? value : refuse('must be non-empty text'));
 
-/** A URL (`new URL` parses it), trimmed. */
-export const url: SettingRule<string> = trimmedText((text) => (URL.canParse(text) ? text : refuse('is not a URL')));
+/** A URL (`new URL` parses it), trimmed, with no blank inside (the URL parser would drop a tab or newline the value still holds). */
+export const url: SettingRule<string> = trimmedText((text) => (/^\S+$/.test(text) && URL.canParse(text) ? text : refuse('is not a URL')));
 
 /** One of the given words, as written. */
 export function oneOf<const T extends string>(...words: T[]): SettingRule<T> {
@@ -74,7 +74,11 @@ export function wholeNumber(min: number, max: number, range = `must be between $
 export const flag: SettingRule<boolean> = (value) =>
   value === true || value === 'true' ? true : value === false || value === 'false' ? false : refuse('must be true or false');
 
-/** A list given as an array or as comma-separated text (`a, b`; blanks are dropped), each item passing `item`. */
+/**
+ * A list given as an array or as comma-separated text (`a, b`; blanks are dropped), each item
+ * passing `item`. An item of an array may not hold a comma: lists reach the functions as
+ * comma-separated text (serviceEnvironment), where it would read as two items.
+ */
 export function commaSeparated<T>(item: SettingRule<T>): SettingRule<T[]> {
   return (value) => {
     const list =
@@ -87,6 +91,7 @@ export function commaSeparated<T>(item: SettingRule<T>): SettingRule<T[]> {
     if (!Array.isArray(list)) return refuse('must be a list or a comma-separated string');
     return list.map((entry, index) => {
       try {
+        if (typeof entry === 'string' && entry.includes(',')) refuse('must not contain a comma (lists are passed on as comma-separated text)');
         return item(entry);
       } catch (error) {
         throw error instanceof SettingRefused ? new SettingRefused(error.message, [index, ...error.path]) : error;
@@ -139,6 +144,9 @@ export const PrincipalArn = trimmedText(
     'is not an IAM user, role or assumed-role ARN (arn:aws:iam::123456789012:role/Name)',
   ),
 );
+
+/** A first-factor audience (`aud` or `client_id`) the API's JWT authorizer accepts. */
+export const FirstFactorAudience = trimmedText(lengthBetween(1, 256, 'must be 1-256 characters'));
 
 const origins = commaSeparated(Origin);
 

@@ -3,13 +3,15 @@ import type { Node } from 'constructs';
 import * as z from 'zod';
 import {
   commaSeparated,
-  lengthBetween,
+  FirstFactorAudience,
+  flag,
   matching,
   Origin,
   PrincipalArn,
   ServiceSettingRules,
   SettingRefused,
   trimmedText,
+  wholeNumber,
   type SettingRule,
 } from '../functions/settings-schema.js';
 
@@ -48,9 +50,13 @@ function literalOr(rule: SettingRule<string>): SettingRule<string> {
   return (value) => (typeof value === 'string' && Token.isUnresolved(value) ? value : rule(value));
 }
 
-const wholeNumber = z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
-const positive = wholeNumber.min(1, 'must be positive');
-const flag = z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean({ error: 'must be true or false' }));
+// Numbers and booleans by the functions' rules too (decimal digits; true/false), whether the functions read them or not.
+const positive = ruled(wholeNumber(1, Number.MAX_SAFE_INTEGER, 'must be positive'));
+const logRetentionDays = ruled((value) => {
+  const days = wholeNumber(-Infinity, Infinity)(value);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) throw new SettingRefused(`must be one of ${LOG_RETENTION_DAYS.join(', ')}`);
+  return days;
+});
 const httpsUrl = z.string().trim().regex(/^https:\/\/[^\s/]+(\/\S*)?$/, 'must be an https URL');
 const callbackUrl = trimmedText(matching(/^(https:\/\/[^\s/]+|http:\/\/localhost(:\d+)?)(\/\S*)?$/, 'must be an https URL (or http://localhost)'));
 
@@ -80,15 +86,13 @@ export const MFA_OPTION_SCHEMAS = {
   corsAllowedOrigins: ruled(commaSeparated(literalOr(Origin))).default([]),
   throttleRateLimit: positive.default(50),
   throttleBurstLimit: positive.default(100),
-  logRetentionDays: wholeNumber
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
-    .default(365),
+  logRetentionDays: logRetentionDays.default(365),
   logLevel: z
     .preprocess((value) => (typeof value === 'string' ? value.trim().toUpperCase() : value), z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
     .default('INFO'),
   /** false relies on an organisation trail configured as docs/auditing.md says. */
-  createTrail: flag.default(true),
-  trailLogExpirationDays: wholeNumber.min(91, 'must be at least 91 (files move to Glacier Instant Retrieval after 90 days)').default(400),
+  createTrail: ruled(flag).default(true),
+  trailLogExpirationDays: ruled(wholeNumber(91, Number.MAX_SAFE_INTEGER, 'must be at least 91 (files move to Glacier Instant Retrieval after 90 days)')).default(400),
   /** Subscribed to the alarm topic; unset leaves the topic without subscribers. */
   alarmEmail: ruled(literalOr(trimmedText(matching(/^[^@\s]+@[^@\s]+$/, 'is not an email address')))).optional(),
   lockoutAlarmThreshold: positive.default(10),
@@ -101,7 +105,7 @@ export const MFA_OPTION_SCHEMAS = {
   /** Who else the operator routes admit (IAM user, role or assumed-role ARNs); they need the invoke policy too. */
   adminPrincipalArns: ruled(commaSeparated(literalOr(PrincipalArn))).default([]),
   /** Host the reference web client (S3 + CloudFront) next to the API (the stand-alone stack's cdk.json turns it on). */
-  webHosting: flag.default(false),
+  webHosting: ruled(flag).default(false),
   /** Offer codes by email as a method: off by default (it needs a verified SES identity, `emailFrom`). */
   emailCodes: ruled(ServiceSettingRules.emailCodes).default(false),
   /** The verified SES identity's address mail comes from; the functions may send from it only. Unset: no mail at all. */
@@ -121,7 +125,7 @@ const FIRST_FACTOR_SCHEMAS = {
   /** Unset: the stack creates a Cognito user pool. */
   firstFactorIssuerUrl: httpsUrl.optional(),
   /** Accepted `aud` (or Cognito `client_id`) values; required with an issuer. */
-  firstFactorAudience: ruled(commaSeparated(trimmedText(lengthBetween(1, Infinity, 'must be non-empty')))).default([]),
+  firstFactorAudience: ruled(commaSeparated(FirstFactorAudience)).default([]),
   /** Default user pool only: redirect URLs of apps using its hosted sign-in (code + PKCE). */
   userPoolCallbackUrls: ruled(commaSeparated(callbackUrl)).default([]),
 } as const;

@@ -148,6 +148,8 @@ function afterReset(record: MfaRecord): MfaRecord {
     registrations: undefined,
     challenges: undefined,
     webauthnLastChallenge: undefined,
+    emailCodes: undefined,
+    emailLastCodeDigest: undefined,
     devices: [],
     deviceChallenges: [],
     failures: 0,

@@ -58,6 +58,11 @@ describe('deployment settings', () => {
     [{ logRetentionDays: 42 }, /logRetentionDays must be one of/],
     [{ createTrail: 'no' }, /true or false/],
     [{ throttleRateLimit: '10rps' }, /whole number/],
+    [{ throttleRateLimit: '1e2' }, /throttleRateLimit must be a whole number/],
+    [{ logRetentionDays: '0x1e' }, /logRetentionDays must be a whole number/],
+    [{ firstFactorIssuerUrl: 'https://login.example.com', firstFactorAudience: 'a'.repeat(257) }, /firstFactorAudience.0 must be 1-256 characters/],
+    // A list reaches the functions as comma-separated text: an item with a comma would arrive as two.
+    [{ adminPrincipalArns: ['arn:aws:iam::111122223333:role/x,arn:aws:iam::999999999999:role/Evil'] }, /adminPrincipalArns.0 must not contain a comma/],
     [{ logLevel: 'TRACE' }, /logLevel must be one of/],
     [{ alarmEmail: 'oncall' }, /not an email/],
     [{ webAuthnRpId: 'https://app.example.com' }, /webAuthnRpId must be a domain name/],

@@ -85,6 +85,8 @@ describe('configuration', () => {
     const env = { ...BASE, MFA_TOTP_KEY_ID: 'k', MFA_SIGNING_KEY_ID: 's' };
     expect(() => loadConfig(verify.access, { ...env, MFA_ASSERTION_TTL_SECONDS: '301' })).toThrow(/MFA_ASSERTION_TTL_SECONDS/);
     expect(() => loadConfig(verify.access, { ...env, MFA_ISSUER: 'not a url' })).toThrow(/MFA_ISSUER/);
+    // The URL parser would drop the newline; the issuer the assertions carry would still hold it.
+    expect(() => loadConfig(verify.access, { ...env, MFA_ISSUER: 'https://mfa.example\n.com' })).toThrow(/MFA_ISSUER/);
   });
 
   it('makes a Lambda handler module refuse to load at cold start without its KMS configuration', async () => {
@@ -100,12 +102,14 @@ describe('configuration', () => {
     }
   });
 
-  describe('of the public functions (read without zod)', () => {
+  describe('of the public functions (read by the lighter public reader)', () => {
     const PUBLIC = { MFA_ISSUER: 'https://mfa.example.com/', MFA_SIGNING_KEY_ID: 's' };
     const cases: [string, NodeJS.ProcessEnv][] = [
       ['complete', PUBLIC],
       ['no issuer', { MFA_SIGNING_KEY_ID: 's' }],
       ['a malformed issuer', { ...PUBLIC, MFA_ISSUER: 'not a url' }],
+      ['an issuer with a newline inside', { ...PUBLIC, MFA_ISSUER: 'https://mfa.example\n.com' }],
+      ['an issuer with blanks around it', { ...PUBLIC, MFA_ISSUER: '  https://mfa.example.com/  ' }],
       ['no signing key', { MFA_ISSUER: PUBLIC.MFA_ISSUER }],
       ['an empty signing key', { ...PUBLIC, MFA_SIGNING_KEY_ID: '' }],
       ['unknown adapters', { ...PUBLIC, MFA_ADAPTERS: 'disk' }],
