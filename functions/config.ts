@@ -1,17 +1,8 @@
-// No validation library here: this runs at every cold start (functions/settings-schema.ts says why).
+// No validation library here: this runs at every cold start (functions/setting-rules.ts says why).
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
-import {
-  commaSeparated,
-  FirstFactorAudience,
-  nonEmptyText,
-  oneOf,
-  ServiceSettingRules,
-  SettingRefused,
-  url,
-  wholeNumber,
-  type SettingRule,
-} from './settings-schema.js';
+import { commaSeparated, nonEmptyText, oneOf, SettingRefused, url, wholeNumber, type SettingRule } from './setting-rules.js';
+import { FirstFactorAudience, ServiceSettingRules } from './settings-schema.js';
 
 // Defined beside the public functions' lighter reader (functions/public-config.ts); one class for both.
 export { ConfigurationError };

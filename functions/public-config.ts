@@ -4,7 +4,7 @@
  * their bundles need not carry.
  */
 
-import { SettingRefused, url } from './settings-schema.js';
+import { SettingRefused, url } from './setting-rules.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';

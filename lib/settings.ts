@@ -1,19 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import {
-  commaSeparated,
-  FirstFactorAudience,
-  flag,
-  matching,
-  Origin,
-  PrincipalArn,
-  ServiceSettingRules,
-  SettingRefused,
-  trimmedText,
-  wholeNumber,
-  type SettingRule,
-} from '../functions/settings-schema.js';
+import { commaSeparated, flag, matching, SettingRefused, trimmedText, wholeNumber, type SettingRule } from '../functions/setting-rules.js';
+import { FirstFactorAudience, Origin, PrincipalArn, ServiceSettingRules } from '../functions/settings-schema.js';
 
 /**
  * Everything an operator can choose at deploy time, as one zod schema. Each field is a CDK

@@ -173,6 +173,8 @@ describe('handler bundles', () => {
     expect(inputs.some((path) => path.includes('node_modules/zod/'))).toBe(false);
     expect(inputs.some((path) => path.includes('node_modules/@middy/'))).toBe(false);
     expect(inputs).not.toContain('functions/http/schemas.ts');
+    // The few variables they read, by the rules' building blocks; not the service settings.
+    expect(inputs).not.toContain('functions/settings-schema.ts');
     expect(inputs.filter((path) => path.startsWith('functions/service/') || path.startsWith('functions/domain/totp'))).toEqual([]);
     if (id === 'getOpenIdConfiguration') expect(inputs.some((path) => path.includes('node_modules/@aws-sdk/'))).toBe(false);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceSettingRules, SettingRefused } from '../../functions/settings-schema.js';
+import { SettingRefused } from '../../functions/setting-rules.js';
+import { ServiceSettingRules } from '../../functions/settings-schema.js';
 import { isNamedPrincipal } from '../../functions/service/operator-principals.js';
 
 const SUPPORT_ROLE = 'arn:aws:iam::111122223333:role/support';
