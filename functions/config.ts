@@ -1,7 +1,7 @@
 // No validation library here: this runs at every cold start (functions/setting-rules.ts says why).
 import type { RouteAccess, RouteDefinition } from './http/routes.js';
 import { ConfigurationError } from './public-config.js';
-import { commaSeparated, nonEmptyText, oneOf, SettingRefused, url, wholeNumber, type SettingRule } from './setting-rules.js';
+import { commaSeparated, environmentReader, nonEmptyText, oneOf, REQUIRED, url, wholeNumber } from './setting-rules.js';
 import { FirstFactorAudience, ServiceSettingRules } from './settings-schema.js';
 
 // Defined beside the public functions' lighter reader (functions/public-config.ts); one class for both.
@@ -91,22 +91,7 @@ export function loadConfig(access: RouteAccess, env: NodeJS.ProcessEnv = process
  * variable that is set and refused is named, in this order, and nothing else is said of it.
  */
 function readEnvironment(env: NodeJS.ProcessEnv) {
-  const invalid: string[] = [];
-  /** The variable by its rule; unset gives `fallback` (`REQUIRED`: the variable is named as missing). */
-  function read<T, F = undefined>(name: string, rule: SettingRule<T>, fallback?: F | typeof REQUIRED): T | F {
-    const value = env[name];
-    if (value === undefined) {
-      if (fallback === REQUIRED) invalid.push(name);
-      return fallback as F;
-    }
-    try {
-      return rule(value);
-    } catch (error) {
-      if (!(error instanceof SettingRefused)) throw error;
-      invalid.push(name);
-      return undefined as F;
-    }
-  }
+  const { read, invalid } = environmentReader(env);
   const setting = ServiceSettingRules;
   const e = {
     MFA_ADAPTERS: read('MFA_ADAPTERS', oneOf('aws', 'local'), 'aws' as const),
@@ -139,8 +124,5 @@ function readEnvironment(env: NodeJS.ProcessEnv) {
     AWS_LAMBDA_FUNCTION_NAME: env.AWS_LAMBDA_FUNCTION_NAME,
   };
   if (invalid.length > 0) throw new ConfigurationError(`Invalid or missing configuration: ${invalid.join(', ')}.`);
-  return e as typeof e & { MFA_ISSUER: string };
+  return e;
 }
-
-/** `read`'s fallback for a variable that must be set. */
-const REQUIRED = Symbol('required');

@@ -4,7 +4,7 @@
  * their bundles need not carry.
  */
 
-import { SettingRefused, url } from './setting-rules.js';
+import { environmentReader, nonEmptyText, oneOf, REQUIRED, url } from './setting-rules.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -25,30 +25,17 @@ export interface PublicConfig {
  * holds the two to the same answers.
  */
 export function loadPublicConfig(env: NodeJS.ProcessEnv, needs: { signingKey: boolean }): PublicConfig {
-  const invalid: string[] = [];
-  const adapters = env.MFA_ADAPTERS ?? 'aws';
-  if (adapters !== 'aws' && adapters !== 'local') invalid.push('MFA_ADAPTERS');
-  const knownAdapters = adapters === 'local' ? 'local' : 'aws';
-  if (env.MFA_SIGNING_KEY_ID === '') invalid.push('MFA_SIGNING_KEY_ID');
-  if (env.MFA_DATA_DIR === '') invalid.push('MFA_DATA_DIR');
-  const issuer = issuerOf(env.MFA_ISSUER);
-  if (issuer === undefined) invalid.push('MFA_ISSUER');
+  // The same reader and rules as loadConfig's, in the same order, for the four variables used here.
+  const { read, invalid } = environmentReader(env);
+  const adapters = read('MFA_ADAPTERS', oneOf('aws', 'local'), 'aws' as const);
+  const signingKeyId = read('MFA_SIGNING_KEY_ID', nonEmptyText);
+  const dataDir = read('MFA_DATA_DIR', nonEmptyText, '.data');
+  const issuer = read('MFA_ISSUER', url, REQUIRED);
   if (invalid.length > 0) throw new ConfigurationError(`Invalid or missing configuration: ${invalid.join(', ')}.`);
-  if (knownAdapters === 'aws') {
-    if (needs.signingKey && !env.MFA_SIGNING_KEY_ID) throw new ConfigurationError('Missing configuration: MFA_SIGNING_KEY_ID.');
+  if (adapters === 'aws') {
+    if (needs.signingKey && !signingKeyId) throw new ConfigurationError('Missing configuration: MFA_SIGNING_KEY_ID.');
   } else if (env.AWS_LAMBDA_FUNCTION_NAME) {
     throw new ConfigurationError('MFA_ADAPTERS=local is refused inside AWS Lambda: configure the KMS keys.');
   }
-  return { adapters: knownAdapters, signingKeyId: env.MFA_SIGNING_KEY_ID, dataDir: env.MFA_DATA_DIR ?? '.data', issuer: issuer!.replace(/\/+$/, '') };
-}
-
-/** MFA_ISSUER by loadConfig's rule (`url`), or undefined when unset or refused. */
-function issuerOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return url(value);
-  } catch (error) {
-    if (error instanceof SettingRefused) return undefined;
-    throw error;
-  }
+  return { adapters, signingKeyId, dataDir, issuer: issuer.replace(/\/+$/, '') };
 }

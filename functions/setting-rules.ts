@@ -96,3 +96,31 @@ export function commaSeparated<T>(item: SettingRule<T>): SettingRule<T[]> {
     });
   };
 }
+
+/** `environmentReader`'s fallback for a variable that must be set: unset, it is named as missing. */
+export const REQUIRED: unique symbol = Symbol('required');
+
+/**
+ * Reads environment variables by their rules (functions/config.ts, functions/public-config.ts):
+ * an unset variable gives its fallback; the name of every variable set and refused, or required
+ * and unset, is kept in `invalid`, in reading order, and nothing else is said of its value.
+ */
+export function environmentReader(env: NodeJS.ProcessEnv) {
+  const invalid: string[] = [];
+  // A required variable reads as T: while it is unset or refused, `invalid` names it and the caller throws before using it.
+  function read<T, F = undefined>(name: string, rule: SettingRule<T>, fallback?: F): T | Exclude<F, typeof REQUIRED> {
+    const value = env[name];
+    if (value === undefined) {
+      if (fallback === REQUIRED) invalid.push(name);
+      return fallback as Exclude<F, typeof REQUIRED>;
+    }
+    try {
+      return rule(value);
+    } catch (error) {
+      if (!(error instanceof SettingRefused)) throw error;
+      invalid.push(name);
+      return undefined as Exclude<F, typeof REQUIRED>;
+    }
+  }
+  return { read, invalid };
+}
