@@ -78,3 +78,39 @@ export function summarizeProfile(profile: { nodes: ProfileNode[]; samples: numbe
     .slice(0, top)
     .map(([where, ms]) => ({ where, ms: Math.round(ms), share: Math.round((1000 * ms) / total) / 10 }));
 }
+
+/**
+ * Inclusive time of each function whose `functionName file` matches `pattern` (a sample counts
+ * once per function on its stack): what the function and everything it called synchronously
+ * cost. Awaited work resumed later counts under the callback that resumed it.
+ */
+export function inclusiveByFunction(
+  profile: { nodes: (ProfileNode & { children?: number[] })[]; samples: number[]; timeDeltas: number[] },
+  pattern: RegExp,
+  top = 20,
+): ProfileSummaryRow[] {
+  const parent = new Map<number, number>();
+  const byId = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const nameOf = (node: ProfileNode) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^file:\/\//, '').replace(/^.*?\/(node_modules|functions|local|bench|harness|lib)\//, '$1/')}`;
+  const micros = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    total += delta;
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const name = nameOf(byId.get(at)!);
+      if (seen.has(name) || !pattern.test(name)) continue;
+      seen.add(name);
+      micros.set(name, (micros.get(name) ?? 0) + delta);
+    }
+  });
+  return [...micros]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([where, value]) => ({ where, ms: Math.round(value / 100) / 10, share: Math.round((1000 * value) / total) / 10 }));
+}

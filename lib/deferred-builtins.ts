@@ -3,8 +3,8 @@ import type { Plugin } from 'esbuild';
 /**
  * Node built-ins that @middy/core imports for streamed responses only (`streamifyResponse`, which
  * no route of ours uses): `node:stream/web` and `node:stream/promises` load nine of Node's
- * internal modules (web streams, worker message ports, promise timers), 1.5-2 ms of every cold
- * start (docs/benchmarks.md). In a handler bundle, middy gets these stand-ins, which behave the
+ * internal modules (web streams, worker message ports, promise timers) at every cold start
+ * (`process.moduleLoadList` after importing a bundle lists them; docs/benchmarks.md). In a handler bundle, middy gets these stand-ins, which behave the
  * same and load the built-in only when a streamed response uses it.
  *
  * `instanceof ReadableStream` is answered by the global `ReadableStream` (the same class as
