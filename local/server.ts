@@ -66,12 +66,14 @@ export interface LambdaAuthorizedRoute {
  * gets (claims under requestContext.authorizer.jwt) and calls the same handler.
  */
 export function createLocalServer(options: LocalServerOptions): Server {
+  // The route table's paths compiled once, as API Gateway compiles its routes at deployment.
+  const routes = options.routes.map((candidate) => ({ ...candidate, match: routePathMatcher(candidate.route.path) }));
   return createServer((request, response) => {
-    handle(options, request, response).catch((error: unknown) => send(response, problemResponse(error)));
+    handle(options, routes, request, response).catch((error: unknown) => send(response, problemResponse(error)));
   });
 }
 
-async function handle(options: LocalServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(options: LocalServerOptions, routes: CompiledRoute[], request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (!isOwnHost(request)) {
     request.resume();
     throw new MisdirectedRequestError();
@@ -85,8 +87,8 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
   const authorized = options.lambdaAuthorizedRoutes?.find((candidate) => candidate.method === method && candidate.path === url.pathname);
   if (authorized) return send(response, await invokeWithLambdaAuthorizer(authorized, toEvent(request, url, method, body, authorized)));
 
-  const samePath = options.routes.flatMap((candidate) => {
-    const pathParameters = matchRoutePath(candidate.route.path, url.pathname);
+  const samePath = routes.flatMap((candidate) => {
+    const pathParameters = candidate.match(url.pathname);
     return pathParameters ? [{ ...candidate, pathParameters }] : [];
   });
   const match = samePath.find(({ route }) => route.method === method);
@@ -182,20 +184,29 @@ function identityValue(source: string, event: HttpEvent): string | undefined {
   return kind === 'header' ? event.headers[name.toLowerCase()] : event.queryStringParameters?.[name];
 }
 
-/** The `{name}` parameters of an API Gateway route path that `path` matches (one segment each), or null. */
-export function matchRoutePath(template: string, path: string): Record<string, string> | null {
+interface CompiledRoute extends LocalRoute {
+  /** The `{name}` parameters of this route's path that a request path matches (one segment each), or null. */
+  match: (path: string) => Record<string, string> | null;
+}
+
+/** A matcher for an API Gateway route path: a path without parameters compares as text, one with them through one regular expression. */
+export function routePathMatcher(template: string): (path: string) => Record<string, string> | null {
   const names: string[] = [];
   const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([A-Za-z0-9_]+)\\?\}/g, (_, name: string) => {
     names.push(name);
     return '([^/]+)';
   });
-  const found = new RegExp(`^${pattern}$`).exec(path);
-  if (!found) return null;
-  try {
-    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
-  } catch {
-    return null;
-  }
+  if (names.length === 0) return (path) => (path === template ? {} : null);
+  const expression = new RegExp(`^${pattern}$`);
+  return (path) => {
+    const found = expression.exec(path);
+    if (!found) return null;
+    try {
+      return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1]!)]));
+    } catch {
+      return null;
+    }
+  };
 }
 
 function pathMatches(pattern: string, path: string): boolean {
