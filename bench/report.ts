@@ -98,6 +98,7 @@ export function buildResults(input: {
       againstGetItemPlusOneUpdateItem: latency.verify.againstOneWriteFloor,
       httpHopMs: latency.verify.httpHopMs,
       withoutHttpHop: latency.verify.withoutHttpHop,
+      storageSplit: latency.verify.storageSplit,
       met: verifyConcurrency1 <= TARGETS.verifyOverheadRatio && verifyConcurrency32 <= TARGETS.verifyOverheadRatio,
     },
     ...(latency.webauthnVerify
@@ -208,6 +209,8 @@ export function printSummary(results: BenchResults): void {
   out(`  verifyOverheadRatio      ${fmt(v.concurrency1)} at c=1, ${fmt(v.concurrency32)} at c=32 (target <= ${results.targets.verifyOverheadRatio}: ${mark(v.met)}); p95 ${fmt(v.p95Ratio)}, p99 ${fmt(v.p99Ratio)}`);
   out(`    c=1: ${runs(v.concurrency1Runs)}; c=32: ${runs(v.concurrency32Runs)}`);
   out(`    the HTTP hop alone (discovery document, same client and stand-in): median ${fmt(v.httpHopMs.medianMs)} ms; verify without it over the floor: ${fmt(v.withoutHttpHop)}`);
+  const split = v.storageSplit;
+  if (split) out(`    inside DynamoDB calls / the rest: verify ${fmt(split.verify.storageMs)} / ${fmt(split.verify.restMs)} ms, floor ${fmt(split.floor.storageMs)} / ${fmt(split.floor.restMs)} ms`);
   if (v.floorCalls.length !== 2) out(`    over GetItem + one UpdateItem (the issue's floor): ${fmt(v.againstGetItemPlusOneUpdateItem)} at c=1`);
   out(`    verify  median ${fmt(v.verifyMs.medianMs)} ms  p95 ${fmt(v.verifyMs.p95Ms)}  p99 ${fmt(v.verifyMs.p99Ms)}   (n=${v.verifyMs.n})`);
   out(`    floor   median ${fmt(v.floorMs.medianMs)} ms  p95 ${fmt(v.floorMs.p95Ms)}  p99 ${fmt(v.floorMs.p99Ms)}`);

@@ -67,6 +67,11 @@ export interface LatencyResults {
     httpHopMs: LatencySummary;
     /** (median verify - median HTTP hop) over the median floor: the function's own overhead, the hop the floor does not make taken out. */
     withoutHttpHop: number;
+    /**
+     * Medians of each sample's time inside DynamoDB calls (bench/latency/storage-time.ts) and of
+     * the rest, for verify and its floor: what a verification adds beyond the storage it shares.
+     */
+    storageSplit: { verify: { storageMs: number; restMs: number }; floor: { storageMs: number; restMs: number } };
   };
   /** `kdfShare`: hashing a fresh recovery-code set alone (median), over the confirm request (median). */
   confirm: OverheadFigure & { kdfMs: LatencySummary; kdfShare: number };

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { profiled } from '../../profile.js';
-import { median, ratio, repeated, summarize } from '../../stats.js';
+import { median, ratio, repeated, round, summarize } from '../../stats.js';
 import type { LatencyPhase } from '../context.js';
 import { overhead } from '../figures.js';
 import { VERIFY_STORAGE_CALLS } from '../floors.js';
 import { runBlock } from '../load.js';
+import { splitByStorage } from '../storage-time.js';
 
 /**
  * Verify with a TOTP code at concurrency 1, one by one, interleaved with its storage floor, the
@@ -19,6 +20,8 @@ export const verifyPhase: LatencyPhase = {
     const kinds = ['verify', 'floor', 'oneWrite', 'hop'] as const;
     const operation = { verify: bench.verifyOnce, floor: bench.floorOnce, oneWrite: bench.oneWriteFloorOnce, hop: bench.httpHopOnce };
     const all = { verify: [] as number[], floor: [] as number[], oneWrite: [] as number[], hop: [] as number[] };
+    // Each sample's time inside DynamoDB calls: the storage part of a verification beside its floor's.
+    const storage = { verify: [] as number[], floor: [] as number[], oneWrite: [] as number[], hop: [] as number[] };
     const roundRatios: number[] = [];
     for (let i = 0; i < options.warmup; i++) for (const kind of kinds) await operation[kind]();
     for (let round = 0; round < options.rounds; round++) {
@@ -26,7 +29,9 @@ export const verifyPhase: LatencyPhase = {
       for (let i = 0; i < options.verifyPairs; i++) {
         for (let k = 0; k < kinds.length; k++) {
           const kind = kinds[(i + k) % kinds.length]!;
-          samples[kind].push(await operation[kind]());
+          const { ms, storageMs } = await splitByStorage(operation[kind]);
+          samples[kind].push(ms);
+          storage[kind].push(storageMs);
         }
       }
       roundRatios.push(median(samples.verify) / median(samples.floor));
@@ -46,7 +51,16 @@ export const verifyPhase: LatencyPhase = {
         againstOneWriteFloor: ratio(median(all.verify), median(all.oneWrite)),
         httpHopMs: summarize(all.hop),
         withoutHttpHop: ratio(median(all.verify) - median(all.hop), median(all.floor)),
+        storageSplit: {
+          verify: splitOf(all.verify, storage.verify),
+          floor: splitOf(all.floor, storage.floor),
+        },
       },
     };
   },
 };
+
+/** Medians of the time inside DynamoDB calls and of the rest, over the same samples. */
+function splitOf(latencies: readonly number[], storageMs: readonly number[]): { storageMs: number; restMs: number } {
+  return { storageMs: round(median(storageMs)), restMs: round(median(latencies.map((ms, i) => ms - storageMs[i]!))) };
+}
