@@ -41,6 +41,12 @@ export interface ChangeEvent {
    * from where a change came), never put on the bus: `detail` has only the documented fields.
    */
   sourceIp?: string | undefined;
+  /**
+   * The address security notices went to before this change made them go to another one (an
+   * `authenticator.added` with a new verified address). Kept in the item's outbox so that the
+   * old address is told too, never put on the bus.
+   */
+  previousNotifyAddress?: string | undefined;
   /** A remembered browser's id (device events). */
   deviceId?: string | undefined;
   /** Why a remembered browser was forgotten (`device.forgotten`). */

@@ -60,6 +60,8 @@ export interface NotifiedEvent {
   /** ISO 8601 time of the change. */
   at: string;
   sourceIp?: string | undefined;
+  /** For the address notices went to before this change: where they go now (masked). */
+  noticesNowGoTo?: string | undefined;
 }
 
 const methodWords = (method: ProofMethod | undefined): string => (method ? METHOD_WORDS[method] : 'a method');
@@ -75,6 +77,7 @@ export function securityNotificationMail(input: { to: string; change: NotifiedEv
   const help = input.supportUrl
     ? `If this was not you, sign in and check your two-factor methods, change your password, and contact support: ${input.supportUrl}`
     : 'If this was not you, sign in and check your two-factor methods, change your password, and contact support.';
-  const paragraphs = [what, when, where, help, `This is an automatic security notice from ${input.serviceName}; it never contains a code.`];
+  const moved = change.noticesNowGoTo ? [`Security notices for your account now go to another address: ${change.noticesNowGoTo}.`] : [];
+  const paragraphs = [what, ...moved, when, where, help, `This is an automatic security notice from ${input.serviceName}; it never contains a code.`];
   return { to: input.to, subject: `${input.serviceName}: security notice about your sign-in settings`, text: `${paragraphs.join('\n\n')}\n`, html: htmlOf(paragraphs) };
 }

@@ -60,6 +60,16 @@ export interface PendingDrop {
   createdAt: number;
 }
 
+/**
+ * The address security notices go to from a write on (`address`), and the one the caller read
+ * (`read`; undefined: none): the write refuses if that changed, so that the change event can
+ * tell the address it replaces (ChangeEvent.previousNotifyAddress).
+ */
+export interface NotifyAddressChange {
+  address: string;
+  read: string | undefined;
+}
+
 /** What a successful proof also does, in the same write. */
 export type ProofEffect =
   | { kind: 'none' }
@@ -74,8 +84,8 @@ export type ProofEffect =
       authenticator: Authenticator;
       authenticatorCount: number;
       recoveryCodeHashes?: string[] | undefined;
-      /** The user's verified address, for security notifications. */
-      notifyAddress?: string | undefined;
+      /** The user's verified address, for security notifications, from this write on. */
+      notifyAddress?: NotifyAddressChange | undefined;
     }
   /**
    * Removes these of the `authenticatorCount` the caller read, and the uniqueness records of the
@@ -258,7 +268,7 @@ export interface MfaStore {
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
-      notifyAddress?: string | undefined;
+      notifyAddress?: NotifyAddressChange | undefined;
     },
     now: number,
     events?: readonly ChangeEvent[],

@@ -5,7 +5,8 @@ import type { RelyingParty } from '../methods/webauthn/webauthn.js';
 import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 import type { Mailer } from '../ports/mailer.js';
-import type { MfaStore } from '../ports/mfa-store.js';
+import type { MfaRecord } from '../domain/mfa-record.js';
+import type { MfaStore, NotifyAddressChange } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
 import type { DeviceProofInput } from '../methods/device/device.js';
@@ -90,3 +91,16 @@ export function audit(
 }
 
 export const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * Where security notices go once a method is added with `address` (the token's verified address,
+ * or the one email codes were set up with), conditioned on the address read; and, when that one
+ * is another mailbox, the address to tell of the change with the write's `authenticator.added`
+ * (so a password holder who adds their own address cannot move the notices away unseen).
+ */
+export function notifyAddressChangeOf(record: Pick<MfaRecord, 'notifyAddress'>, address: string | undefined): { notifyAddress?: NotifyAddressChange; previousNotifyAddress?: string } {
+  if (address === undefined) return {};
+  const read = record.notifyAddress;
+  const moved = read !== undefined && read.toLowerCase() !== address.toLowerCase();
+  return { notifyAddress: { address, read }, ...(moved ? { previousNotifyAddress: read } : {}) };
+}

@@ -25,7 +25,7 @@ import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kind
 import type { Mailer } from '../ports/mailer.js';
 import type { EmailCodeRequires, EmailSend } from '../ports/mfa-store.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, emailCodeSealContextOf, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, emailCodeSealContextOf, notifyAddressChangeOf, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
 import { recoveryCodeUsedEvents } from './verification.js';
@@ -117,9 +117,10 @@ export class EmailCodes {
           createdAt: now,
           address: proof.address,
         };
+        const { notifyAddress, previousNotifyAddress } = notifyAddressChangeOf(record, proof.address);
         const events: ChangeEvent[] = [
           ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'email' as const, authenticatorId: method.id }] : []),
-          { event: 'authenticator.added', ...originOf(actor), method: 'email', authenticatorId: method.id },
+          { event: 'authenticator.added', ...originOf(actor), method: 'email', authenticatorId: method.id, previousNotifyAddress },
         ];
         const result = await store.commitProof(
           actor.userId,
@@ -129,7 +130,7 @@ export class EmailCodes {
             authenticator: method,
             authenticatorCount: record.authenticators.length,
             recoveryCodeHashes: firstSet?.hashes,
-            notifyAddress: proof.address,
+            notifyAddress,
           },
           now,
           events,

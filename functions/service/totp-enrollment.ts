@@ -5,7 +5,7 @@ import { DEFAULT_AUTHENTICATOR_NAMES, MAX_AUTHENTICATORS } from '../methods/kind
 import { spentCodeDigest } from '../methods/totp/totp-proof.js';
 import { buildOtpauthUri, generateTotpSecret, toBase32 } from '../methods/totp/totp.js';
 import type { AttemptEngine } from './attempts.js';
-import { audit, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
+import { audit, notifyAddressChangeOf, sealContextOf, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { recoveryCodeUsedEvents } from './verification.js';
 
@@ -98,9 +98,10 @@ export class TotpEnrollment {
           lastStep: proof.step,
         };
         app.lastCodeDigest = spentCodeDigest(actor.userId, proof.step, code);
+        const { notifyAddress, previousNotifyAddress } = notifyAddressChangeOf(record, actor.verifiedEmail);
         const events: ChangeEvent[] = [
           ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'totp' as const, authenticatorId: app.id }] : []),
-          { event: 'authenticator.added', ...originOf(actor), method: 'totp', authenticatorId: app.id },
+          { event: 'authenticator.added', ...originOf(actor), method: 'totp', authenticatorId: app.id, previousNotifyAddress },
         ];
         const result = await store.commitProof(
           actor.userId,
@@ -110,7 +111,7 @@ export class TotpEnrollment {
             authenticator: app,
             authenticatorCount: record.authenticators.length,
             recoveryCodeHashes: firstSet?.hashes,
-            notifyAddress: actor.verifiedEmail,
+            notifyAddress,
           },
           now,
           events,

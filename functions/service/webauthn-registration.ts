@@ -22,7 +22,7 @@ import {
   type RegistrationResponseJSON,
 } from '../methods/webauthn/webauthn.js';
 import { sessionChangeOf, type AttemptEngine } from './attempts.js';
-import { audit, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, notifyAddressChangeOf, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
 import { requireRoomForOneMore } from './totp-enrollment.js';
 import { recoveryCodeUsedEvents } from './verification.js';
@@ -132,9 +132,10 @@ export class WebAuthnRegistration {
         createdAt: now,
         ...registered,
       };
+      const { notifyAddress, previousNotifyAddress } = notifyAddressChangeOf(record, actor.verifiedEmail);
       const events: ChangeEvent[] = [
         ...(first ? [{ event: 'mfa.enabled' as const, ...originOf(actor), method: 'webauthn' as const, authenticatorId: key.id }] : []),
-        { event: 'authenticator.added', ...originOf(actor), method: 'webauthn', authenticatorId: key.id },
+        { event: 'authenticator.added', ...originOf(actor), method: 'webauthn', authenticatorId: key.id, previousNotifyAddress },
       ];
       const result = await store.addRegisteredKey(
         actor.userId,
@@ -145,7 +146,7 @@ export class WebAuthnRegistration {
           authenticatorCount: record.authenticators.length,
           proved: pending.proved,
           recoveryCodeHashes: firstSet?.hashes,
-          notifyAddress: actor.verifiedEmail,
+          notifyAddress,
         },
         now,
         events,

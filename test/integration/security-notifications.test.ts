@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
@@ -11,6 +11,7 @@ import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import { SmtpMailer } from '../../functions/adapters/local/smtp-mailer.js';
 import { createSecurityNotifier } from '../../functions/notifications/security-notifier.js';
 import { MailNotSentError, type Mailer } from '../../functions/ports/mailer.js';
+import { MfaService } from '../../functions/service/mfa-service.js';
 import { createNoticeHandler } from '../../functions/streams/notify-users.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createCheckedClient } from '../support/api.js';
@@ -83,6 +84,45 @@ describe('security notifications', () => {
     }
   });
 
+  it('tells the old address when a method added with a newly verified address moves the notices, and from then on only the new one', async () => {
+    const id = randomUUID().slice(0, 8);
+    const sub = `moved-${id}`;
+    const oldEmail = `old-${id}@example.com`;
+    const newEmail = `new-${id}@example.org`;
+    const oldToken = stack.identity.issueToken({ sub, email: oldEmail });
+    const before = createCheckedClient(stack.url, () => oldToken);
+    const enrollment = await before.startTotpEnrollment();
+    await before.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
+    await inbox.waitFor(oldEmail, 1, 5_000);
+
+    // The identity provider's verified address changed (or someone changed it); a sign-in with it adds a second app, with a proof.
+    const newToken = stack.identity.issueToken({ sub, email: newEmail });
+    const after = createCheckedClient(stack.url, () => newToken);
+    clock.advance(30_000);
+    const second = await after.startTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
+    await after.confirmTotpEnrollment({ code: codeAt(second.secret, clock) });
+    const told = (await inbox.waitFor(oldEmail, 2, 5_000))[1]!;
+    expect(told.text.split('\n\n').slice(0, 2)).toEqual([
+      'A two-factor method was added to your account: an authenticator app.',
+      'Security notices for your account now go to another address: n***@example.org.',
+    ]);
+    expect(told.text).not.toContain(newEmail);
+    const [added] = await inbox.waitFor(newEmail, 1, 5_000);
+    expect(added!.text.split('\n')[0]).toBe('A two-factor method was added to your account: an authenticator app.');
+    expect(added!.text).not.toContain('another address');
+
+    // From then on the notices go to the new address only.
+    const [app] = (await after.getMfaStatus()).authenticators;
+    await after.renameAuthenticator(app!.id, { name: 'Phone' });
+    await inbox.waitFor(newEmail, 2, 5_000);
+    expect(await inbox.to(oldEmail)).toHaveLength(2);
+    // Neither address is on the bus.
+    const events = await readFile(stack.eventsPath!, 'utf8');
+    expect(events).toContain(sub);
+    expect(events).not.toContain(oldEmail);
+    expect(events).not.toContain(newEmail);
+  });
+
   it('sends nothing to a user whose address is not verified', async () => {
     const email = `unverified-${randomUUID().slice(0, 8)}@example.com`;
     const token = stack.identity.issueToken({ sub: `unverified-${email}`, email, emailVerified: false });
@@ -97,6 +137,45 @@ describe('security notifications', () => {
     await other.confirmTotpEnrollment({ code: codeAt(second.secret, clock) });
     await inbox.waitFor(marker, 1, 5_000);
     expect(await inbox.to(email)).toEqual([]);
+  });
+});
+
+describe('moving the notices while another write moves them', () => {
+  it('tells the address the write replaced: a write that read another one is refused and evaluated again', async () => {
+    const t = await createTestService();
+    const first = { ...newActor('moved'), verifiedEmail: `a-${randomUUID().slice(0, 8)}@example.com` };
+    const enrollment = await t.service.startTotpEnrollment(first);
+    await t.service.confirmTotpEnrollment(first, codeAt(enrollment.secret, t.clock));
+    const meanwhile = `x-${randomUUID().slice(0, 8)}@example.com`;
+    // Between this request's read and its write, another write moves the notices (once).
+    let moved = false;
+    const store = new Proxy(t.deps.store, {
+      get(target, name, receiver) {
+        const member = Reflect.get(target, name, receiver) as unknown;
+        if (name !== 'commitProof' || typeof member !== 'function') return typeof member === 'function' ? member.bind(target) : member;
+        return async (...args: Parameters<typeof target.commitProof>) => {
+          if (!moved && args[2].kind === 'add_authenticator') {
+            moved = true;
+            await t.client.send(
+              new UpdateItemCommand({ TableName: t.tableName, Key: userKey(first.userId), UpdateExpression: 'SET notifyAddress = :x', ExpressionAttributeValues: { ':x': { S: meanwhile } } }),
+            );
+          }
+          return target.commitProof(...args);
+        };
+      },
+    });
+    const service = new MfaService({ ...t.deps, store });
+    const second = { ...first, verifiedEmail: `b-${randomUUID().slice(0, 8)}@example.com` };
+    t.clock.advance(30_000);
+    const app = await service.startTotpEnrollment(second, { code: codeAt(enrollment.secret, t.clock) });
+    await service.confirmTotpEnrollment(second, codeAt(app.secret, t.clock));
+    expect(moved).toBe(true);
+    const { Item } = await t.client.send(new GetItemCommand({ TableName: t.tableName, Key: userKey(first.userId), ConsistentRead: true }));
+    const notices = securityNoticesOfImage(Item as StreamImage);
+    expect(notices.map(({ to, change }) => [to, change.event, change.noticesNowGoTo])).toEqual([
+      [second.verifiedEmail, 'authenticator.added', undefined],
+      [meanwhile, 'authenticator.added', 'b***@example.com'],
+    ]);
   });
 });
 

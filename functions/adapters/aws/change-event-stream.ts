@@ -1,5 +1,6 @@
 import { CHANGE_EVENTS, DEVICE_FORGOTTEN_REASONS, EVENT_SOURCE, type ChangeEventName, type DeviceForgottenReason, type PublishedChangeEvent } from '../../domain/change-events.js';
 import { isNotifiedEvent, type NotifiedEvent } from '../../mail/templates.js';
+import { maskEmail } from '../../methods/email/email-codes.js';
 import type { ProofMethod } from '../../methods/kinds.js';
 import { ATTR, MFA_TABLE } from './mfa-item.js';
 
@@ -88,7 +89,9 @@ export interface SecurityNotice {
 /**
  * The security notices a stream record's new image calls for: one per change event the user is
  * told about (functions/mail/templates.ts), when the item holds the address recorded at
- * enrollment. The caller's IP comes from the outbox (it is never on the bus).
+ * enrollment. The caller's IP comes from the outbox (it is never on the bus). A change that made
+ * the notices go to another address is told to the address they went to before as well (its
+ * notice id is the event's with `:previous`), with the new address masked.
  */
 export function securityNoticesOfImage(image: StreamImage | undefined): SecurityNotice[] {
   const to = image?.[ATTR.notifyAddress]?.S;
@@ -99,6 +102,8 @@ export function securityNoticesOfImage(image: StreamImage | undefined): Security
     const index = Number(event.id.slice(event.id.lastIndexOf(':') + 1));
     const sourceIp = outbox[index]?.M?.sourceIp?.S;
     const change: NotifiedEvent = { event: event.event, at: event.at, method: event.method, recoveryCodesRemaining: event.recoveryCodesRemaining, sourceIp };
-    return [{ id: event.id, to, change }];
+    const previous = outbox[index]?.M?.previousNotifyAddress?.S;
+    const told = previous && previous.toLowerCase() !== to.toLowerCase() ? [{ id: `${event.id}:previous`, to: previous, change: { ...change, noticesNowGoTo: maskEmail(to) } }] : [];
+    return [{ id: event.id, to, change }, ...told];
   });
 }

@@ -23,6 +23,7 @@ import type {
   EmailSend,
   KeyWriteResult,
   MfaStore,
+  NotifyAddressChange,
   PendingMapRead,
   Proof,
   ProofEffect,
@@ -406,7 +407,7 @@ export class DynamoDbMfaStore implements MfaStore {
       authenticatorCount: number;
       proved: boolean;
       recoveryCodeHashes?: string[] | undefined;
-      notifyAddress?: string | undefined;
+      notifyAddress?: NotifyAddressChange | undefined;
     },
     now: number,
     events: readonly ChangeEvent[] = [],
@@ -558,9 +559,17 @@ export class DynamoDbMfaStore implements MfaStore {
     authenticator: MfaRecord['authenticators'][number],
     count: number,
     recoveryCodeHashes: string[] | undefined,
-    notifyAddress: string | undefined,
+    notifyAddress: NotifyAddressChange | undefined,
   ): void {
-    if (notifyAddress !== undefined) w.set.push(`${ATTR.notifyAddress} = ${w.value(':notifyAddress', { S: notifyAddress })}`);
+    if (notifyAddress !== undefined) {
+      w.set.push(`${ATTR.notifyAddress} = ${w.value(':notifyAddress', { S: notifyAddress.address })}`);
+      // The address read is the one replaced: the change event that tells it (previousNotifyAddress) names no other.
+      w.conditions.push(
+        notifyAddress.read === undefined
+          ? `attribute_not_exists(${ATTR.notifyAddress})`
+          : `${ATTR.notifyAddress} = ${w.value(':notifyAddressRead', { S: notifyAddress.read })}`,
+      );
+    }
     if (count === 0) {
       w.conditions.push(MFA_OFF);
       w.set.push(`${ATTR.authenticators} = ${w.value(':authenticators', { M: { [authenticator.id]: authenticatorToAttribute(authenticator) } })}`);
@@ -741,6 +750,7 @@ function outboxValue(events: readonly ChangeEvent[], now: number, values: Record
       if (event.authenticatorId) m.authenticatorId = { S: event.authenticatorId };
       if (event.recoveryCodesRemaining !== undefined) m.recoveryCodesRemaining = num(event.recoveryCodesRemaining);
       if (event.sourceIp) m.sourceIp = { S: event.sourceIp };
+      if (event.previousNotifyAddress) m.previousNotifyAddress = { S: event.previousNotifyAddress };
       if (event.deviceId) m.deviceId = { S: event.deviceId };
       if (event.reason) m.reason = { S: event.reason };
       return { M: m };
