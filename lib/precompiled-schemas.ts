@@ -95,6 +95,18 @@ function withoutAnnotations(node: unknown): unknown {
   );
 }
 
+let here: Ajv | undefined;
+
+/**
+ * The check a bundle carries for `schema`, compiled in this process by the same Ajv options
+ * (outside a bundle: the local stack), on first use; undefined for a schema zod validates itself.
+ */
+export function compiledCheck(schema: z.ZodType): ((value: unknown) => boolean) | undefined {
+  if (!precompilable(schema)) return undefined;
+  let check: ((value: unknown) => boolean) | undefined;
+  return (value) => (check ??= (here ??= newAjv()).compile(withoutAnnotations(jsonSchemaOf(schema)) as object))(value);
+}
+
 /** Standalone ES module code exporting one validation function per name. */
 export function standaloneValidators(schemas: Record<string, z.ZodType>): string {
   const ajv = newAjv();

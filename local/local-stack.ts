@@ -16,6 +16,8 @@ import { webRoutes } from './web-routes.js';
 import { ServiceSettingRules } from '../functions/settings-schema.js';
 import { problemResponse } from '../functions/http/lambda-handler.js';
 import { InvalidRequestError } from '../functions/http/problems.js';
+import { useCompiledCheck } from '../functions/http/precompiled-schema.js';
+import { compiledCheck } from '../lib/precompiled-schemas.js';
 
 export const LOCAL_TABLE_NAME = 'serverless-mfa-local';
 export const LOCAL_APP_AUDIENCE = 'serverless-mfa-local-app';
@@ -85,6 +87,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   client.destroy();
 
   const modules = await loadRouteHandlers();
+  useBundledChecks();
   const port = options.port ?? (await freePort());
   const url = `http://localhost:${port}`;
   let maildev: LocalMailDev | undefined;
@@ -204,6 +207,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await dynamo?.stop();
     },
   };
+}
+
+/**
+ * The request checks the Lambda bundles carry, compiled here from the same schemas (each on first
+ * use): the handlers behind the stand-in validate as the functions do, and zod words a refusal.
+ */
+function useBundledChecks(): void {
+  for (const route of ROUTES) {
+    for (const schema of ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]) {
+      const check = schema && compiledCheck(schema);
+      if (check) useCompiledCheck(schema, check);
+    }
+  }
 }
 
 function pick(source: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {

@@ -33,6 +33,24 @@ export function isPrecompiled(schema: unknown): schema is PrecompiledSchema {
   return typeof schema === 'object' && schema !== null && PRECOMPILED in schema;
 }
 
+/**
+ * Outside a bundle: the checks a bundle would carry, compiled from the same zod schemas in this
+ * process (the local stack does it at start, lib/precompiled-schemas.ts `compiledCheck`), so that
+ * the handlers validate requests there as the functions do.
+ */
+const compiledHere = new WeakMap<object, (value: unknown) => boolean>();
+
+/** Validates `schema` with `check` in this process (the local stack); zod still words a refusal. */
+export function useCompiledCheck(schema: z.ZodType, check: (value: unknown) => boolean): void {
+  compiledHere.set(schema, check);
+}
+
+/** The compiled check of a schema: the precompiled one inside a bundle, one compiled in this process elsewhere, or none (zod). */
+export function compiledCheckOf(schema: unknown): ((value: unknown) => boolean) | undefined {
+  if (isPrecompiled(schema)) return schema.check;
+  return typeof schema === 'object' && schema !== null ? compiledHere.get(schema) : undefined;
+}
+
 /** Loads the zod schemas a route validates with that could not be precompiled; nothing for the others. */
 export async function loadDeferredSchemas(schemas: readonly unknown[]): Promise<void> {
   await Promise.all(

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Operator } from '../service/administration.js';
 import type { Actor, SecondFactor } from '../service/context.js';
-import { deferredZodSchema, isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
+import { compiledCheckOf, deferredZodSchema, isPrecompiled, PendingSchemaMismatch } from './precompiled-schema.js';
 import { InvalidRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from './problems.js';
 import { describeIssues, issueFragment } from './schema-words.js';
 
@@ -114,9 +114,12 @@ export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.i
     }
   }
   // In a Lambda bundle the schema is precompiled (functions/http/precompiled-schema.ts): zod is loaded only to word a refusal.
-  if (isPrecompiled(schema) && schema.check) {
-    if (schema.check(value)) return value as z.infer<S>;
-    throw new PendingSchemaMismatch(schema, value, bodyMismatch);
+  // The local stack compiles the same checks when it starts, and validates with them too.
+  const check = compiledCheckOf(schema);
+  if (check) {
+    if (check(value)) return value as z.infer<S>;
+    if (isPrecompiled(schema)) throw new PendingSchemaMismatch(schema, value, bodyMismatch);
+    throw bodyMismatch(schema, value);
   }
   const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value, { error: issueFragment });
   if (!result.success) throw mismatchProblem(result.error);
@@ -178,12 +181,13 @@ export function pathParametersOf<S extends z.ZodType>(event: HttpEvent, schema: 
 }
 
 /**
- * The route's path parameters if they match the schema, else undefined: the precompiled check
- * inside a bundle, zod elsewhere (the two accept the same values).
+ * The route's path parameters if they match the schema, else undefined: the compiled check (inside
+ * a bundle, or compiled by the local stack), zod elsewhere (the two accept the same values).
  */
 export function checkedPathParameters<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> | undefined {
   const value = event.pathParameters ?? {};
-  if (isPrecompiled(schema) && schema.check) return schema.check(value) ? (value as z.infer<S>) : undefined;
+  const check = compiledCheckOf(schema);
+  if (check) return check(value) ? (value as z.infer<S>) : undefined;
   const result = (isPrecompiled(schema) ? deferredZodSchema(schema) : schema).safeParse(value);
   return result.success ? (result.data as z.infer<S>) : undefined;
 }

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledCheckOf } from '../../functions/http/precompiled-schema.js';
+import { routeById, ROUTES } from '../../functions/http/routes.js';
+import { precompilable } from '../../lib/precompiled-schemas.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createCheckedFetch } from '../support/api.js';
 import { testDynamoDbEndpoint } from '../support/dynamodb.js';
@@ -137,6 +140,13 @@ describe('local server: the HTTP contract', () => {
     expect(wrongMethod.headers.get('allow')).toBe('GET');
     const invalid = await api('POST', '/v1/mfa/verify', { token, body: { code: 5 } });
     expect(invalid.json.detail).not.toContain('5');
+  });
+
+  it('validates request bodies and path parameters with the checks the Lambda bundles carry, compiled from the same schemas', () => {
+    const schemas = ROUTES.flatMap((route) => ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]).filter((schema) => schema !== undefined);
+    expect(schemas.length).toBeGreaterThan(10);
+    for (const schema of schemas) expect(compiledCheckOf(schema) !== undefined, String(schema.description ?? schema.constructor.name)).toBe(precompilable(schema));
+    expect(compiledCheckOf(routeById('verifyMfa').request)).toBeDefined();
   });
 
   it('answers 429 with Retry-After during a lockout', async () => {
