@@ -27,8 +27,9 @@ class NoticeHeldError extends Error {
 
 /**
  * Security notifications, off the request path: for each change event of a stream record that
- * the user is told about, one mail to the address recorded at enrollment. At most one mail per
- * event id (the ledger: claimed before the send, marked sent after it), so a redelivered record
+ * the user is told about, one mail to the address recorded at enrollment (and one to the address
+ * before it, when that change moved the notices: securityNoticesOfImage). At most one mail per
+ * notice id (the ledger: claimed before the send, marked sent after it), so a redelivered record
  * sends nothing twice; a failed send gives its claim back and reports its record for a retry, and
  * so does a notice another delivery still holds.
  * Returns the sequences of the records to retry.

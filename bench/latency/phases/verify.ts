@@ -5,7 +5,7 @@ import type { LatencyPhase } from '../context.js';
 import { overhead } from '../figures.js';
 import { VERIFY_STORAGE_CALLS } from '../floors.js';
 import { runBlock } from '../load.js';
-import { splitByStorage } from '../storage-time.js';
+import { withStorageTiming } from '../storage-time.js';
 
 /**
  * Verify with a TOTP code at concurrency 1, one by one, interleaved with its storage floor, the
@@ -24,19 +24,21 @@ export const verifyPhase: LatencyPhase = {
     const storage = { verify: [] as number[], floor: [] as number[], oneWrite: [] as number[], hop: [] as number[] };
     const roundRatios: number[] = [];
     for (let i = 0; i < options.warmup; i++) for (const kind of kinds) await operation[kind]();
-    for (let round = 0; round < options.rounds; round++) {
-      const samples = { verify: [] as number[], floor: [] as number[], oneWrite: [] as number[], hop: [] as number[] };
-      for (let i = 0; i < options.verifyPairs; i++) {
-        for (let k = 0; k < kinds.length; k++) {
-          const kind = kinds[(i + k) % kinds.length]!;
-          const { ms, storageMs } = await splitByStorage(operation[kind]);
-          samples[kind].push(ms);
-          storage[kind].push(storageMs);
+    await withStorageTiming(async (split) => {
+      for (let round = 0; round < options.rounds; round++) {
+        const samples = { verify: [] as number[], floor: [] as number[], oneWrite: [] as number[], hop: [] as number[] };
+        for (let i = 0; i < options.verifyPairs; i++) {
+          for (let k = 0; k < kinds.length; k++) {
+            const kind = kinds[(i + k) % kinds.length]!;
+            const { ms, storageMs } = await split(operation[kind]);
+            samples[kind].push(ms);
+            storage[kind].push(storageMs);
+          }
         }
+        roundRatios.push(median(samples.verify) / median(samples.floor));
+        for (const kind of kinds) all[kind].push(...samples[kind]);
       }
-      roundRatios.push(median(samples.verify) / median(samples.floor));
-      for (const kind of kinds) all[kind].push(...samples[kind]);
-    }
+    });
     if (options.profileDir) {
       log('latency: profiling 200 verifications at concurrency 1');
       await profiled(join(options.profileDir, 'verify-c1.cpuprofile'), () => runBlock(1, 200, bench.verifyOnce));
