@@ -5,6 +5,8 @@
  * the same schemas (zod -> JSON Schema -> Ajv standalone code; lib/precompiled-schemas.ts), so
  * that a function loads no validator library at init and a valid request never loads zod.
  * zod is loaded only to word a rejected body, so the problem details stay zod's, word for word.
+ * The local stack compiles the same checks when it starts (`useCompiledCheck` below), so that
+ * `npm start` and the tests validate requests as the functions do.
  */
 import type { z } from 'zod';
 
