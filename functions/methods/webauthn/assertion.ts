@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { webAuthnHelpers } from './library.js';
 
 /*
  * A key's assertion checked as @simplewebauthn/server's verifyAuthenticationResponse checks it
@@ -10,7 +11,6 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
  * test/unit/webauthn-assertion.test.ts holds the two to the same verdicts.
  */
 
-const helpers = () => import('@simplewebauthn/server/helpers');
 
 export interface AssertionExpectations {
   challenge: string;
@@ -45,7 +45,7 @@ const b64url = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString('ba
 async function parsedKeyOf(credentialId: string, publicKey: Uint8Array): Promise<ParsedKey | null> {
   const cached = parsedKeys.get(credentialId);
   if (cached && Buffer.compare(cached.publicKey, publicKey) === 0) return cached;
-  const { decodeCredentialPublicKey } = await helpers();
+  const { decodeCredentialPublicKey } = await webAuthnHelpers();
   const cose = decodeCredentialPublicKey(publicKey as Uint8Array<ArrayBuffer>) as Map<number, unknown>;
   const alg = cose.get(COSE.alg);
   if (typeof alg !== 'number' || !(alg in DIGESTS)) return null;
@@ -84,7 +84,7 @@ export async function verifyAssertion(
   credential: { id: string; publicKey: Uint8Array },
 ): Promise<VerifiedAssertion | null> {
   try {
-    const { decodeClientDataJSON, parseAuthenticatorData } = await helpers();
+    const { decodeClientDataJSON, parseAuthenticatorData } = await webAuthnHelpers();
     const { id, rawId, type: credentialType, response: assertion } = response;
     if (!id || id !== rawId || credentialType !== 'public-key' || typeof assertion?.clientDataJSON !== 'string') return null;
     const clientData = decodeClientDataJSON(assertion.clientDataJSON);

@@ -3,6 +3,7 @@ import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.j
 import type { Proof } from '../../ports/mfa-store.js';
 import { spentKeyOf, type Evaluation } from '../evaluation.js';
 import { verifyAssertion } from './assertion.js';
+import { webAuthnLibrary } from './library.js';
 
 /**
  * Security keys and passkeys (WebAuthn Level 3), with @simplewebauthn/server for the
@@ -27,7 +28,6 @@ export const SUPPORTED_ALGORITHM_IDS = [-8, -7, -257];
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 
-const library = () => import('@simplewebauthn/server');
 
 /** A registered key as stored, from a verified registration. */
 export type RegisteredCredential = Pick<WebAuthnAuthenticator, 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'backupEligible' | 'backedUp'>;
@@ -36,7 +36,7 @@ export async function registrationOptions(
   rp: RelyingParty,
   input: { challenge: string; userHandle: Uint8Array; accountName: string; exclude: readonly WebAuthnAuthenticator[] },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const { generateRegistrationOptions } = await library();
+  const { generateRegistrationOptions } = await webAuthnLibrary();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -60,7 +60,7 @@ export async function registrationOptions(
  * longer than 1023 bytes (WebAuthn L3 7.1 step 25).
  */
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
-  const { verifyRegistrationResponse } = await library();
+  const { verifyRegistrationResponse } = await webAuthnLibrary();
   try {
     if (embeddedCrossOrigin(response.response.clientDataJSON)) return null;
     const result = await verifyRegistrationResponse({
@@ -94,7 +94,7 @@ export async function authenticationOptions(
   rp: RelyingParty,
   input: { challenge: string; keys: readonly WebAuthnAuthenticator[] },
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const { generateAuthenticationOptions } = await library();
+  const { generateAuthenticationOptions } = await webAuthnLibrary();
   return generateAuthenticationOptions({
     rpID: rp.id,
     challenge: Buffer.from(input.challenge, 'base64url') as Uint8Array<ArrayBuffer>,
