@@ -6,6 +6,7 @@ import type { AssertionSigner } from '../ports/assertion-signer.js';
 import type { AuditContext, AuditEvent, AuditLog } from '../ports/audit-log.js';
 import type { Mailer } from '../ports/mailer.js';
 import type { MfaRecord } from '../domain/mfa-record.js';
+import { sameMailbox } from '../methods/email/email-codes.js';
 import type { MfaStore, NotifyAddressChange } from '../ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../ports/secret-sealer.js';
 import type { AuthenticationResponseJSON } from '../methods/webauthn/webauthn.js';
@@ -101,6 +102,6 @@ export const iso = (ms: number | undefined): string | null => (ms === undefined 
 export function notifyAddressChangeOf(record: Pick<MfaRecord, 'notifyAddress'>, address: string | undefined): { notifyAddress?: NotifyAddressChange; previousNotifyAddress?: string } {
   if (address === undefined) return {};
   const read = record.notifyAddress;
-  const moved = read !== undefined && read.toLowerCase() !== address.toLowerCase();
+  const moved = read !== undefined && !sameMailbox(read, address);
   return { notifyAddress: { address, read }, ...(moved ? { previousNotifyAddress: read } : {}) };
 }

@@ -15,6 +15,7 @@ import {
   TotpAlreadyEnabledError,
   WebAuthnNotEnabledError,
 } from '../../functions/domain/errors.js';
+import { PROOF_ATTEMPTS_PER_WINDOW } from '../../functions/domain/lockout.js';
 import { REFUNDS_PER_WINDOW } from '../../functions/domain/sessions.js';
 import { cryptoRandom } from '../../functions/domain/random.js';
 import { generateRecoveryCodes, hashRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
@@ -442,7 +443,7 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       await expect(t.service.verify(actor, factor)).rejects.toBeInstanceOf(refundsLeft ? InvalidCredentialError : TooManyAttemptsError);
       const held = refundsLeft ? afterBurst : afterBurst + 1;
       expect(await inWindow()).toHaveLength(held);
-      if (held < 10) {
+      if (held < PROOF_ATTEMPTS_PER_WINDOW) {
         // A fresh challenge and assertion work at once (keyProof moves the clock 10 s: well inside the window).
         await expect(t.service.verify(actor, await keyProof(key))).resolves.toMatchObject({ method: 'webauthn' });
         expect(await inWindow()).toHaveLength(held + 1);

@@ -1,6 +1,6 @@
 import { CHANGE_EVENTS, DEVICE_FORGOTTEN_REASONS, EVENT_SOURCE, type ChangeEventName, type DeviceForgottenReason, type PublishedChangeEvent } from '../../domain/change-events.js';
 import { isNotifiedEvent, type NotifiedEvent } from '../../mail/templates.js';
-import { maskEmail } from '../../methods/email/email-codes.js';
+import { maskEmail, sameMailbox } from '../../methods/email/email-codes.js';
 import type { ProofMethod } from '../../methods/kinds.js';
 import { ATTR, MFA_TABLE } from './mfa-item.js';
 
@@ -103,7 +103,7 @@ export function securityNoticesOfImage(image: StreamImage | undefined): Security
     const sourceIp = outbox[index]?.M?.sourceIp?.S;
     const change: NotifiedEvent = { event: event.event, at: event.at, method: event.method, recoveryCodesRemaining: event.recoveryCodesRemaining, sourceIp };
     const previous = outbox[index]?.M?.previousNotifyAddress?.S;
-    const told = previous && previous.toLowerCase() !== to.toLowerCase() ? [{ id: `${event.id}:previous`, to: previous, change: { ...change, noticesNowGoTo: maskEmail(to) } }] : [];
+    const told = previous && !sameMailbox(previous, to) ? [{ id: `${event.id}:previous`, to: previous, change: { ...change, noticesNowGoTo: maskEmail(to) } }] : [];
     return [{ id: event.id, to, change }, ...told];
   });
 }

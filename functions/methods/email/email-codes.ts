@@ -51,6 +51,9 @@ export function emailCodeMatches(key: Uint8Array, code: string, binding: { userI
   return hash.length === storedHash.length && timingSafeEqual(hash, storedHash);
 }
 
+/** Whether two addresses name one mailbox, as security notices decide it: letter case aside. */
+export const sameMailbox = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 /** `alice@example.com` -> `a***@example.com`: enough for the user to recognise, little for anyone else. */
 export function maskEmail(address: string): string {
   const at = address.lastIndexOf('@');
