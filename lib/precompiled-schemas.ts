@@ -122,9 +122,9 @@ export function standaloneValidators(schemas: Record<string, z.ZodType>): string
  * route's schemas (test/infra/bundling.test.ts runs every route's bundle beside its source), so a function carries only its own checks.
  */
 async function inputSchemas(handler: string | undefined): Promise<Set<unknown>> {
-  const { ROUTES } = await import('../functions/http/routes.js');
+  const { ROUTES, inputSchemasOf } = await import('../functions/http/routes.js');
   const routes = handler === undefined ? ROUTES : ROUTES.filter((route) => route.handler === handler);
-  return new Set(routes.flatMap((route) => ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]).filter(Boolean));
+  return new Set(routes.flatMap(inputSchemasOf));
 }
 
 /** The route handler a build bundles (its one entry point is functions/handlers/<handler>.ts), if it bundles one. */

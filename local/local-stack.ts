@@ -2,7 +2,7 @@ import { resolve, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createServices, type PortFactories } from '../functions/composition.js';
 import type { LambdaHttpHandler } from '../functions/http/lambda-handler.js';
-import { ROUTES, type RouteDefinition } from '../functions/http/routes.js';
+import { inputSchemasOf, ROUTES, type RouteDefinition } from '../functions/http/routes.js';
 import type { MfaServiceDeps } from '../functions/service/mfa-service.js';
 import { DevAdminTokenRequest, DevIdentityProvider, DevTokenRequest, LOCAL_ADMIN_PRINCIPAL } from './dev-identity-provider.js';
 import { freePort, LOCAL_AWS_ENV, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
@@ -214,11 +214,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
  * use): the handlers behind the stand-in validate as the functions do, and zod words a refusal.
  */
 function useBundledChecks(): void {
-  for (const route of ROUTES) {
-    for (const schema of ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]) {
-      const check = schema && compiledCheck(schema);
-      if (check) useCompiledCheck(schema, check);
-    }
+  for (const schema of ROUTES.flatMap(inputSchemasOf)) {
+    const check = compiledCheck(schema);
+    if (check) useCompiledCheck(schema, check);
   }
 }
 

@@ -410,3 +410,8 @@ export type RouteId = (typeof ROUTES)[number]['id'];
 export function routeById(id: RouteId): RouteDefinition {
   return ROUTES.find((route) => route.id === id)!;
 }
+
+/** The schemas a route validates input with: its request body's and its path parameters'. */
+export function inputSchemasOf(route: RouteDefinition): z.ZodType[] {
+  return [route.request, route.pathParameters].filter((schema): schema is z.ZodType => schema !== undefined);
+}

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledCheckOf } from '../../functions/http/precompiled-schema.js';
-import { routeById, ROUTES } from '../../functions/http/routes.js';
+import { inputSchemasOf, routeById, ROUTES } from '../../functions/http/routes.js';
 import { precompilable } from '../../lib/precompiled-schemas.js';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.js';
 import { createCheckedFetch } from '../support/api.js';
@@ -143,7 +143,7 @@ describe('local server: the HTTP contract', () => {
   });
 
   it('validates request bodies and path parameters with the checks the Lambda bundles carry, compiled from the same schemas', () => {
-    const schemas = ROUTES.flatMap((route) => ['request' in route ? route.request : undefined, 'pathParameters' in route ? route.pathParameters : undefined]).filter((schema) => schema !== undefined);
+    const schemas = ROUTES.flatMap(inputSchemasOf);
     expect(schemas.length).toBeGreaterThan(10);
     for (const schema of schemas) expect(compiledCheckOf(schema) !== undefined, String(schema.description ?? schema.constructor.name)).toBe(precompilable(schema));
     expect(compiledCheckOf(routeById('verifyMfa').request)).toBeDefined();
