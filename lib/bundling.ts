@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import type { RouteDefinition } from '../functions/http/routes.js';
 import { deferredMiddyBuiltinsPlugin } from './deferred-builtins.js';
+import { localStandInsPlugin } from './local-stand-ins.js';
 import { precompiledSchemasPlugin } from './precompiled-schemas.js';
 import { LAMBDA_RUNTIME } from './runtime.js';
 
@@ -38,7 +39,9 @@ const ESM_REQUIRE_BANNER = "import { createRequire as __mfaCreateRequire } from 
  * validator library at init, and zod only to word a refused body. The plugin needs esbuild's
  * async `build` (the package's assets are built ahead of time, so nothing builds at synth).
  * middy's imports of the Node built-ins it needs for streamed responses only are deferred to
- * their first use (lib/deferred-builtins.ts).
+ * their first use (lib/deferred-builtins.ts). The local stand-ins for KMS and SES (key files,
+ * nodemailer), which Lambda never runs, are left out: an import of one gets a module that refuses
+ * to be used (lib/local-stand-ins.ts).
  */
 export const HANDLER_ESBUILD_OPTIONS = {
   bundle: true,
@@ -57,5 +60,5 @@ export const HANDLER_ESBUILD_OPTIONS = {
   external: [] as string[],
   outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
-  plugins: [precompiledSchemasPlugin, deferredMiddyBuiltinsPlugin],
+  plugins: [precompiledSchemasPlugin, deferredMiddyBuiltinsPlugin, localStandInsPlugin],
 } as const satisfies BuildOptions;

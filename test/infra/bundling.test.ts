@@ -147,7 +147,7 @@ describe('handler bundles', () => {
     expect(checked).toEqual(expect.arrayContaining(['adminGetMfaStatus 200', 'adminGetMfaStatus 400']));
   }, 300_000);
 
-  it('load no validator library and no Metrics when a function starts: the configuration is read by plain rules, zod is a chunk read only to word a refused body', async () => {
+  it('load no validator library and no Metrics when a function starts (the configuration is read by plain rules, zod is a chunk read only to word a refused body) and carry no local stand-in', async () => {
     for (const { id } of ROUTES.filter((route) => route.auth !== 'public')) {
       const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(routeById(id)) }, write: false, metafile: true, outdir: 'unused' });
       const inputsOf = (outputs: string[]) => outputs.flatMap((name) => Object.entries(metafile.outputs[name]!.inputs).flatMap(([path, input]) => (input.bytesInOutput > 0 ? [path] : [])));
@@ -163,6 +163,8 @@ describe('handler bundles', () => {
       expect(atStart.filter((path) => path.includes('node_modules/@aws-lambda-powertools/metrics/')), id).toEqual([]);
       const all = Object.keys(metafile.outputs).filter((name) => name.endsWith('.mjs'));
       expect(inputsOf(all).some((path) => path.includes('node_modules/zod/v4/classic/')), id).toBe(true);
+      // The local stand-ins for KMS and SES (key files, nodemailer) are in no file of the function, loaded or not (lib/local-stand-ins.ts).
+      expect(inputsOf(all).filter((path) => path.startsWith('functions/adapters/local/') || path.includes('node_modules/nodemailer/')), id).toEqual([]);
     }
   }, 120_000);
 
