@@ -112,6 +112,9 @@ export function buildResults(input: {
             verifyMs: latency.webauthnVerify.requestMs,
             floorMs: latency.webauthnVerify.floorMs,
             floorCalls: latency.webauthnVerify.floorCalls,
+            floor: 'keyVerifyStorageFloor: the two writes of a key check on the item of a user with a key (bench/latency/floors.ts)',
+            againstTotpFloor: latency.webauthnVerify.againstTotpFloor,
+            totpFloorMs: latency.webauthnVerify.totpFloorMs,
             met: latency.webauthnVerify.ratio <= TARGETS.webauthnVerifyOverheadRatio,
           },
         }

@@ -86,11 +86,18 @@ export interface LatencyResults {
   /** Sizes of a verifying user's item, for the request units it costs. */
   item: { bytesWithKmsCiphertext: number };
   /**
-   * Verify with a WebAuthn assertion over its storage floor, once that method lands: its phase
-   * (bench/latency/phases/, listed in LATENCY_PHASES) returns this, and bench/report.ts reports
-   * it as `webauthnVerifyOverheadRatio` against TARGETS.webauthnVerifyOverheadRatio.
+   * Verify with a WebAuthn assertion over its storage floor (keyVerifyStorageFloor): its phase
+   * (bench/latency/phases/webauthn-verify.ts, listed in LATENCY_PHASES) returns this, and
+   * bench/report.ts reports it as `webauthnVerifyOverheadRatio` against
+   * TARGETS.webauthnVerifyOverheadRatio.
    */
-  webauthnVerify?: OverheadFigure & { ratioRuns: Repeated; floorCalls: readonly string[] };
+  webauthnVerify?: OverheadFigure & {
+    ratioRuns: Repeated;
+    floorCalls: readonly string[];
+    /** The median verification over the TOTP verification's floor (a TOTP user's item), measured in the same rounds: the floor of earlier runs. */
+    againstTotpFloor: number;
+    totpFloorMs: LatencySummary;
+  };
 }
 
 /** What every phase of the latency benchmark shares: the local stack, its clock, users and floors. */

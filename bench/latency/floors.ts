@@ -1,4 +1,4 @@
-import { quietAttemptGuard } from '../../functions/domain/lockout.js';
+import { PROOF_TIME_FRACTIONS, proofAttemptTime, quietAttemptGuard, quietProofGuard } from '../../functions/domain/lockout.js';
 import type { Clock } from '../../functions/domain/clock.js';
 import { authenticatorsOf, type TotpAuthenticator } from '../../functions/domain/mfa-record.js';
 import { stepAt } from '../../functions/methods/totp/totp.js';
@@ -67,6 +67,41 @@ export function verifyStorageFloor(store: MfaStore, pool: UserPool, clock: Clock
       await spendNextStep(store, user.sub, onlyApp(quiet.record), now);
       return elapsedMs(started);
     });
+}
+
+/** A user with a registered key, the session their token signs in with, and that session's pending authentication challenge. */
+export interface KeyFloorUser {
+  sub: string;
+  sessionId: string;
+  /** Asks for a challenge through the real route, untimed, as a key verification's client does first; resolves to it. */
+  challenge(): Promise<string>;
+}
+
+/**
+ * A key verification's storage, on the item of a user with a registered key, in the session the
+ * user has already checked a key in (so its count is the quiet write, as a verification's is):
+ * the conditional UpdateItem that counts the check in the session's and the user's windows and
+ * returns the item, then the conditional UpdateItem that consumes the challenge and moves the
+ * key's counter. The challenge is asked for first, untimed, as the verification's is.
+ */
+export function keyVerifyStorageFloor(store: MfaStore, users: readonly KeyFloorUser[], clock: Clock): Floor {
+  let next = 0;
+  return async () => {
+    const user = users[next++ % users.length]!;
+    const challenge = await user.challenge();
+    const started = performance.now();
+    const now = clock.now();
+    const guard = { lane: 'unguessable' as const, requires: 'mfa-enabled' as const, sessionId: user.sessionId, at: proofAttemptTime(now, 1 + (next % (PROOF_TIME_FRACTIONS - 1))), ...quietProofGuard(now) };
+    const quiet = await store.countQuietAttempt(user.sub, guard, now);
+    if (!quiet.counted || !quiet.record) throw new Error('The key floor count write was refused.');
+    const key = authenticatorsOf(quiet.record, 'webauthn')[0];
+    if (!key) throw new Error('A key floor user has no key.');
+    const proof = { kind: 'webauthn' as const, authenticatorId: key.id, sessionId: user.sessionId, challenge, previousCounter: key.counter, counter: key.counter + 1, backedUp: false };
+    const result = await store.commitProof(user.sub, proof, { kind: 'none' }, now);
+    const ms = elapsedMs(started);
+    if (result !== 'ok') throw new Error('The key floor write was refused.');
+    return ms;
+  };
 }
 
 /** The floor as the issue first defined it: GetItem + one conditional UpdateItem. Reported beside the verify ratio. */
