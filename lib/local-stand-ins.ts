@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Plugin } from 'esbuild';
+import { build as esbuild, type Plugin } from 'esbuild';
 
 /*
  * The local stand-ins for AWS (functions/adapters/local/: AES-GCM and a P-256 key in key files
@@ -12,23 +12,23 @@ import type { Plugin } from 'esbuild';
  * its source map) that Lambda never loads.
  *
  * In a handler bundle, an import of a module of that folder from outside it gets, in its place,
- * a module with the same export names, each of which refuses loudly to be used (called,
- * constructed or asked for a static method). A new export form the plugin cannot name fails the
- * build rather than slipping through.
+ * a module with the same export names (as esbuild reads them from the module), each of which
+ * refuses loudly to be used: called, constructed, asked for a static method or tested with
+ * `instanceof`. A module that re-exports another (`export *`) fails the build: its names cannot
+ * be read without following it.
  */
 
-const LOCAL_ADAPTERS_DIR = join('functions', 'adapters', 'local') + sep;
+/** The folder of the local adapters, wherever the tree being bundled is (the bench bundles older trees too). */
+const LOCAL_ADAPTERS_DIR = sep + join('functions', 'adapters', 'local');
 const NAMESPACE = 'local-stand-in';
 
-/** The names a local adapter module exports, read from its source: `export class|function|const|let|interface|type <name>`. */
-export function exportedNames(source: string, file: string): string[] {
-  if (/^export\s+(\{|\*|default\b)/m.test(source)) throw new Error(`${file}: only named declarations can be exported by a local adapter (lib/local-stand-ins.ts names them).`);
-  const names: string[] = [];
-  for (const found of source.matchAll(/^export\s+(?:abstract\s+)?(?:async\s+)?(class|function|const|let|interface|type)\s+([A-Za-z_$][\w$]*)/gm)) {
-    // Types leave no trace in JavaScript: an import of one is erased before bundling.
-    if (found[1] !== 'interface' && found[1] !== 'type') names.push(found[2]!);
-  }
-  return names;
+/** The names a module exports, as esbuild reads them from its source (every declaration form, `export { ... }` and `default`). */
+export async function exportedNames(path: string): Promise<string[]> {
+  if (/^\s*export\s*\*/m.test(readFileSync(path, 'utf8'))) throw new Error(`${path}: a local adapter re-exports another module; lib/local-stand-ins.ts can only stand in for the names a module declares.`);
+  const { metafile } = await esbuild({ entryPoints: [path], bundle: false, write: false, metafile: true, format: 'esm', platform: 'node', outdir: 'unused', logLevel: 'silent' });
+  const [output] = Object.values(metafile.outputs).filter((candidate) => candidate.entryPoint !== undefined);
+  if (!output) throw new Error(`${path}: esbuild named no exports.`);
+  return output.exports;
 }
 
 /** The module a bundle gets in place of a local adapter module: each export refuses to be used. */
@@ -37,9 +37,11 @@ export function refusingModule(file: string, names: readonly string[]): string {
     'function refused(name) {',
     // A function expression, not an arrow: only a constructor can be the target of a construct trap.
     `  const refuse = function () { throw new Error(name + ${JSON.stringify(` is a local stand-in for AWS (${file}): the Lambda bundles do not carry it, and MFA_ADAPTERS=local is refused in Lambda.`)}); };`,
-    '  return new Proxy(refuse, { construct: refuse, get: (target, key) => (key in Function.prototype ? Reflect.get(target, key) : refuse) });',
+    // Not thenable (awaiting it gives it back), no answer to other symbols; `instanceof` and every other property refuse.
+    '  const get = (target, key) => (key === Symbol.hasInstance ? refuse : typeof key === "symbol" || key === "then" ? undefined : key in Function.prototype ? Reflect.get(target, key) : refuse);',
+    '  return new Proxy(refuse, { construct: refuse, get });',
     '}',
-    ...names.map((name) => `export const ${name} = refused(${JSON.stringify(name)});`),
+    ...names.map((name) => (name === 'default' ? 'export default refused("default");' : `export const ${name} = refused(${JSON.stringify(name)});`)),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -49,15 +51,14 @@ export const localStandInsPlugin: Plugin = {
   name: 'local-stand-ins',
   setup(build) {
     build.onResolve({ filter: /[\\/]local[\\/][^\\/]+\.js$/ }, (args) => {
-      if (!args.importer || args.importer.includes(LOCAL_ADAPTERS_DIR)) return undefined;
+      if (!args.importer || args.importer.includes(`${sep}node_modules${sep}`) || dirname(args.importer).endsWith(LOCAL_ADAPTERS_DIR)) return undefined;
       const target = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts');
-      const root = build.initialOptions.absWorkingDir ?? process.cwd();
-      if (dirname(target) + sep !== join(root, LOCAL_ADAPTERS_DIR)) return undefined;
+      if (!dirname(target).endsWith(LOCAL_ADAPTERS_DIR)) return undefined;
       return { path: target, namespace: NAMESPACE };
     });
-    build.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
-      const file = args.path.slice(args.path.indexOf(LOCAL_ADAPTERS_DIR));
-      return { contents: refusingModule(file, exportedNames(readFileSync(args.path, 'utf8'), file)), loader: 'js' };
+    build.onLoad({ filter: /.*/, namespace: NAMESPACE }, async (args) => {
+      const file = args.path.slice(args.path.lastIndexOf(LOCAL_ADAPTERS_DIR) + 1);
+      return { contents: refusingModule(file, await exportedNames(args.path)), loader: 'js' };
     });
   },
 };

@@ -94,8 +94,8 @@ export interface LatencyResults {
   webauthnVerify?: OverheadFigure & {
     ratioRuns: Repeated;
     floorCalls: readonly string[];
-    /** The median verification over the TOTP verification's floor (a TOTP user's item), measured in the same rounds: the floor of earlier runs. */
-    againstTotpFloor: number;
+    /** Over the TOTP verification's floor (a TOTP user's item), sampled in the same rounds: the floor of the runs before 2026-12-04; per round, as `ratioRuns`. */
+    againstTotpFloor: Repeated;
     totpFloorMs: LatencySummary;
   };
 }

@@ -12,6 +12,7 @@ import { ROUTES, routeById } from '../../functions/http/routes.js';
 import { withServices as unbundledRename } from '../../functions/handlers/rename-authenticator.js';
 import { withServices as unbundledVerifyMfa } from '../../functions/handlers/verify-mfa.js';
 import { apiGatewayEvent, lambdaContext } from '../../harness/lambda-invoke.js';
+import { ASSETS_DIR } from '../../lib/assets.js';
 import { HANDLER_ESBUILD_OPTIONS, handlerEntry } from '../../lib/bundling.js';
 import { MfaFunction } from '../../lib/constructs/mfa-function.js';
 
@@ -167,6 +168,22 @@ describe('handler bundles', () => {
       expect(inputsOf(all).filter((path) => path.startsWith('functions/adapters/local/') || path.includes('node_modules/nodemailer/')), id).toEqual([]);
     }
   }, 120_000);
+
+  it('of every function, as deployed, carry no local stand-in for KMS or SES (lib/local-stand-ins.ts): no key-file code, no nodemailer', () => {
+    const functions = readdirSync(join(ASSETS_DIR, 'functions'));
+    expect(functions.length).toBeGreaterThanOrEqual(ROUTES.length);
+    const withStandIns: string[] = [];
+    for (const name of functions) {
+      const files = readdirSync(join(ASSETS_DIR, 'functions', name)).filter((file) => file.endsWith('.mjs'));
+      expect(files.filter((file) => file.startsWith('nodemailer')), name).toEqual([]);
+      const code = files.map((file) => readFileSync(join(ASSETS_DIR, 'functions', name, file), 'utf8')).join('\n');
+      // The local adapters' own words: their key checks, their SMTP transport.
+      for (const words of ['does not hold a 256-bit key', 'does not hold a P-256 private JWK', 'createTransport']) expect(code.includes(words), `${name}: ${words}`).toBe(false);
+      if (code.includes('is a local stand-in for AWS')) withStandIns.push(name);
+    }
+    // The functions that wire a KMS key or the mailer got the refusing modules in their place.
+    expect(withStandIns).toEqual(expect.arrayContaining(['get-jwks', 'verify-mfa', 'start-email-challenge', 'start-totp-enrollment']));
+  });
 
   it.each(['getOpenIdConfiguration', 'getJwks'] as const)('of the public %s hold no zod, middy, route schemas or service', async (id) => {
     const { metafile } = await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: { index: handlerEntry(routeById(id)) }, write: false, metafile: true, outdir: 'unused' });
