@@ -69,7 +69,7 @@ export function verifyStorageFloor(store: MfaStore, pool: UserPool, clock: Clock
     });
 }
 
-/** A user with a registered key, the session their token signs in with, and that session's pending authentication challenge. */
+/** A user with a registered key, the session their token signs in with, and a way to ask for that session's next authentication challenge. */
 export interface KeyFloorUser {
   sub: string;
   sessionId: string;
