@@ -1,6 +1,8 @@
 /**
  * What a change bought at cold start: bundles the handlers of a git revision and of the working
- * tree with the stack's esbuild options, then times fresh processes of both, interleaved.
+ * tree, each with its own tree's esbuild options and plugins (`HANDLER_ESBUILD_OPTIONS` of its
+ * lib/bundling.ts; both resolve packages from the working tree's node_modules), then times fresh
+ * processes of both, interleaved.
  *
  *   npx tsx bench/compare-cold-start.ts <git-ref> [runs] [handler ...]
  */
@@ -9,7 +11,7 @@ import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { routeById, ROUTES } from '../functions/http/routes.js';
 import { HANDLER_ESBUILD_OPTIONS, PROJECT_ROOT } from '../lib/bundling.js';
 import { LAMBDA_NODE, lambdaLikeEnv } from './cold-start.js';
@@ -29,9 +31,12 @@ try {
   await mkdir(before);
   execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(before)}`], { cwd: PROJECT_ROOT });
   await symlink(join(PROJECT_ROOT, 'node_modules'), join(before, 'node_modules'));
+  // The revision's own bundling: its plugins (precompiled schemas, stand-ins) are part of what it shipped.
+  const { HANDLER_ESBUILD_OPTIONS: beforeOptions } = (await import(pathToFileURL(join(before, 'lib', 'bundling.ts')).href)) as { HANDLER_ESBUILD_OPTIONS?: BuildOptions };
+  if (!beforeOptions) throw new Error(`${ref}'s lib/bundling.ts exports no HANDLER_ESBUILD_OPTIONS: compare against a later revision.`);
 
-  const bundleOf = async (root: string, handler: string, out: string) => {
-    await build({ ...HANDLER_ESBUILD_OPTIONS, entryPoints: [join(root, 'functions', 'handlers', `${handler}.ts`)], outdir: out, absWorkingDir: root, logLevel: 'error' });
+  const bundleOf = async (options: BuildOptions, root: string, handler: string, out: string) => {
+    await build({ ...options, entryPoints: [join(root, 'functions', 'handlers', `${handler}.ts`)], outdir: out, absWorkingDir: root, logLevel: 'error' });
     const file = join(out, `${handler}.mjs`);
     return { file, kb: round((await stat(file)).size / 1024, 1) };
   };
@@ -47,8 +52,8 @@ try {
   process.stdout.write('handler                        KB before -> after    process ms before -> after    import ms before -> after\n');
   for (const route of routes) {
     const env = lambdaLikeEnv(routeById(route.id));
-    const old = await bundleOf(before, route.handler, join(work, 'out-before', route.handler));
-    const now = await bundleOf(PROJECT_ROOT, route.handler, join(work, 'out-after', route.handler));
+    const old = await bundleOf(beforeOptions, before, route.handler, join(work, 'out-before', route.handler));
+    const now = await bundleOf(HANDLER_ESBUILD_OPTIONS, PROJECT_ROOT, route.handler, join(work, 'out-after', route.handler));
     const samples = { old: [] as ReturnType<typeof time>[], now: [] as ReturnType<typeof time>[] };
     time(old.file, env);
     time(now.file, env);
