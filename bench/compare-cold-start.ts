@@ -7,6 +7,7 @@
  *   npx tsx bench/compare-cold-start.ts <git-ref> [runs] [handler ...]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +33,13 @@ try {
   execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(before)}`], { cwd: PROJECT_ROOT });
   await symlink(join(PROJECT_ROOT, 'node_modules'), join(before, 'node_modules'));
   // The revision's own bundling: its plugins (precompiled schemas, stand-ins) are part of what it shipped.
-  const { HANDLER_ESBUILD_OPTIONS: beforeOptions } = (await import(pathToFileURL(join(before, 'lib', 'bundling.ts')).href)) as { HANDLER_ESBUILD_OPTIONS?: BuildOptions };
-  if (!beforeOptions) throw new Error(`${ref}'s lib/bundling.ts exports no HANDLER_ESBUILD_OPTIONS: compare against a later revision.`);
+  const beforeBundling = join(before, 'lib', 'bundling.ts');
+  const { HANDLER_ESBUILD_OPTIONS: beforeOptions } = existsSync(beforeBundling)
+    ? ((await import(pathToFileURL(beforeBundling).href).catch((error: unknown) => {
+        throw new Error(`Loading ${ref}'s lib/bundling.ts against the working tree's node_modules failed (that revision's package-lock may differ): ${(error as Error).message}`);
+      })) as { HANDLER_ESBUILD_OPTIONS?: BuildOptions })
+    : {};
+  if (!beforeOptions) throw new Error(`${ref} has no lib/bundling.ts exporting HANDLER_ESBUILD_OPTIONS: compare against a later revision.`);
 
   const bundleOf = async (options: BuildOptions, root: string, handler: string, out: string) => {
     await build({ ...options, entryPoints: [join(root, 'functions', 'handlers', `${handler}.ts`)], outdir: out, absWorkingDir: root, logLevel: 'error' });
@@ -52,7 +58,9 @@ try {
   process.stdout.write('handler                        KB before -> after    process ms before -> after    import ms before -> after\n');
   for (const route of routes) {
     const env = lambdaLikeEnv(routeById(route.id));
-    const old = await bundleOf(beforeOptions, before, route.handler, join(work, 'out-before', route.handler));
+    const old = await bundleOf(beforeOptions, before, route.handler, join(work, 'out-before', route.handler)).catch((error: unknown) => {
+      throw new Error(`Bundling ${route.handler} of ${ref} with its own lib/bundling.ts against the working tree's node_modules failed (that revision's package-lock may differ): ${(error as Error).message}`);
+    });
     const now = await bundleOf(HANDLER_ESBUILD_OPTIONS, PROJECT_ROOT, route.handler, join(work, 'out-after', route.handler));
     const samples = { old: [] as ReturnType<typeof time>[], now: [] as ReturnType<typeof time>[] };
     time(old.file, env);
