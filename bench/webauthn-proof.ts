@@ -3,8 +3,9 @@
  * check of one assertion (`proveWebAuthn`: the library's parsers and checks on node:crypto, functions/methods/webauthn/assertion.ts)
  * against the ES256 signature check alone (node:crypto), over assertions of a software key.
  */
-import { createHash, verify } from 'node:crypto';
+import { createHash, randomBytes, verify } from 'node:crypto';
 import type { MfaRecord } from '../functions/domain/mfa-record.js';
+import { CHALLENGE_KEY_BYTES, CHALLENGE_NONCE_BYTES, mintChallenge } from '../functions/methods/webauthn/challenges.js';
 import { proveWebAuthn, verifyRegistration, type RelyingParty } from '../functions/methods/webauthn/webauthn.js';
 import { SoftwareAuthenticator } from '../harness/software-authenticator.js';
 import { median } from './stats.js';
@@ -19,12 +20,13 @@ if (!registered) throw new Error('the software key did not register');
 
 const library: number[] = [];
 const signatureOnly: number[] = [];
+const challengeKey = randomBytes(CHALLENGE_KEY_BYTES);
 for (let i = 0; i < WARMUP + SAMPLES; i++) {
-  const challenge = Buffer.alloc(32, i % 251).toString('base64url');
+  const challenge = mintChallenge(challengeKey, { userId: 'bench', sessionId: 'bench' }, randomBytes(CHALLENGE_NONCE_BYTES), Date.now() + 60_000);
   const record: MfaRecord = {
     userId: 'bench',
     authenticators: [{ id: 'key', kind: 'webauthn', name: 'key', createdAt: 0, ...registered, counter: key.counter }],
-    challenges: { bench: { challenge, createdAt: Date.now(), expiresAt: Date.now() + 60_000, proved: false } },
+    webauthnChallengeKey: challengeKey,
     recoveryCodeHashes: [],
     failures: 0,
     legacy: false,

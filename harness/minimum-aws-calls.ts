@@ -82,12 +82,12 @@ export const MINIMUM_AWS_CALLS = {
   startWebAuthnChallenge: {
     route: 'startWebAuthnChallenge',
     calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    why: "Read the user's keys (the options list them), then store the session's challenge (replacing only its own; the session's rate entry comes with it when it has none).",
+    why: "Read the user's keys (the options list them); the challenge is minted (a MAC under the user's challenge key), not kept per user. One conditional write records its expiry in the session's own entry (so it replaces that session's earlier ones; the entry made when the session has none), with the user's challenge key on the user's first challenge.",
   },
   'verifyMfa (security key)': {
     route: 'verifyMfa',
     calls: ['dynamodb:UpdateItem', 'kms:Sign', 'dynamodb:UpdateItem'],
-    why: "Count the check in the session's rate window and the user's ceiling in the write that reads the item, verify the signature with the stored public key (no Decrypt), sign, then consume the challenge and move the counter by compare-and-swap.",
+    why: "Count the check in the session's rate window and the user's ceiling in the write that reads the item, verify the signature with the stored public key (no Decrypt), sign, then spend the challenge (its nonce joins the spent ones, only if not there yet) and move the counter by compare-and-swap.",
   },
   adminGetMfaStatus: {
     route: 'adminGetMfaStatus',

@@ -38,6 +38,8 @@ export interface ResponseKnobs {
   /** The credential `type` (`public-key`). */
   credentialType?: string;
   crossOrigin?: boolean;
+  /** A `topOrigin` in the client data: the ceremony ran in a frame of that origin. */
+  topOrigin?: string;
   /** The user handle (base64url) an assertion returns, as a discoverable credential does. */
   userHandle?: string;
 }
@@ -164,7 +166,13 @@ export class SoftwareAuthenticator {
 
   private clientData(type: string, challenge: string, knobs: ResponseKnobs): Buffer {
     return Buffer.from(
-      JSON.stringify({ type: knobs.type ?? type, challenge: knobs.challenge ?? challenge, origin: knobs.origin ?? this.origin, crossOrigin: knobs.crossOrigin ?? false }),
+      JSON.stringify({
+        type: knobs.type ?? type,
+        challenge: knobs.challenge ?? challenge,
+        origin: knobs.origin ?? this.origin,
+        crossOrigin: knobs.crossOrigin ?? false,
+        ...(knobs.topOrigin ? { topOrigin: knobs.topOrigin } : {}),
+      }),
     );
   }
 

@@ -2,6 +2,7 @@ import { PROOF_TIME_FRACTIONS, proofAttemptTime, quietAttemptGuard, quietProofGu
 import type { Clock } from '../../functions/domain/clock.js';
 import { authenticatorsOf, type TotpAuthenticator } from '../../functions/domain/mfa-record.js';
 import { stepAt } from '../../functions/methods/totp/totp.js';
+import { openChallenge } from '../../functions/methods/webauthn/challenges.js';
 import type { MfaRecord, MfaStore } from '../../functions/ports/mfa-store.js';
 import { MINIMUM_AWS_CALLS } from '../../harness/minimum-aws-calls.js';
 import { elapsedMs } from '../stats.js';
@@ -81,14 +82,24 @@ export interface KeyFloorUser {
  * A key verification's storage, on the item of a user with a registered key, in the session the
  * user has already checked a key in (so its count is the quiet write, as a verification's is):
  * the conditional UpdateItem that counts the check in the session's and the user's windows and
- * returns the item, then the conditional UpdateItem that consumes the challenge and moves the
- * key's counter. The challenge is asked for first, untimed, as the verification's is.
+ * returns the item, then the conditional UpdateItem that spends the challenge and moves the
+ * key's counter. The challenge is asked for first, untimed, as the verification's is, and opened
+ * untimed with the user's challenge key (read once per user), as the verification opens it in
+ * the time between its two writes.
  */
 export function keyVerifyStorageFloor(store: MfaStore, users: readonly KeyFloorUser[], clock: Clock): Floor {
   let next = 0;
+  const challengeKeys = new Map<string, Uint8Array>();
   return async () => {
     const user = users[next++ % users.length]!;
     const challenge = await user.challenge();
+    if (!challengeKeys.has(user.sub)) {
+      const stored = (await store.get(user.sub))?.webauthnChallengeKey;
+      if (!stored) throw new Error('A key floor user has no challenge key.');
+      challengeKeys.set(user.sub, stored);
+    }
+    const minted = openChallenge(challengeKeys.get(user.sub)!, { userId: user.sub, sessionId: user.sessionId }, challenge);
+    if (!minted) throw new Error('The route handed the key floor a challenge that does not open.');
     const started = performance.now();
     const now = clock.now();
     const guard = { lane: 'unguessable' as const, requires: 'mfa-enabled' as const, sessionId: user.sessionId, at: proofAttemptTime(now, 1 + (next % (PROOF_TIME_FRACTIONS - 1))), ...quietProofGuard(now) };
@@ -96,7 +107,17 @@ export function keyVerifyStorageFloor(store: MfaStore, users: readonly KeyFloorU
     if (!quiet.counted || !quiet.record) throw new Error('The key floor count write was refused.');
     const key = authenticatorsOf(quiet.record, 'webauthn')[0];
     if (!key) throw new Error('A key floor user has no key.');
-    const proof = { kind: 'webauthn' as const, authenticatorId: key.id, sessionId: user.sessionId, challenge, previousCounter: key.counter, counter: key.counter + 1, backedUp: false };
+    const proof = {
+      kind: 'webauthn' as const,
+      authenticatorId: key.id,
+      sessionId: user.sessionId,
+      challengeNonce: minted.nonce,
+      challengeExpiresAt: minted.expiresAt,
+      spentRead: quiet.record.spentChallenges,
+      previousCounter: key.counter,
+      counter: key.counter + 1,
+      backedUp: false,
+    };
     const result = await store.commitProof(user.sub, proof, { kind: 'none' }, now);
     const ms = elapsedMs(started);
     if (result !== 'ok') throw new Error('The key floor write was refused.');

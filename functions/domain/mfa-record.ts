@@ -123,18 +123,25 @@ export interface MfaRecord extends LockoutState, ProofRateState {
    * a copy of one is recognised as spent without running the KDF.
    */
   spentRecoveryCodeDigests?: string[] | undefined;
-  /** Pending ceremonies by session id (at most MAX_PENDING_PER_USER of each kind): apps being set up, keys being registered, key challenges. */
+  /** Pending ceremonies by session id (at most MAX_PENDING_PER_USER of each kind): apps being set up, keys being registered. */
   pendingEnrollments?: Record<string, PendingEnrollment> | undefined;
   registrations?: Record<string, PendingChallenge> | undefined;
-  challenges?: Record<string, PendingChallenge> | undefined;
   /** Per-session limits by session id (domain/sessions.ts); undefined when the item has none yet. */
   sessions?: Record<string, SessionLimits> | undefined;
   /** When reaching the per-user ceiling of recovery-code and key checks was last reported. */
   ceilingReportedAt?: number | undefined;
   /** The random WebAuthn user handle (never the subject). */
   webauthnUserHandle?: string | undefined;
-  /** The authentication challenge last consumed: a copy of the response that answered it is spent, not a guess. */
-  webauthnLastChallenge?: string | undefined;
+  /**
+   * The key that authenticates the user's key sign-in challenges (methods/webauthn/challenges.ts):
+   * challenges are minted, not stored. Made by the first challenge; gone with the user's keys.
+   */
+  webauthnChallengeKey?: Uint8Array | undefined;
+  /**
+   * Nonces of the sign-in challenges already answered, until each challenge expires: a copy of a
+   * response to one is spent, not a guess, and no challenge is answered twice.
+   */
+  spentChallenges?: Readonly<Record<string, number>> | undefined;
   /** A digest of the email code last consumed, bound to its session (spentEmailCodeDigest): a copy of it is spent, not a guess. */
   emailLastCodeDigest?: string | undefined;
   /** Pending email codes by first-factor session (`Actor.sessionId`): a new one replaces only its own session's. */

@@ -7,12 +7,15 @@ import { freeSlots, PROOF_ATTEMPTS_PER_WINDOW, PROOF_WINDOW_MS, slideWindow, win
  * - `refundTimes`: the last REFUNDS_PER_WINDOW copies of a right proof given back (a double click,
  *   a retry): beyond them, the session's copies are refused 429 and given nothing;
  * - `replayEvents`: when a `code.replay_refused` event was last published for a spent proof (by a
- *   short digest of it), so that a proof replayed in a loop yields at most one event a minute.
+ *   short digest of it), so that a proof replayed in a loop yields at most one event a minute;
+ * - `keyChallengeExpiresAt`: the expiry of the last key sign-in challenge handed to the session: a
+ *   challenge of the session that expires earlier was replaced by it and is no longer answered.
  */
 export interface SessionLimits {
   proofTimes: number[];
   refundTimes: number[];
   replayEvents: Record<string, number>;
+  keyChallengeExpiresAt?: number | undefined;
 }
 
 /** Copies of a right proof given back per session in any PROOF_WINDOW_MS. */
@@ -57,6 +60,7 @@ export function decideRefund(entry: SessionLimits | undefined, countedAt: number
   const event = recent[spentKey] === undefined;
   return {
     entry: {
+      ...current,
       proofTimes: (countedAt !== undefined ? refundProofAttempt(current.proofTimes, countedAt) : null) ?? current.proofTimes,
       refundTimes: slideWindow(current.refundTimes, nowMs),
       replayEvents: event ? { ...recent, [spentKey]: nowMs } : recent,
@@ -65,8 +69,9 @@ export function decideRefund(entry: SessionLimits | undefined, countedAt: number
   };
 }
 
-/** The last time a session did anything that counts (0 for never). */
-const lastActive = (entry: SessionLimits): number => Math.max(0, ...entry.proofTimes, ...entry.refundTimes, ...Object.values(entry.replayEvents));
+/** The last time a session did anything that counts (0 for never); a session with a live key challenge counts as active until it expires. */
+const lastActive = (entry: SessionLimits): number =>
+  Math.max(0, ...entry.proofTimes, ...entry.refundTimes, ...Object.values(entry.replayEvents), entry.keyChallengeExpiresAt ?? 0);
 
 /**
  * The entries to drop before adding a new session's, so that at most MAX_SESSION_ENTRIES remain:

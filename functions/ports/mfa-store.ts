@@ -40,8 +40,23 @@ export type Proof =
   | { kind: 'totp'; authenticatorId: string; sealedSecret: Uint8Array; step: number; codeDigest: string }
   /** One unused recovery code (its stored hash); `digest` is kept once it is spent, to recognise a copy. */
   | { kind: 'recovery_code'; hash: string; digest: string }
-  /** A key's verified assertion over the session's pending challenge; the counter moves from `previousCounter`. */
-  | { kind: 'webauthn'; authenticatorId: string; sessionId: string; challenge: string; previousCounter: number; counter: number; backedUp: boolean }
+  /**
+   * A key's verified assertion over a challenge minted for the session (methods/webauthn/challenges.ts),
+   * spent by the write: `challengeNonce` joins the spent challenges until `challengeExpiresAt`,
+   * and the write must find it not there yet; `spentRead` is the map as read (undefined: none),
+   * whose expired entries the write drops. The counter moves from `previousCounter`.
+   */
+  | {
+      kind: 'webauthn';
+      authenticatorId: string;
+      sessionId: string;
+      challengeNonce: string;
+      challengeExpiresAt: number;
+      spentRead: Readonly<Record<string, number>> | undefined;
+      previousCounter: number;
+      counter: number;
+      backedUp: boolean;
+    }
   /** A code of the app the session is setting up (confirming its pending enrollment). */
   | { kind: 'pending_totp'; sessionId: string; sealedSecret: Uint8Array; step: number }
   /** The email code pending for this session (its stored hash), proving the user's email method; `codeDigest` is kept once it is spent, to recognise a copy. */
@@ -239,18 +254,12 @@ export interface MfaStore {
   ): Promise<{ result: WriteResult; userHandle?: string | undefined }>;
 
   /**
-   * Stores (or replaces) the session's pending authentication challenge, dropping others as read
-   * in `pendingRead` past MAX_PENDING_PER_USER, with the session's entry when it has none yet
-   * (`session`); conflict unless MFA is on and the map is still as read.
+   * Records a key sign-in challenge handed to a session: the session's entry with the
+   * challenge's expiry (`session`; made when the session has none, so that the answer's check
+   * counts in one write), and the user's challenge key when the item has none yet
+   * (`newChallengeKey`). Conflict unless MFA is on and the item is still as read.
    */
-  putAuthenticationChallenge(
-    userId: string,
-    sessionId: string,
-    challenge: PendingChallenge,
-    pendingRead: PendingMapRead,
-    session: SessionChange | undefined,
-    now: number,
-  ): Promise<WriteResult>;
+  recordKeyChallenge(userId: string, input: { newChallengeKey?: Uint8Array | undefined; session: SessionChange }, now: number): Promise<WriteResult>;
 
   /**
    * Adds a key whose registration answered the session's pending challenge, consuming it, with

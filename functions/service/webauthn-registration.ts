@@ -21,6 +21,7 @@ import {
   WEBAUTHN_USER_HANDLE_BYTES,
   type RegistrationResponseJSON,
 } from '../methods/webauthn/webauthn.js';
+import { CHALLENGE_KEY_BYTES, CHALLENGE_NONCE_BYTES, mintChallenge } from '../methods/webauthn/challenges.js';
 import { sessionChangeOf, type AttemptEngine } from './attempts.js';
 import { audit, notifyAddressChangeOf, originOf, type Actor, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { newAuthenticatorId, recoveryCodeSetOnce } from './recovery-code-sets.js';
@@ -169,22 +170,27 @@ export class WebAuthnRegistration {
   }
 
   /**
-   * A fresh authentication challenge for the user's keys, replacing the session's pending one
-   * only (another session's challenge stays, up to MAX_PENDING_PER_USER). The session's entry
-   * is made in the same write when it has none, so that the answer's check counts in one write.
+   * A fresh authentication challenge for the user's keys, minted for the user and the session
+   * (methods/webauthn/challenges.ts), not kept per user: however many challenges other sessions
+   * ask for, this one stays answerable until it expires or is answered. The write records its
+   * expiry in the session's own entry only (so it replaces that session's earlier challenges),
+   * making the entry when the session has none (so that the answer's check counts in one write)
+   * and the user's challenge key on the user's first challenge.
    */
   async challenge(actor: Actor): Promise<ChallengeStarted> {
     const { store, clock, random, settings } = this.deps;
-    const challenge = Buffer.from(random.bytes(WEBAUTHN_CHALLENGE_BYTES)).toString('base64url');
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const record = await store.get(actor.userId);
       const keys = authenticatorsOf(record, 'webauthn');
       if (!record || keys.length === 0) throw new WebAuthnNotEnabledError();
       const now = clock.now();
+      const newChallengeKey = record.webauthnChallengeKey ? undefined : random.bytes(CHALLENGE_KEY_BYTES);
       const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
-      const session = record.sessions?.[actor.sessionId] ? undefined : sessionChangeOf(record, actor.sessionId, undefined, freshSession(), now);
-      const pending = { challenge, createdAt: now, expiresAt, proved: false };
-      if ((await store.putAuthenticationChallenge(actor.userId, actor.sessionId, pending, record.challenges, session, now)) === 'conflict') continue;
+      const before = record.sessions?.[actor.sessionId];
+      const session = sessionChangeOf(record, actor.sessionId, before, { ...(before ?? freshSession()), keyChallengeExpiresAt: expiresAt }, now);
+      if ((await store.recordKeyChallenge(actor.userId, { newChallengeKey, session }, now)) === 'conflict') continue;
+      const binding = { userId: actor.userId, sessionId: actor.sessionId };
+      const challenge = mintChallenge((newChallengeKey ?? record.webauthnChallengeKey)!, binding, random.bytes(CHALLENGE_NONCE_BYTES), expiresAt);
       audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });
       return { options: await authenticationOptions(settings.relyingParty, { challenge, keys }), expiresAt: new Date(expiresAt).toISOString() };
     }

@@ -150,7 +150,7 @@ describe('HTTP journey when storage fails', () => {
     commitProof: fail,
     putPendingEnrollment: fail,
     putRegistration: fail,
-    putAuthenticationChallenge: fail,
+    recordKeyChallenge: fail,
     putDeviceChallenge: fail,
     forgetDevices: fail,
     addRegisteredKey: fail,

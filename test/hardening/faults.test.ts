@@ -30,7 +30,7 @@ class SwitchableStore implements MfaStore {
   commitProof: MfaStore['commitProof'] = (...args) => this.target.commitProof(...args);
   putPendingEnrollment: MfaStore['putPendingEnrollment'] = (...args) => this.target.putPendingEnrollment(...args);
   putRegistration: MfaStore['putRegistration'] = (...args) => this.target.putRegistration(...args);
-  putAuthenticationChallenge: MfaStore['putAuthenticationChallenge'] = (...args) => this.target.putAuthenticationChallenge(...args);
+  recordKeyChallenge: MfaStore['recordKeyChallenge'] = (...args) => this.target.recordKeyChallenge(...args);
   addRegisteredKey: MfaStore['addRegisteredKey'] = (...args) => this.target.addRegisteredKey(...args);
   putDeviceChallenge: MfaStore['putDeviceChallenge'] = (...args) => this.target.putDeviceChallenge(...args);
   forgetDevices: MfaStore['forgetDevices'] = (...args) => this.target.forgetDevices(...args);

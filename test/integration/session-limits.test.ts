@@ -127,18 +127,50 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(attacker, { webauthn: key.assert(options) })).rejects.toBeInstanceOf(InvalidCredentialError);
   });
 
-  it('keeps at most 5 pending challenges per user: a sixth session drops the oldest, its own replaces only its own', async () => {
+  it('lets the user answer their challenge however many other sessions ask for challenges meanwhile (nothing pending is stored)', async () => {
     const { user, key } = await victim();
-    const sessions = Array.from({ length: MAX_PENDING_PER_USER + 1 }, () => otherSessionOf(user));
-    const answers: SecondFactor[] = [];
-    for (const session of sessions) {
-      answers.push({ webauthn: key.assert((await service.startWebAuthnChallenge(session)).options) });
+    const { options } = await service.startWebAuthnChallenge(user);
+    // Far more sessions than any per-user store of pending challenges would keep, each asking twice.
+    const others = Array.from({ length: 4 * MAX_PENDING_PER_USER + 20 }, () => otherSessionOf(user));
+    for (const session of others) {
+      await service.startWebAuthnChallenge(session);
+      await service.startWebAuthnChallenge(session);
       t.clock.advance(1);
     }
     const item = await readUserItem(t.client, t.tableName, user.userId);
-    expect(Object.keys(item!.webauthnChallenges!.M!)).toHaveLength(MAX_PENDING_PER_USER);
-    await expect(service.verify(sessions[0]!, answers[0]!)).rejects.toBeInstanceOf(InvalidCredentialError);
-    await expect(service.verify(sessions[5]!, answers[5]!)).resolves.toMatchObject({ method: 'webauthn' });
+    expect(item!.webauthnChallenges).toBeUndefined();
+    // They even pushed the user's session entry out of the 32 kept: it only recorded which challenge is the session's latest.
+    expect(Object.keys(item!.sessions!.M!)).toHaveLength(MAX_SESSION_ENTRIES);
+    expect(Object.keys(item!.sessions!.M!)).not.toContain(user.sessionId);
+    await expect(service.verify(user, { webauthn: key.assert(options) })).resolves.toMatchObject({ method: 'webauthn' });
+    // Answered once: a copy is spent, given back, never a second sign-in.
+    await expect(service.verify(user, { webauthn: key.assert(options) })).rejects.toBeInstanceOf(InvalidCredentialError);
+    expect(t.audit.names().at(-1)).toBe('mfa.code.replay_refused');
+  });
+
+  it("replaces a session's earlier challenge with its new one, answers each challenge once, and keeps spent ones only until they expire", async () => {
+    const { user, key } = await victim();
+    const first = await service.startWebAuthnChallenge(user);
+    t.clock.advance(1);
+    const second = await service.startWebAuthnChallenge(user);
+    // Another session's challenges replace nothing of this one's.
+    await service.startWebAuthnChallenge(otherSessionOf(user));
+    await expect(service.verify(user, { webauthn: key.assert(first.options) })).rejects.toBeInstanceOf(InvalidCredentialError);
+    expect(t.audit.names().at(-1)).toBe('mfa.verify.failed');
+    const answer = { webauthn: key.assert(second.options) };
+    await expect(service.verify(user, answer)).resolves.toMatchObject({ method: 'webauthn' });
+    // A copy of the answer, even after the session asked for a newer challenge: spent, given back.
+    await service.startWebAuthnChallenge(user);
+    await expect(service.verify(user, answer)).rejects.toBeInstanceOf(InvalidCredentialError);
+    expect(t.audit.names().at(-1)).toBe('mfa.code.replay_refused');
+    // Expired: refused; and the spent challenges kept only until they expire (the next spend drops them).
+    const third = await service.startWebAuthnChallenge(user);
+    t.clock.advance(5 * 60_000);
+    await expect(service.verify(user, { webauthn: key.assert(third.options) })).rejects.toBeInstanceOf(InvalidCredentialError);
+    expect(t.audit.names().at(-1)).toBe('mfa.verify.failed');
+    await expect(service.verify(user, { webauthn: key.assert((await service.startWebAuthnChallenge(user)).options) })).resolves.toMatchObject({ method: 'webauthn' });
+    const item = await readUserItem(t.client, t.tableName, user.userId);
+    expect(Object.keys(item!.webauthnSpentChallenges!.M!)).toHaveLength(1);
   });
 
   it('keeps a pending app enrollment per session: another session starting one does not replace it; past 5 the oldest goes', async () => {

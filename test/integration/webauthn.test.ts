@@ -1,4 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LEGACY_TOTP_ID, userKey } from '../../functions/adapters/aws/mfa-item.js';
@@ -286,14 +286,18 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       await expect(t.service.startWebAuthnChallenge(actor)).rejects.toBeInstanceOf(WebAuthnNotEnabledError);
     });
 
-    it("offers the user's keys with their transports, a 32-byte challenge, user verification discouraged, for 5 minutes", async () => {
+    it("offers the user's keys with their transports, a minted challenge (39 bytes, 16 of them random), user verification discouraged, for 5 minutes", async () => {
       const usb = new SoftwareAuthenticator();
       await registerKey(usb);
       const passkey = new SoftwareAuthenticator({ passkey: true });
       await registerKey(passkey, { factor: await keyProof(usb) });
       const { options, expiresAt } = await t.service.startWebAuthnChallenge(actor);
       expect(options.rpId).toBe('localhost');
-      expect(b64urlBytes(options.challenge)).toHaveLength(32);
+      expect(b64urlBytes(options.challenge)).toHaveLength(39);
+      // Not stored: the item holds only the user's challenge key.
+      const stored = (await item())!;
+      expect(stored.webauthnChallengeKey!.B).toHaveLength(32);
+      expect(stored.webauthnChallenges).toBeUndefined();
       expect(options.userVerification).toBe('discouraged');
       expect(options.timeout).toBe(300_000);
       expect(options.allowCredentials).toEqual([
@@ -308,14 +312,15 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
     it('issues an assertion with amr mfa, pop, hwk for a device-bound key, and moves its counter', async () => {
       const key = new SoftwareAuthenticator({ counter: 41 });
       const { confirmed } = await registerKey(key);
-      const verified = await t.service.verify(actor, await keyProof(key), 'n-1');
+      const started = await t.service.startWebAuthnChallenge(actor);
+      const verified = await t.service.verify(actor, { webauthn: key.assert(started.options) }, 'n-1');
       expect(verified).toMatchObject({ method: 'webauthn', recoveryCodesRemaining: 10 });
       const payload = await assertionPayload(verified.assertion);
       expect(payload).toMatchObject({ sub: actor.userId, amr: ['mfa', 'pop', 'hwk'], nonce: 'n-1' });
       const stored = (await item())!;
       expect(stored.authenticators!.M![confirmed.authenticator.id]!.M!.counter!.N).toBe('42');
-      // The session's challenge was consumed with the write that moved the counter.
-      expect(stored.webauthnChallenges!.M).toEqual({});
+      // The challenge was spent in the write that moved the counter: its nonce is kept until it expires.
+      expect(Object.values(stored.webauthnSpentChallenges!.M!)).toEqual([{ N: String(Date.parse(started.expiresAt)) }]);
       const view = (await t.service.status(actor)).authenticators[0]!;
       expect(view.lastUsedAt).toBe(new Date(t.clock.now()).toISOString());
       expect(t.audit.events.at(-1)).toMatchObject({ event: 'mfa.verify.succeeded', method: 'webauthn', authenticatorId: confirmed.authenticator.id });
@@ -419,6 +424,42 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
         if (r.status === 'rejected') expect([InvalidCredentialError, TooManyAttemptsError].some((E) => r.reason instanceof E), String(r.reason)).toBe(true);
       }
       expect((await item())!.authenticators!.M![confirmed.authenticator.id]!.M!.counter!.N).toBe('1');
+    });
+
+    it("spends a challenge in the store at most once, and only on the spent challenges as read (a conflict, never an error, when they changed)", async () => {
+      const key = new SoftwareAuthenticator();
+      const { confirmed } = await registerKey(key);
+      const started = await t.service.startWebAuthnChallenge(actor);
+      await t.service.verify(actor, { webauthn: key.assert(started.options) });
+      const spent = (await t.deps.store.get(actor.userId))!.spentChallenges!;
+      const [nonce] = Object.keys(spent);
+      const now = t.clock.now();
+      const proof = (challengeNonce: string, spentRead: Readonly<Record<string, number>> | undefined) => ({
+        kind: 'webauthn' as const,
+        authenticatorId: confirmed.authenticator.id,
+        sessionId: actor.sessionId,
+        challengeNonce,
+        challengeExpiresAt: now + 300_000,
+        spentRead,
+        previousCounter: key.counter,
+        counter: key.counter + 1,
+        backedUp: false,
+      });
+      const commit = (p: ReturnType<typeof proof>) => t.deps.store.commitProof(actor.userId, p, { kind: 'none' }, now);
+      // The same nonce again: refused by the write, whatever the caller read.
+      await expect(commit(proof(nonce!, spent))).resolves.toBe('conflict');
+      // A new nonce on a stale reading: the map is there but was read as absent.
+      await expect(commit(proof('fresh-nonce', undefined))).resolves.toBe('conflict');
+      // The map gone meanwhile (every key removed, an admin reset): a conflict, not a failed write.
+      const raw = { ...(await item())! };
+      await t.client.send(new UpdateItemCommand({ TableName: t.tableName, Key: userKey(actor.userId), UpdateExpression: 'REMOVE webauthnSpentChallenges' }));
+      await expect(commit(proof('fresh-nonce', spent))).resolves.toBe('conflict');
+      await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: raw }));
+      // As read: spent, with the entries that had expired dropped.
+      t.clock.advance(301_000);
+      const later = t.clock.now();
+      await expect(t.deps.store.commitProof(actor.userId, { ...proof('fresh-nonce', spent), challengeExpiresAt: later + 300_000 }, { kind: 'none' }, later)).resolves.toBe('ok');
+      expect(Object.keys((await item())!.webauthnSpentChallenges!.M!)).toEqual(['fresh-nonce']);
     });
 
     it('refuses copies of one assertion arriving at once as spent: one succeeds, the window keeps one slot for the burst', async () => {

@@ -1,6 +1,9 @@
 import { createECDH, createPrivateKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MfaRecord, WebAuthnAuthenticator } from '../../functions/domain/mfa-record.js';
+import { freshSession } from '../../functions/domain/sessions.js';
+import { verifyAssertion } from '../../functions/methods/webauthn/assertion.js';
+import { CHALLENGE_KEY_BYTES, mintChallenge } from '../../functions/methods/webauthn/challenges.js';
 import {
   proveWebAuthn,
   verifyRegistration,
@@ -14,21 +17,33 @@ import { TEST_VECTOR_RP, WEBAUTHN_TEST_VECTORS, type WebAuthnTestVector } from '
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 const NOW = Date.UTC(2026, 10, 28, 12);
-/** The session that asked for the pending challenge. */
+/** The session that asked for the challenge. */
 const SESSION = 'session-1';
+const USER = 'user-1';
+/** The user's challenge key, as the first challenge stores it. */
+const CHALLENGE_KEY = Buffer.alloc(CHALLENGE_KEY_BYTES, 3);
+const NONCE = Buffer.alloc(16, 7);
 
-/** The record the service would hold once the registration is stored and a challenge is pending. */
-function recordWith(credential: RegisteredCredential, challenge: string, expiresAt = NOW + 60_000): MfaRecord {
+/** A challenge as the service mints it for the user and a session (SESSION unless said). */
+const minted = (expiresAt = NOW + 60_000, binding = { userId: USER, sessionId: SESSION }, nonce: Uint8Array = NONCE) => mintChallenge(CHALLENGE_KEY, binding, nonce, expiresAt);
+
+/** The record the service would hold once the registration is stored and the user has asked for a challenge. */
+function recordWith(credential: RegisteredCredential, extra: Partial<MfaRecord> = {}): MfaRecord {
   const key: WebAuthnAuthenticator = { id: 'key-1', kind: 'webauthn', name: 'Security key', createdAt: NOW, ...credential };
   return {
-    userId: 'user-1',
+    userId: USER,
     authenticators: [key],
     recoveryCodeHashes: [],
-    challenges: { [SESSION]: { challenge, createdAt: NOW, expiresAt, proved: false } },
+    webauthnChallengeKey: CHALLENGE_KEY,
     failures: 0,
     legacy: false,
+    ...extra,
   };
 }
+
+/** The checks assertion.ts makes of a test vector's assertion, against the vector's own challenge (which the service did not mint). */
+const checkVector = (rp: RelyingParty, credential: RegisteredCredential, vector: WebAuthnTestVector, challenge = b64(vector.authentication.challenge)) =>
+  verifyAssertion(vectorAssertion(vector), { challenge, origins: rp.origins, rpId: rp.id }, { id: credential.credentialId, publicKey: credential.publicKey });
 
 function vectorRegistration(vector: WebAuthnTestVector): RegistrationResponseJSON {
   const id = b64(vector.registration.credentialId);
@@ -77,10 +92,7 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     expect(registered!.backupEligible).toBe((flagsOf(vector) & 0x08) !== 0);
     expect(registered!.backedUp).toBe((flagsOf(vector) & 0x18) === 0x18);
 
-    const proved = await proveWebAuthn(rp, recordWith(registered!, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION);
-    expect(proved).toEqual({
-      proof: expect.objectContaining({ kind: 'webauthn', authenticatorId: 'key-1', challenge: b64(vector.authentication.challenge), previousCounter: 0, counter: 0 }),
-    });
+    await expect(checkVector(rp, registered!, vector)).resolves.toMatchObject({ newCounter: 0 });
   });
 
   it.each(['packed-es384', 'packed-ed448'] as const)('%s: refuses a credential of an algorithm the options do not offer', async (name) => {
@@ -91,11 +103,14 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
   it.each(['none-es256-crossOrigin', 'none-es256-topOrigin'] as const)('%s: refuses a ceremony run inside another origin\'s frame', async (name) => {
     const vector = WEBAUTHN_TEST_VECTORS[name];
     await expect(verifyRegistration(rp, vectorRegistration(vector), b64(vector.registration.challenge))).resolves.toBeNull();
-    // Its assertion too, against the credential as a same-origin registration would have stored it.
+    // Assertions in a frame are refused with the software key below (its crossOrigin and topOrigin knobs), on challenges the service minted.
+  });
+
+  it('refuses the top-origin example\'s assertion in the signature checks too', async () => {
+    const vector = WEBAUTHN_TEST_VECTORS['none-es256-topOrigin'];
     const plain = WEBAUTHN_TEST_VECTORS['none-es256'];
     const registered = (await verifyRegistration(rp, vectorRegistration(plain), b64(plain.registration.challenge)))!;
-    const key = { ...registered, credentialId: b64(vector.registration.credentialId) };
-    await expect(proveWebAuthn(rp, recordWith(key, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(checkVector(rp, { ...registered, credentialId: b64(vector.registration.credentialId) }, vector)).resolves.toBeNull();
   });
 
   it('refuses a self attestation whose signature does not verify (a bad attestation)', async () => {
@@ -109,15 +124,15 @@ describe('WebAuthn ceremonies on the WebAuthn Level 3 test vectors (section 16)'
     await expect(verifyRegistration(rp, vectorRegistration(vector), b64(vector.registration.challenge))).resolves.not.toBeNull();
   });
 
-  it('refuses the examples for another relying party, another challenge, or an expired one', async () => {
+  it('refuses the examples for another relying party or another challenge', async () => {
     const vector = WEBAUTHN_TEST_VECTORS['none-es256'];
     const localhost: RelyingParty = { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] };
     await expect(verifyRegistration(localhost, vectorRegistration(vector), b64(vector.registration.challenge))).resolves.toBeNull();
     await expect(verifyRegistration(rp, vectorRegistration(vector), b64(vector.authentication.challenge))).resolves.toBeNull();
     const registered = (await verifyRegistration(rp, vectorRegistration(vector), b64(vector.registration.challenge)))!;
-    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.registration.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(rp, recordWith(registered, b64(vector.authentication.challenge), NOW), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(localhost, recordWith(registered, b64(vector.authentication.challenge)), vectorAssertion(vector), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(checkVector(rp, registered, vector, b64(vector.registration.challenge))).resolves.toBeNull();
+    await expect(checkVector(localhost, registered, vector)).resolves.toBeNull();
+    await expect(checkVector(rp, registered, vector)).resolves.not.toBeNull();
   });
 });
 
@@ -164,7 +179,7 @@ describe('software authenticator (test support)', () => {
 
 describe('WebAuthn ceremonies with the software authenticator', () => {
   const rp: RelyingParty = { id: 'localhost', name: 'Acme', origins: ['http://localhost:3000'] };
-  const challenge = Buffer.alloc(32, 7).toString('base64url');
+  const challenge = minted();
   const options = { challenge, rp: { id: 'localhost' }, rpId: 'localhost' };
 
   async function registered(key: SoftwareAuthenticator): Promise<RegisteredCredential> {
@@ -177,9 +192,21 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     const key = new SoftwareAuthenticator({ algorithm });
     const credential = await registered(key);
     expect(credential).toMatchObject({ credentialId: key.credentialId, counter: 0, transports: ['usb'], backupEligible: false, backedUp: false });
-    const first = await proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION);
+    const first = await proveWebAuthn(rp, recordWith(credential), key.assert(options), NOW, SESSION);
     expect(first).toEqual({
-      proof: { kind: 'webauthn', authenticatorId: 'key-1', sessionId: SESSION, challenge, previousCounter: 0, counter: 1, backedUp: false, backupEligible: false, assertedBackupEligible: false },
+      proof: {
+        kind: 'webauthn',
+        authenticatorId: 'key-1',
+        sessionId: SESSION,
+        challengeNonce: NONCE.toString('base64url'),
+        challengeExpiresAt: NOW + 60_000,
+        spentRead: undefined,
+        previousCounter: 0,
+        counter: 1,
+        backedUp: false,
+        backupEligible: false,
+        assertedBackupEligible: false,
+      },
     });
   });
 
@@ -187,7 +214,7 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     const key = new SoftwareAuthenticator({ passkey: true, countsSignatures: false });
     const credential = await registered(key);
     expect(credential).toMatchObject({ backupEligible: true, backedUp: true, transports: ['hybrid', 'internal'] });
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toMatchObject({ proof: { counter: 0, backedUp: true, backupEligible: true } });
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options), NOW, SESSION)).resolves.toMatchObject({ proof: { counter: 0, backedUp: true, backupEligible: true } });
   });
 
   const WRONG: Array<[string, ResponseKnobs]> = [
@@ -198,13 +225,14 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     ['no user presence', { flags: { up: false } }],
     ['backed up without being backup eligible (BS without BE)', { flags: { be: false, bs: true } }],
     ['a cross-origin ceremony', { crossOrigin: true }],
+    ['a top origin (a ceremony in a frame)', { topOrigin: 'https://evil.example' }],
     ['another credential type', { credentialType: 'password' }],
   ];
 
   it('keeps the registered backup eligibility in the proof and tells what the assertion said', async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options, { flags: { be: true, bs: true } }), NOW, SESSION)).resolves.toMatchObject({
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options, { flags: { be: true, bs: true } }), NOW, SESSION)).resolves.toMatchObject({
       proof: { backupEligible: false, assertedBackupEligible: true, backedUp: true },
     });
   });
@@ -231,15 +259,15 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
   >)('refuses an assertion with %s', async (_, knobs) => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options, knobs), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options, knobs), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
     // The same key and challenge with nothing turned wrong: the refusal was the knob's.
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
   });
 
   it('applies the counter rule: both zero is fine, else the new one must be greater', async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    const at = (stored: number, sent: number) => proveWebAuthn(rp, recordWith({ ...credential, counter: stored }, challenge), key.assert(options, { counter: sent }), NOW, SESSION);
+    const at = (stored: number, sent: number) => proveWebAuthn(rp, recordWith({ ...credential, counter: stored }), key.assert(options, { counter: sent }), NOW, SESSION);
     await expect(at(0, 0)).resolves.toHaveProperty('proof.counter', 0);
     await expect(at(0, 1)).resolves.toHaveProperty('proof.counter', 1);
     await expect(at(5, 6)).resolves.toHaveProperty('proof.previousCounter', 5);
@@ -248,17 +276,66 @@ describe('WebAuthn ceremonies with the software authenticator', () => {
     await expect(at(5, 0)).resolves.toEqual({ refused: 'counter_regression', authenticatorId: 'key-1' });
   });
 
-  it('refuses an assertion to an expired or missing challenge', async () => {
+  it('refuses an assertion to an expired challenge, or when the user has no challenge key', async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge, NOW), key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(rp, { ...recordWith(credential, challenge), challenges: undefined }, key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    const expired = { ...options, challenge: minted(NOW) };
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(expired), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(expired), NOW - 1, SESSION)).resolves.toHaveProperty('proof');
+    // Minted by a function whose clock runs up to a minute ahead: still answerable.
+    const ahead = { ...options, challenge: minted(NOW + 5 * 60_000 + 60_000) };
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(ahead), NOW, SESSION)).resolves.toHaveProperty('proof');
+    await expect(proveWebAuthn(rp, recordWith(credential, { webauthnChallengeKey: undefined }), key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+  });
+
+  it("refuses an assertion to a challenge the session has since replaced with a later one", async () => {
+    const key = new SoftwareAuthenticator();
+    const credential = await registered(key);
+    const latest = (expiresAt: number) => recordWith(credential, { sessions: { [SESSION]: { ...freshSession(), keyChallengeExpiresAt: expiresAt } } });
+    await expect(proveWebAuthn(rp, latest(NOW + 60_001), key.assert(options), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, latest(NOW + 60_000), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
+    // Another session's later challenge replaces nothing of this one's.
+    await expect(proveWebAuthn(rp, recordWith(credential, { sessions: { other: { ...freshSession(), keyChallengeExpiresAt: NOW + 60_001 } } }), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
   });
 
   it("refuses an assertion presented by another session than the one that asked for its challenge", async () => {
     const key = new SoftwareAuthenticator();
     const credential = await registered(key);
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, 'another-session')).resolves.toEqual({ refused: 'wrong' });
-    await expect(proveWebAuthn(rp, recordWith(credential, challenge), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options), NOW, 'another-session')).resolves.toEqual({ refused: 'wrong' });
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert(options), NOW, SESSION)).resolves.toHaveProperty('proof');
+  });
+
+  it.each([
+    ['minted for another user', () => minted(NOW + 60_000, { userId: 'user-2', sessionId: SESSION })],
+    ['minted under another key', () => mintChallenge(Buffer.alloc(CHALLENGE_KEY_BYTES, 4), { userId: USER, sessionId: SESSION }, NONCE, NOW + 60_000)],
+    ['with a later expiry written over it', () => {
+      const bytes = Buffer.from(minted(), 'base64url');
+      bytes.writeUIntBE(NOW + 3_600_000, 1, 6);
+      return bytes.toString('base64url');
+    }],
+    ['with its MAC cut short', () => minted().slice(0, -4)],
+    ['minted (with the challenge key) to expire later than any challenge the service hands out', () => minted(NOW + 5 * 60_000 + 60_001)],
+    ['of 32 random bytes (not minted)', () => Buffer.alloc(32, 9).toString('base64url')],
+  ])('refuses an assertion to a challenge %s', async (_, challengeOf) => {
+    const key = new SoftwareAuthenticator();
+    const credential = await registered(key);
+    await expect(proveWebAuthn(rp, recordWith(credential), key.assert({ ...options, challenge: challengeOf() }), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
+  });
+
+  it('recognises a right response to a challenge already spent as a copy (no guess), and passes the spent challenges on to the write', async () => {
+    const key = new SoftwareAuthenticator();
+    const credential = await registered(key);
+    const response = key.assert(options);
+    const spent = { [NONCE.toString('base64url')]: NOW + 60_000, older: NOW - 1 };
+    await expect(proveWebAuthn(rp, recordWith(credential, { spentChallenges: spent }), response, NOW, SESSION)).resolves.toEqual({
+      refused: 'spent',
+      spentKey: expect.any(String),
+    });
+    // Spent in another write's map but not this challenge's: a proof, carrying the map as read.
+    await expect(proveWebAuthn(rp, recordWith(credential, { spentChallenges: { older: NOW - 1 } }), response, NOW, SESSION)).resolves.toMatchObject({
+      proof: { challengeNonce: NONCE.toString('base64url'), spentRead: { older: NOW - 1 } },
+    });
+    // A copy whose signature does not verify is a guess, spent challenge or not.
+    await expect(proveWebAuthn(rp, recordWith(credential, { spentChallenges: spent }), key.assert(options, { badSignature: true }), NOW, SESSION)).resolves.toEqual({ refused: 'wrong' });
   });
 });

@@ -14,6 +14,7 @@ import { ContentionError } from '../../domain/errors.js';
 import { NO_CEILING_ATTEMPTS, PROOF_ATTEMPTS_PER_WINDOW, type CountedAttempt } from '../../domain/lockout.js';
 import type { MfaRecord, PendingChallenge, PendingDeviceChallenge, PendingEmailCode, PendingEnrollment, WebAuthnAuthenticator } from '../../domain/mfa-record.js';
 import { freshSession } from '../../domain/sessions.js';
+import { spendChallenge } from './challenge-writes.js';
 import { consumeDeviceProof, forgetAllDevices, forgetDevices, putDeviceChallenge, rememberDevice } from './device-writes.js';
 import type {
   AuthenticatorSet,
@@ -49,6 +50,7 @@ import {
   PENDING_MAP,
   pendingChallengeToAttribute,
   pendingEnrollmentToAttribute,
+  PREVIOUS_CHALLENGES,
   PREVIOUS_PENDING,
   SESSION,
   sessionToAttribute,
@@ -202,10 +204,6 @@ export class DynamoDbMfaStore implements MfaStore {
         break;
       case 'webauthn': {
         const key = w.authenticator(proof.authenticatorId);
-        // Only the challenge of the session that asked for it.
-        const pending = w.key(ATTR.challenges, proof.sessionId);
-        w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.challenge)} = ${w.value(':challenge', { S: proof.challenge })}`);
-        w.conditions.push(`${w.field(pending, PENDING_CHALLENGE.expiresAt)} > :now`);
         // Compare-and-swap on the signature counter: two assertions of one key can never both move it.
         w.conditions.push(`${w.field(key, AUTHENTICATOR.counter)} = ${w.value(':previousCounter', num(proof.previousCounter))}`);
         if (!removing.includes(proof.authenticatorId)) {
@@ -215,9 +213,8 @@ export class DynamoDbMfaStore implements MfaStore {
             `${w.field(key, AUTHENTICATOR.backedUp)} = ${w.value(':backedUp', { BOOL: proof.backedUp })}`,
           );
         }
-        w.remove.push(pending);
-        // The consumed challenge is kept: a copy of this response is then recognised as spent, not counted as a guess.
-        if (!removesAll) w.set.push(`${ATTR.lastChallenge} = :challenge`);
+        // The challenge is spent once: its nonce is kept until it expires, so a copy of this response is recognised as spent, not counted as a guess.
+        if (!removesAll) spendChallenge(w, proof);
         break;
       }
       case 'device':
@@ -286,8 +283,9 @@ export class DynamoDbMfaStore implements MfaStore {
             ATTR.recoveryCodes,
             ATTR.spentRecoveryCodes,
             ATTR.spentRecoveryCodeDigests,
-            ATTR.challenges,
-            ATTR.lastChallenge,
+            ATTR.challengeKey,
+            ATTR.spentChallenges,
+            ...PREVIOUS_CHALLENGES,
             ATTR.registrations,
             ATTR.emailCodes,
             ATTR.emailLastCode,
@@ -383,17 +381,13 @@ export class DynamoDbMfaStore implements MfaStore {
     throw new ContentionError();
   }
 
-  async putAuthenticationChallenge(
-    userId: string,
-    sessionId: string,
-    challenge: PendingChallenge,
-    pendingRead: PendingMapRead,
-    session: SessionChange | undefined,
-    now: number,
-  ): Promise<WriteResult> {
+  async recordKeyChallenge(userId: string, input: { newChallengeKey?: Uint8Array | undefined; session: SessionChange }, now: number): Promise<WriteResult> {
     const w = new Write(now);
-    putPending(w, 'challenge', sessionId, pendingChallengeToAttribute(challenge), pendingRead);
-    if (session) changeSessionEntry(w, session);
+    if (input.newChallengeKey) {
+      w.set.push(`${ATTR.challengeKey} = ${w.value(':challengeKey', { B: input.newChallengeKey })}`);
+      w.conditions.push(`attribute_not_exists(${ATTR.challengeKey})`);
+    }
+    changeSessionEntry(w, input.session);
     w.conditions.push(MFA_ON);
     return (await this.send(userId, w, [])).result;
   }
@@ -509,9 +503,10 @@ export class DynamoDbMfaStore implements MfaStore {
       ATTR.spentRecoveryCodeDigests,
       ATTR.pendingEnrollments,
       ATTR.registrations,
-      ATTR.challenges,
+      ATTR.challengeKey,
+      ATTR.spentChallenges,
       ...PREVIOUS_PENDING,
-      ATTR.lastChallenge,
+      ...PREVIOUS_CHALLENGES,
       ATTR.userHandle,
       ATTR.emailCodes,
       ATTR.emailLastCode,

@@ -17,24 +17,26 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | spentRecoveryCodes | SS | scrypt hashes of the current set's used codes (a copy of one is refused as spent, not counted) |
  * | spentRecoveryCodeDigests | SS | fast digests of the same used codes (a copy is recognised without the KDF) |
  * | pendingEnrollments | M | session id -> M (PENDING_ENROLLMENT): TOTP apps being set up, at most 5 |
- * | webauthnRegistrations, webauthnChallenges | M | session id -> M (PENDING_CHALLENGE): pending key registrations and sign-in challenges, at most 5 each |
+ * | webauthnRegistrations | M | session id -> M (PENDING_CHALLENGE): pending key registrations, at most 5 |
+ * | webauthnChallengeKey | B | 32 random bytes that authenticate the user's key sign-in challenges, which are minted, not stored (methods/webauthn/challenges.ts) |
+ * | webauthnSpentChallenges | M | nonce -> N (its challenge's expiry): sign-in challenges already answered, kept until they expire (a copy of a response is refused as spent, not counted) |
  * | webauthnUserHandle | S | the random WebAuthn user handle |
  * | emailCodes | M | first-factor session -> M (PENDING_EMAIL_CODE below): pending email codes, only as keyed hashes |
  * | emailSends | L | times of the last mails with a code (at most 5), oldest first: the send limit's window |
  * | notifyAddress | S | the verified address security notifications go to (recorded when a method is added) |
- * | webauthnLastChallenge | S | the authentication challenge last consumed (a copy of its response is refused as spent, not counted) |
  * | emailLastCodeDigest | S | a digest of the email code last consumed, bound to its session (a copy of it is refused as spent, not counted) |
  * | failures, lockedUntil, windowStart, windowFailures | N | the code lockout |
  * | devices | M | device id -> M (DEVICE below): remembered browsers (public keys only) |
  * | deviceChallenges | M | first-factor session digest -> M (DEVICE_CHALLENGE below): its pending device challenge |
  * | proofTimes | L | the last 100 recovery-code and key checks of all sessions, oldest first: the per-user ceiling's sliding window |
- * | sessions | M | session id -> M (SESSION): per-session limits, at most 32 entries |
+ * | sessions | M | session id -> M (SESSION): per-session limits and the expiry of the session's last key challenge, at most 32 entries |
  * | ceilingReportedAt | N | when reaching the ceiling was last reported (at most once a minute) |
  * | outbox | L | the change events of the last write (see the events stream) |
  * | lastWriteId | S | the id of the last write applied (lost-response detection) |
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
  * | pendingSecret, pendingExpiresAt, pendingProved, webauthnRegistration, webauthnAuthentication | | version 2's one pending ceremony of each kind (PREVIOUS_PENDING): no longer read, removed by a reset |
+ * | webauthnChallenges, webauthnLastChallenge | M, S | stored sign-in challenges, before they were minted (PREVIOUS_CHALLENGES): no longer read, removed with the keys |
  *
  * Beside the users' items, one item per registered security key's credential id (CREDENTIAL):
  * written in the same transaction as the key, deleted in the same transaction as the key, so a
@@ -54,11 +56,11 @@ export const ATTR = {
   spentRecoveryCodeDigests: 'spentRecoveryCodeDigests',
   pendingEnrollments: 'pendingEnrollments',
   registrations: 'webauthnRegistrations',
-  challenges: 'webauthnChallenges',
+  challengeKey: 'webauthnChallengeKey',
+  spentChallenges: 'webauthnSpentChallenges',
   sessions: 'sessions',
   ceilingReportedAt: 'ceilingReportedAt',
   userHandle: 'webauthnUserHandle',
-  lastChallenge: 'webauthnLastChallenge',
   emailLastCode: 'emailLastCodeDigest',
   failures: 'failures',
   lockedUntil: 'lockedUntil',
@@ -114,14 +116,16 @@ export const PENDING_CHALLENGE = { challenge: 'challenge', createdAt: 'createdAt
 export const PENDING_ENROLLMENT = { secret: 'secret', createdAt: 'createdAt', expiresAt: 'expiresAt', proved: 'proved' } as const;
 
 /** Fields of a session's map (domain/sessions.ts SessionLimits). */
-export const SESSION = { proofTimes: 'proofTimes', refundTimes: 'refundTimes', replayEvents: 'replayEvents' } as const;
+export const SESSION = { proofTimes: 'proofTimes', refundTimes: 'refundTimes', replayEvents: 'replayEvents', keyChallengeExpiresAt: 'keyChallengeExpiresAt' } as const;
 
 /** The maps of pending ceremonies, by kind. */
-export type PendingKind = 'enrollment' | 'registration' | 'challenge';
-export const PENDING_MAP: Record<PendingKind, string> = { enrollment: ATTR.pendingEnrollments, registration: ATTR.registrations, challenge: ATTR.challenges };
+export type PendingKind = 'enrollment' | 'registration';
+export const PENDING_MAP: Record<PendingKind, string> = { enrollment: ATTR.pendingEnrollments, registration: ATTR.registrations };
 
 /** Version 2's single pending ceremonies: no longer read; a reset removes them. */
 export const PREVIOUS_PENDING = ['pendingSecret', 'pendingExpiresAt', 'pendingProved', 'webauthnRegistration', 'webauthnAuthentication'] as const;
+/** Sign-in challenges as stored before they were minted (a map by session, the last consumed): no longer read. */
+export const PREVIOUS_CHALLENGES = ['webauthnChallenges', 'webauthnLastChallenge'] as const;
 
 /** Fields of a pending email code's map. */
 export const PENDING_EMAIL_CODE = {
@@ -336,6 +340,7 @@ export function sessionToAttribute(entry: SessionLimits): AttributeValue {
       [SESSION.proofTimes]: timesAttribute(entry.proofTimes),
       [SESSION.refundTimes]: timesAttribute(entry.refundTimes),
       [SESSION.replayEvents]: { M: Object.fromEntries(Object.entries(entry.replayEvents).map(([key, at]) => [key, num(at)])) },
+      ...(entry.keyChallengeExpiresAt !== undefined ? { [SESSION.keyChallengeExpiresAt]: num(entry.keyChallengeExpiresAt) } : {}),
     },
   };
 }
@@ -347,6 +352,7 @@ function sessionFromAttribute(value: AttributeValue): SessionLimits | undefined 
     proofTimes: readTimes(m[SESSION.proofTimes]) ?? [],
     refundTimes: readTimes(m[SESSION.refundTimes]) ?? [],
     replayEvents: Object.fromEntries(Object.entries(m[SESSION.replayEvents]?.M ?? {}).map(([key, at]) => [key, Number(at.N ?? 0)])),
+    keyChallengeExpiresAt: readNum(m[SESSION.keyChallengeExpiresAt]),
   };
 }
 
@@ -360,6 +366,9 @@ function bySession<T>(value: AttributeValue | undefined, read: (entry: Attribute
     }),
   );
 }
+
+/** The spent sign-in challenges (nonce -> expiry); undefined when the item has none, as the next write must know. */
+const spentChallengesFromAttribute = (value: AttributeValue | undefined): Record<string, number> | undefined => bySession(value, readNum);
 
 export function deviceToAttribute(device: RememberedDevice): AttributeValue {
   const m: Item = {
@@ -448,11 +457,11 @@ export function toRecord(userId: string, item: Item): MfaRecord {
     spentRecoveryCodeDigests: item[ATTR.spentRecoveryCodeDigests]?.SS ?? [],
     pendingEnrollments: bySession(item[ATTR.pendingEnrollments], pendingEnrollmentFromAttribute),
     registrations: bySession(item[ATTR.registrations], pendingChallengeFromAttribute),
-    challenges: bySession(item[ATTR.challenges], pendingChallengeFromAttribute),
     sessions: bySession(item[ATTR.sessions], sessionFromAttribute),
     ceilingReportedAt: readNum(item[ATTR.ceilingReportedAt]),
     webauthnUserHandle: item[ATTR.userHandle]?.S,
-    webauthnLastChallenge: item[ATTR.lastChallenge]?.S,
+    webauthnChallengeKey: item[ATTR.challengeKey]?.B,
+    spentChallenges: spentChallengesFromAttribute(item[ATTR.spentChallenges]),
     emailLastCodeDigest: item[ATTR.emailLastCode]?.S,
     emailCodes: pendingEmailCodesFromAttribute(item[ATTR.emailCodes]),
     emailSends: item[ATTR.emailSends]?.L?.map((time) => Number(time.N ?? 0)),

@@ -62,8 +62,6 @@ export function pendingMapOf(record: MfaRecord, kind: PendingKind): PendingMapRe
       return record.pendingEnrollments;
     case 'registration':
       return record.registrations;
-    case 'challenge':
-      return record.challenges;
   }
 }
 

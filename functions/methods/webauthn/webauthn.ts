@@ -3,6 +3,7 @@ import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.j
 import type { Proof } from '../../ports/mfa-store.js';
 import { spentKeyOf, type Evaluation } from '../evaluation.js';
 import { verifyAssertion } from './assertion.js';
+import { openChallenge } from './challenges.js';
 import { webAuthnLibrary } from './library.js';
 
 /**
@@ -21,6 +22,8 @@ export interface RelyingParty {
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_USER_HANDLE_BYTES = 32;
 export const WEBAUTHN_CEREMONY_TTL_MS = 5 * 60_000;
+/** How far ahead of a function's clock another function's may run when it mints a challenge. */
+const CLOCK_DRIFT_MS = 60_000;
 /** WebAuthn L3 7.1 step 25: a credential id longer than this is refused. */
 export const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** EdDSA, ES256, RS256: the library's default would add ML-DSA, experimental on Node 24. */
@@ -147,13 +150,13 @@ export type WebAuthnProof = Extract<Proof, { kind: 'webauthn' }> & {
 };
 
 /**
- * Checks a key's assertion against the pending authentication challenge of the session that
- * presents it (a challenge asked for by another session is never accepted) and the key stored
- * for its credential id: WebAuthn L3 7.2 (the library's checks, assertion.ts) and the signature counter
- * (6.1.1: both zero is fine, else the new one must be greater). Only a verified response's
- * counter becomes part of the proof. A verified response to the challenge last consumed (not
- * the pending one) is a copy of a right response already spent (a double click, a retry): no guess.
- * A verified response whose counter went backwards is refused as a possible clone, naming the key.
+ * Checks a key's assertion against a challenge minted for the user and the session that presents
+ * it (challenges.ts: a challenge handed to another session is never accepted), unexpired, not
+ * replaced by a later challenge of the session, and the key stored for its credential id: WebAuthn L3 7.2 (the library's checks, assertion.ts) and the
+ * signature counter (6.1.1: both zero is fine, else the new one must be greater). Only a verified
+ * response's counter becomes part of the proof. A verified response to a challenge already spent
+ * (a double click, a retry) is a copy of a right response: no guess. A verified response whose
+ * counter went backwards is refused as a possible clone, naming the key.
  */
 export async function proveWebAuthn(
   rp: RelyingParty,
@@ -163,22 +166,23 @@ export async function proveWebAuthn(
   sessionId: string,
 ): Promise<Evaluation<WebAuthnProof>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
-  const pending = record.challenges?.[sessionId];
   if (!key || response.rawId !== response.id) return { refused: 'wrong' };
   if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
   const { userHandle } = response.response;
   if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
+  const challenge = challengeOf(response.response.clientDataJSON);
+  const challengeKey = record.webauthnChallengeKey;
+  const minted = challenge !== null && challengeKey ? openChallenge(challengeKey, { userId: record.userId, sessionId }, challenge) : null;
+  // Expired, or valid for longer than any challenge this service mints (beyond the clocks' drift): only one minted with the key in other hands.
+  if (!minted || minted.expiresAt <= nowMs || minted.expiresAt > nowMs + WEBAUTHN_CEREMONY_TTL_MS + CLOCK_DRIFT_MS) return { refused: 'wrong' };
   // The library's checks with node:crypto and the key parsed once per container (assertion.ts).
-  const verify = (expectedChallenge: string) =>
-    verifyAssertion(response, { challenge: expectedChallenge, origins: rp.origins, rpId: rp.id }, { id: key.credentialId, publicKey: key.publicKey });
-  const last = record.webauthnLastChallenge;
-  if (last !== undefined && last !== pending?.challenge && challengeOf(response.response.clientDataJSON) === last) {
-    return (await verify(last)) ? { refused: 'spent', spentKey: spentKeyOf('webauthn', last) } : { refused: 'wrong' };
-  }
-  if (!pending || pending.expiresAt <= nowMs) return { refused: 'wrong' };
-  const verified = await verify(pending.challenge);
+  const verified = await verifyAssertion(response, { challenge: challenge!, origins: rp.origins, rpId: rp.id }, { id: key.credentialId, publicKey: key.publicKey });
   if (!verified) return { refused: 'wrong' };
+  if (record.spentChallenges?.[minted.nonce] !== undefined) return { refused: 'spent', spentKey: spentKeyOf('webauthn', minted.nonce) };
+  // Replaced by a later challenge of the session (unless the session's entry, and so the record of it, was dropped).
+  const latest = record.sessions?.[sessionId]?.keyChallengeExpiresAt;
+  if (latest !== undefined && minted.expiresAt < latest) return { refused: 'wrong' };
   const counter = verified.newCounter;
   if (counter !== counterOf(response)) return { refused: 'wrong' };
   if ((counter > 0 || key.counter > 0) && counter <= key.counter) return { refused: 'counter_regression', authenticatorId: key.id };
@@ -187,7 +191,9 @@ export async function proveWebAuthn(
       kind: 'webauthn',
       authenticatorId: key.id,
       sessionId,
-      challenge: pending.challenge,
+      challengeNonce: minted.nonce,
+      challengeExpiresAt: minted.expiresAt,
+      spentRead: record.spentChallenges,
       previousCounter: key.counter,
       counter,
       backedUp: verified.credentialBackedUp,
