@@ -142,7 +142,7 @@ export const MINIMUM_AWS_CALLS = {
   'removeAuthenticator (security key)': {
     route: 'removeAuthenticator',
     calls: ['dynamodb:UpdateItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
-    why: "Count the check in the write that reads the item, verify the key's own assertion, then one transaction: the conditional write that consumes the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
+    why: "Count the check in the write that reads the item, verify the key's own assertion, then one transaction: the conditional write that spends the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
   },
   'removeAuthenticator (TOTP)': {
     route: 'removeAuthenticator',

@@ -134,7 +134,7 @@ export interface MfaRecord extends LockoutState, ProofRateState {
   webauthnUserHandle?: string | undefined;
   /**
    * The key that authenticates the user's key sign-in challenges (methods/webauthn/challenges.ts):
-   * challenges are minted, not stored. Made by the first challenge; gone with the user's keys.
+   * challenges are minted, not stored. Made by the first challenge; gone with every authenticator (the last method removed, a reset).
    */
   webauthnChallengeKey?: Uint8Array | undefined;
   /**

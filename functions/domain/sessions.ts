@@ -85,7 +85,7 @@ export function sessionsToDrop(sessions: Readonly<Record<string, SessionLimits>>
   return [...idle, ...active.slice(0, excess).map(([id]) => id)];
 }
 
-/** At most this many pending ceremonies of one kind (key challenges, key registrations, app enrollments) per user. */
+/** At most this many pending ceremonies of one kind (key registrations, app enrollments) per user; key sign-in challenges are minted, not kept. */
 export const MAX_PENDING_PER_USER = 5;
 
 /** A pending ceremony of one session: when it was started and until when it may be answered. */

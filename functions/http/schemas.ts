@@ -303,7 +303,7 @@ const CreationOptions = z
 
 const RequestOptions = z
   .strictObject({
-    challenge: z.string().meta({ description: '32 random bytes, base64url.' }),
+    challenge: z.string().meta({ description: 'Minted for this user and session: 39 bytes (an expiry, 16 random bytes and a MAC), base64url.' }),
     rpId: z.string(),
     timeout: z.int(),
     allowCredentials: z.array(CredentialDescriptor),

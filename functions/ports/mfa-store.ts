@@ -256,10 +256,11 @@ export interface MfaStore {
   /**
    * Records a key sign-in challenge handed to a session: the session's entry with the
    * challenge's expiry (`session`; made when the session has none, so that the answer's check
-   * counts in one write), and the user's challenge key when the item has none yet
-   * (`newChallengeKey`). Conflict unless MFA is on and the item is still as read.
+   * counts in one write), and the user's challenge key it was minted under (`challengeKey`:
+   * stored when `made`, the item having none yet; else it must still be the stored one).
+   * Conflict unless MFA is on and the item is still as read.
    */
-  recordKeyChallenge(userId: string, input: { newChallengeKey?: Uint8Array | undefined; session: SessionChange }, now: number): Promise<WriteResult>;
+  recordKeyChallenge(userId: string, input: { challengeKey: { value: Uint8Array; made: boolean }; session: SessionChange }, now: number): Promise<WriteResult>;
 
   /**
    * Adds a key whose registration answered the session's pending challenge, consuming it, with

@@ -184,13 +184,13 @@ export class WebAuthnRegistration {
       const keys = authenticatorsOf(record, 'webauthn');
       if (!record || keys.length === 0) throw new WebAuthnNotEnabledError();
       const now = clock.now();
-      const newChallengeKey = record.webauthnChallengeKey ? undefined : random.bytes(CHALLENGE_KEY_BYTES);
+      const challengeKey = record.webauthnChallengeKey ? { value: record.webauthnChallengeKey, made: false } : { value: random.bytes(CHALLENGE_KEY_BYTES), made: true };
       const expiresAt = now + WEBAUTHN_CEREMONY_TTL_MS;
       const before = record.sessions?.[actor.sessionId];
       const session = sessionChangeOf(record, actor.sessionId, before, { ...(before ?? freshSession()), keyChallengeExpiresAt: expiresAt }, now);
-      if ((await store.recordKeyChallenge(actor.userId, { newChallengeKey, session }, now)) === 'conflict') continue;
+      if ((await store.recordKeyChallenge(actor.userId, { challengeKey, session }, now)) === 'conflict') continue;
       const binding = { userId: actor.userId, sessionId: actor.sessionId };
-      const challenge = mintChallenge((newChallengeKey ?? record.webauthnChallengeKey)!, binding, random.bytes(CHALLENGE_NONCE_BYTES), expiresAt);
+      const challenge = mintChallenge(challengeKey.value, binding, random.bytes(CHALLENGE_NONCE_BYTES), expiresAt);
       audit(this.deps, actor, 'mfa.webauthn.challenge.started', 'success', { method: 'webauthn' });
       return { options: await authenticationOptions(settings.relyingParty, { challenge, keys }), expiresAt: new Date(expiresAt).toISOString() };
     }

@@ -456,10 +456,31 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       await expect(commit(proof('fresh-nonce', spent))).resolves.toBe('conflict');
       await t.client.send(new PutItemCommand({ TableName: t.tableName, Item: raw }));
       // As read: spent, with the entries that had expired dropped.
-      t.clock.advance(301_000);
+      // Expired for longer than the clocks' drift (a minute): dropped.
+      t.clock.advance(300_000 + 60_000);
       const later = t.clock.now();
       await expect(t.deps.store.commitProof(actor.userId, { ...proof('fresh-nonce', spent), challengeExpiresAt: later + 300_000 }, { kind: 'none' }, later)).resolves.toBe('ok');
       expect(Object.keys((await item())!.webauthnSpentChallenges!.M!)).toEqual(['fresh-nonce']);
+    });
+
+    it('drops at most 20 expired spent challenges per sign-in, so that a long backlog never makes the write too large', async () => {
+      const key = new SoftwareAuthenticator();
+      await registerKey(key);
+      await t.service.verify(actor, await keyProof(key));
+      const backlog = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`expired-${String(i).padStart(3, '0')}`, { N: String(t.clock.now() - 120_000 - i) }]));
+      await t.client.send(
+        new UpdateItemCommand({
+          TableName: t.tableName,
+          Key: userKey(actor.userId),
+          UpdateExpression: 'SET webauthnSpentChallenges = :backlog',
+          ExpressionAttributeValues: { ':backlog': { M: backlog } },
+        }),
+      );
+      await expect(t.service.verify(actor, await keyProof(key))).resolves.toMatchObject({ method: 'webauthn' });
+      const left = Object.keys((await item())!.webauthnSpentChallenges!.M!);
+      // 200 + this sign-in's nonce, less the 20 oldest (the highest numbers expired first).
+      expect(left).toHaveLength(181);
+      expect(left.filter((nonce) => nonce.startsWith('expired-1') && Number(nonce.slice(8)) >= 180)).toEqual([]);
     });
 
     it('refuses copies of one assertion arriving at once as spent: one succeeds, the window keeps one slot for the burst', async () => {
@@ -648,6 +669,9 @@ describe('security keys and several authenticators (service on DynamoDB Local)',
       const stored = (await item())!;
       expect(stored.recoveryCodes).toBeUndefined();
       expect(stored.authenticators).toBeUndefined();
+      // The challenge key and the spent challenges go with the last authenticator (the last key's spend is not written: nothing would be left to spend it in).
+      expect(stored.webauthnChallengeKey).toBeUndefined();
+      expect(stored.webauthnSpentChallenges).toBeUndefined();
       expect(t.audit.names()).toContain('mfa.disabled');
       await expect(t.service.verify(actor, { recoveryCode: confirmed.recoveryCodes![0]! })).rejects.toBeInstanceOf(MfaNotEnabledError);
       await expect(t.service.startWebAuthnChallenge(actor)).rejects.toBeInstanceOf(WebAuthnNotEnabledError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHALLENGE_KEY_BYTES, CHALLENGE_NONCE_BYTES, mintChallenge, openChallenge } from '../../functions/methods/webauthn/challenges.js';
+import { CHALLENGE_KEY_BYTES, CHALLENGE_NONCE_BYTES, CLOCK_DRIFT_MS, mintChallenge, openChallenge, SPENT_CHALLENGES_DROPPED_PER_WRITE, spentChallengesToDrop } from '../../functions/methods/webauthn/challenges.js';
 
 const KEY = Buffer.alloc(CHALLENGE_KEY_BYTES, 1);
 const BINDING = { userId: 'user-1', sessionId: 'session-1' };
@@ -37,5 +37,14 @@ describe('minted key sign-in challenges', () => {
 
   it('refuses to mint with a nonce of another length', () => {
     expect(() => mintChallenge(KEY, BINDING, Buffer.alloc(8), EXPIRES)).toThrow(/16 bytes/);
+  });
+});
+
+describe('spent challenges a write drops', () => {
+  const NOW = Date.UTC(2026, 11, 5, 12);
+  it('drops only those expired for longer than the clocks may drift, oldest first, at most 20 a write', () => {
+    expect(spentChallengesToDrop({ live: NOW + 1, justExpired: NOW - CLOCK_DRIFT_MS + 1, old: NOW - CLOCK_DRIFT_MS }, NOW)).toEqual(['old']);
+    const backlog = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`n${i}`, NOW - CLOCK_DRIFT_MS - i]));
+    expect(spentChallengesToDrop(backlog, NOW)).toEqual(Array.from({ length: SPENT_CHALLENGES_DROPPED_PER_WRITE }, (_, i) => `n${49 - i}`));
   });
 });

@@ -381,11 +381,15 @@ export class DynamoDbMfaStore implements MfaStore {
     throw new ContentionError();
   }
 
-  async recordKeyChallenge(userId: string, input: { newChallengeKey?: Uint8Array | undefined; session: SessionChange }, now: number): Promise<WriteResult> {
+  async recordKeyChallenge(userId: string, input: { challengeKey: { value: Uint8Array; made: boolean }; session: SessionChange }, now: number): Promise<WriteResult> {
     const w = new Write(now);
-    if (input.newChallengeKey) {
-      w.set.push(`${ATTR.challengeKey} = ${w.value(':challengeKey', { B: input.newChallengeKey })}`);
+    const key = w.value(':challengeKey', { B: input.challengeKey.value });
+    if (input.challengeKey.made) {
+      w.set.push(`${ATTR.challengeKey} = ${key}`);
       w.conditions.push(`attribute_not_exists(${ATTR.challengeKey})`);
+    } else {
+      // A challenge minted under a key that a reset (and a new key) replaced meanwhile would never open.
+      w.conditions.push(`${ATTR.challengeKey} = ${key}`);
     }
     changeSessionEntry(w, input.session);
     w.conditions.push(MFA_ON);

@@ -36,7 +36,7 @@ import type { SessionLimits } from '../../domain/sessions.js';
  * | ttl | N | expiry of items of users without MFA |
  * | totpSecret, totpEnabledAt, totpLastUsedAt, lastStep | B, N, N, N | version 1's one app (LEGACY) |
  * | pendingSecret, pendingExpiresAt, pendingProved, webauthnRegistration, webauthnAuthentication | | version 2's one pending ceremony of each kind (PREVIOUS_PENDING): no longer read, removed by a reset |
- * | webauthnChallenges, webauthnLastChallenge | M, S | stored sign-in challenges, before they were minted (PREVIOUS_CHALLENGES): no longer read, removed with the keys |
+ * | webauthnChallenges, webauthnLastChallenge | M, S | stored sign-in challenges, before they were minted (PREVIOUS_CHALLENGES): no longer read, removed with every authenticator |
  *
  * Beside the users' items, one item per registered security key's credential id (CREDENTIAL):
  * written in the same transaction as the key, deleted in the same transaction as the key, so a

@@ -79,8 +79,20 @@ export function openChallenge(key: Uint8Array, binding: ChallengeBinding, challe
   };
 }
 
-/** The spent challenges still worth keeping at `nowMs` (a copy of an expired one is refused as expired anyway). */
-export const liveSpentChallenges = (spent: Readonly<Record<string, number>> | undefined, nowMs: number): string[] =>
-  Object.entries(spent ?? {})
-    .filter(([, expiresAt]) => expiresAt > nowMs)
+/** How far ahead of one function's clock another function's may run when it mints or checks a challenge. */
+export const CLOCK_DRIFT_MS = 60_000;
+/** At most this many expired spent challenges are dropped by one write, so that its expression stays small whatever was left. */
+export const SPENT_CHALLENGES_DROPPED_PER_WRITE = 20;
+
+/**
+ * The spent challenges a write may drop at `nowMs`: those expired for longer than the clocks'
+ * drift (a function whose clock runs behind still takes their challenges as live, and must still
+ * find them spent), oldest first, at most SPENT_CHALLENGES_DROPPED_PER_WRITE.
+ */
+export function spentChallengesToDrop(spent: Readonly<Record<string, number>>, nowMs: number): string[] {
+  return Object.entries(spent)
+    .filter(([, expiresAt]) => expiresAt + CLOCK_DRIFT_MS <= nowMs)
+    .sort(([, a], [, b]) => a - b)
+    .slice(0, SPENT_CHALLENGES_DROPPED_PER_WRITE)
     .map(([nonce]) => nonce);
+}

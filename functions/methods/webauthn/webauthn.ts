@@ -3,7 +3,7 @@ import type { MfaRecord, WebAuthnAuthenticator } from '../../domain/mfa-record.j
 import type { Proof } from '../../ports/mfa-store.js';
 import { spentKeyOf, type Evaluation } from '../evaluation.js';
 import { verifyAssertion } from './assertion.js';
-import { openChallenge } from './challenges.js';
+import { CLOCK_DRIFT_MS, openChallenge } from './challenges.js';
 import { webAuthnLibrary } from './library.js';
 
 /**
@@ -22,8 +22,6 @@ export interface RelyingParty {
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 export const WEBAUTHN_USER_HANDLE_BYTES = 32;
 export const WEBAUTHN_CEREMONY_TTL_MS = 5 * 60_000;
-/** How far ahead of a function's clock another function's may run when it mints a challenge. */
-const CLOCK_DRIFT_MS = 60_000;
 /** WebAuthn L3 7.1 step 25: a credential id longer than this is refused. */
 export const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** EdDSA, ES256, RS256: the library's default would add ML-DSA, experimental on Node 24. */
