@@ -48,3 +48,11 @@ describe('spent challenges a write drops', () => {
     expect(spentChallengesToDrop(backlog, NOW)).toEqual(Array.from({ length: SPENT_CHALLENGES_DROPPED_PER_WRITE }, (_, i) => `n${49 - i}`));
   });
 });
+
+describe('the binding a challenge is minted for', () => {
+  it('does not open for another split of the same characters between user and session', () => {
+    const challenge = mintChallenge(KEY, { userId: 'user\u0000a', sessionId: 'b' }, NONCE, EXPIRES);
+    expect(openChallenge(KEY, { userId: 'user', sessionId: 'a\u0000b' }, challenge)).toBeNull();
+    expect(openChallenge(KEY, { userId: 'user\u0000a', sessionId: 'b' }, challenge)).not.toBeNull();
+  });
+});

@@ -39,14 +39,19 @@ export interface OpenedChallenge {
   expiresAt: number;
 }
 
+/** Each part with its length in front, so that no two bindings (whatever bytes a subject holds) give the same input. */
+const framed = (text: string): Buffer => {
+  const bytes = Buffer.from(text, 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+};
+
 function tagOf(key: Uint8Array, binding: ChallengeBinding, signed: Buffer): Buffer {
   return createHmac('sha256', key)
-    .update(LABEL)
-    .update('\0')
-    .update(binding.userId)
-    .update('\0')
-    .update(binding.sessionId)
-    .update('\0')
+    .update(framed(LABEL))
+    .update(framed(binding.userId))
+    .update(framed(binding.sessionId))
     .update(signed)
     .digest()
     .subarray(0, TAG_BYTES);
