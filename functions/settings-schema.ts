@@ -1,4 +1,4 @@
-import { commaSeparated, flag, lengthBetween, lowerCase, matching, refuse, SettingRefused, trimmedText, wholeNumber, type RuleOutput, type SettingRule } from './setting-rules.js';
+import { commaSeparated, flag, lengthBetween, lowerCase, matching, refuse, trimmedText, wholeNumber, type RuleOutput, type SettingRule } from './setting-rules.js';
 
 /**
  * The service settings an operator chooses at deploy time and the functions read at cold start,

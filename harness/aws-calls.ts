@@ -16,7 +16,7 @@ import { codeAt, wrongCodeAt } from './authenticator.js';
 import { apiGatewayEvent, lambdaContext } from './lambda-invoke.js';
 import { DeviceKey } from './device-key.js';
 import { SoftwareAuthenticator } from './software-authenticator.js';
-import { MINIMUM_AWS_CALLS, type AwsCall, type ScenarioName } from './minimum-aws-calls.js';
+import type { AwsCall, ScenarioName } from './minimum-aws-calls.js';
 
 export { MINIMUM_AWS_CALLS, type AwsCall, type AwsScenario, type ScenarioName } from './minimum-aws-calls.js';
 

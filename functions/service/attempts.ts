@@ -28,7 +28,7 @@ import { provePendingTotpCode, proveTotpCode } from '../methods/totp/totp-proof.
 import { proveWebAuthn } from '../methods/webauthn/webauthn.js';
 import type { AuditEventName } from '../ports/audit-log.js';
 import type { AttemptRequires, MfaStore, Proof, SessionChange, WriteResult } from '../ports/mfa-store.js';
-import { audit, emailCodeSealContextOf, methodOf, originOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
+import { audit, emailCodeSealContextOf, methodOf, sealContextOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { auditBackupEligibilityChange, signalSuspectedClone } from './webauthn-signals.js';
 
 /** Optimistic rounds before a request gives up under contention (each round re-reads). */

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PowertoolsAuditLog, AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PublishedChangeEvent } from '../../functions/domain/change-events.js';

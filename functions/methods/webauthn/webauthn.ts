@@ -63,7 +63,7 @@ export async function registrationOptions(
 export async function verifyRegistration(rp: RelyingParty, response: RegistrationResponseJSON, challenge: string): Promise<RegisteredCredential | null> {
   const { verifyRegistrationResponse } = await webAuthnLibrary();
   try {
-    if (embeddedCrossOrigin(response.response.clientDataJSON)) return null;
+    if (embeddedCrossOrigin(clientDataOf(response.response.clientDataJSON))) return null;
     const result = await verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
@@ -113,12 +113,19 @@ export async function authenticationOptions(
  * only at authentication and never checks `crossOrigin`. Unreadable client data counts as
  * cross-origin (the library refuses it anyway).
  */
-function embeddedCrossOrigin(clientDataJSON: string): boolean {
+function embeddedCrossOrigin(clientData: ClientData | null): boolean {
+  return clientData === null || clientData.crossOrigin === true || 'topOrigin' in clientData;
+}
+
+type ClientData = Readonly<Record<string, unknown>>;
+
+/** The client data's members (read once per response), or null when it is not a JSON object. */
+function clientDataOf(clientDataJSON: string): ClientData | null {
   try {
     const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
-    return typeof data !== 'object' || data === null || (data as { crossOrigin?: unknown }).crossOrigin === true || 'topOrigin' in data;
+    return typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as ClientData) : null;
   } catch {
-    return true;
+    return null;
   }
 }
 
@@ -126,17 +133,6 @@ function embeddedCrossOrigin(clientDataJSON: string): boolean {
 function counterOf(response: AuthenticationResponseJSON): number | null {
   const data = Buffer.from(response.response.authenticatorData, 'base64url');
   return data.length >= 37 ? data.readUInt32BE(33) : null;
-}
-
-/** The challenge the client data says the response answers, or null when it cannot be read. */
-function challengeOf(clientDataJSON: string): string | null {
-  try {
-    const data: unknown = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
-    const challenge = (data as { challenge?: unknown } | null)?.challenge;
-    return typeof challenge === 'string' ? challenge : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A key's proof: the write's part (Proof) and what the assertion said of its backup eligibility. */
@@ -165,11 +161,13 @@ export async function proveWebAuthn(
 ): Promise<Evaluation<WebAuthnProof>> {
   const key = record.authenticators.find((a): a is WebAuthnAuthenticator => a.kind === 'webauthn' && a.credentialId === response.id);
   if (!key || response.rawId !== response.id) return { refused: 'wrong' };
-  if (embeddedCrossOrigin(response.response.clientDataJSON)) return { refused: 'wrong' };
+  const clientData = clientDataOf(response.response.clientDataJSON);
+  if (embeddedCrossOrigin(clientData)) return { refused: 'wrong' };
   // 7.2 step 6: a user handle, when the key returns one (a discoverable credential does), must be this user's.
   const { userHandle } = response.response;
   if (userHandle && userHandle !== record.webauthnUserHandle) return { refused: 'wrong' };
-  const challenge = challengeOf(response.response.clientDataJSON);
+  // The challenge the client data says the response answers (verifyAssertion checks it again, with the library's decoder).
+  const challenge = typeof clientData?.challenge === 'string' ? clientData.challenge : null;
   const challengeKey = record.webauthnChallengeKey;
   const minted = challenge !== null && challengeKey ? openChallenge(challengeKey, { userId: record.userId, sessionId }, challenge) : null;
   // Expired, or valid for longer than any challenge this service mints (beyond the clocks' drift): only one minted with the key in other hands.

@@ -1,4 +1,4 @@
-import { MfaProblemError, type EmailCodeSent, type MfaStatus } from '../../../client/index.js';
+import { MfaProblemError, type MfaStatus } from '../../../client/index.js';
 import { signOut, type App } from '../app.js';
 import { button, h, uniqueId } from '../dom.js';
 import { emailCodeMode } from '../email-code.js';
