@@ -36,6 +36,12 @@ export function sessionWithCheck(entry: SessionLimits | undefined, at: number): 
   return { ...current, proofTimes: slideWindow(current.proofTimes, at) };
 }
 
+/** The session's entry with its check at `at` taken back (a free slot again), or null when the window does not hold it. */
+export function sessionWithoutCheck(entry: SessionLimits, at: number): SessionLimits | null {
+  const proofTimes = refundProofAttempt(entry.proofTimes, at);
+  return proofTimes ? { ...entry, proofTimes } : null;
+}
+
 /** Seconds until the session may have another recovery-code or key check counted, or 0. */
 export const sessionRetryAfterSeconds = (entry: SessionLimits | undefined, nowMs: number): number =>
   entry ? windowRetryAfterSeconds(entry.proofTimes, nowMs) : 0;

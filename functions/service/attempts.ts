@@ -18,7 +18,7 @@ import {
   type CountedAttempt,
 } from '../domain/lockout.js';
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
-import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, type SessionLimits } from '../domain/sessions.js';
+import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, sessionWithoutCheck, type SessionLimits } from '../domain/sessions.js';
 import type { Evaluation } from '../methods/evaluation.js';
 import { proveDevice } from '../methods/device/device.js';
 import { PROOF_LANES } from '../methods/kinds.js';
@@ -152,7 +152,7 @@ export class AttemptEngine {
     if (quiet.counted && found) {
       const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
       const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
-      plan.precondition(record, now);
+      await preconditionOfCounted(plan, record, now, () => store.refundCodeAttempt(actor.userId, counted, now));
       return { record, counted };
     }
     plan.precondition(found, now);
@@ -174,7 +174,7 @@ export class AttemptEngine {
     const quiet = await store.countQuietAttempt(actor.userId, guard, now);
     const found = quiet.record;
     if (quiet.counted && found) {
-      plan.precondition(found, now);
+      await preconditionOfCounted(plan, found, now, () => this.takeBackCheck(actor, store, found, at, now));
       return { record: found, at };
     }
     plan.precondition(found, now);
@@ -204,6 +204,19 @@ export class AttemptEngine {
     );
     if (result === 'conflict') return null;
     return { record: { ...found, sessions: { ...found.sessions, [actor.sessionId]: after }, proofTimes: ceilingAfter }, at };
+  }
+
+  /**
+   * Takes a counted recovery-code or key check back out of the session's window and the user's
+   * ceiling window, as if it had never been counted (best effort: one conditional write, nothing
+   * when the item moved on meanwhile). For a request refused before anything was checked.
+   */
+  private async takeBackCheck(actor: Actor, store: MfaStore, found: MfaRecord, at: number, now: number): Promise<void> {
+    const entry = found.sessions?.[actor.sessionId];
+    const after = entry && sessionWithoutCheck(entry, at);
+    if (!entry || !after) return;
+    const index = (found.proofTimes ?? []).indexOf(at);
+    await store.changeSession(actor.userId, sessionChangeOf(found, actor.sessionId, entry, after, now), index >= 0 ? { kind: 'give_back', index, at } : undefined, now);
   }
 
   /**
@@ -321,6 +334,21 @@ export function sessionChangeOf(record: MfaRecord, sessionId: string, before: Se
     mapExists: record.sessions !== undefined,
     drop: drop.map((dropped) => ({ sessionId: dropped, entry: record.sessions![dropped]! })),
   };
+}
+
+/**
+ * The plan's precondition on a record whose attempt the one-write count has already counted (its
+ * store condition covers only part of it, such as MFA on): a refusal (404, 409) gives the attempt
+ * back before it is thrown, so that a request refused before any check changes no counter, as it
+ * changes none when the precondition is checked before counting.
+ */
+async function preconditionOfCounted(plan: AttemptPlan<unknown>, record: MfaRecord, now: number, giveBack: () => Promise<unknown>): Promise<void> {
+  try {
+    plan.precondition(record, now);
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
 }
 
 /** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */

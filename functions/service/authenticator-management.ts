@@ -21,13 +21,14 @@ export class AuthenticatorManagement {
     private readonly attempts: AttemptEngine,
   ) {}
 
-  /** A name grants nothing, so renaming needs no step-up. */
+  /** A name grants nothing, so renaming needs no step-up. The name it already has changes nothing: no write, no event, no notice. */
   async rename(actor: Actor, authenticatorId: string, name: string): Promise<AuthenticatorView> {
     const { store, clock } = this.deps;
     const now = clock.now();
     let record = await store.get(actor.userId);
     const authenticator = record?.authenticators.find((a) => a.id === authenticatorId);
     if (!record || !authenticator) throw new AuthenticatorNotFoundError();
+    if (authenticator.name === name) return authenticatorView(authenticator);
     if (record.legacy) {
       await store.migrateLegacy(record, now);
       record = { ...record, legacy: false };

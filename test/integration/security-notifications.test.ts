@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
+import { RENAME_NOTICE_PERIOD_MS, securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
 import { DynamoDbNoticeLedger, NOTICE_LEASE_MS } from '../../functions/adapters/aws/dynamodb-notice-ledger.js';
 import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import { SmtpMailer } from '../../functions/adapters/local/smtp-mailer.js';
@@ -121,6 +121,47 @@ describe('security notifications', () => {
     expect(events).toContain(sub);
     expect(events).not.toContain(oldEmail);
     expect(events).not.toContain(newEmail);
+  });
+
+  it('tells the user of renames at most once an hour however many a password holder sends, and a rename to the name it has is no change at all', async () => {
+    const email = `renames-${randomUUID().slice(0, 8)}@example.com`;
+    const sub = `renames-${email}`;
+    const token = stack.identity.issueToken({ sub, email });
+    const client = createCheckedClient(stack.url, () => token);
+    const enrollment = await client.startTotpEnrollment();
+    await client.confirmTotpEnrollment({ code: codeAt(enrollment.secret, clock) });
+    await inbox.waitFor(email, 1, 5_000);
+    // A second sign-in with the password: renaming needs no proof.
+    const attackerToken = stack.identity.issueToken({ sub, email });
+    const attacker = createCheckedClient(stack.url, () => attackerToken);
+    const [app] = (await client.getMfaStatus()).authenticators;
+    const names = ['Work phone', 'Old phone, safe to remove'];
+    for (let i = 0; i < 6; i++) await attacker.renameAuthenticator(app!.id, { name: names[i % 2]! });
+    expect((await attacker.renameAuthenticator(app!.id, { name: names[1]! })).name).toBe(names[1]);
+    // A later change of the same user: once its notice is in, the stream has passed every rename.
+    clock.advance(30_000);
+    await client.regenerateRecoveryCodes({ code: codeAt(enrollment.secret, clock) });
+    const firstLines = async (count: number) => (await inbox.waitFor(email, count, 5_000)).map((mail) => mail.text.split('\n')[0]);
+    expect(await firstLines(3)).toEqual([
+      'A two-factor method was added to your account: an authenticator app.',
+      'A two-factor method of your account was renamed: an authenticator app.',
+      'New recovery codes were made for your account (10 codes); the old ones no longer work.',
+    ]);
+    // Every rename that changed the name is a change event; the one to the same name is not.
+    const renames = (await readFile(stack.eventsPath!, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { detail: { event: string; userId: string } })
+      .filter(({ detail }) => detail.userId === sub && detail.event === 'authenticator.renamed');
+    expect(renames).toHaveLength(6);
+    // The next hour, the next rename is told again.
+    clock.advance(RENAME_NOTICE_PERIOD_MS);
+    await attacker.renameAuthenticator(app!.id, { name: names[0]! });
+    await client.regenerateRecoveryCodes({ code: codeAt(enrollment.secret, clock) });
+    expect((await firstLines(5)).slice(3)).toEqual([
+      'A two-factor method of your account was renamed: an authenticator app.',
+      'New recovery codes were made for your account (10 codes); the old ones no longer work.',
+    ]);
   });
 
   it('sends nothing to a user whose address is not verified', async () => {

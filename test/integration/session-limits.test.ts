@@ -96,6 +96,32 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(user, await keyProof(user, key))).resolves.toMatchObject({ method: 'webauthn' });
   });
 
+  it('counts nothing for a request refused before any check (removing a method that is not there), in either lane, however often it is sent', async () => {
+    const { user, attacker, secret } = await victim();
+    const [wrongCode] = generateRecoveryCodes(cryptoRandom);
+    // One real (wrong) recovery-code check first: the session now has an entry, so its next checks take the one-write count.
+    await expect(service.verify(attacker, { recoveryCode: wrongCode! })).rejects.toBeInstanceOf(InvalidCodeError);
+    const before = await t.deps.store.get(user.userId);
+    const refused = [
+      ...(await outcomes(3, () => service.removeAuthenticator(attacker, 'no-such-method', { code: '000000' }))),
+      ...(await outcomes(3, () => service.removeAuthenticator(attacker, 'no-such-method', { recoveryCode: wrongCode! }))),
+      ...(await outcomes(2, () => service.removeAuthenticator(user, 'no-such-method', { code: codeAt(secret, t.clock) }))),
+    ];
+    expect(refused).toEqual(times(8, 'AuthenticatorNotFoundError'));
+    const after = await t.deps.store.get(user.userId);
+    expect({ failures: after!.failures, windowFailures: after!.windowFailures, lockedUntil: after!.lockedUntil }).toEqual({
+      failures: before!.failures,
+      windowFailures: before!.windowFailures,
+      lockedUntil: before!.lockedUntil,
+    });
+    expect(after!.sessions?.[attacker.sessionId]?.proofTimes).toEqual(before!.sessions?.[attacker.sessionId]?.proofTimes);
+    // The user's ceiling window gives its slot back in place (a free slot, 0): the same checks, none added.
+    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
+    expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
+    // The code the real user sent with a refused request was never checked, so it still signs in.
+    await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+  });
+
   it('bad key responses alone: 15 from one session, then the other session signs in with its key and a recovery code', async () => {
     const { user, attacker, recoveryCodes, key } = await victim();
     const stranger = new SoftwareAuthenticator({ origin: ORIGIN });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeEventsOfImage, detailOf, securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
+import { changeEventsOfImage, detailOf, RENAME_NOTICE_PERIOD_MS, securityNoticesOfImage, type StreamImage } from '../../functions/adapters/aws/change-event-stream.js';
 import { securityNotificationMail } from '../../functions/mail/templates.js';
 
 /** A stream record's new image: the item after a write that added a method, with that write's outbox. */
@@ -62,5 +62,23 @@ describe('security notices of a stream record', () => {
     expect(old.text).not.toContain('new.person');
     expect(old.html).toContain('n***@example.org');
     expect(securityNotificationMail({ to: toNew!.to, change: toNew!.change, serviceName: 'Acme' }).text).not.toContain('another address');
+  });
+
+  it('gives every rename of one user in one hour the same notice id (so one mail), and any other event, hour or user its own', () => {
+    const renamed = (user: string, writeId: string, at: string, event = 'authenticator.renamed'): StreamImage => ({
+      pk: { S: `USER#${user}` },
+      lastWriteId: { S: writeId },
+      notifyAddress: { S: 'alice@example.com' },
+      outbox: { L: [{ M: { event: { S: event }, requestId: { S: 'r' }, at: { N: String(Date.parse(at)) }, method: { S: 'totp' }, authenticatorId: { S: 'a-1' } } }] },
+    });
+    const idOf = (image: StreamImage) => securityNoticesOfImage(image).map((notice) => notice.id);
+    const hour = Date.parse('2026-12-05T10:00:00Z');
+    expect(hour % RENAME_NOTICE_PERIOD_MS).toBe(0);
+    const first = idOf(renamed('u-1', 'w-1', '2026-12-05T10:00:00Z'));
+    expect(idOf(renamed('u-1', 'w-2', '2026-12-05T10:59:59.999Z'))).toEqual(first);
+    expect(idOf(renamed('u-1', 'w-3', '2026-12-05T11:00:00Z'))).not.toEqual(first);
+    expect(idOf(renamed('u-2', 'w-4', '2026-12-05T10:00:00Z'))).not.toEqual(first);
+    expect(idOf(renamed('u-1', 'w-5', '2026-12-05T10:00:00Z', 'authenticator.removed'))).toEqual(['w-5:0']);
+    expect(idOf(renamed('u-1', 'w-6', '2026-12-05T10:00:00Z', 'authenticator.removed'))).toEqual(['w-6:0']);
   });
 });

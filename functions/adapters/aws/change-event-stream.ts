@@ -91,7 +91,8 @@ export interface SecurityNotice {
  * told about (functions/mail/templates.ts), when the item holds the address recorded at
  * enrollment. The caller's IP comes from the outbox (it is never on the bus). A change that made
  * the notices go to another address is told to the address they went to before as well (its
- * notice id is the event's with `:previous`), with the new address masked.
+ * notice id is the event's with `:previous`), with the new address masked. Renames share one
+ * notice id per user and clock hour (noticeIdOf), so the user gets at most one rename notice an hour.
  */
 export function securityNoticesOfImage(image: StreamImage | undefined): SecurityNotice[] {
   const to = image?.[ATTR.notifyAddress]?.S;
@@ -104,6 +105,19 @@ export function securityNoticesOfImage(image: StreamImage | undefined): Security
     const change: NotifiedEvent = { event: event.event, at: event.at, method: event.method, recoveryCodesRemaining: event.recoveryCodesRemaining, sourceIp };
     const previous = outbox[index]?.M?.previousNotifyAddress?.S;
     const told = previous && !sameMailbox(previous, to) ? [{ id: `${event.id}:previous`, to: previous, change: { ...change, noticesNowGoTo: maskEmail(to) } }] : [];
-    return [{ id: event.id, to, change }, ...told];
+    return [{ id: noticeIdOf(event), to, change }, ...told];
   });
+}
+
+/** How often a user is told of renames at most: renaming needs no proof, so a password holder could otherwise mail the user without end. */
+export const RENAME_NOTICE_PERIOD_MS = 3_600_000;
+
+/**
+ * The ledger's id of a change event's notice: the event's own, except that every rename of one
+ * user in one period (a clock hour) shares one id. The ledger sends the first and finds the rest
+ * sent; the change events themselves are all published.
+ */
+function noticeIdOf(event: PublishedChangeEvent): string {
+  if (event.event !== 'authenticator.renamed') return event.id;
+  return `authenticator.renamed:${Math.floor(Date.parse(event.at) / RENAME_NOTICE_PERIOD_MS)}:${event.userId}`;
 }
