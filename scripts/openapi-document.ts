@@ -248,11 +248,12 @@ const UNMATCHED_REQUEST_RESPONSES = {
 };
 
 const DESCRIPTION = `
-Two-factor authentication for web apps, by two kinds of method: **authenticator apps** (TOTP codes)
-and **security keys or passkeys** (WebAuthn), with recovery codes for when both are lost. The user
-signs in with your identity provider as usual (the first factor); your web client then calls
-\`/v1/mfa/*\` with that token to add an authenticator app or a security key, or to verify a code,
-a recovery code or a key, and receives a short-lived signed **MFA assertion** (ES256 JWT) that your
+Two-factor authentication for web apps, by three kinds of method: **authenticator apps** (TOTP
+codes), **security keys or passkeys** (WebAuthn) and, where the deployment offers them, **codes by
+email** (the weakest), with recovery codes for when the others are lost. The user signs in with your
+identity provider as usual (the first factor); your web client then calls \`/v1/mfa/*\` with that
+token to add an authenticator app, a security key or email codes, or to verify a code, an email
+code, a recovery code or a key (or a remembered browser), and receives a short-lived signed **MFA assertion** (ES256 JWT) that your
 backend verifies against \`/.well-known/jwks.json\`.
 
 **Errors** are RFC 9457 \`application/problem+json\` bodies with a stable \`code\`; each operation

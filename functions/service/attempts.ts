@@ -116,6 +116,8 @@ export class AttemptEngine {
       if ('proof' in evaluation) {
         const { result, value } = await plan.commit(record, evaluation.proof, now, store);
         if (result === 'ok') {
+          // Whatever the recovery code was spent for (a sign-in, a step-up that adds or removes a method, ...).
+          if (evaluation.proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation: plan.operation });
           auditBackupEligibilityChange(this.deps, actor, evaluation.proof, plan.operation);
           return { record, proof: evaluation.proof, value };
         }

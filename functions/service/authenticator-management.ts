@@ -64,7 +64,6 @@ export class AuthenticatorManagement {
       }),
     });
     const removed = record.authenticators.find((a) => a.id === authenticatorId)!;
-    this.auditProof(actor, proof, 'remove');
     audit(this.deps, actor, 'mfa.authenticator.removed', 'success', { method: removed.kind, authenticatorId });
     const left = record.authenticators.filter((a) => a.id !== authenticatorId);
     if (left.length === 0) audit(this.deps, actor, 'mfa.disabled', 'success', { method: methodOfProof(proof) });
@@ -87,7 +86,6 @@ export class AuthenticatorManagement {
         return { result: await store.commitProof(actor.userId, proof, effect, now, removalEvents(actor, found, proof, ids)) };
       },
     });
-    this.auditProof(actor, proof, 'disable');
     const left = record.authenticators.filter((a) => a.kind !== 'totp');
     this.auditForgotten(actor, record, authenticatorsOf(record, 'totp').map((app) => app.id));
     audit(this.deps, actor, 'mfa.totp.disabled', 'success', { method: methodOfProof(proof) });
@@ -112,17 +110,12 @@ export class AuthenticatorManagement {
         return { result, value: codes };
       },
     });
-    this.auditProof(actor, proof, 'regenerate');
     audit(this.deps, actor, 'mfa.recovery_codes.regenerated', 'success', { method: methodOfProof(proof) });
     return { recoveryCodes: codes! };
   }
 
   private auditForgotten(actor: Actor, record: MfaRecord, removed: readonly string[]): void {
     for (const event of devicesForgottenByRemoval(actor, record, removed)) audit(this.deps, actor, 'mfa.device.forgotten', 'success', { deviceId: event.deviceId, reason: event.reason });
-  }
-
-  private auditProof(actor: Actor, proof: { kind: string }, operation: string): void {
-    if (proof.kind === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method: 'recovery_code', operation });
   }
 }
 

@@ -107,7 +107,6 @@ export class Verification {
       },
     });
     const method = methodOfProof(proof);
-    if (method === 'recovery_code') audit(this.deps, actor, 'mfa.recovery_code.used', 'success', { method, operation: 'verify' });
     audit(this.deps, actor, 'mfa.verify.succeeded', 'success', {
       method,
       ...(proof.kind === 'totp' || proof.kind === 'webauthn' || proof.kind === 'email' ? { authenticatorId: proof.authenticatorId } : {}),

@@ -140,6 +140,17 @@ describe('MfaService on DynamoDB Local', () => {
       expect(t.audit.names()).toContain('mfa.recovery_code.used');
     });
 
+    it('records mfa.recovery_code.used with what the code was spent for, a step-up that adds a method as well as a sign-in', async () => {
+      const { recoveryCodes } = await enroll(t, actor);
+      await t.service.startTotpEnrollment(actor, { recoveryCode: recoveryCodes[0]! });
+      await t.service.verify(actor, { recoveryCode: recoveryCodes[1]! });
+      const used = t.audit.events.filter((event) => event.userId === actor.userId && event.event === 'mfa.recovery_code.used');
+      expect(used.map((event) => [event.method, event.operation])).toEqual([
+        ['recovery_code', 'enroll'],
+        ['recovery_code', 'verify'],
+      ]);
+    });
+
     it('answers mfa_not_enabled for a user without MFA', async () => {
       await expect(t.service.verify(actor, { code: '123456' })).rejects.toBeInstanceOf(MfaNotEnabledError);
       await expect(t.service.verify(actor, { recoveryCode: '0000-0000-0000-0000' })).rejects.toBeInstanceOf(MfaNotEnabledError);
