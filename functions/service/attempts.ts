@@ -101,8 +101,10 @@ export class AttemptEngine {
       const now = clock.now();
       let record: MfaRecord | undefined;
       if (count) {
-        record = await store.get(actor.userId);
-        plan.precondition(record, now);
+        // A retry after a commit conflict: the proof was right, so a refusal of the changed state gives its count back.
+        const read = await store.get(actor.userId);
+        const counted = count;
+        record = await preconditionOfCounted(plan, read, now, () => this.giveBackCount(actor, store, read, counted, now));
       } else {
         count = (await this.count(actor, store, lane, plan, now)) ?? undefined;
         if (!count) continue;
@@ -208,17 +210,34 @@ export class AttemptEngine {
     return { record: { ...found, sessions: { ...found.sessions, [actor.sessionId]: after }, proofTimes: ceilingAfter }, at };
   }
 
+  /** Gives back an attempt `count` counted, in its lane, as read in `found` (nothing when the item is gone). */
+  private async giveBackCount(actor: Actor, store: MfaStore, found: MfaRecord | undefined, count: Count, now: number): Promise<void> {
+    if (count.counted) await store.refundCodeAttempt(actor.userId, count.counted, now);
+    else if (count.at !== undefined && found) await this.takeBackCheck(actor, store, found, count.at, now);
+  }
+
   /**
    * Takes a counted recovery-code or key check back out of the session's window and the user's
-   * ceiling window, as if it had never been counted (best effort: one conditional write, nothing
-   * when the item moved on meanwhile). For a request refused before anything was checked.
+   * ceiling window, as if it had never been counted: conditional writes, re-read and retried when
+   * the item moved on meanwhile, nothing once the check is no longer there. For a request refused
+   * before anything was checked, or whose right proof met a state that no longer applies.
    */
   private async takeBackCheck(actor: Actor, store: MfaStore, found: MfaRecord, at: number, now: number): Promise<void> {
-    const entry = found.sessions?.[actor.sessionId];
-    const after = entry && sessionWithoutCheck(entry, at);
-    if (!entry || !after) return;
-    const index = (found.proofTimes ?? []).indexOf(at);
-    await store.changeSession(actor.userId, sessionChangeOf(found, actor.sessionId, entry, after, now), index >= 0 ? { kind: 'give_back', index, at } : undefined, now);
+    let record: MfaRecord | undefined = found;
+    for (let round = 0; record && round < MAX_ROUNDS; round++) {
+      const entry = record.sessions?.[actor.sessionId];
+      const after = entry && sessionWithoutCheck(entry, at);
+      if (!entry || !after) return;
+      const index = (record.proofTimes ?? []).indexOf(at);
+      const changed = await store.changeSession(
+        actor.userId,
+        sessionChangeOf(record, actor.sessionId, entry, after, now),
+        index >= 0 ? { kind: 'give_back', index, at } : undefined,
+        now,
+      );
+      if (changed.result === 'ok') return;
+      record = changed.record;
+    }
   }
 
   /**
@@ -342,13 +361,21 @@ export function sessionChangeOf(record: MfaRecord, sessionId: string, before: Se
  * The plan's precondition on a record whose attempt the one-write count has already counted (its
  * store condition covers only part of it, such as MFA on): a refusal (404, 409) gives the attempt
  * back before it is thrown, so that a request refused before any check changes no counter, as it
- * changes none when the precondition is checked before counting.
+ * changes none when the precondition is checked before counting. The same holds for a right proof
+ * whose commit met a state changed meanwhile (MFA turned off, the method gone): no guess was refused.
  */
-async function preconditionOfCounted(plan: AttemptPlan<unknown>, record: MfaRecord, now: number, giveBack: () => Promise<unknown>): Promise<void> {
+async function preconditionOfCounted(
+  plan: AttemptPlan<unknown>,
+  record: MfaRecord | undefined,
+  now: number,
+  giveBack: () => Promise<unknown>,
+): Promise<MfaRecord> {
   try {
     plan.precondition(record, now);
+    return record;
   } catch (error) {
-    await giveBack();
+    // Best effort: the refusal the client gets is the precondition's, never the give-back's fault.
+    await giveBack().catch(() => undefined);
     throw error;
   }
 }

@@ -9,7 +9,7 @@ import { createSecurityNotifier } from '../notifications/security-notifier.js';
 import { logger } from '../observability.js';
 
 /**
- * The notice function: the MFA table's stream -> one security notice per change event (SES).
+ * The notice function: the MFA table's stream -> at most one security notice per notice id (SES): one per change event, one per user, kind and hour for renames.
  * Records whose notices did not all go out are reported in `batchItemFailures`: Lambda retries
  * from the first of them, and the ledger keeps the notices already sent from going twice.
  */

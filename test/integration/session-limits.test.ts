@@ -2,10 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PowertoolsAuditLog, AUDIT_METRICS } from '../../functions/adapters/powertools-audit-log.js';
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PublishedChangeEvent } from '../../functions/domain/change-events.js';
-import { EnrollmentNotFoundError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../../functions/domain/errors.js';
+import { AuthenticatorNotFoundError, EnrollmentNotFoundError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../../functions/domain/errors.js';
 import { LOCKOUT_THRESHOLD, PROOF_ATTEMPTS_PER_WINDOW, USER_PROOF_CEILING } from '../../functions/domain/lockout.js';
 import { MAX_PENDING_PER_USER, MAX_SESSION_ENTRIES, REFUNDS_PER_WINDOW } from '../../functions/domain/sessions.js';
 import { userKey } from '../../functions/adapters/aws/mfa-item.js';
+import type { MfaRecord } from '../../functions/domain/mfa-record.js';
 import { cryptoRandom } from '../../functions/domain/random.js';
 import { generateRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
 import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';
@@ -120,6 +121,50 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
     // The code the real user sent with a refused request was never checked, so it still signs in.
     await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+  });
+
+  it("gives back the count of a right proof whose commit met the method gone (another session removed it first), in either lane", async () => {
+    const methodId = async (who: Actor, kind: 'totp' | 'webauthn') => (await service.status(who)).authenticators.find((a) => a.kind === kind)!.id;
+    // The first commit of `racing` waits for `first` (another session's removal of the same method) to land.
+    const racingWith = (first: () => Promise<unknown>) => {
+      let pending = true;
+      const store = new Proxy(t.deps.store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          if (name !== 'commitProof') return value.bind(target);
+          return async (...args: unknown[]) => {
+            if (pending) {
+              pending = false;
+              await first();
+            }
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return new MfaService({ ...t.deps, store });
+    };
+
+    // Recovery-code lane: the session's window and the user's ceiling get the check back; the code is not spent.
+    const one = await victim();
+    const app = await methodId(one.user, 'totp');
+    const before = await t.deps.store.get(one.user.userId);
+    const racing = racingWith(() => service.removeAuthenticator(one.attacker, app, { code: codeAt(one.secret, t.clock) }));
+    await expect(racing.removeAuthenticator(one.user, app, { recoveryCode: one.recoveryCodes[0]! })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+    const after = await t.deps.store.get(one.user.userId);
+    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
+    expect(checksIn(after!.sessions?.[one.user.sessionId]?.proofTimes)).toEqual(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes));
+    expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
+    await expect(service.verify(one.user, { recoveryCode: one.recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+
+    // Code lane: the user's failure counters get the attempt back.
+    const two = await victim();
+    const key = await methodId(two.user, 'webauthn');
+    const counters = (record: MfaRecord | undefined) => ({ failures: record!.failures, windowFailures: record!.windowFailures ?? 0, lockedUntil: record!.lockedUntil });
+    const beforeCode = counters(await t.deps.store.get(two.user.userId));
+    const racingCode = racingWith(() => service.removeAuthenticator(two.attacker, key, { recoveryCode: two.recoveryCodes[0]! }));
+    await expect(racingCode.removeAuthenticator(two.user, key, { code: codeAt(two.secret, t.clock) })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+    expect(counters(await t.deps.store.get(two.user.userId))).toEqual(beforeCode);
   });
 
   it('bad key responses alone: 15 from one session, then the other session signs in with its key and a recovery code', async () => {

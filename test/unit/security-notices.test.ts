@@ -64,12 +64,12 @@ describe('security notices of a stream record', () => {
     expect(securityNotificationMail({ to: toNew!.to, change: toNew!.change, serviceName: 'Acme' }).text).not.toContain('another address');
   });
 
-  it('gives every rename of one user in one hour the same notice id (so one mail), and any other event, hour or user its own', () => {
-    const renamed = (user: string, writeId: string, at: string, event = 'authenticator.renamed'): StreamImage => ({
+  it('gives every rename of one user\'s methods of one kind in one hour the same notice id (so one mail), and any other event, kind, hour or user its own', () => {
+    const renamed = (user: string, writeId: string, at: string, event = 'authenticator.renamed', method = 'totp'): StreamImage => ({
       pk: { S: `USER#${user}` },
       lastWriteId: { S: writeId },
       notifyAddress: { S: 'alice@example.com' },
-      outbox: { L: [{ M: { event: { S: event }, requestId: { S: 'r' }, at: { N: String(Date.parse(at)) }, method: { S: 'totp' }, authenticatorId: { S: 'a-1' } } }] },
+      outbox: { L: [{ M: { event: { S: event }, requestId: { S: 'r' }, at: { N: String(Date.parse(at)) }, method: { S: method }, authenticatorId: { S: 'a-1' } } }] },
     });
     const idOf = (image: StreamImage) => securityNoticesOfImage(image).map((notice) => notice.id);
     const hour = Date.parse('2026-12-05T10:00:00Z');
@@ -78,6 +78,9 @@ describe('security notices of a stream record', () => {
     expect(idOf(renamed('u-1', 'w-2', '2026-12-05T10:59:59.999Z'))).toEqual(first);
     expect(idOf(renamed('u-1', 'w-3', '2026-12-05T11:00:00Z'))).not.toEqual(first);
     expect(idOf(renamed('u-2', 'w-4', '2026-12-05T10:00:00Z'))).not.toEqual(first);
+    const key = idOf(renamed('u-1', 'w-7', '2026-12-05T10:30:00Z', 'authenticator.renamed', 'webauthn'));
+    expect(key).not.toEqual(first);
+    expect(idOf(renamed('u-1', 'w-8', '2026-12-05T10:45:00Z', 'authenticator.renamed', 'webauthn'))).toEqual(key);
     expect(idOf(renamed('u-1', 'w-5', '2026-12-05T10:00:00Z', 'authenticator.removed'))).toEqual(['w-5:0']);
     expect(idOf(renamed('u-1', 'w-6', '2026-12-05T10:00:00Z', 'authenticator.removed'))).toEqual(['w-6:0']);
   });

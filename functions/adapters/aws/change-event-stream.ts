@@ -92,7 +92,8 @@ export interface SecurityNotice {
  * enrollment. The caller's IP comes from the outbox (it is never on the bus). A change that made
  * the notices go to another address is told to the address they went to before as well (its
  * notice id is the event's with `:previous`), with the new address masked. Renames share one
- * notice id per user and clock hour (noticeIdOf), so the user gets at most one rename notice an hour.
+ * notice id per user, method kind and clock hour (noticeIdOf), so the user gets at most one rename
+ * notice an hour for each kind of method.
  */
 export function securityNoticesOfImage(image: StreamImage | undefined): SecurityNotice[] {
   const to = image?.[ATTR.notifyAddress]?.S;
@@ -114,10 +115,11 @@ export const RENAME_NOTICE_PERIOD_MS = 3_600_000;
 
 /**
  * The ledger's id of a change event's notice: the event's own, except that every rename of one
- * user in one period (a clock hour) shares one id. The ledger sends the first and finds the rest
- * sent; the change events themselves are all published.
+ * user's methods of one kind in one period (a clock hour) shares one id. The ledger sends the first
+ * and finds the rest sent; the change events themselves are all published. The kind is in the id so
+ * that a rename of the app does not hide a later rename of a key in the same hour.
  */
 function noticeIdOf(event: PublishedChangeEvent): string {
   if (event.event !== 'authenticator.renamed') return event.id;
-  return `authenticator.renamed:${Math.floor(Date.parse(event.at) / RENAME_NOTICE_PERIOD_MS)}:${event.userId}`;
+  return `authenticator.renamed:${event.method ?? ''}:${Math.floor(Date.parse(event.at) / RENAME_NOTICE_PERIOD_MS)}:${event.userId}`;
 }

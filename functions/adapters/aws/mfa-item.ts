@@ -142,9 +142,10 @@ export const LEGACY = { secret: 'totpSecret', enabledAt: 'totpEnabledAt', lastUs
 export const LEGACY_TOTP_ID = 'totp-v1';
 
 /**
- * The idempotency record of one security notice (functions/notifications): `NOTICE#<event id>`,
- * `NOTICE`, its state (`sending` until `leaseUntil`, then `sent`) and a TTL. It carries no
- * address and no content: only that the notice of that event went out.
+ * The idempotency record of one security notice (functions/notifications): `NOTICE#<notice id>`
+ * (the event's id; renames share one per user, kind and hour), `NOTICE`, its state (`sending`
+ * until `leaseUntil`, then `sent`) and a TTL. It carries no address and no content: only that the
+ * notice went out.
  */
 export const NOTICE = { prefix: 'NOTICE#', sortKey: 'NOTICE', state: 'state', leaseUntil: 'leaseUntil' } as const;
 
