@@ -53,7 +53,7 @@ export function createSecurityNotifier(deps: SecurityNotifierDeps) {
           }
           await deps.ledger.sent(notice.id, now);
         } catch (error) {
-          deps.warn('security notice not sent; its record will be retried', { eventId: notice.id, event: notice.change.event, errorName: (error as Error)?.name ?? typeof error });
+          deps.warn('security notice not sent; its record will be retried', { noticeId: notice.id, event: notice.change.event, errorName: (error as Error)?.name ?? typeof error });
           failed.push(record.sequence);
           break;
         }

@@ -97,11 +97,14 @@ export class AttemptEngine {
     const lane = laneOf(factor);
     const caches = { secrets: new Map<string, Promise<Uint8Array>>(), kdf: new Map<string, Promise<Buffer>>() };
     let count: Count | undefined;
+    // Set once a round found the proof right: a later round's refusal is then no guess either.
+    let proven = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
       let record: MfaRecord | undefined;
       if (count) {
-        // A retry after a commit conflict: the proof was right, so a refusal of the changed state gives its count back.
+        // A retry after a conflict (the commit's, or a version-1 item's rewrite before any check): no
+        // guess has been refused, so a refusal of the changed state gives the count back.
         const read = await store.get(actor.userId);
         const counted = count;
         record = await preconditionOfCounted(plan, read, now, () => this.giveBackCount(actor, store, read, counted, now));
@@ -116,6 +119,7 @@ export class AttemptEngine {
       }
       const evaluation = await this.evaluate(actor, record, factor, plan, now, caches);
       if ('proof' in evaluation) {
+        proven = true;
         const { result, value } = await plan.commit(record, evaluation.proof, now, store);
         if (result === 'ok') {
           // Whatever the recovery code was spent for (a sign-in, a step-up that adds or removes a method, ...).
@@ -133,6 +137,12 @@ export class AttemptEngine {
       }
       if (evaluation.refused === 'counter_regression') {
         await signalSuspectedClone(this.deps, store, actor, evaluation.authenticatorId, plan.operation, now);
+      }
+      if (proven) {
+        // Right when it was checked, refused now that another request changed the item (the app
+        // used removed, the codes replaced, the step moved on): no guess, so no failure and no lock.
+        await this.giveBackCount(actor, store, record, count, now).catch(() => undefined);
+        throw refusalOf(factor);
       }
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
@@ -361,8 +371,8 @@ export function sessionChangeOf(record: MfaRecord, sessionId: string, before: Se
  * The plan's precondition on a record whose attempt the one-write count has already counted (its
  * store condition covers only part of it, such as MFA on): a refusal (404, 409) gives the attempt
  * back before it is thrown, so that a request refused before any check changes no counter, as it
- * changes none when the precondition is checked before counting. The same holds for a right proof
- * whose commit met a state changed meanwhile (MFA turned off, the method gone): no guess was refused.
+ * changes none when the precondition is checked before counting. The same holds on a retry round
+ * (a right proof whose commit met a state changed meanwhile: MFA turned off, the method gone).
  */
 async function preconditionOfCounted(
   plan: AttemptPlan<unknown>,

@@ -24,7 +24,8 @@ export interface SecurityNotificationsProps {
 
 /**
  * Security notices to users (functions/streams/notify-users.ts): a second consumer of the MFA
- * table's stream, off the request path, mailing one notice per change event through SES. Its
+ * table's stream, off the request path, mailing at most one notice per notice id (a change event's;
+ * renames share one per user, kind of method and hour) through SES. Its
  * idempotency records live in the table (UpdateItem only); retries, bisection and the
  * dead-letter queue are the change events' own.
  */

@@ -46,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 describe('security notifications', () => {
-  it('mails one notice per change event within 5 s, says what, when and from where, and mails nothing for requests that change nothing', async () => {
+  it('mails one notice per notified change event within 5 s, says what, when and from where, and mails nothing for requests that change nothing', async () => {
     const email = `notice-${randomUUID().slice(0, 8)}@example.com`;
     // One sign-in (one session) for the whole journey: pending ceremonies belong to their session.
     const token = stack.identity.issueToken({ sub: `notice-${email}`, email });

@@ -123,9 +123,9 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
   });
 
-  it("gives back the count of a right proof whose commit met the method gone (another session removed it first), in either lane", async () => {
+  describe('a right proof that loses a race to another session', () => {
     const methodId = async (who: Actor, kind: 'totp' | 'webauthn') => (await service.status(who)).authenticators.find((a) => a.kind === kind)!.id;
-    // The first commit of `racing` waits for `first` (another session's removal of the same method) to land.
+    /** A service whose first commit waits for `first` (another session's change of the same item) to land. */
     const racingWith = (first: () => Promise<unknown>) => {
       let pending = true;
       const store = new Proxy(t.deps.store, {
@@ -144,27 +144,61 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       });
       return new MfaService({ ...t.deps, store });
     };
-
-    // Recovery-code lane: the session's window and the user's ceiling get the check back; the code is not spent.
-    const one = await victim();
-    const app = await methodId(one.user, 'totp');
-    const before = await t.deps.store.get(one.user.userId);
-    const racing = racingWith(() => service.removeAuthenticator(one.attacker, app, { code: codeAt(one.secret, t.clock) }));
-    await expect(racing.removeAuthenticator(one.user, app, { recoveryCode: one.recoveryCodes[0]! })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
-    const after = await t.deps.store.get(one.user.userId);
-    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
-    expect(checksIn(after!.sessions?.[one.user.sessionId]?.proofTimes)).toEqual(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes));
-    expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
-    await expect(service.verify(one.user, { recoveryCode: one.recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
-
-    // Code lane: the user's failure counters get the attempt back.
-    const two = await victim();
-    const key = await methodId(two.user, 'webauthn');
     const counters = (record: MfaRecord | undefined) => ({ failures: record!.failures, windowFailures: record!.windowFailures ?? 0, lockedUntil: record!.lockedUntil });
-    const beforeCode = counters(await t.deps.store.get(two.user.userId));
-    const racingCode = racingWith(() => service.removeAuthenticator(two.attacker, key, { recoveryCode: two.recoveryCodes[0]! }));
-    await expect(racingCode.removeAuthenticator(two.user, key, { code: codeAt(two.secret, t.clock) })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
-    expect(counters(await t.deps.store.get(two.user.userId))).toEqual(beforeCode);
+    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
+    const wrongCodeAt = (secret: string) => (codeAt(secret, t.clock) === '000000' ? '111111' : '000000');
+
+    it('gives its count back when its commit meets the method gone, in either lane (the count of an earlier wrong check stays)', async () => {
+      // Recovery-code lane: the session's window and the user's ceiling get the check back; the code is not spent.
+      const one = await victim();
+      const app = await methodId(one.user, 'totp');
+      await expect(service.verify(one.user, { recoveryCode: generateRecoveryCodes(cryptoRandom)[0]! })).rejects.toBeInstanceOf(InvalidCodeError);
+      const before = await t.deps.store.get(one.user.userId);
+      expect(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes)).toHaveLength(1);
+      const racing = racingWith(() => service.removeAuthenticator(one.attacker, app, { code: codeAt(one.secret, t.clock) }));
+      await expect(racing.removeAuthenticator(one.user, app, { recoveryCode: one.recoveryCodes[0]! })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+      const after = await t.deps.store.get(one.user.userId);
+      expect(checksIn(after!.sessions?.[one.user.sessionId]?.proofTimes)).toEqual(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes));
+      expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
+      await expect(service.verify(one.user, { recoveryCode: one.recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+
+      // Code lane, the other session proving with a recovery code: the user's counters are as before the race.
+      const two = await victim();
+      const key = await methodId(two.user, 'webauthn');
+      await expect(service.verify(two.user, { code: wrongCodeAt(two.secret) })).rejects.toBeInstanceOf(InvalidCodeError);
+      const beforeCode = counters(await t.deps.store.get(two.user.userId));
+      expect(beforeCode).toMatchObject({ failures: 1, windowFailures: 1 });
+      const racingCode = racingWith(() => service.removeAuthenticator(two.attacker, key, { recoveryCode: two.recoveryCodes[0]! }));
+      await expect(racingCode.removeAuthenticator(two.user, key, { code: codeAt(two.secret, t.clock) })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+      expect(counters(await t.deps.store.get(two.user.userId))).toEqual(beforeCode);
+
+      // Code lane, the other session proving with the same code: its success resets the consecutive
+      // count; the failure window keeps the earlier wrong code only.
+      const three = await victim();
+      const key3 = await methodId(three.user, 'webauthn');
+      await expect(service.verify(three.user, { code: wrongCodeAt(three.secret) })).rejects.toBeInstanceOf(InvalidCodeError);
+      const code = codeAt(three.secret, t.clock);
+      const racingSame = racingWith(() => service.removeAuthenticator(three.attacker, key3, { code }));
+      await expect(racingSame.removeAuthenticator(three.user, key3, { code })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+      expect(counters(await t.deps.store.get(three.user.userId))).toEqual({ failures: 0, windowFailures: 1, lockedUntil: undefined });
+    });
+
+    it('gives its count back, with no failure line and no lock, when the retry finds the proof no longer holds (the app it came from removed)', async () => {
+      const { user, attacker, secret, recoveryCodes } = await victim();
+      const app = await methodId(user, 'totp');
+      // Four wrong codes: one more counted failure would start a lock.
+      for (let i = 0; i < LOCKOUT_THRESHOLD - 1; i++) await expect(service.verify(user, { code: wrongCodeAt(secret) })).rejects.toBeInstanceOf(InvalidCodeError);
+      const before = counters(await t.deps.store.get(user.userId));
+      expect(before).toMatchObject({ failures: LOCKOUT_THRESHOLD - 1, lockedUntil: undefined });
+      const linesBefore = t.audit.events.length;
+      // The user signs in with a right code while another session removes that very app (a key remains, so MFA stays on).
+      const racing = racingWith(() => service.removeAuthenticator(attacker, app, { recoveryCode: recoveryCodes[0]! }));
+      await expect(racing.verify(user, { code: codeAt(secret, t.clock) })).rejects.toBeInstanceOf(InvalidCodeError);
+      expect(counters(await t.deps.store.get(user.userId))).toEqual(before);
+      const linesOfUser = t.audit.events.slice(linesBefore).filter((event) => event.sessionId === user.sessionId).map((event) => event.event);
+      expect(linesOfUser).not.toContain('mfa.verify.failed');
+      expect(linesOfUser).not.toContain('mfa.lockout.started');
+    });
   });
 
   it('bad key responses alone: 15 from one session, then the other session signs in with its key and a recovery code', async () => {

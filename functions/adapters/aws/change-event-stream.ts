@@ -79,7 +79,7 @@ export function deliveredEventOf(event: PublishedChangeEvent): DeliveredChangeEv
   return { source: EVENT_SOURCE, 'detail-type': CHANGE_EVENTS[event.event], time: event.at, detail: detailOf(event) };
 }
 
-/** One security notice to send: for the change event `id`, to the user's verified address. */
+/** One security notice to send, to the user's verified address; `id` is its notice id (noticeIdOf), the ledger's key. */
 export interface SecurityNotice {
   id: string;
   to: string;

@@ -18,8 +18,8 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
     private readonly tableName: string,
   ) {}
 
-  async claim(eventId: string, now: number): Promise<NoticeClaim> {
-    const claimed = await this.update(eventId, {
+  async claim(noticeId: string, now: number): Promise<NoticeClaim> {
+    const claimed = await this.update(noticeId, {
       UpdateExpression: 'SET #state = :sending, #leaseUntil = :leaseUntil, #ttl = :ttl',
       // New, or claimed by a sender whose lease ran out (it failed or died before sending).
       ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :sending AND #leaseUntil < :now)',
@@ -33,7 +33,7 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
     });
     if (claimed) return 'claimed';
     // Whether the mail went out: a write that changes nothing, on condition that it did (the function may only UpdateItem).
-    const sent = await this.update(eventId, {
+    const sent = await this.update(noticeId, {
       UpdateExpression: 'SET #state = :sent',
       ConditionExpression: '#state = :sent',
       ExpressionAttributeNames: { '#state': NOTICE.state },
@@ -42,16 +42,16 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
     return sent ? 'sent' : 'held';
   }
 
-  async sent(eventId: string): Promise<void> {
-    await this.update(eventId, {
+  async sent(noticeId: string): Promise<void> {
+    await this.update(noticeId, {
       UpdateExpression: 'SET #state = :sent REMOVE #leaseUntil',
       ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
       ExpressionAttributeValues: { ':sent': { S: 'sent' } },
     });
   }
 
-  async release(eventId: string): Promise<void> {
-    await this.update(eventId, {
+  async release(noticeId: string): Promise<void> {
+    await this.update(noticeId, {
       UpdateExpression: 'SET #leaseUntil = :zero',
       ConditionExpression: '#state = :sending',
       ExpressionAttributeNames: { '#state': NOTICE.state, '#leaseUntil': NOTICE.leaseUntil },
@@ -60,9 +60,9 @@ export class DynamoDbNoticeLedger implements NoticeLedger {
   }
 
   /** One UpdateItem of the event's notice record: false when its condition does not hold. */
-  private async update(eventId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+  private async update(noticeId: string, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
     try {
-      await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: noticeKey(eventId), ...input }));
+      await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: noticeKey(noticeId), ...input }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error | undefined)?.name === 'ConditionalCheckFailedException') return false;

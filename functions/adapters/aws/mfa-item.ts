@@ -149,8 +149,8 @@ export const LEGACY_TOTP_ID = 'totp-v1';
  */
 export const NOTICE = { prefix: 'NOTICE#', sortKey: 'NOTICE', state: 'state', leaseUntil: 'leaseUntil' } as const;
 
-export const noticeKey = (eventId: string) => ({
-  [MFA_TABLE.partitionKey]: { S: `${NOTICE.prefix}${eventId}` },
+export const noticeKey = (noticeId: string) => ({
+  [MFA_TABLE.partitionKey]: { S: `${NOTICE.prefix}${noticeId}` },
   [MFA_TABLE.sortKey]: { S: NOTICE.sortKey },
 });
 
