@@ -161,6 +161,8 @@ export class DynamoDbMfaStore implements MfaStore {
       w.value(':one', num(1));
       w.value(':windowStart', num(counted.windowStart));
       w.conditions.push(`${ATTR.windowStart} = :windowStart`, ...fields.map((field) => `${field} >= :one`));
+      // As for the count: a re-send of an applied decrement (its answer lost) is recognised as done, not applied twice.
+      w.conditions.push(`${ATTR.lastWriteId} <> :writeId`);
       return this.send(userId, w, []);
     };
     // When a success reset the consecutive count in between, only the failure window still holds the attempt.

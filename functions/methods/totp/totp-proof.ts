@@ -6,10 +6,11 @@ import { matchTotpStep, stepAt, TOTP_DRIFT_WINDOW } from './totp.js';
 /**
  * The digest an app keeps of the code it last accepted (with its step), so that a copy of that
  * code is recognised as spent without opening the app's secret (a KMS Decrypt per app in AWS).
- * A spent code proves nothing: the store accepts only steps newer than the app's last.
+ * A spent code proves nothing: the store accepts only steps newer than the app's last. Spaces
+ * are left out, as when the code is matched: the same code sent with spaces is the same copy.
  */
 export function spentCodeDigest(userId: string, step: number, code: string): string {
-  return spentKeyOf('totp', userId, String(step), code);
+  return spentKeyOf('totp', userId, String(step), code.replace(/\s/g, ''));
 }
 
 /**
