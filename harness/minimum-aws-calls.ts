@@ -26,8 +26,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   confirmTotpEnrollment: {
     route: 'confirmTotpEnrollment',
-    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'Count the attempt in the conditional write that reads the pending secret, open the secret to check the code, enable in one conditional write.',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: "Read the pending app first (no room for one more is refused before anything is counted, so a refused request never holds a count, even in flight), count the attempt in the conditional write that reads the pending secret, open the secret to check the code, enable in one conditional write.",
   },
   'verifyMfa (TOTP)': {
     route: 'verifyMfa',
@@ -71,8 +71,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   'startWebAuthnRegistration (TOTP proof)': {
     route: 'startWebAuthnRegistration',
-    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'A further key needs a proof: count the attempt in the write that reads the item, check the code, store the challenge and spend the code in one conditional write.',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'A further key needs a proof: read the item (no room for one more is refused before anything is counted), count the attempt in the write that reads it again, check the code, store the challenge and spend the code in one conditional write.',
   },
   'confirmWebAuthnRegistration (first method)': {
     route: 'confirmWebAuthnRegistration',
@@ -141,13 +141,13 @@ export const MINIMUM_AWS_CALLS = {
   },
   'removeAuthenticator (security key)': {
     route: 'removeAuthenticator',
-    calls: ['dynamodb:UpdateItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
-    why: "Count the check in the write that reads the item, verify the key's own assertion, then one transaction: the conditional write that spends the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:TransactWriteItems(UpdateItem+DeleteItem)'],
+    why: "Read the item (a method that is not there is refused before anything is counted, so that a refused request never holds a count, even in flight, that could make another request's wrong guess start a lock), count the check in the write that reads it again, verify the key's own assertion, then one transaction: the conditional write that spends the challenge and removes the key (the last: with the recovery codes), and the delete of its credential id's uniqueness item.",
   },
   'removeAuthenticator (TOTP)': {
     route: 'removeAuthenticator',
-    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: 'Count the attempt in the write that reads the item, check the code, remove the authenticator (and, for the last, the recovery codes) in one conditional write.',
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: 'As with a key: read the item (the method must be there before anything is counted), count the attempt in the write that reads it again, check the code, remove the authenticator (and, for the last, the recovery codes) in one conditional write.',
   },
   'startEmailEnrollment (first method)': {
     route: 'startEmailEnrollment',
@@ -156,8 +156,8 @@ export const MINIMUM_AWS_CALLS = {
   },
   confirmEmailEnrollment: {
     route: 'confirmEmailEnrollment',
-    calls: ['dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: "Count the attempt in the code lock in the write that reads the pending code, open its hash key, add the method (consuming the code) in one conditional write.",
+    calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
+    why: "Read the item (email codes already on, no code sent to this session, or no room: refused before anything is counted), count the attempt in the code lock in the write that reads the pending code, open its hash key, add the method (consuming the code) in one conditional write.",
   },
   startEmailChallenge: {
     route: 'startEmailChallenge',

@@ -155,7 +155,8 @@ export async function enableSeededTotp(
 
 /**
  * A confirm's storage for a user with a pending enrollment (written untimed first, as the
- * enrollment route would): the count write that reads the pending secret, the enabling write.
+ * enrollment route would): the read before counting, the count write that reads the pending
+ * secret, the enabling write.
  */
 export async function confirmStorageFloor(
   store: MfaStore,
@@ -166,6 +167,8 @@ export async function confirmStorageFloor(
   await store.putPendingEnrollment(user.sub, FLOOR_SESSION, { sealedSecret: user.sealedSecret, createdAt: clock.now(), expiresAt: clock.now() + 600_000, proved: false }, clock.now());
   const started = performance.now();
   const now = clock.now();
+  // The route reads the pending app before counting (harness/minimum-aws-calls.ts): a refused confirmation counts nothing.
+  await store.get(user.sub);
   const quiet = await store.countQuietAttempt(user.sub, codeGuard(now, 'pending-enrollment'), now);
   if (!quiet.counted) throw new Error('The confirm floor count write was refused.');
   const step = stepAt(now);

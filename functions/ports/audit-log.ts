@@ -23,6 +23,7 @@ export type AuditEventName =
   | 'mfa.verify.succeeded'
   | 'mfa.verify.failed'
   | 'mfa.code.replay_refused'
+  | 'mfa.proof.raced'
   | 'mfa.recovery_code.used'
   | 'mfa.recovery_codes.regenerated'
   | 'mfa.totp.disabled'

@@ -49,6 +49,15 @@ export interface AttemptPlan<T> {
   requires: AttemptRequires;
   /** Throws when the operation does not apply to the stored state at all (404/409). */
   precondition(record: MfaRecord | undefined, now: number): asserts record is MfaRecord;
+  /**
+   * Set when `precondition` refuses nothing that `requires` lets through (MFA on, for a sign-in or
+   * a step-up that acts on the whole record): the attempt is then counted in the write that reads
+   * the item. Otherwise (a method that must be there, room for one more, a code sent to this
+   * session) the item is read and `precondition` checked before anything is counted, so that a
+   * request it refuses is never counted, not even for the moment before it would be given back,
+   * in which it could make another request's wrong guess start a lock.
+   */
+  preconditionInCount?: true;
   /** Writes the consumed proof and the operation's effect in one conditional write, through `store`. */
   commit(record: MfaRecord, proof: Proof, now: number, store: MfaStore): Promise<{ result: WriteResult; value?: T }>;
 }
@@ -99,6 +108,7 @@ export class AttemptEngine {
     let count: Count | undefined;
     // Set once a round found the proof right: a later round's refusal is then no guess either.
     let proven = false;
+    if (!plan.preconditionInCount) plan.precondition(await store.get(actor.userId), clock.now());
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
       let record: MfaRecord | undefined;
@@ -142,6 +152,7 @@ export class AttemptEngine {
         // Right when it was checked, refused now that another request changed the item (the app
         // used removed, the codes replaced, the step moved on): no guess, so no failure and no lock.
         await this.giveBackCount(actor, store, record, count, now).catch(() => undefined);
+        audit(this.deps, actor, 'mfa.proof.raced', 'refused', { method, operation: plan.operation });
         throw refusalOf(factor);
       }
       const counted = count.counted;
@@ -166,7 +177,7 @@ export class AttemptEngine {
     if (quiet.counted && found) {
       const counted = { failures: found.failures, windowStart: found.windowStart!, windowFailures: found.windowFailures! };
       const record = { ...found, failures: found.failures - 1, windowFailures: found.windowFailures! - 1 };
-      await preconditionOfCounted(plan, record, now, () => store.refundCodeAttempt(actor.userId, counted, now));
+      await preconditionOfCounted(plan, record, now, () => this.giveBackCount(actor, store, found, { record, counted }, now));
       return { record, counted };
     }
     plan.precondition(found, now);
@@ -188,7 +199,7 @@ export class AttemptEngine {
     const quiet = await store.countQuietAttempt(actor.userId, guard, now);
     const found = quiet.record;
     if (quiet.counted && found) {
-      await preconditionOfCounted(plan, found, now, () => this.takeBackCheck(actor, store, found, at, now));
+      await preconditionOfCounted(plan, found, now, () => this.giveBackCount(actor, store, found, { record: found, at }, now));
       return { record: found, at };
     }
     plan.precondition(found, now);

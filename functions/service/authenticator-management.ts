@@ -77,6 +77,7 @@ export class AuthenticatorManagement {
       operation: 'disable',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
+      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
         const effect =
@@ -98,6 +99,7 @@ export class AuthenticatorManagement {
       operation: 'regenerate',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
+      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         // Generated only once the proof is known to be good: wrong codes cost no KDF work.
         const { codes, hashes } = await newRecoveryCodeSet();

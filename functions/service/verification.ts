@@ -73,6 +73,7 @@ export class Verification {
       operation: 'verify',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
+      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         // Signed before the write: if signing fails, the proof has not been spent.
         const iat = Math.floor(now / 1000);

@@ -155,7 +155,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'confirm an enrollment',
-    callSites: ['DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
+    callSites: ['DynamoDB.GetItem', 'DynamoDB.UpdateItem', 'KMS.Decrypt', 'DynamoDB.UpdateItem'],
     prepare: async () => {
       const pending = await h.startEnrollment();
       return { sub: pending.sub, send: () => h.call('POST', '/v1/mfa/totp/enrollment/confirm', pending.token, { code: codeAt(pending.secret, h.clock) }) };

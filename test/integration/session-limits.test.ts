@@ -9,6 +9,7 @@ import { userKey } from '../../functions/adapters/aws/mfa-item.js';
 import type { MfaRecord } from '../../functions/domain/mfa-record.js';
 import { cryptoRandom } from '../../functions/domain/random.js';
 import { generateRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
+import type { MfaStore } from '../../functions/ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';
 import { MfaService, type Actor, type SecondFactor } from '../../functions/service/mfa-service.js';
 import { SoftwareAuthenticator } from '../../harness/software-authenticator.js';
@@ -81,6 +82,19 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     webauthn: key.assert((await service.startWebAuthnChallenge(who)).options),
   });
 
+  /** The service over the test's store with one of its methods wrapped: `around` gets the method (bound) and the arguments of each call. */
+  const serviceWith = (method: keyof MfaStore, around: (original: (...args: unknown[]) => Promise<unknown>, args: unknown[]) => Promise<unknown>) => {
+    const store = new Proxy(t.deps.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        const bound = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+        return name === method ? (...args: unknown[]) => around(bound, args) : bound;
+      },
+    });
+    return new MfaService({ ...t.deps, store });
+  };
+
   const events = async (actor: Actor, name: PublishedChangeEvent['event']) => (await changeEventsOf(t.tableName, actor.userId)).filter((event) => event.event === name);
 
   it("15 wrong recovery codes and 15 bad key responses from one session leave the other session's valid recovery code and key working", async () => {
@@ -123,26 +137,50 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
   });
 
+  it("counts a refused request not even while it is in flight: four removals of a method that is not there, answered meanwhile, do not make one wrong guess start the real user's lock", async () => {
+    const { user, attacker, secret } = await victim();
+    const wrong = codeAt(secret, t.clock) === '000000' ? '111111' : '000000';
+    // Any give-back of a counted attempt waits until the wrong guess is answered: were the refused
+    // removals counted, their counts would stand while the guess is counted.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    let allHeld!: () => void;
+    const everyOneHeld = new Promise<void>((resolve) => (allHeld = resolve));
+    const holding = serviceWith('refundCodeAttempt', async (refund, args) => {
+      held += 1;
+      if (held === LOCKOUT_THRESHOLD - 1) allHeld();
+      await gate;
+      return refund(...args);
+    });
+    const removals = Promise.allSettled(Array.from({ length: LOCKOUT_THRESHOLD - 1 }, () => holding.removeAuthenticator(attacker, 'no-such-method', { code: wrong })));
+    // Either every removal is answered, or every one is held at its give-back.
+    await Promise.race([removals, everyOneHeld]);
+    await expect(service.verify(attacker, { code: wrong })).rejects.toBeInstanceOf(InvalidCodeError);
+    release();
+    expect((await removals).map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as Error).constructor.name : 'ok'))).toEqual(
+      times(LOCKOUT_THRESHOLD - 1, 'AuthenticatorNotFoundError'),
+    );
+    const after = await t.deps.store.get(user.userId);
+    expect({ failures: after!.failures, windowFailures: after!.windowFailures, lockedUntil: after!.lockedUntil }).toEqual({ failures: 1, windowFailures: 1, lockedUntil: undefined });
+    expect(await events(user, 'lockout.started')).toEqual([]);
+    // The removals were refused on the read, before anything was counted: nothing to give back.
+    expect(held).toBe(0);
+    await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
+  });
+
   describe('a right proof that loses a race to another session', () => {
     const methodId = async (who: Actor, kind: 'totp' | 'webauthn') => (await service.status(who)).authenticators.find((a) => a.kind === kind)!.id;
     /** A service whose first commit waits for `first` (another session's change of the same item) to land. */
     const racingWith = (first: () => Promise<unknown>) => {
       let pending = true;
-      const store = new Proxy(t.deps.store, {
-        get(target, name, receiver) {
-          const value = Reflect.get(target, name, receiver) as unknown;
-          if (typeof value !== 'function') return value;
-          if (name !== 'commitProof') return value.bind(target);
-          return async (...args: unknown[]) => {
-            if (pending) {
-              pending = false;
-              await first();
-            }
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
+      return serviceWith('commitProof', async (commit, args) => {
+        if (pending) {
+          pending = false;
+          await first();
+        }
+        return commit(...args);
       });
-      return new MfaService({ ...t.deps, store });
     };
     const counters = (record: MfaRecord | undefined) => ({ failures: record!.failures, windowFailures: record!.windowFailures ?? 0, lockedUntil: record!.lockedUntil });
     const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
@@ -198,6 +236,9 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       const linesOfUser = t.audit.events.slice(linesBefore).filter((event) => event.sessionId === user.sessionId).map((event) => event.event);
       expect(linesOfUser).not.toContain('mfa.verify.failed');
       expect(linesOfUser).not.toContain('mfa.lockout.started');
+      // Neither a success nor a failure: the auditor sees the right code refused because the app it came from went.
+      expect(linesOfUser.at(-1)).toBe('mfa.proof.raced');
+      expect(t.audit.events.slice(linesBefore).find((event) => event.event === 'mfa.proof.raced')).toMatchObject({ userId: user.userId, outcome: 'refused', method: 'totp', operation: 'verify' });
     });
   });
 
