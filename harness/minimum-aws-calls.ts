@@ -157,7 +157,7 @@ export const MINIMUM_AWS_CALLS = {
   confirmEmailEnrollment: {
     route: 'confirmEmailEnrollment',
     calls: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kms:Decrypt', 'dynamodb:UpdateItem'],
-    why: "Read the item (email codes already on, no code sent to this session, or no room: refused before anything is counted), count the attempt in the code lock in the write that reads the pending code, open its hash key, add the method (consuming the code) in one conditional write.",
+    why: "Read the item (email codes already on, no setup code of this session's still good, or no room: refused before anything is counted), count the attempt in the code lock in the write that reads the pending code, open its hash key, add the method (consuming the code) in one conditional write.",
   },
   startEmailChallenge: {
     route: 'startEmailChallenge',

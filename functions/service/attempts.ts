@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { ContentionError, DeviceProofNotAcceptedError, InvalidCodeError, InvalidCredentialError, TooManyAttemptsError } from '../domain/errors.js';
+import { ContentionError, DeviceProofNotAcceptedError, InvalidCodeError, InvalidCredentialError, MfaNotEnabledError, TooManyAttemptsError } from '../domain/errors.js';
 import {
   ceilingWindowOf,
   countAttempt,
@@ -17,7 +17,7 @@ import {
   type AttemptLane,
   type CountedAttempt,
 } from '../domain/lockout.js';
-import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
+import { authenticatorsOf, mfaEnabled, type MfaRecord } from '../domain/mfa-record.js';
 import { decideRefund, sessionRetryAfterSeconds, sessionsToDrop, sessionWithCheck, sessionWithoutCheck, type SessionLimits } from '../domain/sessions.js';
 import type { Evaluation } from '../methods/evaluation.js';
 import { proveDevice } from '../methods/device/device.js';
@@ -49,15 +49,6 @@ export interface AttemptPlan<T> {
   requires: AttemptRequires;
   /** Throws when the operation does not apply to the stored state at all (404/409). */
   precondition(record: MfaRecord | undefined, now: number): asserts record is MfaRecord;
-  /**
-   * Set when `precondition` refuses nothing that `requires` lets through (MFA on, for a sign-in or
-   * a step-up that acts on the whole record): the attempt is then counted in the write that reads
-   * the item. Otherwise (a method that must be there, room for one more, a code sent to this
-   * session) the item is read and `precondition` checked before anything is counted, so that a
-   * request it refuses is never counted, not even for the moment before it would be given back,
-   * in which it could make another request's wrong guess start a lock.
-   */
-  preconditionInCount?: true;
   /** Writes the consumed proof and the operation's effect in one conditional write, through `store`. */
   commit(record: MfaRecord, proof: Proof, now: number, store: MfaStore): Promise<{ result: WriteResult; value?: T }>;
 }
@@ -108,7 +99,7 @@ export class AttemptEngine {
     let count: Count | undefined;
     // Set once a round found the proof right: a later round's refusal is then no guess either.
     let proven = false;
-    if (!plan.preconditionInCount) plan.precondition(await store.get(actor.userId), clock.now());
+    if (!countedWithoutReading(plan)) plan.precondition(await store.get(actor.userId), clock.now());
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = clock.now();
       let record: MfaRecord | undefined;
@@ -145,7 +136,8 @@ export class AttemptEngine {
         await this.giveBack(actor, store, record, count, { spentKey: evaluation.spentKey, method }, plan, now);
         throw refusalOf(factor);
       }
-      if (evaluation.refused === 'counter_regression') {
+      // A key's counter found behind on a retry is the other request's use of the same key, not a clone.
+      if (evaluation.refused === 'counter_regression' && !proven) {
         await signalSuspectedClone(this.deps, store, actor, evaluation.authenticatorId, plan.operation, now);
       }
       if (proven) {
@@ -400,6 +392,24 @@ async function preconditionOfCounted(
     throw error;
   }
 }
+
+/**
+ * The precondition of a plan that acts on the whole record (a sign-in, turning the apps off,
+ * new recovery codes): MFA on. The write that counts an attempt checks it too.
+ */
+export function requireMfaEnabled(record: MfaRecord | undefined): asserts record is MfaRecord {
+  if (!mfaEnabled(record)) throw new MfaNotEnabledError();
+}
+
+/**
+ * Whether the write that counts the plan's attempt checks all its precondition does: only MFA on
+ * (`requireMfaEnabled` under `requires: 'mfa-enabled'`). The attempt is then counted in that
+ * write, which reads the item. Any other precondition (a method that must be there, room for one
+ * more, a setup of this session's) is checked on a read before anything is counted, so that a
+ * request it refuses is never counted, not even for the moment before it would be given back, in
+ * which it could make another request's wrong guess start a lock.
+ */
+const countedWithoutReading = (plan: AttemptPlan<unknown>): boolean => plan.requires === 'mfa-enabled' && plan.precondition === requireMfaEnabled;
 
 /** `store`, refusing to start a write after `deadline` (performance.now() time): ContentionError, nothing written. */
 function writingUntil(store: MfaStore, deadline: number): MfaStore {

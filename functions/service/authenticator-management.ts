@@ -1,11 +1,11 @@
 import type { ChangeEvent } from '../domain/change-events.js';
 import { AuthenticatorNotFoundError } from '../domain/errors.js';
 import { authenticatorsOf, type MfaRecord } from '../domain/mfa-record.js';
-import type { AttemptEngine } from './attempts.js';
+import { requireMfaEnabled, type AttemptEngine } from './attempts.js';
 import { audit, type Actor, type MfaServiceDeps, type SecondFactor, originOf } from './context.js';
 import { recoveryCodeSetOnce } from './recovery-code-sets.js';
 import type { Proof } from '../ports/mfa-store.js';
-import { methodOfProof, recoveryCodeUsedEvents, requireMfaEnabled } from './verification.js';
+import { methodOfProof, recoveryCodeUsedEvents } from './verification.js';
 import { forgottenEvents } from './remembered-devices.js';
 import { authenticatorView, type AuthenticatorView } from './views.js';
 
@@ -77,7 +77,6 @@ export class AuthenticatorManagement {
       operation: 'disable',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
-      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         const ids = authenticatorsOf(found, 'totp').map((app) => app.id);
         const effect =
@@ -99,7 +98,6 @@ export class AuthenticatorManagement {
       operation: 'regenerate',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
-      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         // Generated only once the proof is known to be good: wrong codes cost no KDF work.
         const { codes, hashes } = await newRecoveryCodeSet();

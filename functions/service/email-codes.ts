@@ -97,12 +97,14 @@ export class EmailCodes {
     const { value } = await this.attempts.run<{ codes?: string[] | undefined; method: EmailAuthenticator }>(actor, { emailCode: code }, {
       operation: 'confirm',
       requires: 'pending-email',
-      precondition: (record) => {
+      precondition: (record, now) => {
         // Nothing was ever sent to this user: there is nothing to count a guess against.
         if (!record) throw new InvalidCodeError();
         if (authenticatorsOf(record, 'email').length > 0) throw new EmailAlreadyEnabledError();
         const pending = record.emailCodes?.[actor.sessionId];
-        if (mfaEnabled(record) && pending?.purpose === 'enroll' && !pending.proved) throw new StepUpRequiredError();
+        // No setup code of this session's that is still good: no code sent can be right, so none is counted as a guess.
+        if (!pending || pending.purpose !== 'enroll' || pending.expiresAt <= now) throw new InvalidCodeError();
+        if (mfaEnabled(record) && !pending.proved) throw new StepUpRequiredError();
         if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
       },
       commit: async (record, proof, now, store) => {

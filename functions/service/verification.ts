@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ChangeEvent } from '../domain/change-events.js';
-import { MfaNotEnabledError, RememberDeviceRefusedError } from '../domain/errors.js';
-import { mfaEnabled, type MfaRecord, type RememberedDevice } from '../domain/mfa-record.js';
+import { RememberDeviceRefusedError } from '../domain/errors.js';
+import type { MfaRecord, RememberedDevice } from '../domain/mfa-record.js';
 import type { Proof, ProofEffect } from '../ports/mfa-store.js';
-import type { AttemptEngine } from './attempts.js';
+import { requireMfaEnabled, type AttemptEngine } from './attempts.js';
 import { audit, originOf, type Actor, type FactorMethod, type MfaServiceDeps, type SecondFactor } from './context.js';
 import { auditRemembered, newRememberedDevice, rememberEffect, type RememberDeviceRequest } from './remembered-devices.js';
 
@@ -14,10 +14,6 @@ export interface Verified {
   recoveryCodesRemaining: number;
   /** The browser remembered with this sign-in (when asked to). */
   device?: { id: string; name: string; expiresAt: string };
-}
-
-export function requireMfaEnabled(record: MfaRecord | undefined): asserts record is MfaRecord {
-  if (!mfaEnabled(record)) throw new MfaNotEnabledError();
 }
 
 /**
@@ -73,7 +69,6 @@ export class Verification {
       operation: 'verify',
       requires: 'mfa-enabled',
       precondition: requireMfaEnabled,
-      preconditionInCount: true,
       commit: async (found, proof, now, store) => {
         // Signed before the write: if signing fails, the proof has not been spent.
         const iat = Math.floor(now / 1000);

@@ -111,18 +111,31 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(user, await keyProof(user, key))).resolves.toMatchObject({ method: 'webauthn' });
   });
 
-  it('counts nothing for a request refused before any check (removing a method that is not there), in either lane, however often it is sent', async () => {
+  it('counts nothing for a request refused before any check (removing a method that is not there, confirming a setup never started), in either lane, however often it is sent', async () => {
     const { user, attacker, secret } = await victim();
     const [wrongCode] = generateRecoveryCodes(cryptoRandom);
-    // One real (wrong) recovery-code check first: the session now has an entry, so its next checks take the one-write count.
+    // One real (wrong) recovery-code check first: the session has an entry, so a check of it would take the one-write count.
     await expect(service.verify(attacker, { recoveryCode: wrongCode! })).rejects.toBeInstanceOf(InvalidCodeError);
     const before = await t.deps.store.get(user.userId);
-    const refused = [
-      ...(await outcomes(3, () => service.removeAuthenticator(attacker, 'no-such-method', { code: '000000' }))),
-      ...(await outcomes(3, () => service.removeAuthenticator(attacker, 'no-such-method', { recoveryCode: wrongCode! }))),
-      ...(await outcomes(2, () => service.removeAuthenticator(user, 'no-such-method', { code: codeAt(secret, t.clock) }))),
-    ];
-    expect(refused).toEqual(times(8, 'AuthenticatorNotFoundError'));
+    let counts = 0;
+    const counting = (original: (...args: unknown[]) => Promise<unknown>, args: unknown[]) => {
+      counts += 1;
+      return original(...args);
+    };
+    // Each counting write, watched in turn: the quiet count, the decided count, a session's check.
+    const watched = (['countQuietAttempt', 'countDecidedAttempt', 'changeSession'] as const).map((method) => serviceWith(method, counting));
+    const refused: string[] = [];
+    for (const watching of watched) {
+      refused.push(
+        ...(await outcomes(1, () => watching.removeAuthenticator(attacker, 'no-such-method', { code: '000000' }))),
+        ...(await outcomes(1, () => watching.removeAuthenticator(attacker, 'no-such-method', { recoveryCode: wrongCode! }))),
+        ...(await outcomes(1, () => watching.removeAuthenticator(user, 'no-such-method', { code: codeAt(secret, t.clock) }))),
+        ...(await outcomes(1, () => watching.confirmTotpEnrollment(attacker, '000000'))),
+      );
+    }
+    expect(refused).toEqual(watched.flatMap(() => [...times(3, 'AuthenticatorNotFoundError'), 'TotpAlreadyEnabledError']));
+    // Refused on the read: no counting write was even sent.
+    expect(counts).toBe(0);
     const after = await t.deps.store.get(user.userId);
     expect({ failures: after!.failures, windowFailures: after!.windowFailures, lockedUntil: after!.lockedUntil }).toEqual({
       failures: before!.failures,
@@ -130,9 +143,7 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       lockedUntil: before!.lockedUntil,
     });
     expect(after!.sessions?.[attacker.sessionId]?.proofTimes).toEqual(before!.sessions?.[attacker.sessionId]?.proofTimes);
-    // The user's ceiling window gives its slot back in place (a free slot, 0): the same checks, none added.
-    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
-    expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
+    expect(after!.proofTimes).toEqual(before!.proofTimes);
     // The code the real user sent with a refused request was never checked, so it still signs in.
     await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
   });
@@ -169,6 +180,48 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
     await expect(service.verify(user, { code: codeAt(secret, t.clock) })).resolves.toMatchObject({ method: 'totp' });
   });
 
+  it('gives the count back when another session removes the method between the read and the count, in either lane', async () => {
+    const kinds = async (who: Actor) => Object.fromEntries((await service.status(who)).authenticators.map((a) => [a.kind, a.id]));
+    const checksIn = (window: readonly number[] | undefined) => (window ?? []).filter((at) => at > 0);
+    /** The service whose first count waits for `other` (another session's removal) to land; `counted` says what that count did. */
+    const removedBeforeCount = (other: () => Promise<unknown>) => {
+      const seen = { counted: undefined as boolean | undefined };
+      const racing = serviceWith('countQuietAttempt', async (count, args) => {
+        if (seen.counted === undefined) await other();
+        const result = (await count(...args)) as { counted: boolean };
+        seen.counted ??= result.counted;
+        return result;
+      });
+      return { racing, seen };
+    };
+
+    // Code lane: the user removes the key with a code while another session removes it with a recovery code.
+    const one = await victim();
+    const key = (await kinds(one.user)).webauthn!;
+    await expect(service.verify(one.user, { code: codeAt(one.secret, t.clock) === '000000' ? '111111' : '000000' })).rejects.toBeInstanceOf(InvalidCodeError);
+    const beforeCode = await t.deps.store.get(one.user.userId);
+    const code = removedBeforeCount(() => service.removeAuthenticator(one.attacker, key, { recoveryCode: one.recoveryCodes[0]! }));
+    await expect(code.racing.removeAuthenticator(one.user, key, { code: codeAt(one.secret, t.clock) })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+    // The one-write count did count it (the precondition held on the read): the count was given back.
+    expect(code.seen.counted).toBe(true);
+    const afterCode = await t.deps.store.get(one.user.userId);
+    expect({ failures: afterCode!.failures, windowFailures: afterCode!.windowFailures }).toEqual({ failures: 1, windowFailures: beforeCode!.windowFailures });
+
+    // Recovery-code lane: the user removes the app with a recovery code while another session removes it with a code.
+    const two = await victim();
+    const app = (await kinds(two.user)).totp!;
+    await expect(service.verify(two.user, { recoveryCode: generateRecoveryCodes(cryptoRandom)[0]! })).rejects.toBeInstanceOf(InvalidCodeError);
+    const beforeCheck = await t.deps.store.get(two.user.userId);
+    const check = removedBeforeCount(() => service.removeAuthenticator(two.attacker, app, { code: codeAt(two.secret, t.clock) }));
+    await expect(check.racing.removeAuthenticator(two.user, app, { recoveryCode: two.recoveryCodes[0]! })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+    expect(check.seen.counted).toBe(true);
+    const afterCheck = await t.deps.store.get(two.user.userId);
+    expect(checksIn(afterCheck!.sessions?.[two.user.sessionId]?.proofTimes)).toEqual(checksIn(beforeCheck!.sessions?.[two.user.sessionId]?.proofTimes));
+    expect(checksIn(afterCheck!.proofTimes)).toEqual(checksIn(beforeCheck!.proofTimes));
+    // The recovery code was never checked: it still signs in.
+    await expect(service.verify(two.user, { recoveryCode: two.recoveryCodes[0]! })).resolves.toMatchObject({ method: 'recovery_code' });
+  });
+
   describe('a right proof that loses a race to another session', () => {
     const methodId = async (who: Actor, kind: 'totp' | 'webauthn') => (await service.status(who)).authenticators.find((a) => a.kind === kind)!.id;
     /** A service whose first commit waits for `first` (another session's change of the same item) to land. */
@@ -194,7 +247,10 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       const before = await t.deps.store.get(one.user.userId);
       expect(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes)).toHaveLength(1);
       const racing = racingWith(() => service.removeAuthenticator(one.attacker, app, { code: codeAt(one.secret, t.clock) }));
+      const linesBefore = t.audit.events.length;
       await expect(racing.removeAuthenticator(one.user, app, { recoveryCode: one.recoveryCodes[0]! })).rejects.toBeInstanceOf(AuthenticatorNotFoundError);
+      // A 404 of the route, not a proof refused: no raced line (and no failure line).
+      expect(t.audit.events.slice(linesBefore).filter((event) => event.sessionId === one.user.sessionId).map((event) => event.event)).toEqual([]);
       const after = await t.deps.store.get(one.user.userId);
       expect(checksIn(after!.sessions?.[one.user.sessionId]?.proofTimes)).toEqual(checksIn(before!.sessions?.[one.user.sessionId]?.proofTimes));
       expect(checksIn(after!.proofTimes)).toEqual(checksIn(before!.proofTimes));
