@@ -11,7 +11,7 @@ import { cryptoRandom } from '../../functions/domain/random.js';
 import { generateRecoveryCodes } from '../../functions/methods/recovery-codes/recovery-codes.js';
 import type { MfaStore } from '../../functions/ports/mfa-store.js';
 import type { SealContext, SecretSealer } from '../../functions/ports/secret-sealer.js';
-import { MfaService, type Actor, type SecondFactor } from '../../functions/service/mfa-service.js';
+import { MfaService, type Actor, type MfaServiceDeps, type SecondFactor } from '../../functions/service/mfa-service.js';
 import { SoftwareAuthenticator } from '../../harness/software-authenticator.js';
 import { changeEventsOf } from '../support/change-events.js';
 import { codeAt, createTestService, newActor, otherSessionOf } from '../support/service.js';
@@ -83,7 +83,11 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
   });
 
   /** The service over the test's store with one of its methods wrapped: `around` gets the method (bound) and the arguments of each call. */
-  const serviceWith = (method: keyof MfaStore, around: (original: (...args: unknown[]) => Promise<unknown>, args: unknown[]) => Promise<unknown>) => {
+  const serviceWith = (
+    method: keyof MfaStore,
+    around: (original: (...args: unknown[]) => Promise<unknown>, args: unknown[]) => Promise<unknown>,
+    settings: MfaServiceDeps['settings'] = t.deps.settings,
+  ) => {
     const store = new Proxy(t.deps.store, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver) as unknown;
@@ -92,7 +96,7 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
         return name === method ? (...args: unknown[]) => around(bound, args) : bound;
       },
     });
-    return new MfaService({ ...t.deps, store });
+    return new MfaService({ ...t.deps, settings, store });
   };
 
   const events = async (actor: Actor, name: PublishedChangeEvent['event']) => (await changeEventsOf(t.tableName, actor.userId)).filter((event) => event.event === name);
@@ -123,7 +127,8 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       return original(...args);
     };
     // Each counting write, watched in turn: the quiet count, the decided count, a session's check.
-    const watched = (['countQuietAttempt', 'countDecidedAttempt', 'changeSession'] as const).map((method) => serviceWith(method, counting));
+    // Email codes offered, so that confirming them (with no setup code sent to the session) is refused by its route, not as not offered.
+    const watched = (['countQuietAttempt', 'countDecidedAttempt', 'changeSession'] as const).map((method) => serviceWith(method, counting, { ...t.deps.settings, emailCodes: true }));
     const refused: string[] = [];
     for (const watching of watched) {
       refused.push(
@@ -131,9 +136,10 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
         ...(await outcomes(1, () => watching.removeAuthenticator(attacker, 'no-such-method', { recoveryCode: wrongCode! }))),
         ...(await outcomes(1, () => watching.removeAuthenticator(user, 'no-such-method', { code: codeAt(secret, t.clock) }))),
         ...(await outcomes(1, () => watching.confirmTotpEnrollment(attacker, '000000'))),
+        ...(await outcomes(1, () => watching.confirmEmailEnrollment(attacker, '000000'))),
       );
     }
-    expect(refused).toEqual(watched.flatMap(() => [...times(3, 'AuthenticatorNotFoundError'), 'TotpAlreadyEnabledError']));
+    expect(refused).toEqual(watched.flatMap(() => [...times(3, 'AuthenticatorNotFoundError'), 'TotpAlreadyEnabledError', 'InvalidCodeError']));
     // Refused on the read: no counting write was even sent.
     expect(counts).toBe(0);
     const after = await t.deps.store.get(user.userId);
