@@ -102,10 +102,10 @@ export class EmailCodes {
         if (!record) throw new InvalidCodeError();
         if (authenticatorsOf(record, 'email').length > 0) throw new EmailAlreadyEnabledError();
         const pending = record.emailCodes?.[actor.sessionId];
+        if (mfaEnabled(record) && pending?.purpose === 'enroll' && !pending.proved) throw new StepUpRequiredError();
+        if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
         // No setup code of this session's that is still good: no code sent can be right, so none is counted as a guess.
         if (!pending || pending.purpose !== 'enroll' || pending.expiresAt <= now) throw new InvalidCodeError();
-        if (mfaEnabled(record) && !pending.proved) throw new StepUpRequiredError();
-        if (record.authenticators.length >= MAX_AUTHENTICATORS) throw new TooManyAuthenticatorsError();
       },
       commit: async (record, proof, now, store) => {
         if (proof.kind !== 'pending_email') throw new InvalidCodeError();

@@ -302,6 +302,20 @@ describe('per-session limits of a password holder (service on DynamoDB Local)', 
       expect(linesOfUser.at(-1)).toBe('mfa.proof.raced');
       expect(t.audit.events.slice(linesBefore).find((event) => event.event === 'mfa.proof.raced')).toMatchObject({ userId: user.userId, outcome: 'refused', method: 'totp', operation: 'verify' });
     });
+
+    it('raises no clone alarm when two sign-ins with one key race and the later counter lands first (a raced line instead)', async () => {
+      const { user, attacker, key } = await victim();
+      // The user's response carries counter n, the other session's n + 1 (signed after it).
+      const first = await keyProof(user, key);
+      const second = await keyProof(attacker, key);
+      const linesBefore = t.audit.events.length;
+      const racing = racingWith(() => service.verify(attacker, second));
+      await expect(racing.verify(user, first)).rejects.toBeInstanceOf(InvalidCredentialError);
+      const lines = t.audit.events.slice(linesBefore);
+      expect(lines.map((event) => event.event)).not.toContain('mfa.webauthn.counter_regression');
+      expect(lines.find((event) => event.sessionId === user.sessionId)).toMatchObject({ event: 'mfa.proof.raced', method: 'webauthn', operation: 'verify' });
+      expect(await events(user, 'authenticator.clone_suspected')).toEqual([]);
+    });
   });
 
   it('bad key responses alone: 15 from one session, then the other session signs in with its key and a recovery code', async () => {
