@@ -8,7 +8,8 @@
  * - The first lockout lasts BASE_LOCKOUT_MS and each further one doubles, up to MAX_LOCKOUT_MS.
  * - At most DAILY_FAILURE_CAP failures count in any failure window of 24 h, and a success does
  *   not give them back: a guesser gets at most 100 tries a day (P <= 3e-4) however often the
- *   real user signs in. Then the lock lasts until the window ends: there is no lock that never
+ *   real user signs in. A wrong code checked against several apps counts once per app in the
+ *   window (each was a chance), so the window bounds the chances, not the requests. Then the lock lasts until the window ends: there is no lock that never
  *   ends, so a password thief cannot lock the real user out for good.
  * - A success resets the consecutive count.
  *

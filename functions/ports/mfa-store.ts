@@ -180,7 +180,8 @@ export interface QuietAttemptResult {
 }
 
 /** One code check as decided by the caller, applied only if the counters are still as read. */
-export type DecidedAttempt = { previousFailures: number } & CountedAttempt;
+/** `previousWindowStart`: the failure window as read; when the attempt counts in that same window, the store adds one to it (other requests may add to it meanwhile). */
+export type DecidedAttempt = { previousFailures: number; previousWindowStart?: number | undefined } & CountedAttempt;
 
 export interface MfaStore {
   get(userId: string): Promise<MfaRecord | undefined>;
@@ -219,6 +220,14 @@ export interface MfaStore {
    * effort, never below zero; the lock this very check started goes with it.
    */
   refundCodeAttempt(userId: string, counted: CountedAttempt, now: number): Promise<void>;
+
+  /**
+   * Counts `extra` more failures in the failure window that began at `windowStart`: a wrong code
+   * checked against several apps was one chance per app, so that the window's cap bounds the
+   * chances, not the requests. Nothing when that window has ended meanwhile; the window's lock
+   * then starts with the next count (countDecidedAttempt), as for any window that is full.
+   */
+  chargeCodeChecks(userId: string, windowStart: number, extra: number, now: number): Promise<void>;
 
   /** Records `events` (the lock's start) only while the lock ending at `lockedUntil` still stands as committed; conflict otherwise. */
   confirmLockout(userId: string, lockedUntil: number, now: number, events: readonly ChangeEvent[]): Promise<WriteResult>;

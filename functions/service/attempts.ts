@@ -150,6 +150,9 @@ export class AttemptEngine {
       const counted = count.counted;
       audit(this.deps, actor, failureEvent(plan.operation), 'failure', { method, operation: plan.operation, ...(counted ? { failures: counted.failures } : {}) });
       if (counted?.lockedUntil !== undefined) await this.confirmLockout(actor, store, { ...counted, lockedUntil: counted.lockedUntil }, now);
+      // A wrong code checked against several apps had as many chances: the failure window counts each.
+      const checks = evaluation.refused === 'wrong' ? (evaluation.checks ?? 1) : 1;
+      if (counted && checks > 1) await store.chargeCodeChecks(actor.userId, counted.windowStart, checks - 1, now);
       throw refusalOf(factor);
     }
     throw new ContentionError();
@@ -179,7 +182,7 @@ export class AttemptEngine {
     }
     const counted = countAttempt(found, now);
     // No event here: a lock this attempt starts is published only once it is known to stand (confirmLockout).
-    const written = await store.countDecidedAttempt(actor.userId, { previousFailures: found.failures, ...counted }, now);
+    const written = await store.countDecidedAttempt(actor.userId, { previousFailures: found.failures, previousWindowStart: found.windowStart, ...counted }, now);
     return written === 'ok' ? { record: found, counted } : null;
   }
 

@@ -144,6 +144,7 @@ describe('HTTP journey when storage fails', () => {
     countQuietAttempt: fail,
     countDecidedAttempt: fail,
     refundCodeAttempt: fail,
+    chargeCodeChecks: fail,
     changeSession: fail,
     confirmLockout: fail,
     reportCeiling: fail,

@@ -124,4 +124,61 @@ describe('brute force against the lockout policy (service on DynamoDB Local, sim
     },
     180_000,
   );
+
+  it(
+    `counts a wrong code once per app it was checked against: with three apps, the ${DAILY_FAILURE_CAP} failures of a 24 h window bound the chances (secrets checked), not the requests`,
+    async () => {
+      const t = await createTestService();
+      const sealer = new CountingSealer(t.deps.sealer);
+      const { MfaService } = await import('../../functions/service/mfa-service.js');
+      const service = new MfaService({ ...t.deps, sealer });
+      const actor = newActor('victim');
+      const first = await service.startTotpEnrollment(actor);
+      await service.confirmTotpEnrollment(actor, codeAt(first.secret, t.clock));
+      const secrets = [first.secret];
+      for (let i = 0; i < 2; i++) {
+        t.clock.advance(30_000);
+        const another = await service.startTotpEnrollment(actor, { code: codeAt(first.secret, t.clock) });
+        await service.confirmTotpEnrollment(actor, codeAt(another.secret, t.clock));
+        secrets.push(another.secret);
+      }
+      sealer.opened = 0;
+      // Wrong for every app: none of the codes any app's window accepts at the moment of the guess.
+      let next = 0;
+      const wrongCode = () => {
+        const accepted = new Set(secrets.flatMap((secret) => [-1, 0, 1].map((offset) => codeAt(secret, t.clock, offset))));
+        let code: string;
+        do code = String(next++ % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, '0');
+        while (accepted.has(code));
+        return code;
+      };
+
+      const start = t.clock.now();
+      let guesses = 0;
+      // The attacker as above, until the window's own lock (one longer than any consecutive lock).
+      for (;;) {
+        const results = await Promise.allSettled(Array.from({ length: PARALLEL_GUESSES }, () => service.verify(actor, { code: wrongCode() })));
+        const errors = results.map((result) => (result.status === 'rejected' ? result.reason : new Error('a wrong code was accepted')));
+        for (const error of errors) expect([InvalidCodeError, TooManyAttemptsError].some((type) => error instanceof type), String(error)).toBe(true);
+        guesses += errors.filter((error) => error instanceof InvalidCodeError).length;
+        const locked = errors.filter((error): error is TooManyAttemptsError => error instanceof TooManyAttemptsError);
+        if (locked.length === 0) {
+          t.clock.advance(ROUND_MS);
+          continue;
+        }
+        const retryAfter = Math.max(...locked.map((error) => error.retryAfterSeconds));
+        if (retryAfter * 1000 > MAX_LOCKOUT_MS) break;
+        t.clock.advance(retryAfter * 1000);
+      }
+      expect(t.clock.now() - start, 'the window lock came within the window').toBeLessThan(FAILURE_WINDOW_MS);
+      // Each guess was checked against every app's secret: the chances are the secrets opened.
+      expect(sealer.opened).toBe(guesses * secrets.length);
+      // The window is full after about a third as many guesses as with one app, and no more chances than
+      // the cap plus the charges of the guesses of one consecutive-lock cycle still in flight when it filled.
+      expect(sealer.opened).toBeGreaterThanOrEqual(DAILY_FAILURE_CAP);
+      expect(sealer.opened).toBeLessThanOrEqual(DAILY_FAILURE_CAP + LOCKOUT_THRESHOLD * (secrets.length - 1));
+      console.info(`brute force, three apps: ${guesses} guesses evaluated, ${sealer.opened} secrets checked before the window's lock`);
+    },
+    120_000,
+  );
 });

@@ -24,6 +24,7 @@ class SwitchableStore implements MfaStore {
   countQuietAttempt: MfaStore['countQuietAttempt'] = (...args) => this.target.countQuietAttempt(...args);
   countDecidedAttempt: MfaStore['countDecidedAttempt'] = (...args) => this.target.countDecidedAttempt(...args);
   refundCodeAttempt: MfaStore['refundCodeAttempt'] = (...args) => this.target.refundCodeAttempt(...args);
+  chargeCodeChecks: MfaStore['chargeCodeChecks'] = (...args) => this.target.chargeCodeChecks(...args);
   changeSession: MfaStore['changeSession'] = (...args) => this.target.changeSession(...args);
   confirmLockout: MfaStore['confirmLockout'] = (...args) => this.target.confirmLockout(...args);
   reportCeiling: MfaStore['reportCeiling'] = (...args) => this.target.reportCeiling(...args);

@@ -106,14 +106,29 @@ export class DynamoDbMfaStore implements MfaStore {
     return { counted: result === 'ok', record: item ? toRecord(userId, item) : undefined };
   }
 
+  async chargeCodeChecks(userId: string, windowStart: number, extra: number, now: number): Promise<void> {
+    const w = new Write(now);
+    w.set.push(`${ATTR.windowFailures} = ${ATTR.windowFailures} + ${w.value(':extra', num(extra))}`);
+    // The window the attempt was counted in; a re-send of an applied write is recognised as done, not applied twice.
+    w.conditions.push(`${ATTR.windowStart} = ${w.value(':windowStart', num(windowStart))}`, `${ATTR.lastWriteId} <> :writeId`);
+    await this.send(userId, w, []);
+  }
+
   async countDecidedAttempt(userId: string, attempt: DecidedAttempt, now: number): Promise<WriteResult> {
     const w = new Write(now);
     w.conditions.push(`attribute_exists(${MFA_TABLE.partitionKey})`);
-    w.set.push(`${ATTR.failures} = :next`, `${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} = :windowFailures`);
+    w.set.push(`${ATTR.failures} = :next`);
     w.value(':previous', num(attempt.previousFailures));
     w.value(':next', num(attempt.failures));
     w.value(':windowStart', num(attempt.windowStart));
-    w.value(':windowFailures', num(attempt.windowFailures));
+    if (attempt.previousWindowStart === attempt.windowStart) {
+      // The same window: one more failure in it, keeping what other requests added meanwhile (a
+      // wrong code's charge per app checked, a refund), which a write of the count as read would undo.
+      w.set.push(`${ATTR.windowFailures} = if_not_exists(${ATTR.windowFailures}, ${w.value(':zero', num(0))}) + ${w.value(':one', num(1))}`);
+      w.conditions.push(`${ATTR.windowStart} = :windowStart`);
+    } else {
+      w.set.push(`${ATTR.windowStart} = :windowStart`, `${ATTR.windowFailures} = ${w.value(':windowFailures', num(attempt.windowFailures))}`);
+    }
     if (attempt.lockedUntil !== undefined) w.set.push(`${ATTR.lockedUntil} = ${w.value(':lockedUntil', num(attempt.lockedUntil))}`);
     w.conditions.push(
       attempt.previousFailures === 0 ? `(attribute_not_exists(${ATTR.failures}) OR ${ATTR.failures} = :previous)` : `${ATTR.failures} = :previous`,

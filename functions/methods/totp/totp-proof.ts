@@ -44,7 +44,9 @@ export async function proveTotpCode(
     }
     return { proof: { kind: 'totp', authenticatorId: app.id, sealedSecret: app.sealedSecret, step, codeDigest: spentCodeDigest(userId, step, code) } };
   }
-  return spentKey !== undefined ? { refused: 'spent', spentKey } : { refused: 'wrong' };
+  if (spentKey !== undefined) return { refused: 'spent', spentKey };
+  // Checked against every app: as many chances to hit as apps (the failure window counts each).
+  return ordered.length > 1 ? { refused: 'wrong', checks: ordered.length } : { refused: 'wrong' };
 }
 
 /** Checks the code of the app the session is setting up against its pending secret. */
