@@ -34,30 +34,39 @@ class CountingSealer implements SecretSealer {
 /** The lockout after `n` consecutive failures (n a multiple of the threshold), as the policy documents it. */
 const expectedLockoutSeconds = (failures: number) => Math.min(BASE_LOCKOUT_MS * 2 ** (failures / LOCKOUT_THRESHOLD - 1), MAX_LOCKOUT_MS) / 1000;
 
+/** A user with one app, on a fresh service whose secret openings are counted (from 0 once the app is set up). */
+async function victim() {
+  const t = await createTestService();
+  const sealer = new CountingSealer(t.deps.sealer);
+  const { MfaService } = await import('../../functions/service/mfa-service.js');
+  const service = new MfaService({ ...t.deps, sealer });
+  const actor = newActor('victim');
+  const enrollment = await service.startTotpEnrollment(actor);
+  const { recoveryCodes } = await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, t.clock));
+  sealer.opened = 0;
+  return { t, sealer, service, actor, enrollment, recoveryCodes };
+}
+
+/** Codes wrong for sure: never one that the window of any of `secrets` accepts at the moment of the guess. */
+function wrongCodesFor(secrets: readonly string[], clock: Parameters<typeof codeAt>[1]): () => string {
+  let next = 0;
+  return () => {
+    const accepted = new Set(secrets.flatMap((secret) => [-1, 0, 1].map((offset) => codeAt(secret, clock, offset))));
+    let code: string;
+    do code = String(next++ % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, '0');
+    while (accepted.has(code));
+    return code;
+  };
+}
+
 describe('brute force against the lockout policy (service on DynamoDB Local, simulated clock)', () => {
   it(
     `lets an attacker sending ${PARALLEL_GUESSES} parallel wrong codes per second have at most ${DAILY_FAILURE_CAP} guesses evaluated per 24 h ` +
       `(P(success) <= ${DAILY_FAILURE_CAP} x ${CODES_ACCEPTED_PER_GUESS} / 10^${TOTP_DIGITS} = ${((DAILY_FAILURE_CAP * CODES_ACCEPTED_PER_GUESS) / 10 ** TOTP_DIGITS).toExponential(1)} < 1e-3 a day), ` +
       `and never a lock that outlives its window: over ${ATTACK_DAYS} days the real user's code works again each day, and a recovery code works throughout`,
     async () => {
-      const t = await createTestService();
-      const sealer = new CountingSealer(t.deps.sealer);
-      const { MfaService } = await import('../../functions/service/mfa-service.js');
-      const service = new MfaService({ ...t.deps, sealer });
-      const actor = newActor('victim');
-      const enrollment = await service.startTotpEnrollment(actor);
-      const { recoveryCodes } = await service.confirmTotpEnrollment(actor, codeAt(enrollment.secret, t.clock));
-      sealer.opened = 0;
-
-      // Wrong for sure: never one of the codes the window accepts at the moment of the guess.
-      let next = 0;
-      const wrongCode = () => {
-        const accepted = new Set([-1, 0, 1].map((offset) => codeAt(enrollment.secret, t.clock, offset)));
-        let code: string;
-        do code = String(next++ % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, '0');
-        while (accepted.has(code));
-        return code;
-      };
+      const { t, sealer, service, actor, enrollment, recoveryCodes } = await victim();
+      const wrongCode = wrongCodesFor([enrollment.secret], t.clock);
       const operations: Array<(factor: SecondFactor) => Promise<unknown>> = [
         (factor) => service.verify(actor, factor),
         (factor) => service.regenerateRecoveryCodes(actor, factor),
@@ -128,13 +137,7 @@ describe('brute force against the lockout policy (service on DynamoDB Local, sim
   it(
     `counts a wrong code once per app it was checked against: with three apps, the ${DAILY_FAILURE_CAP} failures of a 24 h window bound the chances (secrets checked), not the requests`,
     async () => {
-      const t = await createTestService();
-      const sealer = new CountingSealer(t.deps.sealer);
-      const { MfaService } = await import('../../functions/service/mfa-service.js');
-      const service = new MfaService({ ...t.deps, sealer });
-      const actor = newActor('victim');
-      const first = await service.startTotpEnrollment(actor);
-      await service.confirmTotpEnrollment(actor, codeAt(first.secret, t.clock));
+      const { t, sealer, service, actor, enrollment: first } = await victim();
       const secrets = [first.secret];
       for (let i = 0; i < 2; i++) {
         t.clock.advance(30_000);
@@ -143,15 +146,8 @@ describe('brute force against the lockout policy (service on DynamoDB Local, sim
         secrets.push(another.secret);
       }
       sealer.opened = 0;
-      // Wrong for every app: none of the codes any app's window accepts at the moment of the guess.
-      let next = 0;
-      const wrongCode = () => {
-        const accepted = new Set(secrets.flatMap((secret) => [-1, 0, 1].map((offset) => codeAt(secret, t.clock, offset))));
-        let code: string;
-        do code = String(next++ % 10 ** TOTP_DIGITS).padStart(TOTP_DIGITS, '0');
-        while (accepted.has(code));
-        return code;
-      };
+      // Wrong for every app.
+      const wrongCode = wrongCodesFor(secrets, t.clock);
 
       const start = t.clock.now();
       let guesses = 0;
